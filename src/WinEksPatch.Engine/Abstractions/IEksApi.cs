@@ -1,0 +1,48 @@
+namespace WinEksPatch.Abstractions;
+
+/// <summary>The EKS operations the module uses. Implemented by <c>Aws.Eks.EksClient</c> over the wire and by fakes in tests.</summary>
+public interface IEksApi
+{
+    /// <summary>Names of every cluster in the region (all pages).</summary>
+    Task<IReadOnlyList<string>> ListClustersAsync(CancellationToken cancellationToken = default);
+
+    Task<EksCluster> DescribeClusterAsync(string clusterName, CancellationToken cancellationToken = default);
+
+    /// <summary>Names of every managed node group of the cluster (all pages).</summary>
+    Task<IReadOnlyList<string>> ListNodegroupsAsync(string clusterName, CancellationToken cancellationToken = default);
+
+    Task<EksNodegroup> DescribeNodegroupAsync(string clusterName, string nodegroupName, CancellationToken cancellationToken = default);
+}
+
+/// <summary>An EKS cluster as DescribeCluster returns it (the parts the module reads).</summary>
+public sealed record EksCluster(
+    string Name,
+    string? Arn,
+    string? Version,
+    string? Status,
+    string? Endpoint,
+    string? CertificateAuthorityData,
+    string? PlatformVersion,
+    DateTimeOffset? CreatedAt);
+
+/// <summary>An EKS managed node group as DescribeNodegroup returns it (the parts the module reads).</summary>
+public sealed record EksNodegroup(
+    string Name,
+    string ClusterName,
+    string? AmiType,
+    string? ReleaseVersion,
+    string? Version,
+    string? Status,
+    string? CapacityType,
+    int? MinSize,
+    int? MaxSize,
+    int? DesiredSize,
+    string? LaunchTemplateId,
+    string? LaunchTemplateName,
+    string? LaunchTemplateVersion,
+    IReadOnlyList<string> AutoScalingGroupNames,
+    IReadOnlyList<string> InstanceTypes)
+{
+    /// <summary>AMI types EKS documents for Windows: WINDOWS_CORE_2019_x86_64, WINDOWS_FULL_2022_x86_64, ...</summary>
+    public bool IsWindowsAmiType => AmiType?.StartsWith("WINDOWS_", StringComparison.Ordinal) == true;
+}

@@ -1,0 +1,35 @@
+using WinEksPatch.Errors;
+
+namespace WinEksPatch.Abstractions;
+
+/// <summary>
+/// What a workflow may ask of whoever runs it (a cmdlet, a test). Workflows run off the pipeline thread; the cmdlet
+/// implementation queues each call and performs it on the pipeline thread, where PowerShell allows it.
+/// </summary>
+public interface IWorkflowHost
+{
+    /// <summary>Emits one result object as soon as it exists.</summary>
+    void Output(object item);
+
+    /// <summary>Reports a failure of one item; the workflow goes on with the others.</summary>
+    void Error(WinEksPatchException error);
+
+    void Verbose(string message);
+
+    void Warning(string message);
+
+    void Progress(ProgressUpdate update);
+
+    /// <summary>Asks -WhatIf/-Confirm whether to change <paramref name="target"/>; false means skip it.</summary>
+    Task<bool> ShouldProcessAsync(string target, string action);
+}
+
+/// <summary>One progress bar update. <see cref="ParentId"/> nests a child bar (a node inside a node group).</summary>
+public sealed record ProgressUpdate(
+    int Id,
+    string Activity,
+    string Status,
+    int PercentComplete = -1,
+    int? ParentId = null,
+    string? CurrentOperation = null,
+    bool Completed = false);

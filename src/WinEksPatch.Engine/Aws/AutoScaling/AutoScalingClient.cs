@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Xml.Linq;
+using WinEksPatch.Abstractions;
+using WinEksPatch.Aws.Thin;
+
+namespace WinEksPatch.Aws.AutoScaling;
+
+/// <summary>Auto Scaling over awsQuery (service model autoscaling-2011-01-01): only the operations the module uses.</summary>
+public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingApi
+{
+    /// <summary>DescribeAutoScalingInstances takes at most 50 ids per call.</summary>
+    internal const int InstanceBatchSize = 50;
+
+    public async Task<IReadOnlyList<AutoScalingGroup>> DescribeAutoScalingGroupsAsync(
+        IReadOnlyCollection<string>? names = null,
+        IReadOnlyDictionary<string, IReadOnlyCollection<string>>? filters = null,
+        CancellationToken cancellationToken = default)
+    {
+        var groups = new List<AutoScalingGroup>();
+        await foreach (var result in PagesAsync("DescribeAutoScalingGroups", names is { Count: 1 } ? names.First() : null, request =>
+        {
+            AddMembers(request, "AutoScalingGroupNames", names ?? []);
+            var i = 1;
+            foreach (var (name, values) in filters ?? new Dictionary<string, IReadOnlyCollection<string>>())
+            {
+                request.Parameters[$"Filters.member.{i}.Name"] = name;
+                AddMembers(request, $"Filters.member.{i}.Values", values);
+                i++;
+            }
+
+            request.Parameters["MaxRecords"] = "100";
+        }, cancellationToken).ConfigureAwait(false))
+        {
+            groups.AddRange(Members(result.Element(result.Name.Namespace + "AutoScalingGroups")).Select(ReadGroup));
+        }
+
+        return groups;
+    }
+
+    public async Task<IReadOnlyList<AutoScalingInstance>> DescribeAutoScalingInstancesAsync(
+        IReadOnlyCollection<string> instanceIds, CancellationToken cancellationToken = default)
+    {
+        var instances = new List<AutoScalingInstance>();
+        foreach (var batch in instanceIds.Distinct(StringComparer.Ordinal).Chunk(InstanceBatchSize))
+        {
+            await foreach (var result in PagesAsync("DescribeAutoScalingInstances", null, request =>
+            {
+                AddMembers(request, "InstanceIds", batch);
+                request.Parameters["MaxRecords"] = InstanceBatchSize.ToString(CultureInfo.InvariantCulture);
+            }, cancellationToken).ConfigureAwait(false))
+            {
+                var ns = result.Name.Namespace;
+                instances.AddRange(Members(result.Element(ns + "AutoScalingInstances")).Select(e => new AutoScalingInstance(
+                    Text(e, "InstanceId") ?? "", Text(e, "AutoScalingGroupName") ?? "", Text(e, "LifecycleState"), Text(e, "HealthStatus"))));
+            }
+        }
+
+        return instances;
+    }
+
+    /// <summary>Sends one operation page by page (NextToken) and yields each page's &lt;{Operation}Result&gt; element.</summary>
+    private async IAsyncEnumerable<XElement> PagesAsync(string operation, object? target, Action<ThinRequest> fill,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? next = null;
+        do
+        {
+            var request = new ThinRequest(operation);
+            fill(request);
+            if (next != null)
+            {
+                request.Parameters["NextToken"] = next;
+            }
+
+            var response = await AwsErrorTranslator.CallAsync(operation, target,
+                () => client.SendAsync(request, cancellationToken)).ConfigureAwait(false);
+            var root = XDocument.Parse(response.Body).Root
+                ?? throw new InvalidDataException($"{operation} returned an empty document.");
+            var result = root.Element(root.Name.Namespace + operation + "Result")
+                ?? throw new InvalidDataException($"{operation} returned no {operation}Result element.");
+            yield return result;
+            next = Text(result, "NextToken");
+            next = string.IsNullOrEmpty(next) ? null : next;
+        }
+        while (next != null);
+    }
+
+    private static AutoScalingGroup ReadGroup(XElement g)
+    {
+        var mixed = g.Element(g.Name.Namespace + "MixedInstancesPolicy");
+        var template = ReadTemplate(g.Element(g.Name.Namespace + "LaunchTemplate"))
+            ?? ReadTemplate(mixed?.Element(g.Name.Namespace + "LaunchTemplate")?.Element(g.Name.Namespace + "LaunchTemplateSpecification"));
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in Members(g.Element(g.Name.Namespace + "Tags")))
+        {
+            tags[Text(tag, "Key") ?? ""] = Text(tag, "Value") ?? "";
+        }
+
+        return new AutoScalingGroup(
+            Text(g, "AutoScalingGroupName") ?? "",
+            Int(g, "MinSize"),
+            Int(g, "MaxSize"),
+            Int(g, "DesiredCapacity"),
+            template,
+            mixed != null,
+            Members(g.Element(g.Name.Namespace + "Instances")).Select(i => new AutoScalingGroupInstance(
+                Text(i, "InstanceId") ?? "",
+                Text(i, "LifecycleState"),
+                Text(i, "HealthStatus"),
+                Text(i, "AvailabilityZone"),
+                string.Equals(Text(i, "ProtectedFromScaleIn"), "true", StringComparison.OrdinalIgnoreCase),
+                ReadTemplate(i.Element(i.Name.Namespace + "LaunchTemplate")))).ToList(),
+            tags,
+            Members(g.Element(g.Name.Namespace + "SuspendedProcesses")).Select(p => Text(p, "ProcessName")).OfType<string>().ToList());
+    }
+
+    private static LaunchTemplateReference? ReadTemplate(XElement? e) =>
+        e == null ? null : new LaunchTemplateReference(Text(e, "LaunchTemplateId"), Text(e, "LaunchTemplateName"), Text(e, "Version"));
+
+    private static void AddMembers(ThinRequest request, string prefix, IEnumerable<string> values)
+    {
+        var i = 1;
+        foreach (var value in values)
+        {
+            request.Parameters[$"{prefix}.member.{i++}"] = value;
+        }
+    }
+
+    private static IEnumerable<XElement> Members(XElement? list) =>
+        list?.Elements(list.Name.Namespace + "member") ?? [];
+
+    private static string? Text(XElement e, string name) => e.Element(e.Name.Namespace + name)?.Value;
+
+    private static int Int(XElement e, string name) =>
+        int.TryParse(Text(e, name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
+}

@@ -1,0 +1,80 @@
+using Amazon.EC2;
+using Amazon.Runtime;
+using Amazon.SimpleSystemsManagement;
+using WinEksPatch.Aws.AutoScaling;
+using WinEksPatch.Aws.Ecr;
+using WinEksPatch.Aws.Eks;
+using WinEksPatch.Aws.Thin;
+
+namespace WinEksPatch.Aws;
+
+/// <summary>
+/// Creates the AWS clients of one invocation from one resolved <see cref="AwsContext"/>, so every client shares the
+/// region and credentials. Clients are created on first use: a cmdlet that never calls ECR never resolves it.
+/// </summary>
+public sealed class AwsClientFactory(AwsContext context) : IDisposable
+{
+    private readonly List<IDisposable> _created = [];
+
+    public AwsContext Context => context;
+
+    public EksClient Eks() => new(Thin(ThinServiceDescriptor.Eks));
+
+    public AutoScalingClient AutoScaling() => new(Thin(ThinServiceDescriptor.AutoScaling));
+
+    public EcrClient Ecr() => new(Thin(ThinServiceDescriptor.Ecr));
+
+    public ThinServiceClient Thin(ThinServiceDescriptor service)
+    {
+        var config = new ThinClientConfig(service) { RegionEndpoint = context.Region };
+        return Track(Create(() => new ThinServiceClient(context.Credentials, config), service.ServiceId));
+    }
+
+    public IAmazonEC2 Ec2()
+    {
+        var config = new AmazonEC2Config { RegionEndpoint = context.Region };
+        return Track(Create(() => context.Credentials == null ? new AmazonEC2Client(config) : new AmazonEC2Client(context.Credentials, config), "EC2"));
+    }
+
+    public IAmazonSimpleSystemsManagement Ssm()
+    {
+        var config = new AmazonSimpleSystemsManagementConfig { RegionEndpoint = context.Region };
+        return Track(Create(
+            () => context.Credentials == null ? new AmazonSimpleSystemsManagementClient(config) : new AmazonSimpleSystemsManagementClient(context.Credentials, config),
+            "SSM"));
+    }
+
+    /// <summary>Credentials the clients sign with (profile's, or the default chain's); used to sign EKS tokens.</summary>
+    public AWSCredentials ResolveCredentials() =>
+        context.Credentials ?? Create(() => Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentials(), "credentials");
+
+    public void Dispose()
+    {
+        foreach (var client in _created)
+        {
+            client.Dispose();
+        }
+
+        _created.Clear();
+    }
+
+    private T Track<T>(T client)
+        where T : IDisposable
+    {
+        _created.Add(client);
+        return client;
+    }
+
+    // Client constructors resolve the default credential chain; "nothing found" must become NoCredentials.
+    private static T Create<T>(Func<T> create, string service)
+    {
+        try
+        {
+            return create();
+        }
+        catch (AmazonClientException ex)
+        {
+            throw AwsErrorTranslator.TranslateCredentials(service, ex);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Text.RegularExpressions;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.CredentialManagement;
+using WinEksPatch.Errors;
+
+namespace WinEksPatch.Aws;
+
+/// <summary>What the user said about AWS on the command line. Anything left null is decided by the SDK's own
+/// default chains (environment, shared config and credentials files incl. SSO and assume-role profiles, web
+/// identity, container and instance roles), exactly as the AWS CLI and AWS.Tools would.</summary>
+public sealed record AwsConnectionOptions(string? Region = null, string? ProfileName = null);
+
+/// <summary>
+/// The resolved AWS identity and region every AWS client of one cmdlet invocation shares.
+/// Endpoints are never set here: <c>AWS_ENDPOINT_URL</c>, <c>AWS_ENDPOINT_URL_&lt;SERVICE&gt;</c> and the config
+/// file's <c>endpoint_url</c> are honoured by the SDK itself, which is how the simulator is reached.
+/// </summary>
+public sealed partial class AwsContext
+{
+    private AwsContext(RegionEndpoint region, AWSCredentials? credentials, string? profileName)
+    {
+        Region = region;
+        Credentials = credentials;
+        ProfileName = profileName;
+    }
+
+    public RegionEndpoint Region { get; }
+
+    /// <summary>Credentials of the named profile, or null to let each client use the SDK's default chain.</summary>
+    public AWSCredentials? Credentials { get; }
+
+    public string? ProfileName { get; }
+
+    /// <summary>Resolves region and credentials; throws a <see cref="WinEksPatchException"/> that names the parameter
+    /// when the region is malformed, the profile does not exist, or no region can be found at all.</summary>
+    public static AwsContext Resolve(AwsConnectionOptions options)
+    {
+        AWSCredentials? credentials = null;
+        string? profileRegion = null;
+        if (!string.IsNullOrWhiteSpace(options.ProfileName))
+        {
+            var chain = new CredentialProfileStoreChain();
+            if (!chain.TryGetProfile(options.ProfileName, out var profile))
+            {
+                throw new WinEksPatchException(ErrorIds.ProfileNotFound, ErrorKind.InvalidArgument,
+                    $"-ProfileName: no AWS profile named '{options.ProfileName}' in the shared config or credentials files.",
+                    options.ProfileName);
+            }
+
+            profileRegion = profile.Region?.SystemName;
+            try
+            {
+                credentials = profile.GetAWSCredentials(chain);
+            }
+            catch (Exception ex) when (ex is AmazonClientException or InvalidOperationException or ArgumentException)
+            {
+                throw new WinEksPatchException(ErrorIds.NoCredentials, ErrorKind.AuthenticationError,
+                    $"-ProfileName: the AWS profile '{options.ProfileName}' has no usable credentials: {ex.Message}",
+                    options.ProfileName, ex);
+            }
+        }
+
+        var region = ResolveRegion(options.Region, profileRegion);
+        return new AwsContext(region, credentials, options.ProfileName);
+    }
+
+    private static RegionEndpoint ResolveRegion(string? explicitRegion, string? profileRegion)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitRegion))
+        {
+            // RegionEndpoint.GetBySystemName accepts any string, so a typo would only fail later as a DNS error
+            // against a made-up host. Known regions pass; unknown ones must at least look like a region code
+            // (new regions appear before the SDK knows them).
+            var known = RegionEndpoint.EnumerableAllRegions.Any(r => r.SystemName == explicitRegion);
+            if (!known && !RegionPattern().IsMatch(explicitRegion))
+            {
+                throw new WinEksPatchException(ErrorIds.InvalidRegion, ErrorKind.InvalidArgument,
+                    $"-Region: '{explicitRegion}' is not an AWS region code (for example us-west-2 or eu-central-1).",
+                    explicitRegion);
+            }
+
+            return RegionEndpoint.GetBySystemName(explicitRegion);
+        }
+
+        if (profileRegion != null)
+        {
+            return RegionEndpoint.GetBySystemName(profileRegion);
+        }
+
+        var fallback = FallbackRegionFactory.GetRegionEndpoint();
+        return fallback ?? throw new WinEksPatchException(ErrorIds.NoRegion, ErrorKind.InvalidArgument,
+            "-Region: no AWS region given and none configured (AWS_REGION, AWS_DEFAULT_REGION or the profile's region).",
+            "Region");
+    }
+
+    [GeneratedRegex("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$")]
+    private static partial Regex RegionPattern();
+}

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using WinEksPatch.Abstractions;
+using WinEksPatch.Aws.Thin;
+
+namespace WinEksPatch.Aws.Eks;
+
+/// <summary>EKS over rest-json (service model eks-2017-11-01): only the operations the module uses.</summary>
+public sealed class EksClient(ThinServiceClient client) : IEksApi
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public Task<IReadOnlyList<string>> ListClustersAsync(CancellationToken cancellationToken = default) =>
+        ListAllAsync<ListClustersResponse>("ListClusters", "/clusters", null, r => (r.Clusters, r.NextToken), cancellationToken);
+
+    public async Task<EksCluster> DescribeClusterAsync(string clusterName, CancellationToken cancellationToken = default)
+    {
+        var response = await SendAsync<DescribeClusterResponse>(
+            new ThinRequest("DescribeCluster") { HttpMethod = "GET", Path = $"/clusters/{Label(clusterName)}" },
+            clusterName, cancellationToken).ConfigureAwait(false);
+        var c = response.Cluster ?? throw new InvalidDataException("DescribeCluster returned no cluster.");
+        return new EksCluster(c.Name ?? clusterName, c.Arn, c.Version, c.Status, c.Endpoint, c.CertificateAuthority?.Data,
+            c.PlatformVersion, c.CreatedAt is { } epoch ? DateTimeOffset.FromUnixTimeMilliseconds((long)(epoch * 1000)) : null);
+    }
+
+    public Task<IReadOnlyList<string>> ListNodegroupsAsync(string clusterName, CancellationToken cancellationToken = default) =>
+        ListAllAsync<ListNodegroupsResponse>("ListNodegroups", $"/clusters/{Label(clusterName)}/node-groups", clusterName,
+            r => (r.Nodegroups, r.NextToken), cancellationToken);
+
+    public async Task<EksNodegroup> DescribeNodegroupAsync(string clusterName, string nodegroupName, CancellationToken cancellationToken = default)
+    {
+        var response = await SendAsync<DescribeNodegroupResponse>(
+            new ThinRequest("DescribeNodegroup")
+            {
+                HttpMethod = "GET",
+                Path = $"/clusters/{Label(clusterName)}/node-groups/{Label(nodegroupName)}",
+            },
+            nodegroupName, cancellationToken).ConfigureAwait(false);
+        var n = response.Nodegroup ?? throw new InvalidDataException("DescribeNodegroup returned no node group.");
+        return new EksNodegroup(n.NodegroupName ?? nodegroupName, n.ClusterName ?? clusterName, n.AmiType, n.ReleaseVersion,
+            n.Version, n.Status, n.CapacityType, n.ScalingConfig?.MinSize, n.ScalingConfig?.MaxSize, n.ScalingConfig?.DesiredSize,
+            n.LaunchTemplate?.Id, n.LaunchTemplate?.Name, n.LaunchTemplate?.Version,
+            n.Resources?.AutoScalingGroups?.Select(g => g.Name).OfType<string>().ToList() ?? [],
+            n.InstanceTypes ?? []);
+    }
+
+    /// <summary>Path labels are URI-encoded as the rest-json protocol requires (names may not contain '/', but be strict).</summary>
+    private static string Label(string value) => Uri.EscapeDataString(value);
+
+    private async Task<IReadOnlyList<string>> ListAllAsync<TPage>(string operation, string path, object? target,
+        Func<TPage, (List<string>? Items, string? Next)> read, CancellationToken cancellationToken)
+    {
+        var all = new List<string>();
+        string? next = null;
+        do
+        {
+            var request = new ThinRequest(operation) { HttpMethod = "GET", Path = path };
+            request.Parameters["maxResults"] = "100";
+            if (next != null)
+            {
+                request.Parameters["nextToken"] = next;
+            }
+
+            var page = await SendAsync<TPage>(request, target, cancellationToken).ConfigureAwait(false);
+            var (items, token) = read(page);
+            all.AddRange(items ?? []);
+            next = string.IsNullOrEmpty(token) ? null : token;
+        }
+        while (next != null);
+        return all;
+    }
+
+    private async Task<T> SendAsync<T>(ThinRequest request, object? target, CancellationToken cancellationToken)
+    {
+        var response = await AwsErrorTranslator.CallAsync(request.Operation, target,
+            () => client.SendAsync(request, cancellationToken)).ConfigureAwait(false);
+        return JsonSerializer.Deserialize<T>(response.Body, Json)
+            ?? throw new InvalidDataException($"{request.Operation} returned an empty body.");
+    }
+
+    // Wire shapes, named as in the service model.
+    private sealed record ListClustersResponse(List<string>? Clusters, string? NextToken);
+
+    private sealed record ListNodegroupsResponse(List<string>? Nodegroups, string? NextToken);
+
+    private sealed record DescribeClusterResponse(ClusterShape? Cluster);
+
+    private sealed record ClusterShape(string? Name, string? Arn, string? Version, string? Status, string? Endpoint,
+        CertificateShape? CertificateAuthority, string? PlatformVersion,
+        [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] double? CreatedAt);
+
+    private sealed record CertificateShape(string? Data);
+
+    private sealed record DescribeNodegroupResponse(NodegroupShape? Nodegroup);
+
+    private sealed record NodegroupShape(string? NodegroupName, string? ClusterName, string? Version, string? ReleaseVersion,
+        string? Status, string? CapacityType, string? AmiType, ScalingShape? ScalingConfig, List<string>? InstanceTypes,
+        LaunchTemplateShape? LaunchTemplate, ResourcesShape? Resources);
+
+    private sealed record ScalingShape(int? MinSize, int? MaxSize, int? DesiredSize);
+
+    private sealed record LaunchTemplateShape(string? Name, string? Version, string? Id);
+
+    private sealed record ResourcesShape(List<NamedShape>? AutoScalingGroups);
+
+    private sealed record NamedShape(string? Name);
+}

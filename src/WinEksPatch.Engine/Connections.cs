@@ -1,0 +1,48 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Aws;
+using WinEksPatch.Kubernetes;
+
+namespace WinEksPatch;
+
+/// <summary>
+/// Everything one cmdlet invocation connects to: AWS clients for the resolved region and identity, and Kubernetes
+/// clients per cluster (the user's kubeconfig when given, else EKS endpoint + CA + an EKS token).
+/// </summary>
+public sealed class Connections : IDisposable
+{
+    private readonly KubernetesConnectionOptions _kubernetes;
+    private readonly List<IDisposable> _kubernetesClients = [];
+
+    public Connections(AwsConnectionOptions aws, KubernetesConnectionOptions? kubernetes = null, TimeProvider? time = null)
+    {
+        Time = time ?? ModuleEnvironment.Time;
+        Aws = new AwsClientFactory(AwsContext.Resolve(aws));
+        _kubernetes = kubernetes ?? new KubernetesConnectionOptions();
+    }
+
+    public TimeProvider Time { get; }
+
+    public AwsClientFactory Aws { get; }
+
+    public string Region => Aws.Context.Region.SystemName;
+
+    /// <summary>The Kubernetes API of <paramref name="cluster"/>.</summary>
+    public IKubernetesApi KubernetesFor(EksCluster cluster)
+    {
+        var client = _kubernetes.UsesKubeConfig
+            ? KubernetesConnector.FromKubeConfig(_kubernetes)
+            : KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time), Time);
+        _kubernetesClients.Add(client);
+        return new KubernetesApi(client, cluster.Name);
+    }
+
+    public void Dispose()
+    {
+        foreach (var client in _kubernetesClients)
+        {
+            client.Dispose();
+        }
+
+        Aws.Dispose();
+    }
+}

@@ -1,0 +1,76 @@
+namespace WinEksPatch.Errors;
+
+/// <summary>What kind of failure an error is; the cmdlet layer maps it to a PowerShell ErrorCategory.
+/// The engine does not reference PowerShell, so it keeps its own small vocabulary.</summary>
+public enum ErrorKind
+{
+    InvalidArgument,
+    ObjectNotFound,
+    PermissionDenied,
+    AuthenticationError,
+    ResourceBusy,
+    Throttled,
+    OperationTimeout,
+    ConnectionError,
+    InvalidOperation,
+    InvalidData,
+    OperationStopped,
+}
+
+/// <summary>
+/// An error the module reports to the user: a stable id (becomes the first part of FullyQualifiedErrorId),
+/// a kind (becomes the ErrorCategory), the thing it concerns (a cluster name, an instance id) and a message
+/// that says what to do. Messages never contain credentials, tokens or presigned URLs.
+/// </summary>
+public sealed class WinEksPatchException : Exception
+{
+    public WinEksPatchException(string errorId, ErrorKind kind, string message, object? target = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Kind = kind;
+        Target = target;
+    }
+
+    /// <summary>Stable identifier, one of <see cref="ErrorIds"/>.</summary>
+    public string ErrorId { get; }
+
+    public ErrorKind Kind { get; }
+
+    /// <summary>The object the error is about (cluster, node group, instance, parameter name).</summary>
+    public object? Target { get; }
+
+    /// <summary>AWS error code when the error came from an AWS API, for example <c>ResourceNotFoundException</c>.</summary>
+    public string? AwsErrorCode { get; init; }
+
+    /// <summary>AWS request id when the error came from an AWS API.</summary>
+    public string? RequestId { get; init; }
+}
+
+/// <summary>Every error id the module emits. Tests assert them exactly, so they never change once shipped.</summary>
+public static class ErrorIds
+{
+    // Connection and input
+    public const string InvalidRegion = nameof(InvalidRegion);
+    public const string NoRegion = nameof(NoRegion);
+    public const string ProfileNotFound = nameof(ProfileNotFound);
+    public const string NoCredentials = nameof(NoCredentials);
+    public const string KubeConfigNotFound = nameof(KubeConfigNotFound);
+    public const string KubeContextNotFound = nameof(KubeContextNotFound);
+    public const string KubeConfigInvalid = nameof(KubeConfigInvalid);
+    public const string KubernetesUnauthorized = nameof(KubernetesUnauthorized);
+    public const string KubernetesUnreachable = nameof(KubernetesUnreachable);
+    public const string KubernetesApiError = nameof(KubernetesApiError);
+
+    // AWS API failures, by cause
+    public const string AwsResourceNotFound = nameof(AwsResourceNotFound);
+    public const string AwsAccessDenied = nameof(AwsAccessDenied);
+    public const string AwsAuthenticationFailed = nameof(AwsAuthenticationFailed);
+    public const string AwsThrottled = nameof(AwsThrottled);
+    public const string AwsValidationError = nameof(AwsValidationError);
+    public const string AwsServiceError = nameof(AwsServiceError);
+    public const string AwsEndpointUnreachable = nameof(AwsEndpointUnreachable);
+
+    // Domain
+    public const string ClusterNotFound = nameof(ClusterNotFound);
+}

@@ -1,0 +1,83 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using k8s;
+using k8s.Exceptions;
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+
+namespace WinEksPatch.Kubernetes;
+
+/// <summary>What the user said about Kubernetes: a kubeconfig and/or context, or nothing (then the EKS API decides).</summary>
+public sealed record KubernetesConnectionOptions(string? KubeConfigPath = null, string? KubeContext = null)
+{
+    public bool UsesKubeConfig => !string.IsNullOrWhiteSpace(KubeConfigPath) || !string.IsNullOrWhiteSpace(KubeContext);
+}
+
+/// <summary>Builds a KubernetesClient for a cluster, from a kubeconfig or from EKS DescribeCluster plus an EKS token.</summary>
+public static class KubernetesConnector
+{
+    /// <summary>From a kubeconfig: <paramref name="options"/>' path (else KUBECONFIG, else ~/.kube/config) and context
+    /// (else current-context). Errors name the parameter that is wrong.</summary>
+    public static IKubernetes FromKubeConfig(KubernetesConnectionOptions options)
+    {
+        var path = string.IsNullOrWhiteSpace(options.KubeConfigPath)
+            ? KubernetesClientConfiguration.KubeConfigDefaultLocation
+            : Path.GetFullPath(options.KubeConfigPath);
+        if (!File.Exists(path))
+        {
+            throw new WinEksPatchException(ErrorIds.KubeConfigNotFound, ErrorKind.ObjectNotFound,
+                $"-KubeConfigPath: the kubeconfig file '{path}' does not exist.", path);
+        }
+
+        k8s.KubeConfigModels.K8SConfiguration model;
+        try
+        {
+            model = KubernetesClientConfiguration.LoadKubeConfig(path);
+        }
+        catch (Exception ex) when (ex is KubeConfigException or YamlDotNet.Core.YamlException or IOException)
+        {
+            throw new WinEksPatchException(ErrorIds.KubeConfigInvalid, ErrorKind.InvalidData,
+                $"-KubeConfigPath: '{path}' is not a valid kubeconfig: {ex.Message}", path, ex);
+        }
+
+        var context = string.IsNullOrWhiteSpace(options.KubeContext) ? model.CurrentContext : options.KubeContext;
+        if (string.IsNullOrEmpty(context) || model.Contexts?.Any(c => c.Name == context) != true)
+        {
+            var known = string.Join(", ", model.Contexts?.Select(c => c.Name) ?? []);
+            throw new WinEksPatchException(ErrorIds.KubeContextNotFound, ErrorKind.ObjectNotFound,
+                $"-KubeContext: the kubeconfig '{path}' has no context named '{context}' (contexts: {(known.Length == 0 ? "none" : known)}).",
+                context);
+        }
+
+        try
+        {
+            var config = KubernetesClientConfiguration.BuildConfigFromConfigObject(model, context);
+            return new k8s.Kubernetes(config);
+        }
+        catch (KubeConfigException ex)
+        {
+            throw new WinEksPatchException(ErrorIds.KubeConfigInvalid, ErrorKind.InvalidData,
+                $"-KubeContext: the context '{context}' in '{path}' cannot be used: {ex.Message}", context, ex);
+        }
+    }
+
+    /// <summary>From the cluster's EKS description: its endpoint and CA, authenticated with refreshed EKS tokens.</summary>
+    public static IKubernetes FromEks(EksCluster cluster, EksTokenGenerator tokens, TimeProvider time)
+    {
+        if (string.IsNullOrEmpty(cluster.Endpoint) || string.IsNullOrEmpty(cluster.CertificateAuthorityData))
+        {
+            throw new WinEksPatchException(ErrorIds.KubernetesUnreachable, ErrorKind.ConnectionError,
+                $"The cluster '{cluster.Name}' has no API endpoint or CA yet (status {cluster.Status}).", cluster.Name);
+        }
+
+        var provider = new EksTokenProvider(tokens, cluster.Name, time);
+        var caPem = Encoding.UTF8.GetString(Convert.FromBase64String(cluster.CertificateAuthorityData));
+        var config = new KubernetesClientConfiguration
+        {
+            Host = cluster.Endpoint,
+            SslCaCerts = [X509Certificate2.CreateFromPem(caPem)],
+            TokenProvider = provider,
+        };
+        return new k8s.Kubernetes(config, new ReauthenticateOnUnauthorizedHandler(provider));
+    }
+}

@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+
+namespace WinEksPatch.Commands.Cmdlets;
+
+/// <summary>
+/// Base of every WinEksPatch cmdlet. Workflows run on a background task; whatever they want written (objects, errors,
+/// progress, verbose, ShouldProcess questions) is queued and performed here on the pipeline thread, the only thread
+/// PowerShell allows it on. Ctrl+C cancels the workflow's token (StopProcessing) and the cmdlet stops cleanly.
+/// </summary>
+public abstract class WinEksPatchCmdlet : PSCmdlet
+{
+    private CancellationTokenSource? _cancellation;
+
+    protected CancellationToken CancellationToken => _cancellation?.Token ?? CancellationToken.None;
+
+    protected override void BeginProcessing() => _cancellation = new CancellationTokenSource();
+
+    protected override void StopProcessing() => _cancellation?.Cancel();
+
+    protected override void EndProcessing()
+    {
+        _cancellation?.Dispose();
+        _cancellation = null;
+    }
+
+    /// <summary>Runs <paramref name="workflow"/> off the pipeline thread and performs its requests on this one until it ends.
+    /// A <see cref="WinEksPatchException"/> escaping the workflow ends the cmdlet with a terminating error.</summary>
+    protected void RunWorkflow(Func<IWorkflowHost, CancellationToken, Task> workflow)
+    {
+        using var host = new QueuedHost();
+        var token = CancellationToken;
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await workflow(host, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                host.Complete();
+            }
+        }, token);
+
+        host.Pump(this);
+        try
+        {
+            task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (WinEksPatchException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+
+    /// <summary>Runs a synchronous step (parameter checks, connection setup), turning its module error into a terminating error.</summary>
+    protected T Guard<T>(Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (WinEksPatchException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+            throw; // not reached: ThrowTerminatingError always throws
+        }
+    }
+
+    internal static ErrorRecord ToErrorRecord(WinEksPatchException ex) =>
+        new(new WinEksPatchErrorException(ex.Message, ex), ex.ErrorId, ToCategory(ex.Kind), ex.Target);
+
+    internal static ErrorCategory ToCategory(ErrorKind kind) => kind switch
+    {
+        ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        ErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
+        ErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        ErrorKind.AuthenticationError => ErrorCategory.AuthenticationError,
+        ErrorKind.ResourceBusy => ErrorCategory.ResourceBusy,
+        ErrorKind.Throttled => ErrorCategory.LimitsExceeded,
+        ErrorKind.OperationTimeout => ErrorCategory.OperationTimeout,
+        ErrorKind.ConnectionError => ErrorCategory.ConnectionError,
+        ErrorKind.InvalidData => ErrorCategory.InvalidData,
+        ErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+        _ => ErrorCategory.InvalidOperation,
+    };
+
+    /// <summary>The workflow side of the queue: every call becomes an action run later on the pipeline thread.</summary>
+    private sealed class QueuedHost : IWorkflowHost, IDisposable
+    {
+        private readonly BlockingCollection<Action<WinEksPatchCmdlet>> _queue = [];
+
+        public void Output(object item) => Enqueue(c => c.WriteObject(item));
+
+        public void Error(WinEksPatchException error) => Enqueue(c => c.WriteError(ToErrorRecord(error)));
+
+        public void Verbose(string message) => Enqueue(c => c.WriteVerbose(message));
+
+        public void Warning(string message) => Enqueue(c => c.WriteWarning(message));
+
+        public void Progress(ProgressUpdate update) => Enqueue(c =>
+        {
+            var record = new ProgressRecord(update.Id, update.Activity, string.IsNullOrEmpty(update.Status) ? "..." : update.Status)
+            {
+                PercentComplete = Math.Clamp(update.PercentComplete, -1, 100),
+                ParentActivityId = update.ParentId ?? -1,
+                CurrentOperation = update.CurrentOperation,
+                RecordType = update.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            c.WriteProgress(record);
+        });
+
+        public Task<bool> ShouldProcessAsync(string target, string action)
+        {
+            var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Enqueue(c =>
+            {
+                try
+                {
+                    answer.SetResult(c.ShouldProcess(target, action));
+                }
+                catch (Exception ex)
+                {
+                    answer.SetException(ex);
+                }
+            });
+            return answer.Task;
+        }
+
+        public void Complete() => _queue.CompleteAdding();
+
+        public void Pump(WinEksPatchCmdlet cmdlet)
+        {
+            foreach (var action in _queue.GetConsumingEnumerable())
+            {
+                action(cmdlet);
+            }
+        }
+
+        public void Dispose() => _queue.Dispose();
+
+        private void Enqueue(Action<WinEksPatchCmdlet> action)
+        {
+            try
+            {
+                _queue.Add(action);
+            }
+            catch (InvalidOperationException)
+            {
+                // Completed: the cmdlet is ending (stopped); nothing more can be written.
+            }
+        }
+    }
+}
+
+/// <summary>The exception inside a WinEksPatch ErrorRecord: the module's message, with the engine's error as inner exception.</summary>
+public sealed class WinEksPatchErrorException(string message, Exception inner) : Exception(message, inner);

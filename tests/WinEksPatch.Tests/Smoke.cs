@@ -1,0 +1,2 @@
+namespace WinEksPatch.Tests;
+public class Smoke { [Fact] public void Placeholder() => Assert.True(true); }
