@@ -1,0 +1,120 @@
+using System.Text;
+using WinEksPatch.Errors;
+using WinEksPatch.Tests.Infrastructure;
+
+namespace WinEksPatch.Tests.Aws;
+
+public class AutoScalingAndEcrClientTests
+{
+    private const string Ns = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
+
+    private static string GroupsPage(string name, string? nextToken) => $"""
+        <DescribeAutoScalingGroupsResponse xmlns="{Ns}">
+          <DescribeAutoScalingGroupsResult>
+            <AutoScalingGroups>
+              <member>
+                <AutoScalingGroupName>{name}</AutoScalingGroupName>
+                <MinSize>2</MinSize><MaxSize>8</MaxSize><DesiredCapacity>4</DesiredCapacity>
+                <LaunchTemplate><LaunchTemplateId>lt-1</LaunchTemplateId><LaunchTemplateName>win</LaunchTemplateName><Version>7</Version></LaunchTemplate>
+                <Instances>
+                  <member><InstanceId>i-1</InstanceId><LifecycleState>InService</LifecycleState><HealthStatus>Healthy</HealthStatus>
+                    <AvailabilityZone>us-west-2a</AvailabilityZone><ProtectedFromScaleIn>true</ProtectedFromScaleIn>
+                    <LaunchTemplate><LaunchTemplateId>lt-1</LaunchTemplateId><Version>6</Version></LaunchTemplate></member>
+                </Instances>
+                <Tags><member><Key>kubernetes.io/cluster/demo</Key><Value>owned</Value></member></Tags>
+                <SuspendedProcesses><member><ProcessName>AZRebalance</ProcessName><SuspensionReason>User suspended</SuspensionReason></member></SuspendedProcesses>
+              </member>
+            </AutoScalingGroups>
+            {(nextToken == null ? "" : $"<NextToken>{nextToken}</NextToken>")}
+          </DescribeAutoScalingGroupsResult>
+          <ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata>
+        </DescribeAutoScalingGroupsResponse>
+        """;
+
+    [Fact]
+    public async Task DescribeAutoScalingGroups_sends_awsQuery_form_with_filters_and_pages()
+    {
+        using var server = new LoopbackServer(r => r.Form().ContainsKey("NextToken")
+            ? new CannedResponse(200, GroupsPage("g2", null), "text/xml")
+            : new CannedResponse(200, GroupsPage("g1", "tok/1"), "text/xml"));
+
+        var groups = await TestCredentials.AutoScaling(server.Url).DescribeAutoScalingGroupsAsync(
+            filters: new Dictionary<string, IReadOnlyCollection<string>> { ["tag-key"] = ["kubernetes.io/cluster/demo"] });
+
+        Assert.Equal(["g1", "g2"], groups.Select(g => g.Name));
+        var first = server.All[0];
+        Assert.Equal("POST", first.Method);
+        Assert.Equal("/", first.Path);
+        Assert.StartsWith("application/x-www-form-urlencoded", first.Header("Content-Type"), StringComparison.Ordinal);
+        var form = first.Form();
+        Assert.Equal("DescribeAutoScalingGroups", form["Action"]);
+        Assert.Equal("2011-01-01", form["Version"]);
+        Assert.Equal("tag-key", form["Filters.member.1.Name"]);
+        Assert.Equal("kubernetes.io/cluster/demo", form["Filters.member.1.Values.member.1"]);
+        Assert.Equal("100", form["MaxRecords"]);
+        Assert.Equal("tok/1", server.All[1].Form()["NextToken"]);
+        Assert.Contains("/us-west-2/autoscaling/aws4_request", first.Header("Authorization"), StringComparison.Ordinal);
+
+        var g = groups[0];
+        Assert.Equal((2, 8, 4), (g.MinSize, g.MaxSize, g.DesiredCapacity));
+        Assert.Equal(("lt-1", "7"), (g.LaunchTemplate!.Id, g.LaunchTemplate.Version));
+        Assert.Equal("owned", g.Tags["kubernetes.io/cluster/demo"]);
+        Assert.Equal(["AZRebalance"], g.SuspendedProcesses);
+        var instance = Assert.Single(g.Instances);
+        Assert.Equal(("i-1", "InService", true, "6"), (instance.InstanceId, instance.LifecycleState, instance.ProtectedFromScaleIn, instance.LaunchTemplate!.Version));
+    }
+
+    [Fact]
+    public async Task DescribeAutoScalingInstances_batches_ids_by_50()
+    {
+        using var server = new LoopbackServer(r =>
+        {
+            var ids = r.Form().Where(kv => kv.Key.StartsWith("InstanceIds.member.", StringComparison.Ordinal)).Select(kv => kv.Value);
+            var members = string.Concat(ids.Select(id => $"<member><InstanceId>{id}</InstanceId><AutoScalingGroupName>asg-{id}</AutoScalingGroupName><LifecycleState>InService</LifecycleState></member>"));
+            return new CannedResponse(200, $"""<DescribeAutoScalingInstancesResponse xmlns="{Ns}"><DescribeAutoScalingInstancesResult><AutoScalingInstances>{members}</AutoScalingInstances></DescribeAutoScalingInstancesResult></DescribeAutoScalingInstancesResponse>""", "text/xml");
+        });
+        var ids = Enumerable.Range(0, 120).Select(i => $"i-{i:d4}").ToList();
+
+        var result = await TestCredentials.AutoScaling(server.Url).DescribeAutoScalingInstancesAsync(ids);
+
+        Assert.Equal(120, result.Count);
+        Assert.Equal("asg-i-0119", result.Single(r => r.InstanceId == "i-0119").AutoScalingGroupName);
+        Assert.Equal([50, 50, 20], server.All.Select(r => r.Form().Keys.Count(k => k.StartsWith("InstanceIds.member.", StringComparison.Ordinal))));
+    }
+
+    [Fact]
+    public async Task A_query_error_response_maps_code_and_request_id()
+    {
+        using var server = new LoopbackServer(_ => new CannedResponse(400, """
+            <ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type><Code>ValidationError</Code>
+            <Message>1 validation error detected</Message></Error><RequestId>req-9</RequestId></ErrorResponse>
+            """, "text/xml"));
+
+        var error = await Assert.ThrowsAsync<WinEksPatchException>(() => TestCredentials.AutoScaling(server.Url).DescribeAutoScalingGroupsAsync(["x"]));
+
+        Assert.Equal(ErrorIds.AwsValidationError, error.ErrorId);
+        Assert.Equal("ValidationError", error.AwsErrorCode);
+        Assert.Equal("req-9", error.RequestId);
+        Assert.Equal("x", error.Target);
+    }
+
+    [Fact]
+    public async Task Ecr_GetAuthorizationToken_uses_json_1_1_and_splits_the_token()
+    {
+        var token = Convert.ToBase64String(Encoding.UTF8.GetBytes("AWS:secret-password"));
+        using var server = new LoopbackServer(_ => new CannedResponse(200,
+            $$"""{"authorizationData":[{"authorizationToken":"{{token}}","expiresAt":1.7E9,"proxyEndpoint":"https://111122223333.dkr.ecr.us-west-2.amazonaws.com"}]}""",
+            "application/x-amz-json-1.1"));
+
+        var auth = await TestCredentials.Ecr(server.Url).GetAuthorizationTokenAsync();
+
+        var request = server.All.Single();
+        Assert.Equal(("POST", "/"), (request.Method, request.Path));
+        Assert.Equal("AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", request.Header("X-Amz-Target"));
+        Assert.StartsWith("application/x-amz-json-1.1", request.Header("Content-Type"), StringComparison.Ordinal);
+        Assert.Equal("{}", request.Body);
+        Assert.Contains("/us-west-2/ecr/aws4_request", request.Header("Authorization"), StringComparison.Ordinal);
+        Assert.Equal(("AWS", "secret-password"), (auth.UserName, auth.Password));
+        Assert.DoesNotContain("secret-password", auth.ToString(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,37 @@
+using System.Runtime.CompilerServices;
+
+namespace WinEksPatch.Tests.Infrastructure;
+
+/// <summary>
+/// Points the AWS SDK at config and credentials files of the test run's own, before any test runs: the SDK reads the
+/// shared config once per process (the first client constructed fixes the path), and the machine's ~/.aws must never
+/// leak into tests.
+/// </summary>
+public static class TestAwsFiles
+{
+    public static string Directory { get; private set; } = "";
+
+    [ModuleInitializer]
+    internal static void Initialize()
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("wineks-aws-").FullName;
+        File.WriteAllText(Path.Combine(Directory, "config"), """
+            [profile sandbox]
+            region = eu-central-1
+            [profile noregion]
+            output = json
+            """);
+        File.WriteAllText(Path.Combine(Directory, "credentials"), """
+            [sandbox]
+            aws_access_key_id = AKIDSANDBOX
+            aws_secret_access_key = sandbox-secret
+            [noregion]
+            aws_access_key_id = AKIDNOREGION
+            aws_secret_access_key = noregion-secret
+            """);
+        Environment.SetEnvironmentVariable("AWS_CONFIG_FILE", Path.Combine(Directory, "config"));
+        Environment.SetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE", Path.Combine(Directory, "credentials"));
+        Environment.SetEnvironmentVariable("AWS_PROFILE", null);
+        Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL", null);
+    }
+}
