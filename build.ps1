@@ -68,9 +68,9 @@ function Invoke-Build {
 
     # simulator/: the standalone simulator that Start-WinEksSimulator runs in its own process.
     $simProject = Join-Path $Root 'src/WinEksPatch.Simulator/WinEksPatch.Simulator.csproj'
-    if (Test-Path $simProject) {
+    if ((Get-Content (Join-Path $Root 'WinEksPatch.sln') -Raw).Contains('WinEksPatch.Simulator.csproj')) {
         $null = Invoke-Native dotnet @('publish', $simProject, '-c', $Configuration, '-o', (Join-Path $ModuleDir 'simulator'),
-            '--nologo', '-v', 'quiet')
+            '--no-build', '--nologo', '-v', 'quiet')
     }
 
     $version = ([xml](Get-Content (Join-Path $Root 'Directory.Build.props') -Raw)).Project.PropertyGroup.Version | Select-Object -First 1
@@ -134,8 +134,11 @@ Import-Module '$pester'
 function Invoke-ConformanceSuites {
     $dir = Join-Path $Root 'tests/conformance'
     if (-not (Test-Path (Join-Path $dir 'package.json'))) { return @() }
-    Write-Host '==> conformance (node)'
+    # npm packages are needed by the xUnit suites too (the SigV4 cross-check), so install them even with no node tests.
+    Write-Host '==> npm ci (tests/conformance)'
     $null = Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') -WorkingDirectory $dir
+    if (-not (Get-ChildItem $dir -Recurse -Filter '*.test.mjs' | Where-Object FullName -NotMatch 'node_modules')) { return @() }
+    Write-Host '==> conformance (node)'
     $report = Join-Path $ResultsDir 'conformance.json'
     $env:WINEKSPATCH_MODULE_DIR = $ModuleDir
     $null = Invoke-Native node @('--test', '--test-reporter=spec', '--test-reporter-destination=stdout',

@@ -2,7 +2,7 @@ using System.Management.Automation;
 using WinEksPatch.Aws;
 using WinEksPatch.Kubernetes;
 
-namespace WinEksPatch.Commands.Cmdlets;
+namespace WinEksPatch.Commands;
 
 /// <summary>A cmdlet that talks to AWS: -Region and -ProfileName, else the AWS SDK's default chains decide.</summary>
 public abstract class AwsCmdlet : WinEksPatchCmdlet

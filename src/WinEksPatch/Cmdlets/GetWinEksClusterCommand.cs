@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using WinEksPatch.Workflows;
 
-namespace WinEksPatch.Commands.Cmdlets;
+namespace WinEksPatch.Commands;
 
 /// <summary>
 /// <para type="synopsis">Gets EKS clusters and their Windows footprint.</para>

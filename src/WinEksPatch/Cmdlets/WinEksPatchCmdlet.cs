@@ -3,7 +3,7 @@ using System.Management.Automation;
 using WinEksPatch.Abstractions;
 using WinEksPatch.Errors;
 
-namespace WinEksPatch.Commands.Cmdlets;
+namespace WinEksPatch.Commands;
 
 /// <summary>
 /// Base of every WinEksPatch cmdlet. Workflows run on a background task; whatever they want written (objects, errors,
