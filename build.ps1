@@ -73,6 +73,12 @@ function Invoke-Build {
             '--no-build', '--nologo', '-v', 'quiet')
     }
 
+    # en-US/: MAML help generated from the cmdlets' doc comments, and the about_ topics.
+    New-Item -ItemType Directory -Force -Path (Join-Path $ModuleDir 'en-US') | Out-Null
+    Copy-Item (Join-Path $Root 'module/en-US/*') (Join-Path $ModuleDir 'en-US')
+    $null = Invoke-Native dotnet @($PwshDll, '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-ModuleHelp.ps1'),
+        '-ModuleDirectory', $ModuleDir, '-DocumentationFile', (Join-Path $cmdletBin 'WinEksPatch.xml'))
+
     $version = ([xml](Get-Content (Join-Path $Root 'Directory.Build.props') -Raw)).Project.PropertyGroup.Version | Select-Object -First 1
     $manifest = Import-PowerShellDataFile (Join-Path $ModuleDir 'WinEksPatch.psd1')
     if ($manifest.ModuleVersion -ne $version) { throw "WinEksPatch.psd1 ModuleVersion $($manifest.ModuleVersion) differs from Directory.Build.props Version $version." }
