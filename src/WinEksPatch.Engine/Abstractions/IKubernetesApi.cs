@@ -5,6 +5,33 @@ public interface IKubernetesApi
 {
     /// <summary>Every node matching the label selector (all pages of one LIST).</summary>
     Task<IReadOnlyList<KubeNode>> ListNodesAsync(string? labelSelector = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Every pod (of one namespace, or all when null) matching the selectors (all pages of one LIST).</summary>
+    Task<IReadOnlyList<KubePod>> ListPodsAsync(string? @namespace = null, string? fieldSelector = null, string? labelSelector = null,
+        CancellationToken cancellationToken = default);
+}
+
+/// <summary>A container of a pod: its image as the spec names it and, once pulled, the image id the kubelet reports.</summary>
+public sealed record KubeContainer(string Name, string Image, string? ImageId);
+
+/// <summary>A pod as the module sees it.</summary>
+public sealed record KubePod(
+    string Namespace,
+    string Name,
+    string? Uid,
+    string? NodeName,
+    string? Phase,
+    string? OwnerKind,
+    string? OwnerName,
+    IReadOnlyList<KubeContainer> Containers,
+    IReadOnlyDictionary<string, string> Labels,
+    bool IsMirror,
+    bool HasLocalStorage,
+    long? TerminationGracePeriodSeconds,
+    DateTimeOffset? DeletionTimestamp)
+{
+    /// <summary>Pending or Running: a pod that occupies its node.</summary>
+    public bool IsActive => Phase is not ("Succeeded" or "Failed");
 }
 
 /// <summary>A node as the module sees it.</summary>

@@ -2,8 +2,10 @@ using Amazon.EC2;
 using Amazon.Runtime;
 using Amazon.SimpleSystemsManagement;
 using WinEksPatch.Aws.AutoScaling;
+using WinEksPatch.Aws.Ec2;
 using WinEksPatch.Aws.Ecr;
 using WinEksPatch.Aws.Eks;
+using WinEksPatch.Aws.Ssm;
 using WinEksPatch.Aws.Thin;
 
 namespace WinEksPatch.Aws;
@@ -30,13 +32,17 @@ public sealed class AwsClientFactory(AwsContext context) : IDisposable
         return Track(Create(() => new ThinServiceClient(context.Credentials, config), service.ServiceId));
     }
 
-    public IAmazonEC2 Ec2()
+    public Ec2Client Ec2() => new(Ec2Sdk());
+
+    public SsmClient Ssm() => new(SsmSdk());
+
+    public IAmazonEC2 Ec2Sdk()
     {
         var config = new AmazonEC2Config { RegionEndpoint = context.Region };
         return Track(Create(() => context.Credentials == null ? new AmazonEC2Client(config) : new AmazonEC2Client(context.Credentials, config), "EC2"));
     }
 
-    public IAmazonSimpleSystemsManagement Ssm()
+    public IAmazonSimpleSystemsManagement SsmSdk()
     {
         var config = new AmazonSimpleSystemsManagementConfig { RegionEndpoint = context.Region };
         return Track(Create(

@@ -26,6 +26,45 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
         return nodes;
     }
 
+    public async Task<IReadOnlyList<KubePod>> ListPodsAsync(string? @namespace = null, string? fieldSelector = null, string? labelSelector = null,
+        CancellationToken cancellationToken = default)
+    {
+        var pods = new List<KubePod>();
+        string? next = null;
+        do
+        {
+            var page = await CallAsync("list pods", () => @namespace == null
+                ? client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: fieldSelector, labelSelector: labelSelector, limit: PageSize,
+                    continueParameter: next, cancellationToken: cancellationToken)
+                : client.CoreV1.ListNamespacedPodAsync(@namespace, fieldSelector: fieldSelector, labelSelector: labelSelector, limit: PageSize,
+                    continueParameter: next, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            pods.AddRange(page.Items.Select(ToPod));
+            next = string.IsNullOrEmpty(page.Metadata?.ContinueProperty) ? null : page.Metadata.ContinueProperty;
+        }
+        while (next != null);
+        return pods;
+    }
+
+    internal static KubePod ToPod(k8s.Models.V1Pod p)
+    {
+        var owner = p.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true);
+        var statuses = p.Status?.ContainerStatuses?.ToDictionary(s => s.Name, s => s.ImageID) ?? [];
+        return new KubePod(
+            p.Metadata.NamespaceProperty ?? "default",
+            p.Metadata.Name,
+            p.Metadata.Uid,
+            p.Spec?.NodeName,
+            p.Status?.Phase,
+            owner?.Kind,
+            owner?.Name,
+            (p.Spec?.Containers ?? []).Select(c => new KubeContainer(c.Name, c.Image, statuses.GetValueOrDefault(c.Name))).ToList(),
+            p.Metadata.Labels is { } labels ? new Dictionary<string, string>(labels, StringComparer.Ordinal) : new Dictionary<string, string>(),
+            p.Metadata.Annotations?.ContainsKey("kubernetes.io/config.mirror") == true,
+            p.Spec?.Volumes?.Any(v => v.EmptyDir != null) == true,
+            p.Spec?.TerminationGracePeriodSeconds,
+            p.Metadata.DeletionTimestamp is { } deleted ? new DateTimeOffset(DateTime.SpecifyKind(deleted, DateTimeKind.Utc)) : null);
+    }
+
     private static KubeNode ToNode(k8s.Models.V1Node n) => new(
         n.Metadata.Name,
         n.Metadata.Labels is { } labels ? new Dictionary<string, string>(labels, StringComparer.Ordinal) : new Dictionary<string, string>(),

@@ -92,9 +92,9 @@ public sealed class AwsContextTests : IDisposable
         using var factory = new AwsClientFactory(AwsContext.Resolve(new AwsConnectionOptions("us-west-2")));
 
         await factory.AutoScaling().DescribeAutoScalingInstancesAsync(["i-1"]);
-        var parameter = await factory.Ssm().GetParameterAsync(new Amazon.SimpleSystemsManagement.Model.GetParameterRequest { Name = "/x" });
+        var parameter = await factory.Ssm().GetParameterAsync("/x");
 
-        Assert.Equal("ami-0123", parameter.Parameter.Value);
+        Assert.Equal("ami-0123", parameter!.Value);
         Assert.Equal(2, server.All.Count);
         Assert.All(server.All, r => Assert.Contains("Credential=AKIDENV/", r.Header("Authorization"), StringComparison.Ordinal));
     }

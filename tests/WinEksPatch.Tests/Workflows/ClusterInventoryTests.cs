@@ -104,6 +104,9 @@ public class ClusterInventoryTests
             var (key, value) = labelSelector!.Split('=') is [var k, var v] ? (k, v) : throw new ArgumentException(labelSelector);
             return Task.FromResult<IReadOnlyList<KubeNode>>([.. nodes.Where(n => n.Labels.TryGetValue(key, out var x) && x == value)]);
         }
+
+        public Task<IReadOnlyList<KubePod>> ListPodsAsync(string? @namespace = null, string? fieldSelector = null, string? labelSelector = null,
+            CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<KubePod>>([]);
     }
 
     private sealed class FakeAutoScaling : IAutoScalingApi

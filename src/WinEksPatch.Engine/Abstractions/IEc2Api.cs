@@ -1,0 +1,47 @@
+namespace WinEksPatch.Abstractions;
+
+/// <summary>The EC2 operations the module uses (through AWSSDK.EC2), batched: never one call per node.</summary>
+public interface IEc2Api
+{
+    Task<IReadOnlyList<Ec2Instance>> DescribeInstancesAsync(IReadOnlyCollection<string> instanceIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Images by id; ids that do not exist are absent from the result (not an error).</summary>
+    Task<IReadOnlyList<Ec2Image>> DescribeImagesAsync(IReadOnlyCollection<string> imageIds, CancellationToken cancellationToken = default);
+
+    /// <summary>One version (number, <c>$Latest</c> or <c>$Default</c>) of a launch template, by id or name.</summary>
+    Task<LaunchTemplateVersion> DescribeLaunchTemplateVersionAsync(LaunchTemplateReference template, CancellationToken cancellationToken = default);
+}
+
+public sealed record Ec2Instance(
+    string InstanceId,
+    string? ImageId,
+    string? State,
+    string? InstanceType,
+    string? AvailabilityZone,
+    string? PrivateDnsName,
+    DateTimeOffset? LaunchTime,
+    IReadOnlyDictionary<string, string> Tags);
+
+public sealed record Ec2Image(
+    string ImageId,
+    string? Name,
+    string? Description,
+    string? OwnerId,
+    string? State,
+    string? Architecture,
+    string? PlatformDetails,
+    DateTimeOffset? CreationDate,
+    IReadOnlyDictionary<string, string> Tags)
+{
+    /// <summary>EC2 reports Windows AMIs with Platform "windows" and PlatformDetails starting with "Windows".</summary>
+    public bool IsWindows => PlatformDetails?.StartsWith("Windows", StringComparison.OrdinalIgnoreCase) == true;
+}
+
+public sealed record LaunchTemplateVersion(
+    string LaunchTemplateId,
+    string? LaunchTemplateName,
+    long VersionNumber,
+    bool IsDefault,
+    string? ImageId,
+    string? InstanceType,
+    string? UserData);

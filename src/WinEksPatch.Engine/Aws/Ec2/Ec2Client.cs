@@ -1,0 +1,90 @@
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using WinEksPatch.Abstractions;
+using Ec2LaunchTemplateVersion = Amazon.EC2.Model.LaunchTemplateVersion;
+using LaunchTemplateVersion = WinEksPatch.Abstractions.LaunchTemplateVersion;
+
+namespace WinEksPatch.Aws.Ec2;
+
+/// <summary><see cref="IEc2Api"/> over the official AWSSDK.EC2 client; SDK types never leave this class.</summary>
+public sealed class Ec2Client(IAmazonEC2 ec2) : IEc2Api
+{
+    /// <summary>EC2 accepts at most 200 values in one filter.</summary>
+    internal const int FilterBatchSize = 200;
+
+    public async Task<IReadOnlyList<Ec2Instance>> DescribeInstancesAsync(IReadOnlyCollection<string> instanceIds, CancellationToken cancellationToken = default)
+    {
+        var result = new List<Ec2Instance>();
+        foreach (var batch in instanceIds.Distinct(StringComparer.Ordinal).Chunk(FilterBatchSize))
+        {
+            // A filter rather than InstanceIds: an id that no longer exists is simply absent instead of failing the batch.
+            var request = new DescribeInstancesRequest { Filters = [new Filter("instance-id", [.. batch])], MaxResults = 1000 };
+            do
+            {
+                var response = await AwsErrorTranslator.CallAsync("DescribeInstances", null,
+                    () => ec2.DescribeInstancesAsync(request, cancellationToken)).ConfigureAwait(false);
+                foreach (var instance in (response.Reservations ?? []).SelectMany(r => r.Instances ?? []))
+                {
+                    result.Add(new Ec2Instance(instance.InstanceId, instance.ImageId, instance.State?.Name?.Value,
+                        instance.InstanceType?.Value, instance.Placement?.AvailabilityZone, instance.PrivateDnsName,
+                        instance.LaunchTime is { } launched ? new DateTimeOffset(DateTime.SpecifyKind(launched, DateTimeKind.Utc)) : null,
+                        Tags(instance.Tags)));
+                }
+
+                request.NextToken = response.NextToken;
+            }
+            while (!string.IsNullOrEmpty(request.NextToken));
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<Ec2Image>> DescribeImagesAsync(IReadOnlyCollection<string> imageIds, CancellationToken cancellationToken = default)
+    {
+        var result = new List<Ec2Image>();
+        foreach (var batch in imageIds.Distinct(StringComparer.Ordinal).Chunk(FilterBatchSize))
+        {
+            var request = new DescribeImagesRequest { Filters = [new Filter("image-id", [.. batch])], MaxResults = 1000, IncludeDeprecated = true };
+            do
+            {
+                var response = await AwsErrorTranslator.CallAsync("DescribeImages", null,
+                    () => ec2.DescribeImagesAsync(request, cancellationToken)).ConfigureAwait(false);
+                result.AddRange((response.Images ?? []).Select(ToImage));
+                request.NextToken = response.NextToken;
+            }
+            while (!string.IsNullOrEmpty(request.NextToken));
+        }
+
+        return result;
+    }
+
+    public async Task<LaunchTemplateVersion> DescribeLaunchTemplateVersionAsync(LaunchTemplateReference template, CancellationToken cancellationToken = default)
+    {
+        var request = new DescribeLaunchTemplateVersionsRequest
+        {
+            LaunchTemplateId = template.Id,
+            LaunchTemplateName = template.Id == null ? template.Name : null,
+            Versions = [template.Version ?? "$Default"],
+        };
+        var response = await AwsErrorTranslator.CallAsync("DescribeLaunchTemplateVersions", template.Id ?? template.Name,
+            () => ec2.DescribeLaunchTemplateVersionsAsync(request, cancellationToken)).ConfigureAwait(false);
+        var version = response.LaunchTemplateVersions?.FirstOrDefault()
+            ?? throw new Errors.WinEksPatchException(Errors.ErrorIds.AwsResourceNotFound, Errors.ErrorKind.ObjectNotFound,
+                $"Launch template {template.Id ?? template.Name} has no version {template.Version}.", template.Id ?? template.Name);
+        return ToVersion(version);
+    }
+
+    private static LaunchTemplateVersion ToVersion(Ec2LaunchTemplateVersion v) => new(
+        v.LaunchTemplateId, v.LaunchTemplateName, v.VersionNumber ?? 0, v.DefaultVersion == true,
+        v.LaunchTemplateData?.ImageId, v.LaunchTemplateData?.InstanceType?.Value, v.LaunchTemplateData?.UserData);
+
+    private static Ec2Image ToImage(Image image) => new(
+        image.ImageId, image.Name, image.Description, image.OwnerId, image.State?.Value, image.Architecture?.Value,
+        image.PlatformDetails ?? (image.Platform?.Value == "windows" ? "Windows" : null),
+        DateTimeOffset.TryParse(image.CreationDate, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal, out var created) ? created : null,
+        Tags(image.Tags));
+
+    private static Dictionary<string, string> Tags(List<Tag>? tags) =>
+        (tags ?? []).GroupBy(t => t.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value ?? "", StringComparer.Ordinal);
+}
