@@ -14,6 +14,8 @@
     TypesToProcess       = @('WinEksPatch.types.ps1xml')
     CmdletsToExport      = @(
         'Get-WinEksCluster'
+        'Get-WinNodeGroup'
+        'Get-WinNode'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

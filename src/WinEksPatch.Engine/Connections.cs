@@ -11,7 +11,7 @@ namespace WinEksPatch;
 public sealed class Connections : IDisposable
 {
     private readonly KubernetesConnectionOptions _kubernetes;
-    private readonly List<IDisposable> _kubernetesClients = [];
+    private readonly Dictionary<string, (IDisposable Client, IKubernetesApi Api)> _kubernetesClients = new(StringComparer.Ordinal);
 
     public Connections(AwsConnectionOptions aws, KubernetesConnectionOptions? kubernetes = null, TimeProvider? time = null)
     {
@@ -26,19 +26,27 @@ public sealed class Connections : IDisposable
 
     public string Region => Aws.Context.Region.SystemName;
 
-    /// <summary>The Kubernetes API of <paramref name="cluster"/>.</summary>
+    /// <summary>The Kubernetes API of <paramref name="cluster"/> (one client per cluster for the whole invocation).</summary>
     public IKubernetesApi KubernetesFor(EksCluster cluster)
     {
-        var client = _kubernetes.UsesKubeConfig
-            ? KubernetesConnector.FromKubeConfig(_kubernetes)
-            : KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time), Time);
-        _kubernetesClients.Add(client);
-        return new KubernetesApi(client, cluster.Name);
+        lock (_kubernetesClients)
+        {
+            if (!_kubernetesClients.TryGetValue(cluster.Name, out var entry))
+            {
+                var client = _kubernetes.UsesKubeConfig
+                    ? KubernetesConnector.FromKubeConfig(_kubernetes)
+                    : KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time), Time);
+                entry = (client, new KubernetesApi(client, cluster.Name));
+                _kubernetesClients[cluster.Name] = entry;
+            }
+
+            return entry.Api;
+        }
     }
 
     public void Dispose()
     {
-        foreach (var client in _kubernetesClients)
+        foreach (var (client, _) in _kubernetesClients.Values)
         {
             client.Dispose();
         }

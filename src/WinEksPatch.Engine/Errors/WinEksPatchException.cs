@@ -73,4 +73,6 @@ public static class ErrorIds
 
     // Domain
     public const string ClusterNotFound = nameof(ClusterNotFound);
+    public const string NodeGroupNotFound = nameof(NodeGroupNotFound);
+    public const string NodeGroupNotWindows = nameof(NodeGroupNotWindows);
 }

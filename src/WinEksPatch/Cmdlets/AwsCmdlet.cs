@@ -17,9 +17,20 @@ public abstract class AwsCmdlet : WinEksPatchCmdlet
     [ValidateNotNullOrEmpty]
     public string? ProfileName { get; set; }
 
-    /// <summary>Resolves the AWS side (and the Kubernetes options of cmdlets that have them) once per invocation.</summary>
-    private protected Connections Connect(KubernetesConnectionOptions? kubernetes = null) =>
-        Guard(() => new Connections(new AwsConnectionOptions(Region, ProfileName), kubernetes));
+    private Connections? _connections;
+
+    /// <summary>The connections of this invocation, made on first use (after parameters are bound) and disposed at the end.</summary>
+    private protected Connections Connections => _connections ??= Guard(() => new Connections(new AwsConnectionOptions(Region, ProfileName), KubernetesOptions));
+
+    /// <summary>How to reach Kubernetes; null for cmdlets that never do.</summary>
+    private protected virtual KubernetesConnectionOptions? KubernetesOptions => null;
+
+    protected override void EndProcessing()
+    {
+        _connections?.Dispose();
+        _connections = null;
+        base.EndProcessing();
+    }
 }
 
 /// <summary>A cmdlet that also talks to the clusters' Kubernetes APIs.</summary>
@@ -35,6 +46,5 @@ public abstract class KubernetesCmdlet : AwsCmdlet
     [ValidateNotNullOrEmpty]
     public string? KubeContext { get; set; }
 
-    private protected Connections ConnectWithKubernetes() =>
-        Connect(new KubernetesConnectionOptions(KubeConfigPath, KubeContext));
+    private protected override KubernetesConnectionOptions? KubernetesOptions => new(KubeConfigPath, KubeContext);
 }

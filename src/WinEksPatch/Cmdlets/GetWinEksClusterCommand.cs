@@ -45,9 +45,8 @@ public sealed class GetWinEksClusterCommand : KubernetesCmdlet
     {
         try
         {
-            using var connections = ConnectWithKubernetes();
             var inventory = Guard(() => new ClusterInventory(
-                connections.Aws.Eks(), connections.Aws.AutoScaling(), connections.KubernetesFor, connections.Region));
+                Connections.Aws.Eks(), Connections.Aws.AutoScaling(), Connections.KubernetesFor, Connections.Region));
             RunWorkflow((host, token) => inventory.RunAsync(_names, host, token));
         }
         finally

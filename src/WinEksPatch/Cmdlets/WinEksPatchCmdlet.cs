@@ -27,8 +27,9 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
     }
 
     /// <summary>Runs <paramref name="workflow"/> off the pipeline thread and performs its requests on this one until it ends.
-    /// A <see cref="WinEksPatchException"/> escaping the workflow ends the cmdlet with a terminating error.</summary>
-    protected void RunWorkflow(Func<IWorkflowHost, CancellationToken, Task> workflow)
+    /// A <see cref="WinEksPatchException"/> escaping the workflow ends the cmdlet with a terminating error, or, with
+    /// <paramref name="perInputObject"/>, is written as the error of this pipeline input and the next input goes on.</summary>
+    protected void RunWorkflow(Func<IWorkflowHost, CancellationToken, Task> workflow, bool perInputObject = false)
     {
         using var host = new QueuedHost();
         var token = CancellationToken;
@@ -52,6 +53,10 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
+        }
+        catch (WinEksPatchException ex) when (perInputObject)
+        {
+            WriteError(ToErrorRecord(ex));
         }
         catch (WinEksPatchException ex)
         {

@@ -1,0 +1,133 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+using WinEksPatch.Model;
+using WinEksPatch.Windows;
+
+namespace WinEksPatch.Workflows;
+
+/// <summary>Turns a <see cref="ClusterSnapshot"/> into the objects of Get-WinNodeGroup and Get-WinNode.</summary>
+public sealed class FleetInventory(ClusterSnapshotReader reader, PatchCalendar calendar, TimeProvider time)
+{
+    public async Task<IReadOnlyList<WinNodeGroup>> GetNodeGroupsAsync(string clusterName, IReadOnlyCollection<string> names, IWorkflowHost host,
+        CancellationToken cancellationToken = default)
+    {
+        var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: false, cancellationToken).ConfigureAwait(false);
+        var result = new List<WinNodeGroup>();
+        foreach (var group in SelectGroups(snapshot, names, host))
+        {
+            var projected = ToNodeGroup(snapshot, group);
+            host.Output(projected);
+            result.Add(projected);
+        }
+
+        return result;
+    }
+
+    public async Task GetNodesAsync(string clusterName, IReadOnlyCollection<string> nodeGroupNames, IWorkflowHost host, CancellationToken cancellationToken = default)
+    {
+        var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: true, cancellationToken).ConfigureAwait(false);
+        var groups = SelectGroups(snapshot, nodeGroupNames, host).Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
+        var now = time.GetUtcNow();
+        foreach (var node in snapshot.WindowsNodes.OrderBy(n => n.Name, StringComparer.Ordinal))
+        {
+            var group = snapshot.GroupOf(node);
+            if (nodeGroupNames.Count > 0 && (group == null || !groups.Contains(group)))
+            {
+                continue;
+            }
+
+            var instance = node.InstanceId is { } id ? snapshot.Instances.GetValueOrDefault(id) : null;
+            var image = snapshot.ImageOf(node);
+            var build = WindowsBuild.ParseOrNull(node.KernelVersion);
+            host.Output(new WinNode
+            {
+                ClusterName = clusterName,
+                NodeName = node.Name,
+                NodeGroupName = group,
+                InstanceId = node.InstanceId,
+                ImageId = instance?.ImageId,
+                AmiName = image?.Name,
+                AmiCreationDate = image?.CreationDate,
+                OsBuild = build?.ToString() ?? node.KernelVersion,
+                WindowsVersion = build?.WindowsServer,
+                Ready = node.Ready,
+                Schedulable = !node.Unschedulable,
+                CreatedAt = node.CreatedAt,
+                Age = node.CreatedAt is { } created ? now - created : null,
+                PodCount = snapshot.PodsByNode.GetValueOrDefault(node.Name)?.Count ?? 0,
+                InstanceType = instance?.InstanceType,
+                AvailabilityZone = instance?.AvailabilityZone,
+            });
+        }
+    }
+
+    /// <summary>The Windows groups asked for (all when <paramref name="names"/> is empty). A name that is not a group, or
+    /// a group that is not Windows, is an error for that name; the others go on.</summary>
+    internal static IEnumerable<NodeGroupFacts> SelectGroups(ClusterSnapshot snapshot, IReadOnlyCollection<string> names, IWorkflowHost host)
+    {
+        if (names.Count == 0)
+        {
+            return snapshot.NodeGroups.Where(g => g.IsWindows).OrderBy(g => g.Name, StringComparer.Ordinal);
+        }
+
+        var selected = new List<NodeGroupFacts>();
+        foreach (var name in names)
+        {
+            var group = snapshot.NodeGroups.FirstOrDefault(g => g.Name == name);
+            if (group == null)
+            {
+                host.Error(new WinEksPatchException(ErrorIds.NodeGroupNotFound, ErrorKind.ObjectNotFound,
+                    $"Cluster '{snapshot.Cluster.Name}' has no node group '{name}' (neither an EKS managed node group nor an Auto Scaling group tagged kubernetes.io/cluster/{snapshot.Cluster.Name}).",
+                    name));
+            }
+            else if (!group.IsWindows)
+            {
+                host.Error(new WinEksPatchException(ErrorIds.NodeGroupNotWindows, ErrorKind.InvalidArgument,
+                    $"Node group '{name}' of cluster '{snapshot.Cluster.Name}' runs no Windows nodes (AMI type {group.Managed?.AmiType ?? "n/a"}, AMI {group.Image?.Name ?? group.TemplateVersion?.ImageId ?? "unknown"}).",
+                    name));
+            }
+            else
+            {
+                selected.Add(group);
+            }
+        }
+
+        return selected;
+    }
+
+    internal WinNodeGroup ToNodeGroup(ClusterSnapshot snapshot, NodeGroupFacts group)
+    {
+        var nodes = snapshot.WindowsNodes.Where(n => snapshot.GroupOf(n) == group.Name).ToList();
+        var targetAmi = group.TemplateVersion?.ImageId;
+
+        // The group's OS build: what its nodes on the target AMI report, else what the AMI says.
+        var build = nodes.Where(n => n.InstanceId != null && snapshot.Instances.GetValueOrDefault(n.InstanceId)?.ImageId == targetAmi)
+            .Select(n => WindowsBuild.ParseOrNull(n.KernelVersion)).OfType<WindowsBuild>().DefaultIfEmpty().Max();
+        var osBuild = build != default ? build : AmiFacts.OsBuild(group.Image, calendar);
+        var (typeVersion, typeEdition) = AmiFacts.FromAmiType(group.Managed?.AmiType);
+        var (nameVersion, nameEdition, _) = AmiFacts.FromName(group.Image?.Name);
+
+        return new WinNodeGroup
+        {
+            ClusterName = snapshot.Cluster.Name,
+            NodeGroupName = group.Name,
+            Kind = group.Kind,
+            Region = snapshot.Region,
+            AutoScalingGroupName = group.AutoScalingGroup?.Name ?? group.Managed?.AutoScalingGroupNames.FirstOrDefault(),
+            LaunchTemplateId = group.TemplateVersion?.LaunchTemplateId ?? group.LaunchTemplate?.Id,
+            LaunchTemplateName = group.TemplateVersion?.LaunchTemplateName ?? group.LaunchTemplate?.Name,
+            LaunchTemplateVersion = group.LaunchTemplate?.Version,
+            ImageId = targetAmi,
+            AmiName = group.Image?.Name,
+            AmiType = group.Managed?.AmiType,
+            WindowsVersion = AmiFacts.WindowsVersion(group.Image) ?? typeVersion ?? nameVersion ?? osBuild?.WindowsServer,
+            Edition = typeEdition ?? nameEdition,
+            OsBuild = osBuild?.ToString(),
+            KubernetesVersion = group.Managed?.Version ?? snapshot.Cluster.Version,
+            DesiredSize = group.Managed?.DesiredSize ?? group.AutoScalingGroup?.DesiredCapacity ?? 0,
+            MinSize = group.Managed?.MinSize ?? group.AutoScalingGroup?.MinSize ?? 0,
+            MaxSize = group.Managed?.MaxSize ?? group.AutoScalingGroup?.MaxSize ?? 0,
+            NodeCount = nodes.Count,
+        };
+    }
+}
