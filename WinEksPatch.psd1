@@ -16,6 +16,8 @@
         'Get-WinEksCluster'
         'Get-WinNodeGroup'
         'Get-WinNode'
+        'Get-WinNodeAmi'
+        'Get-WinPatchStatus'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -8,6 +8,9 @@ public interface IEc2Api
     /// <summary>Images by id; ids that do not exist are absent from the result (not an error).</summary>
     Task<IReadOnlyList<Ec2Image>> DescribeImagesAsync(IReadOnlyCollection<string> imageIds, CancellationToken cancellationToken = default);
 
+    /// <summary>Images of the given owners (e.g. <c>self</c>) carrying a tag key; all pages.</summary>
+    Task<IReadOnlyList<Ec2Image>> DescribeImagesByTagAsync(string owner, string tagKey, CancellationToken cancellationToken = default);
+
     /// <summary>One version (number, <c>$Latest</c> or <c>$Default</c>) of a launch template, by id or name.</summary>
     Task<LaunchTemplateVersion> DescribeLaunchTemplateVersionAsync(LaunchTemplateReference template, CancellationToken cancellationToken = default);
 }

@@ -12,6 +12,10 @@ public static partial class AmiFacts
     public const string WindowsVersionTag = "WinEksPatch:WindowsVersion";
     public const string CachedImagesTag = "WinEksPatch:CachedImages";
     public const string ClusterTag = "WinEksPatch:Cluster";
+    public const string EditionTag = "WinEksPatch:Edition";
+
+    /// <summary>Set by EC2 Image Builder on the AMIs it distributes: the image build version's ARN.</summary>
+    public const string ImageBuilderArnTag = "Ec2ImageBuilderArn";
 
     /// <summary>Reads the EKS-optimized naming scheme <c>Windows_Server-2022-English-Core-EKS_Optimized-1.31-2025.01.15</c>.</summary>
     public static (string? WindowsVersion, string? Edition, string? KubernetesVersion) FromName(string? name)

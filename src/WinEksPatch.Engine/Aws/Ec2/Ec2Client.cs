@@ -44,17 +44,28 @@ public sealed class Ec2Client(IAmazonEC2 ec2) : IEc2Api
         var result = new List<Ec2Image>();
         foreach (var batch in imageIds.Distinct(StringComparer.Ordinal).Chunk(FilterBatchSize))
         {
-            var request = new DescribeImagesRequest { Filters = [new Filter("image-id", [.. batch])], MaxResults = 1000, IncludeDeprecated = true };
-            do
-            {
-                var response = await AwsErrorTranslator.CallAsync("DescribeImages", null,
-                    () => ec2.DescribeImagesAsync(request, cancellationToken)).ConfigureAwait(false);
-                result.AddRange((response.Images ?? []).Select(ToImage));
-                request.NextToken = response.NextToken;
-            }
-            while (!string.IsNullOrEmpty(request.NextToken));
+            result.AddRange(await DescribeAllImagesAsync(
+                new DescribeImagesRequest { Filters = [new Filter("image-id", [.. batch])], IncludeDeprecated = true }, cancellationToken).ConfigureAwait(false));
         }
 
+        return result;
+    }
+
+    public Task<IReadOnlyList<Ec2Image>> DescribeImagesByTagAsync(string owner, string tagKey, CancellationToken cancellationToken = default) =>
+        DescribeAllImagesAsync(new DescribeImagesRequest { Owners = [owner], Filters = [new Filter("tag-key", [tagKey])] }, cancellationToken);
+
+    private async Task<IReadOnlyList<Ec2Image>> DescribeAllImagesAsync(DescribeImagesRequest request, CancellationToken cancellationToken)
+    {
+        var result = new List<Ec2Image>();
+        request.MaxResults = 1000;
+        do
+        {
+            var response = await AwsErrorTranslator.CallAsync("DescribeImages", null,
+                () => ec2.DescribeImagesAsync(request, cancellationToken)).ConfigureAwait(false);
+            result.AddRange((response.Images ?? []).Select(ToImage));
+            request.NextToken = response.NextToken;
+        }
+        while (!string.IsNullOrEmpty(request.NextToken));
         return result;
     }
 

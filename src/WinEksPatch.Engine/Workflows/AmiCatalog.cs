@@ -1,0 +1,118 @@
+using System.Text.RegularExpressions;
+using WinEksPatch.Abstractions;
+using WinEksPatch.Model;
+using WinEksPatch.Windows;
+
+namespace WinEksPatch.Workflows;
+
+/// <summary>What AMIs to look for; null means any.</summary>
+public sealed record AmiQuery(string? KubernetesVersion = null, string? WindowsVersion = null, string? Edition = null);
+
+/// <summary>
+/// Candidate Windows AMIs for EKS nodes: the latest EKS-optimized ones AWS publishes as SSM public parameters
+/// (<c>/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-1.31/image_id</c>).
+/// </summary>
+public sealed partial class AmiCatalog(ISsmApi ssm, IEc2Api ec2, PatchCalendar calendar, string region)
+{
+    public const string EksParameterPath = "/aws/service/ami-windows-latest";
+
+    /// <summary>The exact public parameter of one EKS-optimized Windows AMI.</summary>
+    public static string EksParameterName(string windowsVersion, string edition, string kubernetesVersion) =>
+        $"{EksParameterPath}/Windows_Server-{windowsVersion}-English-{edition}-EKS_Optimized-{kubernetesVersion}/image_id";
+
+    /// <summary>The latest EKS-optimized Windows AMIs matching <paramref name="query"/>. With every field of the query set
+    /// this is one GetParameter; otherwise one walk of the parameter path.</summary>
+    public async Task<IReadOnlyList<WinNodeAmi>> LatestEksAsync(AmiQuery query, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<SsmParameter> parameters;
+        if (query is { KubernetesVersion: { } k8s, WindowsVersion: { } windows, Edition: { } edition })
+        {
+            var single = await ssm.GetParameterAsync(EksParameterName(windows, edition, k8s), cancellationToken).ConfigureAwait(false);
+            parameters = single == null ? [] : [single];
+        }
+        else
+        {
+            parameters = await ssm.GetParametersByPathAsync(EksParameterPath, recursive: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        var matches = parameters
+            .Select(p => (Parameter: p, Match: EksParameter().Match(p.Name)))
+            .Where(x => x.Match.Success
+                && (query.WindowsVersion == null || x.Match.Groups["windows"].Value == query.WindowsVersion)
+                && (query.Edition == null || string.Equals(x.Match.Groups["edition"].Value, query.Edition, StringComparison.OrdinalIgnoreCase))
+                && (query.KubernetesVersion == null || x.Match.Groups["k8s"].Value == query.KubernetesVersion))
+            .ToList();
+        var images = (await ec2.DescribeImagesAsync([.. matches.Select(m => m.Parameter.Value)], cancellationToken).ConfigureAwait(false))
+            .ToDictionary(i => i.ImageId, StringComparer.Ordinal);
+
+        return matches
+            .Select(m =>
+            {
+                var image = images.GetValueOrDefault(m.Parameter.Value);
+                return new WinNodeAmi
+                {
+                    ImageId = m.Parameter.Value,
+                    Name = image?.Name,
+                    Region = region,
+                    Source = AmiSource.Eks,
+                    KubernetesVersion = m.Match.Groups["k8s"].Value,
+                    WindowsVersion = m.Match.Groups["windows"].Value,
+                    Edition = m.Match.Groups["edition"].Value,
+                    OsBuild = AmiFacts.OsBuild(image, calendar)?.ToString(),
+                    CreationDate = image?.CreationDate,
+                    CachedImages = EksCachedImages(m.Match.Groups["windows"].Value),
+                    ParameterName = m.Parameter.Name,
+                };
+            })
+            .OrderBy(a => a.WindowsVersion, StringComparer.Ordinal)
+            .ThenBy(a => a.Edition, StringComparer.Ordinal)
+            .ThenBy(a => Version.TryParse(a.KubernetesVersion, out var v) ? v : new Version(0, 0))
+            .ToList();
+    }
+
+    /// <summary>AMIs this account built with WinEksPatch (New-WinNodeAmi tags its AMIs with the OS build, Kubernetes and
+    /// Windows versions and the images it cached; Image Builder adds Ec2ImageBuilderArn).</summary>
+    public async Task<IReadOnlyList<WinNodeAmi>> BuiltAsync(AmiQuery query, CancellationToken cancellationToken = default)
+    {
+        var images = await ec2.DescribeImagesByTagAsync("self", AmiFacts.OsBuildTag, cancellationToken).ConfigureAwait(false);
+        return images
+            .Select(image =>
+            {
+                var (nameWindows, nameEdition, nameK8s) = AmiFacts.FromName(image.Name);
+                return new WinNodeAmi
+                {
+                    ImageId = image.ImageId,
+                    Name = image.Name,
+                    Region = region,
+                    Source = AmiSource.ImageBuilder,
+                    KubernetesVersion = image.Tags.GetValueOrDefault(AmiFacts.KubernetesVersionTag) ?? nameK8s,
+                    WindowsVersion = AmiFacts.WindowsVersion(image) ?? nameWindows,
+                    Edition = image.Tags.GetValueOrDefault(AmiFacts.EditionTag) ?? nameEdition,
+                    OsBuild = AmiFacts.OsBuild(image, calendar)?.ToString(),
+                    CreationDate = image.CreationDate,
+                    CachedImages = image.Tags.GetValueOrDefault(AmiFacts.CachedImagesTag)?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
+                    ImageBuildVersionArn = image.Tags.GetValueOrDefault(AmiFacts.ImageBuilderArnTag),
+                };
+            })
+            .Where(a => (query.WindowsVersion == null || a.WindowsVersion == query.WindowsVersion)
+                && (query.Edition == null || string.Equals(a.Edition, query.Edition, StringComparison.OrdinalIgnoreCase))
+                && (query.KubernetesVersion == null || a.KubernetesVersion == query.KubernetesVersion))
+            .OrderByDescending(a => a.CreationDate)
+            .ToList();
+    }
+
+    /// <summary>EKS-optimized Windows AMIs cache pause, nanoserver and servercore of their Windows release.</summary>
+    public static IReadOnlyList<string> EksCachedImages(string? windowsVersion)
+    {
+        var tag = windowsVersion == null ? null : $"ltsc{windowsVersion}";
+        return tag == null ? [] :
+        [
+            "mcr.microsoft.com/oss/kubernetes/pause:3.9",
+            $"mcr.microsoft.com/windows/nanoserver:{tag}",
+            $"mcr.microsoft.com/windows/servercore:{tag}",
+        ];
+    }
+
+    [GeneratedRegex(@"/Windows_Server-(?<windows>2019|2022|2025)-English-(?<edition>Core|Full)-EKS_Optimized-(?<k8s>\d+\.\d+)/image_id$", RegexOptions.CultureInvariant)]
+    private static partial Regex EksParameter();
+}

@@ -1,0 +1,73 @@
+using System.Management.Automation;
+using WinEksPatch.Model;
+using WinEksPatch.Windows;
+using WinEksPatch.Workflows;
+
+namespace WinEksPatch.Commands;
+
+/// <summary>
+/// <para type="synopsis">Gets candidate Windows AMIs for EKS nodes.</para>
+/// <para type="description">Lists the latest EKS-optimized Windows AMIs that AWS publishes as SSM public parameters
+/// (/aws/service/ami-windows-latest/Windows_Server-&lt;version&gt;-English-&lt;edition&gt;-EKS_Optimized-&lt;kubernetes&gt;/image_id)
+/// and the AMIs this account built with New-WinNodeAmi (EC2 Image Builder), with Kubernetes and Windows versions,
+/// edition, OS build and the container images cached in them.</para>
+/// <para type="description">The OS build of an EKS AMI is the newest monthly Windows release published before the AMI
+/// was created (from the patch calendar shipped with the module); AMIs built by New-WinNodeAmi carry theirs as a tag.</para>
+/// </summary>
+/// <example>
+///   <code>Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core</code>
+///   <para>The latest EKS-optimized Windows Server 2022 Core AMI for Kubernetes 1.31 (one GetParameter).</para>
+/// </example>
+/// <example>
+///   <code>Get-WinNodeAmi -WindowsVersion 2022 | Sort-Object KubernetesVersion | Format-Table ImageId, KubernetesVersion, Edition, OsBuild</code>
+///   <para>Every EKS-optimized Windows Server 2022 AMI, for each Kubernetes version.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "WinNodeAmi")]
+[OutputType("WinEksPatch.Model.WinNodeAmi")]
+public sealed class GetWinNodeAmiCommand : AwsCmdlet
+{
+    /// <summary>Kubernetes version, for example 1.31.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidatePattern(@"^\d+\.\d+$")]
+    public string? KubernetesVersion { get; set; }
+
+    /// <summary>Windows Server version: 2019, 2022 or 2025.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateSet("2019", "2022", "2025")]
+    public string? WindowsVersion { get; set; }
+
+    /// <summary>Core or Full.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateSet("Core", "Full")]
+    public string? Edition { get; set; }
+
+    /// <summary>Eks (the EKS-optimized AMIs), ImageBuilder (AMIs built by New-WinNodeAmi); both when omitted.</summary>
+    [Parameter]
+    [ValidateSet("Eks", "ImageBuilder")]
+    public string[]? Source { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var catalog = Guard(() => new AmiCatalog(Connections.Aws.Ssm(), Connections.Aws.Ec2(), PatchCalendar.Default, Connections.Region));
+        var query = new AmiQuery(KubernetesVersion, WindowsVersion, Edition);
+        var sources = Source is { Length: > 0 } ? Source : ["Eks", "ImageBuilder"];
+        RunWorkflow(async (host, token) =>
+        {
+            if (sources.Contains("Eks"))
+            {
+                foreach (var ami in await catalog.LatestEksAsync(query, token).ConfigureAwait(false))
+                {
+                    host.Output(ami);
+                }
+            }
+
+            if (sources.Contains("ImageBuilder"))
+            {
+                foreach (var ami in await catalog.BuiltAsync(query, token).ConfigureAwait(false))
+                {
+                    host.Output(ami);
+                }
+            }
+        }, perInputObject: true);
+    }
+}
