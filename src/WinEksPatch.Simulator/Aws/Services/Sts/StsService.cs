@@ -1,0 +1,29 @@
+using WinEksPatch.Simulator.Auth;
+using WinEksPatch.Simulator.Aws.Protocols;
+
+namespace WinEksPatch.Simulator.Aws.Services.Sts;
+
+/// <summary>STS (awsQuery): GetCallerIdentity, as a POST form and as the presigned GET that EKS tokens carry.</summary>
+public sealed class StsService : AwsService
+{
+    public override string SigningName => "sts";
+
+    public override AwsProtocol Protocol => AwsProtocol.Query;
+
+    public override string XmlNamespace => "https://sts.amazonaws.com/doc/2011-06-15/";
+
+    public override Task HandleAsync(AwsCall call)
+    {
+        string action = RequireAction(call);
+        return action switch
+        {
+            "GetCallerIdentity" => AwsQueryProtocol.WriteResultAsync(call, XmlNamespace, action, w =>
+            {
+                w.WriteElementString("Arn", $"arn:aws:iam::{call.World.AccountId}:user/{SimCredentials.UserName}");
+                w.WriteElementString("UserId", SimCredentials.UserId);
+                w.WriteElementString("Account", call.World.AccountId);
+            }),
+            _ => throw InvalidAction(action),
+        };
+    }
+}

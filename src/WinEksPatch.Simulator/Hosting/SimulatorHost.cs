@@ -1,0 +1,187 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WinEksPatch.Simulator.Admin;
+using WinEksPatch.Simulator.Auth;
+using WinEksPatch.Simulator.Aws;
+using WinEksPatch.Simulator.Aws.Services.AutoScaling;
+using WinEksPatch.Simulator.Aws.Services.Ec2;
+using WinEksPatch.Simulator.Aws.Services.Eks;
+using WinEksPatch.Simulator.Aws.Services.Ssm;
+using WinEksPatch.Simulator.Aws.Services.Sts;
+using WinEksPatch.Simulator.Clock;
+using WinEksPatch.Simulator.Kubernetes;
+using WinEksPatch.Simulator.Scenarios;
+using WinEksPatch.Simulator.World;
+
+namespace WinEksPatch.Simulator.Hosting;
+
+/// <summary>
+/// A running simulator: one Kestrel server with two loopback listeners, plain HTTP for AWS (and the
+/// /_sim admin path) and TLS for Kubernetes, over one <see cref="SimWorld"/> loaded from a scenario.
+/// Used by the executable and, in-process, by tests.
+/// </summary>
+public sealed class SimulatorHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CertificateAuthority _ca;
+    private readonly string? _ownedStateDirectory;
+
+    private SimulatorHost(WebApplication app, CertificateAuthority ca, SimClock clock, SimWorld world, SimulatorInfo info, string? ownedStateDirectory)
+    {
+        _app = app;
+        _ca = ca;
+        Clock = clock;
+        World = world;
+        Info = info;
+        _ownedStateDirectory = ownedStateDirectory;
+    }
+
+    public SimulatorInfo Info { get; }
+
+    public SimClock Clock { get; }
+
+    public SimWorld World { get; }
+
+    /// <summary>PEM of the CA that signs the Kubernetes endpoint's certificate.</summary>
+    public string CaPem => _ca.CaPem;
+
+    public static async Task<SimulatorHost> StartAsync(SimulatorOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+
+        // Read the data first: a bad scenario fails before anything listens.
+        ScenarioDefinition scenario = ScenarioLoader.Read(options.Scenario);
+        PatchCalendar calendar = ScenarioLoader.LoadCalendar();
+        var clock = new SimClock(options.StartTime ?? DateTimeOffset.UtcNow, options.TimeScale);
+        var world = new SimWorld(clock, scenario.Region, scenario.AccountId);
+        var ca = CertificateAuthority.Create(DateTimeOffset.UtcNow);
+
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "WinEksPatch.Simulator" });
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Loopback, options.AwsPort);
+            kestrel.Listen(IPAddress.Loopback, options.KubernetesPort, listen => listen.UseHttps(ca.ServerCertificate));
+        });
+        // The host must not take over Ctrl+C or print anything: the executable owns signals and stdout.
+        builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
+        builder.Logging.ClearProviders();
+        if (options.Verbose)
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
+
+        WebApplication app = builder.Build();
+        ILoggerFactory loggers = app.Services.GetRequiredService<ILoggerFactory>();
+
+        SimulatorInfo? info = null;
+        var aws = new AwsEndpoint(world,
+        [
+            new StsService(),
+            new EksService(() => ca.CaDataBase64),
+            new AutoScalingService(),
+            new Ec2Service(),
+            new SsmService(),
+        ], loggers.CreateLogger("WinEksPatch.Simulator.Aws"));
+        var kube = new KubeApi(world, new EksTokenValidator(clock), loggers.CreateLogger("WinEksPatch.Simulator.Kubernetes"));
+        var admin = new AdminApi(clock, () => info!);
+
+        // TLS means the Kubernetes listener; the plain listener serves AWS and the admin path.
+        app.Run(http => http.Request.IsHttps ? kube.HandleAsync(http)
+            : http.Request.Path.StartsWithSegments(AdminApi.Prefix) ? admin.HandleAsync(http)
+            : aws.HandleAsync(http));
+
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            ICollection<string> addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+            string awsUrl = addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal));
+            string kubeUrl = addresses.First(a => a.StartsWith("https://", StringComparison.Ordinal));
+
+            ScenarioLoader.Load(world, scenario, calendar, name => $"{kubeUrl}{KubeApi.ClusterPathPrefix}{name}", ca.CaDataBase64);
+
+            string? owned = null;
+            string stateDirectory = options.StateDirectory ?? (owned = Path.Combine(Path.GetTempPath(), "wineks-simulator-" + Guid.NewGuid().ToString("N")[..12]));
+            Directory.CreateDirectory(stateDirectory);
+            string caPath = Path.Combine(stateDirectory, "ca.crt");
+            string kubeConfigPath = Path.Combine(stateDirectory, "kubeconfig");
+            List<string> clusters;
+            lock (world.Gate)
+            {
+                clusters = [.. world.Clusters.Keys];
+            }
+
+            await File.WriteAllTextAsync(caPath, ca.CaPem, cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(kubeConfigPath,
+                KubeConfigWriter.Render(clusters.Select(c => (c, $"{kubeUrl}{KubeApi.ClusterPathPrefix}{c}")).ToList(), ca.CaDataBase64, SimCredentials.KubernetesStaticToken),
+                cancellationToken).ConfigureAwait(false);
+
+            info = new SimulatorInfo
+            {
+                Endpoint = awsUrl,
+                KubernetesEndpoint = kubeUrl,
+                Region = world.Region,
+                AccessKeyId = SimCredentials.AccessKeyId,
+                SecretAccessKey = SimCredentials.SecretAccessKey,
+                KubeConfigPath = kubeConfigPath,
+                CaCertPath = caPath,
+                Clusters = clusters,
+                TimeScale = clock.TimeScale,
+                AdminEndpoint = awsUrl + AdminApi.Prefix,
+            };
+            return new SimulatorHost(app, ca, clock, world, info, owned);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            ca.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            _ca.Dispose();
+            if (_ownedStateDirectory is not null)
+            {
+                try
+                {
+                    Directory.Delete(_ownedStateDirectory, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Best effort: a client may still hold the kubeconfig open.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>A host lifetime that neither listens for Ctrl+C nor prints "Application started".</summary>
+    private sealed class QuietLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json.Serialization;
+
+namespace WinEksPatch.Simulator.Hosting;
+
+/// <summary>
+/// What a client needs to use a running simulator; printed by the executable as one JSON line.
+/// The property names are the contract (camelCase, in this order).
+/// </summary>
+public sealed record SimulatorInfo
+{
+    [JsonPropertyName("endpoint")]
+    public required string Endpoint { get; init; }
+
+    [JsonPropertyName("kubernetesEndpoint")]
+    public required string KubernetesEndpoint { get; init; }
+
+    [JsonPropertyName("region")]
+    public required string Region { get; init; }
+
+    [JsonPropertyName("accessKeyId")]
+    public required string AccessKeyId { get; init; }
+
+    [JsonPropertyName("secretAccessKey")]
+    public required string SecretAccessKey { get; init; }
+
+    [JsonPropertyName("kubeConfigPath")]
+    public required string KubeConfigPath { get; init; }
+
+    [JsonPropertyName("caCertPath")]
+    public required string CaCertPath { get; init; }
+
+    [JsonPropertyName("clusters")]
+    public required IReadOnlyList<string> Clusters { get; init; }
+
+    [JsonPropertyName("timeScale")]
+    public required double TimeScale { get; init; }
+
+    [JsonPropertyName("adminEndpoint")]
+    public required string AdminEndpoint { get; init; }
+
+    /// <summary>The Kubernetes API URL of one cluster (what DescribeCluster returns as endpoint).</summary>
+    public string ClusterEndpoint(string cluster) => $"{KubernetesEndpoint}/clusters/{cluster}";
+}

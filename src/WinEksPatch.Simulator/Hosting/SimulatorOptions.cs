@@ -1,0 +1,26 @@
+namespace WinEksPatch.Simulator.Hosting;
+
+/// <summary>How to start a simulator (the command line's options, for in-process hosts too).</summary>
+public sealed class SimulatorOptions
+{
+    /// <summary>A shipped scenario's name (e.g. "demo") or the path of a scenario JSON file.</summary>
+    public string Scenario { get; set; } = "demo";
+
+    /// <summary>Simulated seconds per wall second.</summary>
+    public double TimeScale { get; set; } = 1.0;
+
+    /// <summary>Port of the AWS endpoint (and /_sim admin); 0 picks a free one.</summary>
+    public int AwsPort { get; set; }
+
+    /// <summary>Port of the Kubernetes endpoint (TLS); 0 picks a free one.</summary>
+    public int KubernetesPort { get; set; }
+
+    /// <summary>Simulated time at start; default: the wall clock's now.</summary>
+    public DateTimeOffset? StartTime { get; set; }
+
+    /// <summary>Where to write kubeconfig and ca.crt; default: a new folder under the temp directory (deleted on stop).</summary>
+    public string? StateDirectory { get; set; }
+
+    /// <summary>Log requests to stderr.</summary>
+    public bool Verbose { get; set; }
+}

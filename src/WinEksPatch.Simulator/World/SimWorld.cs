@@ -1,0 +1,38 @@
+using WinEksPatch.Simulator.Clock;
+
+namespace WinEksPatch.Simulator.World;
+
+/// <summary>
+/// The whole simulated world: one in-memory state guarded by one lock (<see cref="Gate"/>).
+/// One lock keeps every cross-service invariant simple (an instance, its ASG membership and its node
+/// change together); the world is small enough that contention does not matter. Services take the lock,
+/// read or change entities, copy what they answer, and release it before writing to the network.
+/// The scenario loader fills it; it knows nothing about wire protocols.
+/// </summary>
+public sealed class SimWorld(SimClock clock, string region, string accountId)
+{
+    public object Gate { get; } = new();
+    public SimClock Clock { get; } = clock;
+    public string Region { get; } = region;
+    public string AccountId { get; } = accountId;
+
+    public Dictionary<string, AmiImage> Images { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, LaunchTemplate> LaunchTemplates { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, AutoScalingGroup> AutoScalingGroups { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, Ec2Instance> Instances { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, EksCluster> Clusters { get; } = new(StringComparer.Ordinal);
+    /// <summary>Keyed by (cluster, node group name).</summary>
+    public Dictionary<(string Cluster, string Name), EksNodegroup> Nodegroups { get; } = [];
+    /// <summary>Keyed by (cluster, node name).</summary>
+    public Dictionary<(string Cluster, string Name), KubeNode> Nodes { get; } = [];
+    /// <summary>Keyed by (cluster, namespace, pod name).</summary>
+    public Dictionary<(string Cluster, string Namespace, string Name), KubePod> Pods { get; } = [];
+    public Dictionary<string, SsmParameter> SsmParameters { get; } = new(StringComparer.Ordinal);
+
+    private long _resourceVersion = 1000;
+
+    /// <summary>Kubernetes resourceVersion counter shared by all clusters (only ordering matters).</summary>
+    public long NextResourceVersion() => ++_resourceVersion;
+
+    public long CurrentResourceVersion => _resourceVersion;
+}
