@@ -68,10 +68,8 @@ function Invoke-Build {
 
     # simulator/: the standalone simulator that Start-WinEksSimulator runs in its own process.
     $simProject = Join-Path $Root 'src/WinEksPatch.Simulator/WinEksPatch.Simulator.csproj'
-    if ((Get-Content (Join-Path $Root 'WinEksPatch.sln') -Raw).Contains('WinEksPatch.Simulator.csproj')) {
-        $null = Invoke-Native dotnet @('publish', $simProject, '-c', $Configuration, '-o', (Join-Path $ModuleDir 'simulator'),
-            '--no-build', '--nologo', '-v', 'quiet')
-    }
+    $null = Invoke-Native dotnet @('publish', $simProject, '-c', $Configuration, '-o', (Join-Path $ModuleDir 'simulator'),
+        '--no-build', '--nologo', '-v', 'quiet')
 
     # en-US/: MAML help generated from the cmdlets' doc comments, and the about_ topics.
     New-Item -ItemType Directory -Force -Path (Join-Path $ModuleDir 'en-US') | Out-Null

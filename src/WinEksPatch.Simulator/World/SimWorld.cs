@@ -9,7 +9,7 @@ namespace WinEksPatch.Simulator.World;
 /// read or change entities, copy what they answer, and release it before writing to the network.
 /// The scenario loader fills it; it knows nothing about wire protocols.
 /// </summary>
-public sealed class SimWorld(SimClock clock, string region, string accountId)
+public sealed partial class SimWorld(SimClock clock, string region, string accountId)
 {
     public object Gate { get; } = new();
     public SimClock Clock { get; } = clock;
