@@ -35,4 +35,24 @@ public sealed partial class SimWorld(SimClock clock, string region, string accou
     public long NextResourceVersion() => ++_resourceVersion;
 
     public long CurrentResourceVersion => _resourceVersion;
+
+    // Hooks between the areas of the simulator (fleet: EC2/Auto Scaling/EKS; Kubernetes: API, scheduler,
+    // controllers; images: registry, Image Builder, pull times). The area that changes the state calls the hook;
+    // the area that reacts implements the partial method in its own SimWorld.<Area>.cs file. Called with Gate held.
+
+    /// <summary>A node was added or changed (Ready, schedulable, taints, labels): watchers hear it and the scheduler
+    /// may place pending pods.</summary>
+    public void NodeChanged(KubeNode node) => OnNodeChanged(node);
+
+    /// <summary>A node is gone (its instance terminated): its pods are gone with it and controllers replace them.</summary>
+    public void NodeRemoved(KubeNode node) => OnNodeRemoved(node);
+
+    /// <summary>A pod was added, changed or deleted: watchers hear it, PDB status is recomputed.</summary>
+    public void PodChanged(KubePod pod, bool deleted) => OnPodChanged(pod, deleted);
+
+    partial void OnNodeChanged(KubeNode node);
+
+    partial void OnNodeRemoved(KubeNode node);
+
+    partial void OnPodChanged(KubePod pod, bool deleted);
 }
