@@ -18,6 +18,8 @@
         'Get-WinNode'
         'Get-WinNodeAmi'
         'Get-WinPatchStatus'
+        'Start-WinEksSimulator'
+        'Stop-WinEksSimulator'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

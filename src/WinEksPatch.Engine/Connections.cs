@@ -35,7 +35,7 @@ public sealed class Connections : IDisposable
             {
                 var client = _kubernetes.UsesKubeConfig
                     ? KubernetesConnector.FromKubeConfig(_kubernetes)
-                    : KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time), Time);
+                    : KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time, Aws.Context.EndpointOverride), Time);
                 entry = (client, new KubernetesApi(client, cluster.Name));
                 _kubernetesClients[cluster.Name] = entry;
             }

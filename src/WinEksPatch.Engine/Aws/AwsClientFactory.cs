@@ -28,7 +28,7 @@ public sealed class AwsClientFactory(AwsContext context) : IDisposable
 
     public ThinServiceClient Thin(ThinServiceDescriptor service)
     {
-        var config = new ThinClientConfig(service) { RegionEndpoint = context.Region };
+        var config = Point(new ThinClientConfig(service) { RegionEndpoint = context.Region });
         return Track(Create(() => new ThinServiceClient(context.Credentials, config), service.ServiceId));
     }
 
@@ -38,13 +38,13 @@ public sealed class AwsClientFactory(AwsContext context) : IDisposable
 
     public IAmazonEC2 Ec2Sdk()
     {
-        var config = new AmazonEC2Config { RegionEndpoint = context.Region };
+        var config = Point(new AmazonEC2Config { RegionEndpoint = context.Region });
         return Track(Create(() => context.Credentials == null ? new AmazonEC2Client(config) : new AmazonEC2Client(context.Credentials, config), "EC2"));
     }
 
     public IAmazonSimpleSystemsManagement SsmSdk()
     {
-        var config = new AmazonSimpleSystemsManagementConfig { RegionEndpoint = context.Region };
+        var config = Point(new AmazonSimpleSystemsManagementConfig { RegionEndpoint = context.Region });
         return Track(Create(
             () => context.Credentials == null ? new AmazonSimpleSystemsManagementClient(config) : new AmazonSimpleSystemsManagementClient(context.Credentials, config),
             "SSM"));
@@ -53,6 +53,19 @@ public sealed class AwsClientFactory(AwsContext context) : IDisposable
     /// <summary>Credentials the clients sign with (profile's, or the default chain's); used to sign EKS tokens.</summary>
     public AWSCredentials ResolveCredentials() =>
         context.Credentials ?? Create(() => Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentials(), "credentials");
+
+    /// <summary>With an endpoint override (the simulator), every client calls it, still signing for the region.</summary>
+    private T Point<T>(T config)
+        where T : ClientConfig
+    {
+        if (context.EndpointOverride is { } endpoint)
+        {
+            config.ServiceURL = endpoint;
+            config.AuthenticationRegion = context.Region.SystemName;
+        }
+
+        return config;
+    }
 
     public void Dispose()
     {

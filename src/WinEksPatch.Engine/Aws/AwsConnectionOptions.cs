@@ -18,12 +18,16 @@ public sealed record AwsConnectionOptions(string? Region = null, string? Profile
 /// </summary>
 public sealed partial class AwsContext
 {
-    private AwsContext(RegionEndpoint region, AWSCredentials? credentials, string? profileName)
+    private AwsContext(RegionEndpoint region, AWSCredentials? credentials, string? profileName, string? endpointOverride = null)
     {
         Region = region;
         Credentials = credentials;
         ProfileName = profileName;
+        EndpointOverride = endpointOverride;
     }
+
+    /// <summary>The one endpoint every service is called at: the simulator's, while the session is pointed at one.</summary>
+    public string? EndpointOverride { get; }
 
     public RegionEndpoint Region { get; }
 
@@ -36,6 +40,15 @@ public sealed partial class AwsContext
     /// when the region is malformed, the profile does not exist, or no region can be found at all.</summary>
     public static AwsContext Resolve(AwsConnectionOptions options)
     {
+        // A session pointed at the simulator talks to it, with its credentials, unless a profile is named explicitly.
+        if (ModuleEnvironment.Simulator is { HasExited: false } simulator && string.IsNullOrWhiteSpace(options.ProfileName))
+        {
+            var info = simulator.Info;
+            var simulatedRegion = string.IsNullOrWhiteSpace(options.Region) ? info.Region : ResolveRegion(options.Region, null).SystemName;
+            return new AwsContext(RegionEndpoint.GetBySystemName(simulatedRegion),
+                new BasicAWSCredentials(info.AccessKeyId, info.SecretAccessKey), null, info.Endpoint);
+        }
+
         AWSCredentials? credentials = null;
         string? profileRegion = null;
         if (!string.IsNullOrWhiteSpace(options.ProfileName))

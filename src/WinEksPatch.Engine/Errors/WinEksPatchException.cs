@@ -71,6 +71,11 @@ public static class ErrorIds
     public const string AwsServiceError = nameof(AwsServiceError);
     public const string AwsEndpointUnreachable = nameof(AwsEndpointUnreachable);
 
+    // Simulator
+    public const string SimulatorNotFound = nameof(SimulatorNotFound);
+    public const string SimulatorFailed = nameof(SimulatorFailed);
+    public const string SimulatorNotRunning = nameof(SimulatorNotRunning);
+
     // Domain
     public const string ClusterNotFound = nameof(ClusterNotFound);
     public const string NodeGroupNotFound = nameof(NodeGroupNotFound);

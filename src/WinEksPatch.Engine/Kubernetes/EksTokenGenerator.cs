@@ -21,7 +21,7 @@ public sealed record EksToken(string Value, DateTimeOffset SignedAt, DateTimeOff
 /// after 14 (as the AWS CLI's expirationTimestamp does), and sign with the injected clock so that simulated time and
 /// token age agree.
 /// </summary>
-public sealed class EksTokenGenerator(AWSCredentials credentials, RegionEndpoint region, TimeProvider time)
+public sealed class EksTokenGenerator(AWSCredentials credentials, RegionEndpoint region, TimeProvider time, string? stsEndpoint = null)
 {
     /// <summary>How long a token is used before a new one is signed (EKS accepts 15 minutes).</summary>
     public static readonly TimeSpan RefreshAfter = TimeSpan.FromMinutes(14);
@@ -33,7 +33,7 @@ public sealed class EksTokenGenerator(AWSCredentials credentials, RegionEndpoint
         var config = new AmazonSecurityTokenServiceConfig { RegionEndpoint = region };
 
         // ServiceURL folds in AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL / endpoint_url, so the simulator's STS is used when set.
-        var endpoint = config.ServiceURL ?? $"https://sts.{region.SystemName}.{(region.SystemName.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com")}";
+        var endpoint = stsEndpoint ?? config.ServiceURL ?? $"https://sts.{region.SystemName}.{(region.SystemName.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com")}";
         IRequest request = new DefaultRequest(new GetCallerIdentityRequest(), "SecurityTokenService")
         {
             HttpMethod = "GET",

@@ -1,0 +1,27 @@
+namespace WinEksPatch.Model;
+
+/// <summary>A running simulator the session is pointed at: output of <c>Start-WinEksSimulator</c>.</summary>
+public sealed class WinEksSimulator
+{
+    public required string Scenario { get; init; }
+
+    /// <summary>The AWS endpoint (every service; SigV4 checked against the simulator's credentials).</summary>
+    public required string Endpoint { get; init; }
+
+    /// <summary>The Kubernetes API (TLS); each cluster under /clusters/&lt;name&gt;.</summary>
+    public required string KubernetesEndpoint { get; init; }
+
+    /// <summary>A kubeconfig with one context per cluster, for kubectl and other clients.</summary>
+    public required string KubeConfigPath { get; init; }
+
+    public required string Region { get; init; }
+
+    public IReadOnlyList<string> Clusters { get; init; } = [];
+
+    /// <summary>Simulated seconds per wall-clock second.</summary>
+    public double TimeScale { get; init; }
+
+    public int ProcessId { get; init; }
+
+    public override string ToString() => $"{Scenario} at {Endpoint}";
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using WinEksPatch.Errors;
+
+namespace WinEksPatch.Simulator;
+
+/// <summary>The simulator's one-line JSON contract (see src/WinEksPatch.Simulator/README.md).</summary>
+public sealed record SimulatorInfo(
+    [property: JsonPropertyName("endpoint")] string Endpoint,
+    [property: JsonPropertyName("kubernetesEndpoint")] string KubernetesEndpoint,
+    [property: JsonPropertyName("region")] string Region,
+    [property: JsonPropertyName("accessKeyId")] string AccessKeyId,
+    [property: JsonPropertyName("secretAccessKey")] string SecretAccessKey,
+    [property: JsonPropertyName("kubeConfigPath")] string KubeConfigPath,
+    [property: JsonPropertyName("caCertPath")] string? CaCertPath,
+    [property: JsonPropertyName("clusters")] IReadOnlyList<string> Clusters,
+    [property: JsonPropertyName("timeScale")] double TimeScale,
+    [property: JsonPropertyName("adminEndpoint")] string AdminEndpoint)
+{
+    /// <summary>The simulator's fixed test secret is not a credential of anyone's, but keep it out of output anyway.</summary>
+    public override string ToString() => $"SimulatorInfo {{ Endpoint = {Endpoint}, Region = {Region}, Clusters = {string.Join(", ", Clusters)} }}";
+}
+
+/// <summary>
+/// A simulator the module started in its own process (Kestrel needs the ASP.NET Core runtime, which a pwsh session does
+/// not load) and that the session's cmdlets are pointed at: AWS calls go to its endpoint with its credentials, and the
+/// module's clock is the simulator's virtual clock.
+/// </summary>
+public sealed class SimulatorSession : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly Process _process;
+
+    private SimulatorSession(Process process, SimulatorInfo info, SimulatorTimeProvider clock)
+    {
+        _process = process;
+        Info = info;
+        Clock = clock;
+    }
+
+    public SimulatorInfo Info { get; }
+
+    public SimulatorTimeProvider Clock { get; }
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts <c>dotnet WinEksPatch.Simulator.dll</c> and waits for its JSON line.</summary>
+    public static async Task<SimulatorSession> StartAsync(string simulatorDll, string scenario, double timeScale, CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(simulatorDll))
+        {
+            throw new WinEksPatchException(ErrorIds.SimulatorNotFound, ErrorKind.ObjectNotFound,
+                $"The simulator is not installed with the module (expected {simulatorDll}).", simulatorDll);
+        }
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { simulatorDll, "--scenario", scenario, "--time-scale", timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture), "--parent-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException("no process");
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            throw new WinEksPatchException(ErrorIds.SimulatorFailed, ErrorKind.InvalidOperation,
+                $"The simulator could not be started: 'dotnet' (with the ASP.NET Core runtime) must be on PATH. {ex.Message}", simulatorDll, ex);
+        }
+
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        string? line;
+        try
+        {
+            line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            line = null;
+        }
+
+        if (string.IsNullOrWhiteSpace(line))
+        {
+            TryKill(process);
+            var error = stderr.IsCompleted ? (await stderr.ConfigureAwait(false)).Trim() : "it did not answer within 60 s";
+            throw new WinEksPatchException(ErrorIds.SimulatorFailed, ErrorKind.InvalidOperation,
+                $"The simulator did not start (scenario '{scenario}'): {error}", scenario);
+        }
+
+        var info = JsonSerializer.Deserialize<SimulatorInfo>(line, Json)
+            ?? throw new WinEksPatchException(ErrorIds.SimulatorFailed, ErrorKind.InvalidData, "The simulator wrote no information.", scenario);
+        var clock = await SimulatorTimeProvider.ConnectAsync(info.AdminEndpoint, cancellationToken).ConfigureAwait(false);
+        return new SimulatorSession(process, info, clock);
+    }
+
+    /// <summary>Stops the simulator: closing its stdin asks it to stop; it is killed if it has not after 10 s.</summary>
+    public void Dispose()
+    {
+        Clock.Dispose();
+        if (!_process.HasExited)
+        {
+            try
+            {
+                _process.StandardInput.Close();
+                if (!_process.WaitForExit(10_000))
+                {
+                    TryKill(_process);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    /// <summary>GET on the simulator's admin path, e.g. "report".</summary>
+    public async Task<JsonDocument> GetAdminAsync(string relative, CancellationToken cancellationToken = default)
+    {
+        using var http = new HttpClient();
+        var stream = await http.GetStreamAsync(new Uri($"{Info.AdminEndpoint}/{relative}"), cancellationToken).ConfigureAwait(false);
+        return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>POST on the simulator's admin path with an optional JSON body.</summary>
+    public async Task PostAdminAsync(string relative, object? body = null, CancellationToken cancellationToken = default)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(new Uri($"{Info.AdminEndpoint}/{relative}"),
+            body == null ? null : JsonContent.Create(body), cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw new WinEksPatchException(ErrorIds.SimulatorFailed, ErrorKind.InvalidArgument,
+                $"The simulator refused {relative}: {(int)response.StatusCode} {text}", relative);
+        }
+    }
+
+    private static void TryKill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already exited
+        }
+    }
+}

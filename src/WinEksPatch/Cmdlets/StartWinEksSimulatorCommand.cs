@@ -1,0 +1,107 @@
+using System.Management.Automation;
+using WinEksPatch.Model;
+using WinEksPatch.Simulator;
+
+namespace WinEksPatch.Commands;
+
+/// <summary>
+/// <para type="synopsis">Starts the bundled AWS + Kubernetes simulator and points this session's WinEksPatch cmdlets at it.</para>
+/// <para type="description">Starts the simulator that ships with the module in its own process (it needs `dotnet` with
+/// the ASP.NET Core runtime on PATH) on loopback ports, loaded with a scenario: clusters, node groups, AMIs, instances,
+/// nodes and workloads. It speaks the real wire protocols (EC2, Auto Scaling, EKS, SSM, STS, Kubernetes over TLS with
+/// EKS tokens), so everything the cmdlets do against it is what they would do against AWS. Until Stop-WinEksSimulator,
+/// every WinEksPatch cmdlet of this session that is not given -ProfileName talks to it, and the module's clock is the
+/// simulator's virtual clock: with -TimeScale 60 a Windows node's ten-minute boot takes ten seconds.</para>
+/// <para type="description">Other clients can use the returned endpoints too: the AWS CLI or SDKs with
+/// AWS_ENDPOINT_URL and the simulator's credentials, kubectl with the KubeConfigPath.</para>
+/// </summary>
+/// <example>
+///   <code>Start-WinEksSimulator -Scenario demo; Get-WinEksCluster; Stop-WinEksSimulator</code>
+///   <para>Starts the demo scenario, lists its clusters, stops it.</para>
+/// </example>
+/// <example>
+///   <code>$sim = Start-WinEksSimulator -TimeScale 120; kubectl --kubeconfig $sim.KubeConfigPath --context demo get nodes; Stop-WinEksSimulator</code>
+///   <para>Time runs 120 times faster; kubectl reads the simulated cluster through the kubeconfig the simulator wrote.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Start, "WinEksSimulator")]
+[OutputType("WinEksPatch.Model.WinEksSimulator")]
+public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
+{
+    /// <summary>A bundled scenario name (demo, large) or the path of a scenario file.</summary>
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Scenario { get; set; } = "demo";
+
+    /// <summary>Simulated seconds per wall-clock second (1 = real time).</summary>
+    [Parameter]
+    [ValidateRange(0.01, 100000)]
+    public double TimeScale { get; set; } = 1;
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var dll = Path.Combine(Path.GetDirectoryName(typeof(StartWinEksSimulatorCommand).Assembly.Location)!, "simulator", "WinEksPatch.Simulator.dll");
+            var scenario = File.Exists(Scenario) ? Path.GetFullPath(Scenario) : Scenario;
+            if (ModuleEnvironment.Simulator is { } previous)
+            {
+                WriteVerbose($"Stopping the simulator started before (process {previous.ProcessId}).");
+                ModuleEnvironment.Simulator = null;
+                previous.Dispose();
+            }
+
+            RunWorkflow(async (host, token) =>
+            {
+                var session = await SimulatorSession.StartAsync(dll, scenario, TimeScale, token).ConfigureAwait(false);
+                ModuleEnvironment.Simulator = session;
+                host.Verbose($"Simulator running (process {session.ProcessId}); this session's cmdlets now talk to {session.Info.Endpoint}.");
+                host.Output(new WinEksSimulator
+                {
+                    Scenario = Scenario,
+                    Endpoint = session.Info.Endpoint,
+                    KubernetesEndpoint = session.Info.KubernetesEndpoint,
+                    KubeConfigPath = session.Info.KubeConfigPath,
+                    Region = session.Info.Region,
+                    Clusters = session.Info.Clusters,
+                    TimeScale = session.Info.TimeScale,
+                    ProcessId = session.ProcessId,
+                });
+            });
+        }
+        finally
+        {
+            base.EndProcessing();
+        }
+    }
+}
+
+/// <summary>
+/// <para type="synopsis">Stops the simulator started by Start-WinEksSimulator and points the session back at AWS.</para>
+/// <para type="description">Stops the simulator process and its kubeconfig and state go with it; afterwards the
+/// session's cmdlets use the AWS SDK's default chain (or -Region/-ProfileName) again. Does nothing when no simulator
+/// is running.</para>
+/// </summary>
+/// <example>
+///   <code>Start-WinEksSimulator | Out-Null; Stop-WinEksSimulator</code>
+///   <para>Starts and stops the demo simulator.</para>
+/// </example>
+/// <example>
+///   <code>Stop-WinEksSimulator -Verbose</code>
+///   <para>Says which simulator process was stopped.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Stop, "WinEksSimulator")]
+[OutputType(typeof(void))]
+public sealed class StopWinEksSimulatorCommand : WinEksPatchCmdlet
+{
+    protected override void EndProcessing()
+    {
+        if (ModuleEnvironment.Simulator is { } session)
+        {
+            ModuleEnvironment.Simulator = null;
+            WriteVerbose($"Stopping the simulator (process {session.ProcessId}).");
+            session.Dispose();
+        }
+
+        base.EndProcessing();
+    }
+}
