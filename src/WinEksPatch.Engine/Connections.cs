@@ -11,6 +11,7 @@ namespace WinEksPatch;
 public sealed class Connections : IDisposable
 {
     private readonly KubernetesConnectionOptions _kubernetes;
+    private readonly k8s.IKubernetes? _fromKubeConfig;
     private readonly Dictionary<string, (IDisposable Client, IKubernetesApi Api)> _kubernetesClients = new(StringComparer.Ordinal);
 
     public Connections(AwsConnectionOptions aws, KubernetesConnectionOptions? kubernetes = null, TimeProvider? time = null)
@@ -18,6 +19,9 @@ public sealed class Connections : IDisposable
         Time = time ?? ModuleEnvironment.Time;
         Aws = new AwsClientFactory(AwsContext.Resolve(aws));
         _kubernetes = kubernetes ?? new KubernetesConnectionOptions();
+
+        // A kubeconfig the user named is checked now, so a wrong path or context fails before any work starts.
+        _fromKubeConfig = _kubernetes.UsesKubeConfig ? KubernetesConnector.FromKubeConfig(_kubernetes) : null;
     }
 
     public TimeProvider Time { get; }
@@ -33,9 +37,8 @@ public sealed class Connections : IDisposable
         {
             if (!_kubernetesClients.TryGetValue(cluster.Name, out var entry))
             {
-                var client = _kubernetes.UsesKubeConfig
-                    ? KubernetesConnector.FromKubeConfig(_kubernetes)
-                    : KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time, Aws.Context.EndpointOverride), Time);
+                var client = _fromKubeConfig
+                    ?? KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time, Aws.Context.EndpointOverride), Time);
                 entry = (client, new KubernetesApi(client, cluster.Name));
                 _kubernetesClients[cluster.Name] = entry;
             }
@@ -46,10 +49,12 @@ public sealed class Connections : IDisposable
 
     public void Dispose()
     {
-        foreach (var (client, _) in _kubernetesClients.Values)
+        foreach (var (client, _) in _kubernetesClients.Values.Where(c => !ReferenceEquals(c.Client, _fromKubeConfig)))
         {
             client.Dispose();
         }
+
+        _fromKubeConfig?.Dispose();
 
         Aws.Dispose();
     }
