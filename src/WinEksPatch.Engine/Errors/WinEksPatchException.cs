@@ -71,6 +71,15 @@ public static class ErrorIds
     public const string AwsServiceError = nameof(AwsServiceError);
     public const string AwsEndpointUnreachable = nameof(AwsEndpointUnreachable);
 
+    // Registries and images
+    public const string InvalidImageReference = nameof(InvalidImageReference);
+    public const string ImageNotFound = nameof(ImageNotFound);
+    public const string ImageManifestInvalid = nameof(ImageManifestInvalid);
+    public const string ImageNotWindows = nameof(ImageNotWindows);
+    public const string RegistryAccessDenied = nameof(RegistryAccessDenied);
+    public const string RegistryUnreachable = nameof(RegistryUnreachable);
+    public const string RegistryError = nameof(RegistryError);
+
     // Simulator
     public const string SimulatorNotFound = nameof(SimulatorNotFound);
     public const string SimulatorFailed = nameof(SimulatorFailed);
