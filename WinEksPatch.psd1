@@ -18,6 +18,7 @@
         'Get-WinNode'
         'Get-WinNodeAmi'
         'Get-WinPatchStatus'
+        'Measure-WinContainerImage'
         'Start-WinEksSimulator'
         'Stop-WinEksSimulator'
     )

@@ -1,6 +1,7 @@
 using WinEksPatch.Abstractions;
 using WinEksPatch.Aws;
 using WinEksPatch.Kubernetes;
+using WinEksPatch.Registry;
 
 namespace WinEksPatch;
 
@@ -47,8 +48,54 @@ public sealed class Connections : IDisposable
         }
     }
 
+    private RegistryClient? _registry;
+    private ImageAnalyzer? _images;
+
+    /// <summary>The OCI registry client of this invocation: ECR credentials from the AWS identity (for the registry's
+    /// region), others from the docker config; the simulator's registries while the session is pointed at one.</summary>
+    public RegistryClient Registry => _registry ??= new RegistryClient(
+        _http,
+        new RegistryCredentials(region => region == Region ? Aws.Ecr() : OtherRegion(region).Ecr()),
+        ModuleEnvironment.Simulator?.Info.Registries);
+
+    /// <summary>Image resolution and measurement, cached for this invocation.</summary>
+    public ImageAnalyzer Images => _images ??= new ImageAnalyzer(Registry);
+
+    /// <summary>The cluster's EKS description and Kubernetes API, by name.</summary>
+    public async Task<(EksCluster Cluster, IKubernetesApi Api)> KubernetesForClusterAsync(string clusterName)
+    {
+        EksCluster cluster;
+        try
+        {
+            cluster = await Aws.Eks().DescribeClusterAsync(clusterName).ConfigureAwait(false);
+        }
+        catch (Errors.WinEksPatchException ex) when (ex.ErrorId == Errors.ErrorIds.AwsResourceNotFound)
+        {
+            throw new Errors.WinEksPatchException(Errors.ErrorIds.ClusterNotFound, Errors.ErrorKind.ObjectNotFound,
+                $"No EKS cluster named '{clusterName}' in {Region}.", clusterName, ex);
+        }
+
+        return (cluster, KubernetesFor(cluster));
+    }
+
+    private AwsClientFactory OtherRegion(string region)
+    {
+        var factory = new AwsClientFactory(AwsContext.Resolve(new AwsConnectionOptions(region, Aws.Context.ProfileName)));
+        _others.Add(factory);
+        return factory;
+    }
+
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(2) };
+    private readonly List<AwsClientFactory> _others = [];
+
     public void Dispose()
     {
+        _http.Dispose();
+        foreach (var other in _others)
+        {
+            other.Dispose();
+        }
+
         foreach (var (client, _) in _kubernetesClients.Values.Where(c => !ReferenceEquals(c.Client, _fromKubeConfig)))
         {
             client.Dispose();

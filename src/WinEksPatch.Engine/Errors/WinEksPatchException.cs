@@ -89,4 +89,6 @@ public static class ErrorIds
     public const string ClusterNotFound = nameof(ClusterNotFound);
     public const string NodeGroupNotFound = nameof(NodeGroupNotFound);
     public const string NodeGroupNotWindows = nameof(NodeGroupNotWindows);
+    public const string NodeNotFound = nameof(NodeNotFound);
+    public const string AmiNotFound = nameof(AmiNotFound);
 }

@@ -17,7 +17,8 @@ public sealed record SimulatorInfo(
     [property: JsonPropertyName("caCertPath")] string? CaCertPath,
     [property: JsonPropertyName("clusters")] IReadOnlyList<string> Clusters,
     [property: JsonPropertyName("timeScale")] double TimeScale,
-    [property: JsonPropertyName("adminEndpoint")] string AdminEndpoint)
+    [property: JsonPropertyName("adminEndpoint")] string AdminEndpoint,
+    [property: JsonPropertyName("registries")] IReadOnlyDictionary<string, string>? Registries = null)
 {
     /// <summary>The simulator's fixed test secret is not a credential of anyone's, but keep it out of output anyway.</summary>
     public override string ToString() => $"SimulatorInfo {{ Endpoint = {Endpoint}, Region = {Region}, Clusters = {string.Join(", ", Clusters)} }}";

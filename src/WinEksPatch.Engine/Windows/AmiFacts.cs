@@ -67,6 +67,38 @@ public static partial class AmiFacts
         return calendar.MonthlyReleases(series).LastOrDefault(r => r.ReleaseDate <= day)?.Build;
     }
 
+    /// <summary>
+    /// The container images cached in an AMI: the list New-WinNodeAmi recorded in its tags, else (EKS-optimized Windows
+    /// AMIs) pause, nanoserver and servercore of the AMI's Windows build, which those AMIs cache.
+    /// </summary>
+    public static IReadOnlyList<string> CachedImages(Ec2Image? image, WindowsBuild? build)
+    {
+        if (image == null)
+        {
+            return [];
+        }
+
+        var tagged = image.Tags.Where(t => t.Key == CachedImagesTag || t.Key.StartsWith(CachedImagesTag + ":", StringComparison.Ordinal))
+            .OrderBy(t => t.Key, StringComparer.Ordinal)
+            .SelectMany(t => t.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToList();
+        if (tagged.Count > 0)
+        {
+            return tagged;
+        }
+
+        return build is { } b && b.WindowsServer is { } server ? EksCachedImages(server, b) : [];
+    }
+
+    /// <summary>What an EKS-optimized Windows AMI caches: pause, and nanoserver and servercore of its exact build
+    /// (MCR tags every servercore/nanoserver release with its full OS version).</summary>
+    public static IReadOnlyList<string> EksCachedImages(string windowsServer, WindowsBuild? build) =>
+    [
+        "mcr.microsoft.com/oss/kubernetes/pause:3.9",
+        $"mcr.microsoft.com/windows/nanoserver:{(build is { } n ? n.ToString() : "ltsc" + windowsServer)}",
+        $"mcr.microsoft.com/windows/servercore:{(build is { } s ? s.ToString() : "ltsc" + windowsServer)}",
+    ];
+
     [GeneratedRegex(@"^Windows_Server-(2019|2022|2025)-English-(Core|Full)-EKS_Optimized-(\d+\.\d+)", RegexOptions.CultureInvariant)]
     private static partial Regex EksName();
 

@@ -60,7 +60,7 @@ public sealed partial class AmiCatalog(ISsmApi ssm, IEc2Api ec2, PatchCalendar c
                     Edition = m.Match.Groups["edition"].Value,
                     OsBuild = AmiFacts.OsBuild(image, calendar)?.ToString(),
                     CreationDate = image?.CreationDate,
-                    CachedImages = EksCachedImages(m.Match.Groups["windows"].Value),
+                    CachedImages = AmiFacts.EksCachedImages(m.Match.Groups["windows"].Value, AmiFacts.OsBuild(image, calendar)),
                     ParameterName = m.Parameter.Name,
                 };
             })
@@ -90,7 +90,7 @@ public sealed partial class AmiCatalog(ISsmApi ssm, IEc2Api ec2, PatchCalendar c
                     Edition = image.Tags.GetValueOrDefault(AmiFacts.EditionTag) ?? nameEdition,
                     OsBuild = AmiFacts.OsBuild(image, calendar)?.ToString(),
                     CreationDate = image.CreationDate,
-                    CachedImages = image.Tags.GetValueOrDefault(AmiFacts.CachedImagesTag)?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
+                    CachedImages = AmiFacts.CachedImages(image, AmiFacts.OsBuild(image, calendar)),
                     ImageBuildVersionArn = image.Tags.GetValueOrDefault(AmiFacts.ImageBuilderArnTag),
                 };
             })
@@ -99,18 +99,6 @@ public sealed partial class AmiCatalog(ISsmApi ssm, IEc2Api ec2, PatchCalendar c
                 && (query.KubernetesVersion == null || a.KubernetesVersion == query.KubernetesVersion))
             .OrderByDescending(a => a.CreationDate)
             .ToList();
-    }
-
-    /// <summary>EKS-optimized Windows AMIs cache pause, nanoserver and servercore of their Windows release.</summary>
-    public static IReadOnlyList<string> EksCachedImages(string? windowsVersion)
-    {
-        var tag = windowsVersion == null ? null : $"ltsc{windowsVersion}";
-        return tag == null ? [] :
-        [
-            "mcr.microsoft.com/oss/kubernetes/pause:3.9",
-            $"mcr.microsoft.com/windows/nanoserver:{tag}",
-            $"mcr.microsoft.com/windows/servercore:{tag}",
-        ];
     }
 
     [GeneratedRegex(@"/Windows_Server-(?<windows>2019|2022|2025)-English-(?<edition>Core|Full)-EKS_Optimized-(?<k8s>\d+\.\d+)/image_id$", RegexOptions.CultureInvariant)]
