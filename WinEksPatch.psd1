@@ -19,6 +19,8 @@
         'Get-WinNodeAmi'
         'Get-WinPatchStatus'
         'Measure-WinContainerImage'
+        'Get-WinContainerPatchStatus'
+        'Get-WinImageCachePlan'
         'Start-WinEksSimulator'
         'Stop-WinEksSimulator'
     )
