@@ -12,7 +12,33 @@ public interface IAutoScalingApi
     /// <summary>Which group each instance belongs to; instance ids not in any group are simply absent. Batched by 50.</summary>
     Task<IReadOnlyList<AutoScalingInstance>> DescribeAutoScalingInstancesAsync(
         IReadOnlyCollection<string> instanceIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes sizes and/or the launch template version (of the group's launch template, or of its mixed
+    /// instances policy's); null leaves a field as it is.</summary>
+    Task UpdateAutoScalingGroupAsync(string name, int? minSize = null, int? maxSize = null, int? desiredCapacity = null,
+        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, CancellationToken cancellationToken = default);
+
+    Task SetDesiredCapacityAsync(string name, int desiredCapacity, CancellationToken cancellationToken = default);
+
+    /// <summary>Terminates one instance of its group; with <paramref name="decrementDesiredCapacity"/> the group does not replace it.</summary>
+    Task TerminateInstanceInAutoScalingGroupAsync(string instanceId, bool decrementDesiredCapacity, CancellationToken cancellationToken = default);
+
+    Task SuspendProcessesAsync(string name, IReadOnlyCollection<string> processes, CancellationToken cancellationToken = default);
+
+    Task ResumeProcessesAsync(string name, IReadOnlyCollection<string> processes, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or updates tags on a group (not propagated to instances).</summary>
+    Task CreateOrUpdateTagsAsync(string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default);
+
+    Task DeleteTagsAsync(string name, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>The most recent scaling activities of a group (newest first).</summary>
+    Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A scaling activity (launch or termination) and how it went.</summary>
+public sealed record ScalingActivity(string ActivityId, string? Description, string? Cause, string? StatusCode, string? StatusMessage,
+    DateTimeOffset? StartTime, DateTimeOffset? EndTime);
 
 /// <summary>A launch template reference as Auto Scaling stores it (version may be a number, <c>$Latest</c> or <c>$Default</c>).</summary>
 public sealed record LaunchTemplateReference(string? Id, string? Name, string? Version);

@@ -58,6 +58,121 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
         return instances;
     }
 
+    public Task UpdateAutoScalingGroupAsync(string name, int? minSize = null, int? maxSize = null, int? desiredCapacity = null,
+        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, CancellationToken cancellationToken = default) =>
+        SendAsync("UpdateAutoScalingGroup", name, request =>
+        {
+            request.Parameters["AutoScalingGroupName"] = name;
+            Set(request, "MinSize", minSize);
+            Set(request, "MaxSize", maxSize);
+            Set(request, "DesiredCapacity", desiredCapacity);
+            if (launchTemplate != null)
+            {
+                var prefix = mixedInstancesPolicy ? "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification." : "LaunchTemplate.";
+                if (launchTemplate.Id != null)
+                {
+                    request.Parameters[prefix + "LaunchTemplateId"] = launchTemplate.Id;
+                }
+                else if (launchTemplate.Name != null)
+                {
+                    request.Parameters[prefix + "LaunchTemplateName"] = launchTemplate.Name;
+                }
+
+                if (launchTemplate.Version != null)
+                {
+                    request.Parameters[prefix + "Version"] = launchTemplate.Version;
+                }
+            }
+        }, cancellationToken);
+
+    public Task SetDesiredCapacityAsync(string name, int desiredCapacity, CancellationToken cancellationToken = default) =>
+        SendAsync("SetDesiredCapacity", name, request =>
+        {
+            request.Parameters["AutoScalingGroupName"] = name;
+            Set(request, "DesiredCapacity", desiredCapacity);
+            request.Parameters["HonorCooldown"] = "false";
+        }, cancellationToken);
+
+    public Task TerminateInstanceInAutoScalingGroupAsync(string instanceId, bool decrementDesiredCapacity, CancellationToken cancellationToken = default) =>
+        SendAsync("TerminateInstanceInAutoScalingGroup", instanceId, request =>
+        {
+            request.Parameters["InstanceId"] = instanceId;
+            request.Parameters["ShouldDecrementDesiredCapacity"] = decrementDesiredCapacity ? "true" : "false";
+        }, cancellationToken);
+
+    public Task SuspendProcessesAsync(string name, IReadOnlyCollection<string> processes, CancellationToken cancellationToken = default) =>
+        SendAsync("SuspendProcesses", name, request =>
+        {
+            request.Parameters["AutoScalingGroupName"] = name;
+            AddMembers(request, "ScalingProcesses", processes);
+        }, cancellationToken);
+
+    public Task ResumeProcessesAsync(string name, IReadOnlyCollection<string> processes, CancellationToken cancellationToken = default) =>
+        SendAsync("ResumeProcesses", name, request =>
+        {
+            request.Parameters["AutoScalingGroupName"] = name;
+            AddMembers(request, "ScalingProcesses", processes);
+        }, cancellationToken);
+
+    public Task CreateOrUpdateTagsAsync(string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
+        SendAsync("CreateOrUpdateTags", name, request =>
+        {
+            var i = 1;
+            foreach (var (key, value) in tags)
+            {
+                request.Parameters[$"Tags.member.{i}.ResourceId"] = name;
+                request.Parameters[$"Tags.member.{i}.ResourceType"] = "auto-scaling-group";
+                request.Parameters[$"Tags.member.{i}.Key"] = key;
+                request.Parameters[$"Tags.member.{i}.Value"] = value;
+                request.Parameters[$"Tags.member.{i}.PropagateAtLaunch"] = "false";
+                i++;
+            }
+        }, cancellationToken);
+
+    public Task DeleteTagsAsync(string name, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) =>
+        SendAsync("DeleteTags", name, request =>
+        {
+            var i = 1;
+            foreach (var key in keys)
+            {
+                request.Parameters[$"Tags.member.{i}.ResourceId"] = name;
+                request.Parameters[$"Tags.member.{i}.ResourceType"] = "auto-scaling-group";
+                request.Parameters[$"Tags.member.{i}.Key"] = key;
+                i++;
+            }
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default)
+    {
+        var request = new ThinRequest("DescribeScalingActivities");
+        request.Parameters["AutoScalingGroupName"] = name;
+        request.Parameters["MaxRecords"] = maxRecords.ToString(CultureInfo.InvariantCulture);
+        var response = await AwsErrorTranslator.CallAsync(request.Operation, name, () => client.SendAsync(request, cancellationToken)).ConfigureAwait(false);
+        var root = XDocument.Parse(response.Body).Root!;
+        var result = root.Element(root.Name.Namespace + "DescribeScalingActivitiesResult");
+        return Members(result?.Element(root.Name.Namespace + "Activities")).Select(a => new ScalingActivity(
+            Text(a, "ActivityId") ?? "", Text(a, "Description"), Text(a, "Cause"), Text(a, "StatusCode"), Text(a, "StatusMessage"),
+            Date(Text(a, "StartTime")), Date(Text(a, "EndTime")))).ToList();
+    }
+
+    private async Task SendAsync(string operation, object? target, Action<ThinRequest> fill, CancellationToken cancellationToken)
+    {
+        var request = new ThinRequest(operation);
+        fill(request);
+        await AwsErrorTranslator.CallAsync(operation, target, () => client.SendAsync(request, cancellationToken)).ConfigureAwait(false);
+    }
+
+    private static void Set(ThinRequest request, string name, int? value)
+    {
+        if (value is { } v)
+        {
+            request.Parameters[name] = v.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static DateTimeOffset? Date(string? text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d) ? d : null;
+
     /// <summary>Sends one operation page by page (NextToken) and yields each page's &lt;{Operation}Result&gt; element.</summary>
     private async IAsyncEnumerable<XElement> PagesAsync(string operation, object? target, Action<ThinRequest> fill,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
