@@ -154,6 +154,7 @@ public sealed class SimulatorHost : IAsyncDisposable
     {
         try
         {
+            World.StopScheduler();
             await _app.StopAsync().ConfigureAwait(false);
         }
         finally
