@@ -27,6 +27,10 @@ public sealed class SimClock : TimeProvider
         _timeScale = timeScale;
     }
 
+    /// <summary>Raised after <see cref="Advance"/> or <see cref="SetTimeScale"/> (outside the clock's lock), so schedulers
+    /// that wait on wall timers can re-arm: a jump may have made events due, a new scale changes every wall wait.</summary>
+    public event Action? Changed;
+
     public double TimeScale
     {
         get { lock (_gate) { return _timeScale; } }
@@ -52,8 +56,10 @@ public sealed class SimClock : TimeProvider
         {
             Rebase();
             _anchorSim += by;
-            return _anchorSim;
         }
+
+        Changed?.Invoke();
+        return GetUtcNow();
     }
 
     /// <summary>Changes the speed from now on; time already passed stays passed.</summary>
@@ -69,6 +75,8 @@ public sealed class SimClock : TimeProvider
             Rebase();
             _timeScale = timeScale;
         }
+
+        Changed?.Invoke();
     }
 
     // Timestamps are simulated ticks, so Stopwatch-style elapsed measurements (GetElapsedTime) are in simulated time too.

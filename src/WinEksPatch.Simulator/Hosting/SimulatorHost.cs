@@ -96,9 +96,11 @@ public sealed class SimulatorHost : IAsyncDisposable
         ], loggers.CreateLogger("WinEksPatch.Simulator.Aws"));
         var kube = new KubeApi(world, new EksTokenValidator(clock), loggers.CreateLogger("WinEksPatch.Simulator.Kubernetes"));
         var admin = new AdminApi(clock, () => info!);
+        var fleetAdmin = new FleetAdmin(world);
 
         // TLS means the Kubernetes listener; the plain listener serves AWS and the admin path.
         app.Run(http => http.Request.IsHttps ? kube.HandleAsync(http)
+            : http.Request.Path.StartsWithSegments(FleetAdmin.Prefix) ? fleetAdmin.HandleAsync(http)
             : http.Request.Path.StartsWithSegments(AdminApi.Prefix) ? admin.HandleAsync(http)
             : aws.HandleAsync(http));
 
@@ -154,6 +156,7 @@ public sealed class SimulatorHost : IAsyncDisposable
     {
         try
         {
+            World.StopScheduler();
             await _app.StopAsync().ConfigureAwait(false);
         }
         finally

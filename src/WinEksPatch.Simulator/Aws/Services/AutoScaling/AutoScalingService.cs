@@ -6,7 +6,7 @@ using WinEksPatch.Simulator.World;
 namespace WinEksPatch.Simulator.Aws.Services.AutoScaling;
 
 /// <summary>Auto Scaling (awsQuery): groups and their instances.</summary>
-public sealed class AutoScalingService : AwsService
+public sealed partial class AutoScalingService : AwsService
 {
     public override string SigningName => "autoscaling";
 
@@ -21,6 +21,16 @@ public sealed class AutoScalingService : AwsService
         {
             "DescribeAutoScalingGroups" => DescribeAutoScalingGroups(call),
             "DescribeAutoScalingInstances" => DescribeAutoScalingInstances(call),
+            "UpdateAutoScalingGroup" => UpdateAutoScalingGroup(call),
+            "SetDesiredCapacity" => SetDesiredCapacity(call),
+            "TerminateInstanceInAutoScalingGroup" => TerminateInstanceInAutoScalingGroup(call),
+            "SetInstanceProtection" => SetInstanceProtection(call),
+            "SuspendProcesses" => SuspendOrResumeProcesses(call, suspend: true),
+            "ResumeProcesses" => SuspendOrResumeProcesses(call, suspend: false),
+            "DescribeScalingActivities" => DescribeScalingActivities(call),
+            "CreateOrUpdateTags" => CreateOrUpdateTags(call),
+            "DeleteTags" => DeleteTags(call),
+            "DescribeTags" => DescribeTags(call),
             _ => throw InvalidAction(action),
         };
     }
@@ -124,7 +134,8 @@ public sealed class AutoScalingService : AwsService
             w.List("SuspendedProcesses", "member", g.SuspendedProcesses, (w, s) =>
             {
                 w.WriteElementString("ProcessName", s);
-                w.WriteElementString("SuspensionReason", "User suspended at " + Xml.Time(g.CreatedTime));
+                DateTimeOffset at = world.ProcessSuspendedAt.GetValueOrDefault((g.Name, s), g.CreatedTime);
+                w.WriteElementString("SuspensionReason", "User suspended at " + at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
             });
             w.WriteElementString("VPCZoneIdentifier", string.Join(',', g.SubnetIds));
             w.StringList("EnabledMetrics", "member", []);
@@ -146,7 +157,7 @@ public sealed class AutoScalingService : AwsService
         return w => w.WriteRaw(inner);
     }
 
-    private static void WriteTemplate(XmlWriter w, string element, LaunchTemplateRef t)
+    internal static void WriteTemplate(XmlWriter w, string element, LaunchTemplateRef t)
     {
         w.WriteStartElement(element);
         w.WriteElementString("LaunchTemplateId", t.LaunchTemplateId);
@@ -200,7 +211,7 @@ public sealed class AutoScalingService : AwsService
         });
     }
 
-    private static (int Max, int Offset) PageParameters(QueryParams p)
+    internal static (int Max, int Offset) PageParameters(QueryParams p)
     {
         int max = 50;
         string? maxText = p.Get("MaxRecords");

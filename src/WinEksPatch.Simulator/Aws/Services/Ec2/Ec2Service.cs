@@ -18,7 +18,7 @@ public sealed partial class Ec2Service : AwsService
     public override Task HandleAsync(AwsCall call)
     {
         string action = RequireAction(call);
-        if (call.FormOrQuery.Get("DryRun") is "true" && action.StartsWith("Describe", StringComparison.Ordinal))
+        if (call.FormOrQuery.Get("DryRun") is "true" && IsAction(action))
         {
             throw new AwsException(412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.");
         }
@@ -27,9 +27,20 @@ public sealed partial class Ec2Service : AwsService
         {
             "DescribeInstances" => DescribeInstances(call),
             "DescribeImages" => DescribeImages(call),
+            "DescribeLaunchTemplates" => DescribeLaunchTemplates(call),
+            "DescribeLaunchTemplateVersions" => DescribeLaunchTemplateVersions(call),
+            "CreateLaunchTemplateVersion" => CreateLaunchTemplateVersion(call),
+            "ModifyLaunchTemplate" => ModifyLaunchTemplate(call),
+            "CreateTags" => CreateOrDeleteTags(call, create: true),
+            "DeleteTags" => CreateOrDeleteTags(call, create: false),
+            "TerminateInstances" => TerminateInstances(call),
             _ => throw InvalidAction(action),
         };
     }
+
+    private static bool IsAction(string action) => action is "DescribeInstances" or "DescribeImages" or "DescribeLaunchTemplates"
+        or "DescribeLaunchTemplateVersions" or "CreateLaunchTemplateVersion" or "ModifyLaunchTemplate" or "CreateTags" or "DeleteTags"
+        or "TerminateInstances";
 
     // ---- DescribeInstances -------------------------------------------------------------------
 

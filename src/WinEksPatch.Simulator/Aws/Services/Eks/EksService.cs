@@ -6,7 +6,7 @@ using WinEksPatch.Simulator.World;
 namespace WinEksPatch.Simulator.Aws.Services.Eks;
 
 /// <summary>EKS (rest-json): clusters and managed node groups.</summary>
-public sealed class EksService(Func<string> caDataBase64) : AwsService
+public sealed partial class EksService(Func<string> caDataBase64) : AwsService
 {
     public override string SigningName => "eks";
 
@@ -16,12 +16,17 @@ public sealed class EksService(Func<string> caDataBase64) : AwsService
     {
         string[] segments = call.RawPath.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
         bool get = call.Http.Request.Method == "GET";
+        bool post = call.Http.Request.Method == "POST";
         return segments switch
         {
             ["clusters"] when get => ListClusters(call),
             ["clusters", string name] when get => DescribeCluster(call, name),
             ["clusters", string name, "node-groups"] when get => ListNodegroups(call, name),
             ["clusters", string name, "node-groups", string nodegroup] when get => DescribeNodegroup(call, name, nodegroup),
+            ["clusters", string name, "node-groups", string nodegroup, "update-version"] when post => UpdateNodegroupVersion(call, name, nodegroup),
+            ["clusters", string name, "node-groups", string nodegroup, "update-config"] when post => UpdateNodegroupConfig(call, name, nodegroup),
+            ["clusters", string name, "updates"] when get => ListUpdates(call, name),
+            ["clusters", string name, "updates", string updateId] when get => DescribeUpdate(call, name, updateId),
             _ => throw new AwsException(404, "UnknownOperationException", $"The simulator does not emulate EKS {call.Http.Request.Method} {call.RawPath}."),
         };
     }

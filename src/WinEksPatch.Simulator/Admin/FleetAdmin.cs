@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using WinEksPatch.Simulator.World;
+
+namespace WinEksPatch.Simulator.Admin;
+
+/// <summary>
+/// Fleet fault rules at runtime, under /_sim/fleet on the AWS port (loopback, no auth):
+/// GET /_sim/fleet/faults → {"faults":[rule...]}; POST /_sim/fleet/faults with a rule
+/// {"kind":"launch-failure|never-register|not-ready","group":"glob","count":n,"probability":p,"errorCode":"..."} → the rule
+/// with its id; DELETE /_sim/fleet/faults → removes all; DELETE /_sim/fleet/faults/{id} → removes one.
+/// </summary>
+public sealed class FleetAdmin(SimWorld world)
+{
+    public const string Prefix = "/_sim/fleet";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        string path = http.Request.Path.Value?.TrimEnd('/') ?? "";
+        string method = http.Request.Method;
+        if (path == "/_sim/fleet/faults" && method == "GET")
+        {
+            await WriteAsync(http, 200, Faults()).ConfigureAwait(false);
+        }
+        else if (path == "/_sim/fleet/faults" && method == "POST")
+        {
+            FleetFaultRule? rule;
+            try
+            {
+                rule = await JsonSerializer.DeserializeAsync<FleetFaultRule>(http.Request.Body, Json).ConfigureAwait(false);
+            }
+            catch (JsonException e)
+            {
+                await WriteAsync(http, 400, new JsonObject { ["message"] = "malformed fault rule: " + e.Message }).ConfigureAwait(false);
+                return;
+            }
+
+            string? problem = rule is null ? "a fault rule object is required"
+                : !FleetFaultRule.Kinds.Contains(rule.Kind) ? $"kind must be one of {string.Join(", ", FleetFaultRule.Kinds)}"
+                : rule.Count is < 1 ? "count must be at least 1"
+                : !(rule.Probability > 0 && rule.Probability <= 1) ? "probability must be in (0, 1]"
+                : string.IsNullOrEmpty(rule.Group) ? "group must not be empty"
+                : null;
+            if (problem is not null)
+            {
+                await WriteAsync(http, 400, new JsonObject { ["message"] = problem }).ConfigureAwait(false);
+                return;
+            }
+
+            lock (world.Gate)
+            {
+                rule!.Hits = 0;
+                world.AddFleetFault(rule);
+            }
+
+            await WriteAsync(http, 200, JsonSerializer.SerializeToNode(rule, Json)!).ConfigureAwait(false);
+        }
+        else if (path == "/_sim/fleet/faults" && method == "DELETE")
+        {
+            lock (world.Gate)
+            {
+                world.FleetFaults.Clear();
+            }
+
+            await WriteAsync(http, 200, Faults()).ConfigureAwait(false);
+        }
+        else if (path.StartsWith("/_sim/fleet/faults/", StringComparison.Ordinal) && method == "DELETE")
+        {
+            string id = path["/_sim/fleet/faults/".Length..];
+            int removed;
+            lock (world.Gate)
+            {
+                removed = world.FleetFaults.RemoveAll(r => r.Id == id);
+            }
+
+            await WriteAsync(http, removed == 0 ? 404 : 200, removed == 0 ? new JsonObject { ["message"] = $"no fault rule {id}" } : Faults()).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteAsync(http, 404, new JsonObject { ["message"] = $"no admin route {method} {path}" }).ConfigureAwait(false);
+        }
+    }
+
+    private JsonObject Faults()
+    {
+        lock (world.Gate)
+        {
+            return new JsonObject { ["faults"] = JsonSerializer.SerializeToNode(world.FleetFaults, Json) };
+        }
+    }
+
+    private static async Task WriteAsync(HttpContext http, int status, JsonNode body)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(body.ToJsonString()).ConfigureAwait(false);
+    }
+}

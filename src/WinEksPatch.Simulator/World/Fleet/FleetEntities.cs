@@ -1,0 +1,88 @@
+using System.Text.RegularExpressions;
+
+namespace WinEksPatch.Simulator.World;
+
+// Entities of the fleet area (EC2, Auto Scaling, EKS managed node groups) that exist only while the world runs:
+// scaling activities, EKS updates, fault rules and the boot model. Touched only while holding SimWorld.Gate.
+
+/// <summary>One Auto Scaling scaling activity (DescribeScalingActivities).</summary>
+public sealed class ScalingActivity
+{
+    public required string ActivityId { get; init; }
+    public required string AutoScalingGroupName { get; init; }
+    public required string AutoScalingGroupArn { get; init; }
+    public required string Description { get; init; }
+    public required string Cause { get; init; }
+    public required DateTimeOffset StartTime { get; init; }
+    public DateTimeOffset? EndTime { get; set; }
+    /// <summary>PreInService, InProgress, Successful, Failed, Cancelled (the Auto Scaling status codes used here).</summary>
+    public string StatusCode { get; set; } = "InProgress";
+    public string? StatusMessage { get; set; }
+    public int Progress { get; set; }
+    /// <summary>JSON object text, e.g. {"Subnet ID":"subnet-…","Availability Zone":"us-west-2a"}.</summary>
+    public string Details { get; init; } = "{}";
+    public string? InstanceId { get; init; }
+}
+
+/// <summary>An EKS update (UpdateNodegroupVersion, UpdateNodegroupConfig): DescribeUpdate, ListUpdates.</summary>
+public sealed class EksUpdate
+{
+    public required string Id { get; init; }
+    public required string ClusterName { get; init; }
+    public string? NodegroupName { get; init; }
+    /// <summary>VersionUpdate or ConfigUpdate.</summary>
+    public required string Type { get; init; }
+    /// <summary>InProgress, Failed, Cancelled, Successful.</summary>
+    public string Status { get; set; } = "InProgress";
+    public required DateTimeOffset CreatedAt { get; init; }
+    public List<(string Type, string Value)> Params { get; } = [];
+    public List<(string Code, string Message, List<string> ResourceIds)> Errors { get; } = [];
+}
+
+/// <summary>
+/// A fault injected into the fleet (admin path /_sim/fleet/faults or the scenario's fleetFaults):
+/// <c>launch-failure</c>: the group's launches fail (scaling activity Failed with <see cref="ErrorCode"/>);
+/// <c>never-register</c>: the instance runs but its node never joins the cluster;
+/// <c>not-ready</c>: the node joins but stays NotReady.
+/// </summary>
+public sealed class FleetFaultRule
+{
+    public static readonly string[] Kinds = ["launch-failure", "never-register", "not-ready"];
+
+    public string Id { get; set; } = "";
+    public string Kind { get; set; } = "launch-failure";
+    /// <summary>Auto Scaling group name or EKS node group name; * and ? are wildcards.</summary>
+    public string Group { get; set; } = "*";
+    /// <summary>How many launches it hits; null: every one (until removed).</summary>
+    public int? Count { get; set; }
+    /// <summary>Chance (0..1] that a launch that matches is hit.</summary>
+    public double Probability { get; set; } = 1.0;
+    /// <summary>launch-failure only: the EC2 error in the scaling activity's status message.</summary>
+    public string ErrorCode { get; set; } = "InsufficientInstanceCapacity";
+    /// <summary>How many launches it has hit so far.</summary>
+    public int Hits { get; set; }
+
+    public bool Matches(string asgName, string? nodegroupName)
+    {
+        string pattern = "^" + Regex.Escape(Group).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$";
+        return Regex.IsMatch(asgName, pattern, RegexOptions.None, TimeSpan.FromSeconds(1))
+            || (nodegroupName is not null && Regex.IsMatch(nodegroupName, pattern, RegexOptions.None, TimeSpan.FromSeconds(1)));
+    }
+}
+
+/// <summary>
+/// How long instances take, in simulated seconds, each as [min, max] with a uniform spread. Windows defaults:
+/// EC2 reports running after ~40 s; the EKS-optimized Windows AMI's bootstrap (EC2Launch, Start-EKSBootstrap,
+/// kubelet registration) takes minutes; the CNI makes the node Ready about a minute later. Linux is far quicker.
+/// </summary>
+public sealed class FleetTimings
+{
+    public double[] PendingSeconds { get; set; } = [25, 45];
+    public double[] WindowsRegisterSeconds { get; set; } = [240, 420];
+    public double[] LinuxRegisterSeconds { get; set; } = [50, 80];
+    public double[] ReadySeconds { get; set; } = [20, 60];
+    public double[] WindowsShutdownSeconds { get; set; } = [60, 120];
+    public double[] LinuxShutdownSeconds { get; set; } = [20, 40];
+    /// <summary>How soon Auto Scaling retries after a failed launch.</summary>
+    public double LaunchRetrySeconds { get; set; } = 30;
+}

@@ -1,0 +1,595 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using WinEksPatch.Simulator.Clock;
+using WinEksPatch.Simulator.Scenarios;
+
+namespace WinEksPatch.Simulator.World;
+
+/// <summary>
+/// The fleet area's behaviour: Auto Scaling groups keep their desired capacity by launching instances from their
+/// launch template's AMI and terminating surplus ones; an instance goes pending → running, and after a modelled
+/// Windows (or Linux) boot its node registers with the cluster and turns Ready; a terminated instance's node goes
+/// NotReady and is then deleted. Every step is a scaling activity as Auto Scaling reports it, and runs on the
+/// virtual clock (<see cref="Scheduler"/>). All methods here expect <see cref="Gate"/> to be held.
+/// </summary>
+public sealed partial class SimWorld
+{
+    /// <summary>The processes Auto Scaling lets you suspend.</summary>
+    public static readonly string[] ScalingProcesses =
+    [
+        "Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "AZRebalance", "HealthCheck", "InstanceRefresh",
+        "ReplaceUnhealthy", "ScheduledActions",
+    ];
+
+    private SimScheduler? _scheduler;
+    private Random? _fleetRandom;
+    private long _launchSequence;
+    private readonly Dictionary<string, int> _ipCounters = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _retryScheduled = new(StringComparer.Ordinal);
+    private int _faultSequence;
+
+    /// <summary>Runs the fleet's timed events on the virtual clock (also usable by other areas).</summary>
+    public SimScheduler Scheduler => _scheduler ??= new SimScheduler(Clock);
+
+    public FleetTimings FleetTimings { get; set; } = new();
+
+    /// <summary>Every scaling activity, oldest first.</summary>
+    public List<ScalingActivity> ScalingActivities { get; } = [];
+
+    public List<FleetFaultRule> FleetFaults { get; } = [];
+
+    /// <summary>When each (group, process) was suspended, for SuspendedProcesses' SuspensionReason.</summary>
+    public Dictionary<(string Group, string Process), DateTimeOffset> ProcessSuspendedAt { get; } = [];
+
+    private Random FleetRandom => _fleetRandom ??= new Random(20348);
+
+    /// <summary>Stops every pending timed event (the host calls it on stop).</summary>
+    public void StopScheduler() => _scheduler?.Dispose();
+
+    public FleetFaultRule AddFleetFault(FleetFaultRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        rule.Id = "fault-" + (++_faultSequence).ToString(CultureInfo.InvariantCulture);
+        FleetFaults.Add(rule);
+        return rule;
+    }
+
+    // ---- lookups -----------------------------------------------------------------------------
+
+    /// <summary>The EKS cluster an Auto Scaling group's instances join (eks:cluster-name or kubernetes.io/cluster/&lt;name&gt; tag).</summary>
+    public string? ClusterOf(AutoScalingGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        string? name = group.Tags.Find(t => t.Key == "eks:cluster-name")?.Value
+            ?? group.Tags.Find(t => t.Key.StartsWith("kubernetes.io/cluster/", StringComparison.Ordinal))?.Key["kubernetes.io/cluster/".Length..];
+        return name is not null && Clusters.ContainsKey(name) ? name : null;
+    }
+
+    public EksNodegroup? NodegroupOf(AutoScalingGroup group) =>
+        Nodegroups.Values.FirstOrDefault(n => n.AutoScalingGroupName == group.Name);
+
+    public KubeNode? NodeOf(Ec2Instance instance) =>
+        Nodes.Values.FirstOrDefault(n => n.InstanceId == instance.InstanceId);
+
+    /// <summary>Instances that count toward the group's capacity (not leaving it).</summary>
+    public List<Ec2Instance> ActiveMembers(AutoScalingGroup group) =>
+        group.InstanceIds.Select(id => Instances[id])
+            .Where(i => i.LifecycleState is "Pending" or "Pending:Wait" or "Pending:Proceed" or "InService" or "Standby")
+            .ToList();
+
+    public bool IsSuspended(AutoScalingGroup group, string process) => group.SuspendedProcesses.Contains(process);
+
+    // ---- keeping desired capacity ------------------------------------------------------------
+
+    /// <summary>
+    /// Launches or terminates instances until the group's active instances equal its desired capacity, as Auto
+    /// Scaling does after any change (unless Launch/Terminate are suspended). <paramref name="trigger"/> is the first
+    /// sentence of the activities' cause (what changed the capacity), or null.
+    /// </summary>
+    public void ReconcileGroup(AutoScalingGroup group, string? trigger)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        List<Ec2Instance> active = ActiveMembers(group);
+        if (active.Count < group.DesiredCapacity && !IsSuspended(group, "Launch"))
+        {
+            int missing = group.DesiredCapacity - active.Count;
+            for (int k = 0; k < missing; k++)
+            {
+                if (!LaunchInto(group, trigger, active.Count + k, active.Count + k + 1))
+                {
+                    break;
+                }
+            }
+        }
+        else if (active.Count > group.DesiredCapacity && !IsSuspended(group, "Terminate"))
+        {
+            int surplus = active.Count - group.DesiredCapacity;
+            foreach (Ec2Instance victim in ScaleInOrder(group, active).Take(surplus))
+            {
+                int before = ActiveMembers(group).Count;
+                string cause = Sentence(trigger) + $"At {Stamp()} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from {before} to {before - 1}.";
+                BeginTermination(group, victim, cause);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Scale-in choice, after Auto Scaling's default termination policy: never protected instances; the zone with
+    /// most instances first; then instances not on the group's current launch template version; then the oldest.
+    /// </summary>
+    private List<Ec2Instance> ScaleInOrder(AutoScalingGroup group, List<Ec2Instance> active)
+    {
+        var perZone = active.GroupBy(i => i.AvailabilityZone).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        string current = ResolvedVersion(group)?.VersionNumber.ToString(CultureInfo.InvariantCulture) ?? "";
+        return active.Where(i => !i.ProtectedFromScaleIn)
+            .OrderByDescending(i => perZone[i.AvailabilityZone])
+            .ThenBy(i => i.LaunchTemplate?.Version == current ? 1 : 0)
+            .ThenBy(i => i.LaunchTime)
+            .ToList();
+    }
+
+    public LaunchTemplateVersion? ResolvedVersion(AutoScalingGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        return LaunchTemplates.GetValueOrDefault(group.LaunchTemplate.LaunchTemplateId)?.Resolve(group.LaunchTemplate.Version);
+    }
+
+    /// <summary>Starts one launch; false when it failed (a fault or a broken launch template) and a retry is scheduled.</summary>
+    private bool LaunchInto(AutoScalingGroup group, string? trigger, int capacityBefore, int capacityAfter)
+    {
+        DateTimeOffset now = Scheduler.Now;
+        string cause = Sentence(trigger) + $"At {Stamp()} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {capacityBefore} to {capacityAfter}.";
+        EksNodegroup? nodegroup = NodegroupOf(group);
+        LaunchTemplateVersion? version = ResolvedVersion(group);
+        (string az, string subnet) = PickZone(group);
+        string details = JsonSerializer.Serialize(new Dictionary<string, string> { ["Subnet ID"] = subnet, ["Availability Zone"] = az });
+
+        string? failure = null;
+        if (version?.ImageId is null || !Images.TryGetValue(version.ImageId, out AmiImage? image))
+        {
+            failure = version is null
+                ? $"The specified launch template version {group.LaunchTemplate.Version} of {group.LaunchTemplate.LaunchTemplateName} does not exist. Launching EC2 instance failed."
+                : $"The image id '[{version.ImageId}]' does not exist. Launching EC2 instance failed.";
+            image = null;
+        }
+        else if (TakeFault("launch-failure", group, nodegroup) is { } fault)
+        {
+            failure = fault.ErrorCode == "InsufficientInstanceCapacity"
+                ? $"We currently do not have sufficient {version.InstanceType} capacity in the Availability Zone you requested ({az}). Our system will be working on provisioning additional capacity. You can currently get {version.InstanceType} capacity by not specifying an Availability Zone in your request or choosing {string.Join(", ", group.AvailabilityZones.Where(z => z != az))}. Launching EC2 instance failed."
+                : $"{fault.ErrorCode}. Launching EC2 instance failed.";
+        }
+
+        if (failure is not null)
+        {
+            ScalingActivities.Add(new ScalingActivity
+            {
+                ActivityId = Ids.Uuid($"activity/{group.Name}/{++_launchSequence}"),
+                AutoScalingGroupName = group.Name,
+                AutoScalingGroupArn = group.Arn,
+                Description = "Launching a new EC2 instance.  Status Reason: " + failure,
+                Cause = cause,
+                StartTime = now,
+                EndTime = now,
+                StatusCode = "Failed",
+                StatusMessage = failure,
+                Progress = 100,
+                Details = details,
+            });
+            ScheduleRetry(group);
+            return false;
+        }
+
+        string instanceId = Ids.Instance($"launch/{group.Name}/{++_launchSequence}");
+        string? clusterName = ClusterOf(group);
+        string ip = AllocateIp(clusterName ?? group.Name, group.AvailabilityZones.IndexOf(az));
+        var reference = group.LaunchTemplate with { Version = version!.VersionNumber.ToString(CultureInfo.InvariantCulture) };
+        var instance = new Ec2Instance
+        {
+            InstanceId = instanceId,
+            ImageId = image!.ImageId,
+            InstanceType = group.UseMixedInstancesPolicy && group.InstanceTypeOverrides.Count > 0 ? group.InstanceTypeOverrides[0] : version.InstanceType,
+            AvailabilityZone = az,
+            SubnetId = subnet,
+            VpcId = clusterName is null ? "vpc-" + Ids.Hex("vpc/" + group.Name, 17) : Clusters[clusterName].VpcId,
+            PrivateIpAddress = ip,
+            PrivateDnsName = $"ip-{ip.Replace('.', '-')}.{Region}.compute.internal",
+            LaunchTime = now,
+            State = "pending",
+            Platform = image.Platform,
+            Architecture = image.Architecture,
+            AutoScalingGroupName = group.Name,
+            LaunchTemplate = reference,
+            LifecycleState = "Pending",
+            ProtectedFromScaleIn = false,
+        };
+        foreach (Tag tag in group.Tags.Where(t => t.PropagateAtLaunch))
+        {
+            instance.Tags.Add(new Tag { Key = tag.Key, Value = tag.Value });
+        }
+
+        instance.Tags.Add(new Tag { Key = "aws:autoscaling:groupName", Value = group.Name });
+        instance.Tags.Add(new Tag { Key = "aws:ec2launchtemplate:id", Value = reference.LaunchTemplateId });
+        instance.Tags.Add(new Tag { Key = "aws:ec2launchtemplate:version", Value = reference.Version });
+        if (nodegroup is not null && !instance.Tags.Exists(t => t.Key == "Name"))
+        {
+            instance.Tags.Add(new Tag { Key = "Name", Value = $"{nodegroup.ClusterName}-{nodegroup.Name}-Node" });
+        }
+
+        Instances[instanceId] = instance;
+        group.InstanceIds.Add(instanceId);
+        var activity = new ScalingActivity
+        {
+            ActivityId = Ids.Uuid($"activity/{group.Name}/{instanceId}/launch"),
+            AutoScalingGroupName = group.Name,
+            AutoScalingGroupArn = group.Arn,
+            Description = "Launching a new EC2 instance: " + instanceId,
+            Cause = cause,
+            StartTime = now,
+            StatusCode = "PreInService",
+            Progress = 30,
+            Details = details,
+            InstanceId = instanceId,
+        };
+        ScalingActivities.Add(activity);
+
+        bool windows = image.OsFamily == "windows";
+        Scheduler.After(Spread(FleetTimings.PendingSeconds), () => Locked(() => InstanceRunning(instance, activity)));
+        if (clusterName is not null && TakeFault("never-register", group, nodegroup) is null)
+        {
+            bool notReady = TakeFault("not-ready", group, nodegroup) is not null;
+            Scheduler.After(Spread(windows ? FleetTimings.WindowsRegisterSeconds : FleetTimings.LinuxRegisterSeconds),
+                () => Locked(() => RegisterNode(instance, clusterName, group, nodegroup, image, version, notReady)));
+        }
+
+        return true;
+    }
+
+    private void InstanceRunning(Ec2Instance instance, ScalingActivity activity)
+    {
+        if (instance.State != "pending")
+        {
+            return;
+        }
+
+        instance.State = "running";
+        if (instance.LifecycleState == "Pending")
+        {
+            instance.LifecycleState = "InService";
+        }
+
+        activity.StatusCode = "Successful";
+        activity.Progress = 100;
+        activity.EndTime = Scheduler.Now;
+    }
+
+    private void RegisterNode(Ec2Instance instance, string clusterName, AutoScalingGroup group, EksNodegroup? nodegroup, AmiImage image, LaunchTemplateVersion version, bool stayNotReady)
+    {
+        if (instance.State is not ("pending" or "running"))
+        {
+            return;
+        }
+
+        KubeNode node = NodeRegistration.Build(this, Clusters[clusterName], instance, image, group, nodegroup, version, Scheduler.Now);
+        node.Ready = false;
+        node.ReadySince = Scheduler.Now;
+        node.ResourceVersion = NextResourceVersion();
+        Nodes[(clusterName, node.Name)] = node;
+        NodeChanged(node);
+        if (!stayNotReady)
+        {
+            Scheduler.After(Spread(FleetTimings.ReadySeconds), () => Locked(() =>
+            {
+                if (Nodes.GetValueOrDefault((clusterName, node.Name)) == node && instance.State == "running")
+                {
+                    node.Ready = true;
+                    node.ReadySince = Scheduler.Now;
+                    node.ResourceVersion = NextResourceVersion();
+                    NodeChanged(node);
+                }
+            }));
+        }
+    }
+
+    // ---- leaving the group -------------------------------------------------------------------
+
+    /// <summary>Takes an instance out of service and terminates it (scale-in, TerminateInstanceInAutoScalingGroup).</summary>
+    public ScalingActivity BeginTermination(AutoScalingGroup group, Ec2Instance instance, string cause)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(instance);
+        var activity = new ScalingActivity
+        {
+            ActivityId = Ids.Uuid($"activity/{group.Name}/{instance.InstanceId}/terminate/{ScalingActivities.Count}"),
+            AutoScalingGroupName = group.Name,
+            AutoScalingGroupArn = group.Arn,
+            Description = "Terminating EC2 instance: " + instance.InstanceId,
+            Cause = cause,
+            StartTime = Scheduler.Now,
+            StatusCode = "InProgress",
+            Progress = 0,
+            Details = JsonSerializer.Serialize(new Dictionary<string, string> { ["Subnet ID"] = instance.SubnetId, ["Availability Zone"] = instance.AvailabilityZone }),
+            InstanceId = instance.InstanceId,
+        };
+        ScalingActivities.Add(activity);
+        instance.LifecycleState = "Terminating";
+        ShutDown(instance, activity);
+        return activity;
+    }
+
+    /// <summary>EC2 TerminateInstances: the instance shuts down; if an Auto Scaling group owns it, the group's health
+    /// check takes it out of service and launches a replacement to keep the desired capacity.</summary>
+    public void TerminateFromEc2(Ec2Instance instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        if (instance.State is "shutting-down" or "terminated")
+        {
+            return;
+        }
+
+        AutoScalingGroup? group = instance.AutoScalingGroupName is { } name ? AutoScalingGroups.GetValueOrDefault(name) : null;
+        if (group is not null && instance.LifecycleState is not ("Terminating" or "Terminated"))
+        {
+            BeginTermination(group, instance, $"At {Stamp()} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.");
+            ReconcileGroup(group, null);
+            return;
+        }
+
+        ShutDown(instance, null);
+    }
+
+    private void ShutDown(Ec2Instance instance, ScalingActivity? activity)
+    {
+        if (instance.State is "shutting-down" or "terminated")
+        {
+            return;
+        }
+
+        instance.State = "shutting-down";
+        // The kubelet stops with the instance: the node controller marks the node NotReady.
+        if (NodeOf(instance) is { } node && node.Ready)
+        {
+            node.Ready = false;
+            node.ReadySince = Scheduler.Now;
+            node.ResourceVersion = NextResourceVersion();
+            NodeChanged(node);
+        }
+
+        bool windows = instance.Platform == "windows";
+        Scheduler.After(Spread(windows ? FleetTimings.WindowsShutdownSeconds : FleetTimings.LinuxShutdownSeconds), () => Locked(() =>
+        {
+            instance.State = "terminated";
+            if (activity is not null)
+            {
+                activity.StatusCode = "Successful";
+                activity.Progress = 100;
+                activity.EndTime = Scheduler.Now;
+            }
+
+            if (instance.AutoScalingGroupName is { } name && AutoScalingGroups.TryGetValue(name, out AutoScalingGroup? group))
+            {
+                instance.LifecycleState = "Terminated";
+                group.InstanceIds.Remove(instance.InstanceId);
+            }
+
+            // The cloud node lifecycle controller deletes the node of a terminated instance.
+            if (NodeOf(instance) is { } gone)
+            {
+                Nodes.Remove((gone.ClusterName, gone.Name));
+                NodeRemoved(gone);
+            }
+        }));
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private void ScheduleRetry(AutoScalingGroup group)
+    {
+        if (!_retryScheduled.Add(group.Name))
+        {
+            return;
+        }
+
+        Scheduler.After(TimeSpan.FromSeconds(FleetTimings.LaunchRetrySeconds), () => Locked(() =>
+        {
+            _retryScheduled.Remove(group.Name);
+            if (AutoScalingGroups.ContainsKey(group.Name))
+            {
+                ReconcileGroup(group, null);
+            }
+        }));
+    }
+
+    private FleetFaultRule? TakeFault(string kind, AutoScalingGroup group, EksNodegroup? nodegroup)
+    {
+        foreach (FleetFaultRule rule in FleetFaults)
+        {
+            if (rule.Kind != kind || !rule.Matches(group.Name, nodegroup?.Name) || (rule.Count is int n && rule.Hits >= n))
+            {
+                continue;
+            }
+
+            if (rule.Probability < 1.0 && FleetRandom.NextDouble() >= rule.Probability)
+            {
+                continue;
+            }
+
+            rule.Hits++;
+            return rule;
+        }
+
+        return null;
+    }
+
+    /// <summary>The zone with the fewest active instances (Auto Scaling balances zones), with the group's subnet there.</summary>
+    private (string Zone, string Subnet) PickZone(AutoScalingGroup group)
+    {
+        List<Ec2Instance> active = ActiveMembers(group);
+        int best = 0;
+        for (int z = 1; z < group.AvailabilityZones.Count; z++)
+        {
+            if (active.Count(i => i.AvailabilityZone == group.AvailabilityZones[z]) < active.Count(i => i.AvailabilityZone == group.AvailabilityZones[best]))
+            {
+                best = z;
+            }
+        }
+
+        string zone = group.AvailabilityZones.Count > 0 ? group.AvailabilityZones[best] : Region + "a";
+        string subnet = best < group.SubnetIds.Count ? group.SubnetIds[best] : "subnet-" + Ids.Hex("subnet/" + zone, 17);
+        return (zone, subnet);
+    }
+
+    /// <summary>Private IPs for launched instances: the cluster's 10.&lt;cluster&gt;.x.y range, above the scenario's own nodes.</summary>
+    private string AllocateIp(string cluster, int zoneIndex)
+    {
+        int clusterIndex = Math.Max(0, Clusters.Keys.ToList().IndexOf(cluster));
+        int n = _ipCounters.GetValueOrDefault(cluster);
+        _ipCounters[cluster] = n + 1;
+        int zone = Math.Max(0, zoneIndex);
+        return $"10.{clusterIndex}.{(zone * 32) + 16 + (n / 200 % 16)}.{20 + (n % 200)}";
+    }
+
+    private TimeSpan Spread(double[] range) => range.Length switch
+    {
+        0 => TimeSpan.Zero,
+        1 => TimeSpan.FromSeconds(range[0]),
+        _ => TimeSpan.FromSeconds(range[0] + (FleetRandom.NextDouble() * (range[1] - range[0]))),
+    };
+
+    /// <summary>Runs a timed event under the world's lock.</summary>
+    private void Locked(Action action)
+    {
+        lock (Gate)
+        {
+            action();
+        }
+    }
+
+    /// <summary>Auto Scaling's timestamps in causes: 2026-10-02T09:14:07Z.</summary>
+    public string Stamp() => Scheduler.Now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string Sentence(string? trigger) => string.IsNullOrEmpty(trigger) ? "" : trigger + "  ";
+}
+
+/// <summary>How a launched instance appears as a Kubernetes node once its bootstrap registers it.</summary>
+public static partial class NodeRegistration
+{
+    public static KubeNode Build(SimWorld world, EksCluster cluster, Ec2Instance instance, AmiImage image, AutoScalingGroup group,
+        EksNodegroup? nodegroup, LaunchTemplateVersion version, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(instance);
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(version);
+        bool windows = image.OsFamily == "windows";
+        string os = windows ? "windows" : "linux";
+        (string cpu, string memory) = Capacity(instance.InstanceType);
+        var node = new KubeNode
+        {
+            ClusterName = cluster.Name,
+            Name = instance.PrivateDnsName,
+            Uid = Ids.Uuid($"node/{cluster.Name}/{instance.PrivateDnsName}/{instance.InstanceId}"),
+            CreationTimestamp = now,
+            ProviderId = $"aws:///{instance.AvailabilityZone}/{instance.InstanceId}",
+            InstanceId = instance.InstanceId,
+            InternalIp = instance.PrivateIpAddress,
+            KernelVersion = image.OsVersion,
+            OsImage = windows ? $"Windows Server {image.WindowsServer} Datacenter" : "Amazon Linux 2023.6.20241111",
+            OperatingSystem = os,
+            KubeletVersion = $"v{image.KubernetesVersion}.4-eks-{Ids.Hex("kubelet/" + image.KubernetesVersion, 7)}",
+            ContainerRuntimeVersion = windows ? "containerd://1.7.20" : "containerd://1.7.23",
+            CpuCapacity = cpu,
+            MemoryCapacity = memory,
+            PodCapacity = windows ? "110" : "58",
+        };
+        node.Labels["kubernetes.io/os"] = os;
+        node.Labels["beta.kubernetes.io/os"] = os;
+        node.Labels["kubernetes.io/arch"] = "amd64";
+        node.Labels["beta.kubernetes.io/arch"] = "amd64";
+        node.Labels["kubernetes.io/hostname"] = instance.PrivateDnsName;
+        node.Labels["node.kubernetes.io/instance-type"] = instance.InstanceType;
+        node.Labels["beta.kubernetes.io/instance-type"] = instance.InstanceType;
+        node.Labels["topology.kubernetes.io/region"] = world.Region;
+        node.Labels["topology.kubernetes.io/zone"] = instance.AvailabilityZone;
+        node.Labels["failure-domain.beta.kubernetes.io/region"] = world.Region;
+        node.Labels["failure-domain.beta.kubernetes.io/zone"] = instance.AvailabilityZone;
+        if (windows)
+        {
+            node.Labels["node.kubernetes.io/windows-build"] = string.Join('.', image.OsVersion.Split('.').Take(3));
+        }
+
+        if (nodegroup is not null)
+        {
+            node.Labels["eks.amazonaws.com/nodegroup"] = nodegroup.Name;
+            node.Labels["eks.amazonaws.com/nodegroup-image"] = image.ImageId;
+            node.Labels["eks.amazonaws.com/capacityType"] = nodegroup.CapacityType;
+            node.Labels["eks.amazonaws.com/sourceLaunchTemplateId"] = group.LaunchTemplate.LaunchTemplateId;
+            node.Labels["eks.amazonaws.com/sourceLaunchTemplateVersion"] = version.VersionNumber.ToString(CultureInfo.InvariantCulture);
+            foreach (KeyValuePair<string, string> label in nodegroup.Labels)
+            {
+                node.Labels[label.Key] = label.Value;
+            }
+        }
+        else
+        {
+            // A self-managed node gets the labels its bootstrap passes to the kubelet (--node-labels in the user data).
+            foreach ((string key, string value) in KubeletNodeLabels(version.UserData))
+            {
+                node.Labels[key] = value;
+            }
+        }
+
+        node.Annotations["node.alpha.kubernetes.io/ttl"] = "0";
+        node.Annotations["volumes.kubernetes.io/controller-managed-attach-detach"] = "true";
+        return node;
+    }
+
+    /// <summary>The k=v pairs of --node-labels= in base64 user data (the EKS bootstrap's kubelet arguments).</summary>
+    public static List<(string Key, string Value)> KubeletNodeLabels(string? userDataBase64)
+    {
+        var labels = new List<(string, string)>();
+        if (string.IsNullOrEmpty(userDataBase64))
+        {
+            return labels;
+        }
+
+        string text;
+        try
+        {
+            text = Encoding.UTF8.GetString(Convert.FromBase64String(userDataBase64));
+        }
+        catch (FormatException)
+        {
+            return labels;
+        }
+
+        foreach (Match m in NodeLabelsArgument().Matches(text))
+        {
+            foreach (string pair in m.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq > 0)
+                {
+                    labels.Add((pair[..eq], pair[(eq + 1)..]));
+                }
+            }
+        }
+
+        return labels;
+    }
+
+    private static (string Cpu, string Memory) Capacity(string instanceType) => instanceType.Split('.').LastOrDefault() switch
+    {
+        "large" => ("2", "7934464Ki"),
+        "2xlarge" => ("8", "32408668Ki"),
+        "4xlarge" => ("16", "65023300Ki"),
+        "8xlarge" => ("32", "130277684Ki"),
+        _ => ("4", "16093756Ki"),
+    };
+
+    [GeneratedRegex("--node-labels=([^\\s'\"]+)")]
+    private static partial Regex NodeLabelsArgument();
+}
