@@ -111,6 +111,24 @@ public class ClusterInventoryTests
 
     private sealed class FakeAutoScaling : IAutoScalingApi
     {
+        // The inventory only reads; any write would be a bug it must not commit.
+        public Task UpdateAutoScalingGroupAsync(string name, int? minSize = null, int? maxSize = null, int? desiredCapacity = null,
+            LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task SetDesiredCapacityAsync(string name, int desiredCapacity, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task TerminateInstanceInAutoScalingGroupAsync(string instanceId, bool decrementDesiredCapacity, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task SuspendProcessesAsync(string name, IReadOnlyCollection<string> processes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task ResumeProcessesAsync(string name, IReadOnlyCollection<string> processes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task CreateOrUpdateTagsAsync(string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task DeleteTagsAsync(string name, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public Dictionary<string, string> Membership { get; } = [];
 
         public List<string> Asked { get; } = [];
