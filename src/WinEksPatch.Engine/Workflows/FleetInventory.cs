@@ -98,14 +98,19 @@ public sealed class FleetInventory(ClusterSnapshotReader reader, PatchCalendar c
     internal WinNodeGroup ToNodeGroup(ClusterSnapshot snapshot, NodeGroupFacts group)
     {
         var nodes = snapshot.WindowsNodes.Where(n => snapshot.GroupOf(n) == group.Name).ToList();
-        var targetAmi = group.TemplateVersion?.ImageId;
+        // A managed group on an EKS AMI type names no AMI in its launch template: EKS picks it by release version, so
+        // the AMI its nodes run is the group's AMI.
+        var targetAmi = group.TemplateVersion?.ImageId
+            ?? nodes.Select(n => n.InstanceId is { } id ? snapshot.Instances.GetValueOrDefault(id)?.ImageId : null).OfType<string>()
+                .GroupBy(a => a, StringComparer.Ordinal).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
+        var image = group.Image ?? (targetAmi != null ? snapshot.Images.GetValueOrDefault(targetAmi) : null);
 
         // The group's OS build: what its nodes on the target AMI report, else what the AMI says.
         var build = nodes.Where(n => n.InstanceId != null && snapshot.Instances.GetValueOrDefault(n.InstanceId)?.ImageId == targetAmi)
             .Select(n => WindowsBuild.ParseOrNull(n.KernelVersion)).OfType<WindowsBuild>().DefaultIfEmpty().Max();
-        var osBuild = build != default ? build : AmiFacts.OsBuild(group.Image, calendar);
+        var osBuild = build != default ? build : AmiFacts.OsBuild(image, calendar);
         var (typeVersion, typeEdition) = AmiFacts.FromAmiType(group.Managed?.AmiType);
-        var (nameVersion, nameEdition, _) = AmiFacts.FromName(group.Image?.Name);
+        var (nameVersion, nameEdition, _) = AmiFacts.FromName(image?.Name);
 
         return new WinNodeGroup
         {
@@ -118,9 +123,9 @@ public sealed class FleetInventory(ClusterSnapshotReader reader, PatchCalendar c
             LaunchTemplateName = group.TemplateVersion?.LaunchTemplateName ?? group.LaunchTemplate?.Name,
             LaunchTemplateVersion = group.LaunchTemplate?.Version,
             ImageId = targetAmi,
-            AmiName = group.Image?.Name,
+            AmiName = image?.Name,
             AmiType = group.Managed?.AmiType,
-            WindowsVersion = AmiFacts.WindowsVersion(group.Image) ?? typeVersion ?? nameVersion ?? osBuild?.WindowsServer,
+            WindowsVersion = AmiFacts.WindowsVersion(image) ?? typeVersion ?? nameVersion ?? osBuild?.WindowsServer,
             Edition = typeEdition ?? nameEdition,
             OsBuild = osBuild?.ToString(),
             KubernetesVersion = group.Managed?.Version ?? snapshot.Cluster.Version,

@@ -1,0 +1,123 @@
+# The assessment cmdlets end to end against the simulator's demo scenario: a current managed Windows group, a
+# self-managed Windows group five monthly patches behind, a Linux group, and a Linux-only second cluster.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Get-TestModulePath)
+    $null = Start-WinEksSimulator -Scenario demo
+}
+
+AfterAll { Stop-WinEksSimulator }
+
+Describe 'Get-WinNodeGroup' {
+    BeforeAll { $script:groups = Get-WinNodeGroup -ClusterName demo }
+
+    It 'finds the managed and the self-managed Windows groups, not the Linux one' {
+        $groups.NodeGroupName | Should -Be @('demo-win-selfmanaged', 'win-managed')
+        ($groups | Where-Object NodeGroupName -eq 'demo-win-selfmanaged').Kind | Should -Be 'SelfManaged'
+        ($groups | Where-Object NodeGroupName -eq 'win-managed').Kind | Should -Be 'Managed'
+    }
+
+    It 'reads the self-managed group''s launch template, AMI and sizes' {
+        $g = $groups | Where-Object NodeGroupName -eq 'demo-win-selfmanaged'
+        $g.AutoScalingGroupName | Should -Be 'demo-win-selfmanaged'
+        $g.LaunchTemplateId | Should -Match '^lt-[0-9a-f]{17}$'
+        $g.ImageId | Should -Be 'ami-0b178af229e4ddbf9'
+        $g.AmiName | Should -BeLike 'Windows_Server-2022-English-Core-EKS_Optimized-1.31-*'
+        $g.WindowsVersion | Should -Be '2022'
+        $g.Edition | Should -Be 'Core'
+        $g.OsBuild | Should -Be '10.0.20348.5020'
+        $g.KubernetesVersion | Should -Be '1.31'
+        $g.DesiredSize | Should -Be 4
+        $g.NodeCount | Should -Be 4
+    }
+
+    It 'takes a managed group''s AMI and build from its nodes when EKS picks the AMI' {
+        $g = $groups | Where-Object NodeGroupName -eq 'win-managed'
+        $g.AmiType | Should -Be 'WINDOWS_CORE_2022_x86_64'
+        $g.ImageId | Should -Be 'ami-03ae33a4ed49091ae'
+        $g.OsBuild | Should -Be '10.0.20348.5622'
+        $g.NodeCount | Should -Be 3
+        $g.MinSize, $g.MaxSize, $g.DesiredSize | Should -Be @(2, 6, 3)
+    }
+
+    It 'reports a Linux group and an unknown group as errors and still returns the others' {
+        $found = Get-WinNodeGroup -ClusterName demo -Name linux-system, nope, win-managed -ErrorVariable failures -ErrorAction SilentlyContinue
+        $found.NodeGroupName | Should -Be 'win-managed'
+        $failures.FullyQualifiedErrorId | Should -Be @('NodeGroupNotWindows,WinEksPatch.Commands.GetWinNodeGroupCommand', 'NodeGroupNotFound,WinEksPatch.Commands.GetWinNodeGroupCommand')
+        $failures.CategoryInfo.Category | Should -Be @('InvalidArgument', 'ObjectNotFound')
+    }
+
+    It 'takes clusters from the pipeline and reports an unknown one per item' {
+        $found = [pscustomobject]@{ ClusterName = 'nope' }, [pscustomobject]@{ ClusterName = 'demo' } |
+            Get-WinNodeGroup -ErrorVariable failures -ErrorAction SilentlyContinue
+        @($found).Count | Should -Be 2
+        $failures[0].FullyQualifiedErrorId | Should -Be 'ClusterNotFound,WinEksPatch.Commands.GetWinNodeGroupCommand'
+    }
+}
+
+Describe 'Get-WinNode' {
+    BeforeAll { $script:nodes = Get-WinNode -ClusterName demo }
+
+    It 'joins every Windows node with its instance, AMI and pods' {
+        $nodes.Count | Should -Be 7
+        $nodes | ForEach-Object {
+            $_.InstanceId | Should -Match '^i-[0-9a-f]{17}$'
+            $_.ImageId | Should -Match '^ami-'
+            $_.AmiCreationDate | Should -Not -BeNullOrEmpty
+            $_.Ready | Should -BeTrue
+            $_.Schedulable | Should -BeTrue
+            $_.PodCount | Should -BeGreaterThan 0
+            $_.Age.TotalDays | Should -BeGreaterThan 0
+        }
+    }
+
+    It 'takes the OS build from kernelVersion, per group' {
+        ($nodes | Where-Object NodeGroupName -eq 'demo-win-selfmanaged').OsBuild | Sort-Object -Unique | Should -Be '10.0.20348.5020'
+        ($nodes | Where-Object NodeGroupName -eq 'win-managed').OsBuild | Sort-Object -Unique | Should -Be '10.0.20348.5622'
+    }
+
+    It 'filters by node group from the pipeline' {
+        $selected = Get-WinNodeGroup -ClusterName demo -Name win-managed | Get-WinNode
+        $selected.Count | Should -Be 3
+        $selected.NodeGroupName | Sort-Object -Unique | Should -Be 'win-managed'
+    }
+}
+
+Describe 'Get-WinNodeAmi' {
+    It 'gives the one EKS-optimized AMI for a Kubernetes version, Windows version and edition' {
+        $ami = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        $ami.ImageId | Should -Be 'ami-03ae33a4ed49091ae'
+        $ami.OsBuild | Should -Be '10.0.20348.5622'
+        $ami.ParameterName | Should -Be '/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-1.31/image_id'
+        $ami.CachedImages | Should -Contain 'mcr.microsoft.com/windows/servercore:10.0.20348.5622'
+    }
+
+    It 'lists every EKS-optimized Windows AMI without filters' {
+        $all = Get-WinNodeAmi -Source Eks
+        $all.Count | Should -Be 18
+        ($all.WindowsVersion | Sort-Object -Unique) | Should -Be @('2019', '2022', '2025')
+        ($all.KubernetesVersion | Sort-Object -Unique) | Should -Be @('1.30', '1.31', '1.32')
+    }
+}
+
+Describe 'Get-WinPatchStatus' {
+    BeforeAll { $script:status = Get-WinPatchStatus -ClusterName demo }
+
+    It 'finds the self-managed group five monthly patches behind with every node outdated' {
+        $s = $status | Where-Object NodeGroupName -eq 'demo-win-selfmanaged'
+        $s.OsBuild | Should -Be '10.0.20348.5020'
+        $s.LatestOsBuild | Should -Be '10.0.20348.5622'
+        $s.LatestImageId | Should -Be 'ami-03ae33a4ed49091ae'
+        $s.MonthsBehind | Should -Be 5
+        $s.OutdatedNodes | Should -Be 4
+        $s.UpToDate | Should -BeFalse
+        $s.OldestNode | Should -Not -BeNullOrEmpty
+    }
+
+    It 'finds the managed group up to date' {
+        $s = $status | Where-Object NodeGroupName -eq 'win-managed'
+        $s.MonthsBehind | Should -Be 0
+        $s.OutdatedNodes | Should -Be 0
+        $s.UpToDate | Should -BeTrue
+    }
+}
