@@ -21,6 +21,7 @@
         'Measure-WinContainerImage'
         'Get-WinContainerPatchStatus'
         'Get-WinImageCachePlan'
+        'Set-NodeGroupAmi'
         'Start-WinEksSimulator'
         'Stop-WinEksSimulator'
     )

@@ -11,6 +11,16 @@ public interface IEc2Api
     /// <summary>Images of the given owners (e.g. <c>self</c>) carrying a tag key; all pages.</summary>
     Task<IReadOnlyList<Ec2Image>> DescribeImagesByTagAsync(string owner, string tagKey, CancellationToken cancellationToken = default);
 
+    /// <summary>A new version of a launch template from <paramref name="sourceVersion"/> with only the AMI changed (EC2 keeps
+    /// every other field of the source, user data byte for byte). Returns the new version.</summary>
+    Task<LaunchTemplateVersion> CreateLaunchTemplateVersionAsync(string launchTemplateId, long sourceVersion, string imageId, string description,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Tags EC2 resources (instances, AMIs).</summary>
+    Task CreateTagsAsync(IReadOnlyCollection<string> resourceIds, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default);
+
+    Task DeleteTagsAsync(IReadOnlyCollection<string> resourceIds, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default);
+
     /// <summary>One version (number, <c>$Latest</c> or <c>$Default</c>) of a launch template, by id or name.</summary>
     Task<LaunchTemplateVersion> DescribeLaunchTemplateVersionAsync(LaunchTemplateReference template, CancellationToken cancellationToken = default);
 }

@@ -12,7 +12,21 @@ public interface IEksApi
     Task<IReadOnlyList<string>> ListNodegroupsAsync(string clusterName, CancellationToken cancellationToken = default);
 
     Task<EksNodegroup> DescribeNodegroupAsync(string clusterName, string nodegroupName, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts a managed node group update to a launch template version, or to an EKS release version.</summary>
+    Task<EksUpdate> UpdateNodegroupVersionAsync(string clusterName, string nodegroupName, LaunchTemplateReference? launchTemplate,
+        string? releaseVersion, bool force, CancellationToken cancellationToken = default);
+
+    Task<EksUpdate> DescribeUpdateAsync(string clusterName, string nodegroupName, string updateId, CancellationToken cancellationToken = default);
+
+    /// <summary>Ids of the node group's updates (all pages), newest first as EKS lists them.</summary>
+    Task<IReadOnlyList<string>> ListUpdatesAsync(string clusterName, string nodegroupName, CancellationToken cancellationToken = default);
 }
+
+/// <summary>An EKS update: its status (InProgress, Successful, Failed, Cancelled) and errors (e.g. PodEvictionFailure).</summary>
+public sealed record EksUpdate(string Id, string? Status, string? Type, DateTimeOffset? CreatedAt, IReadOnlyList<EksUpdateError> Errors);
+
+public sealed record EksUpdateError(string? ErrorCode, string? ErrorMessage, IReadOnlyList<string> ResourceIds);
 
 /// <summary>An EKS cluster as DescribeCluster returns it (the parts the module reads).</summary>
 public sealed record EksCluster(

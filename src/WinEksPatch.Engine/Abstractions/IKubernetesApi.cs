@@ -9,6 +9,94 @@ public interface IKubernetesApi
     /// <summary>Every pod (of one namespace, or all when null) matching the selectors (all pages of one LIST).</summary>
     Task<IReadOnlyList<KubePod>> ListPodsAsync(string? @namespace = null, string? fieldSelector = null, string? labelSelector = null,
         CancellationToken cancellationToken = default);
+
+    /// <summary>Sets or clears spec.unschedulable (cordon / uncordon).</summary>
+    Task SetUnschedulableAsync(string nodeName, bool unschedulable, CancellationToken cancellationToken = default);
+
+    /// <summary>Asks the eviction subresource (policy/v1) to evict a pod; PDBs decide.</summary>
+    Task<EvictionOutcome> EvictAsync(string @namespace, string podName, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a pod outright (only for -Force after a drain timeout).</summary>
+    Task DeletePodAsync(string @namespace, string podName, CancellationToken cancellationToken = default);
+
+    /// <summary>Every PodDisruptionBudget (policy/v1) of the cluster with its live status.</summary>
+    Task<IReadOnlyList<KubePdb>> ListPdbsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Watches nodes from a resource version; ends when the server closes the watch (the caller re-lists/re-watches).</summary>
+    IAsyncEnumerable<WatchEvent<KubeNode>> WatchNodesAsync(string? labelSelector, string? resourceVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Watches pods (all namespaces) from a resource version.</summary>
+    IAsyncEnumerable<WatchEvent<KubePod>> WatchPodsAsync(string? fieldSelector, string? resourceVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists nodes and returns the list's resource version, to start a watch from.</summary>
+    Task<(IReadOnlyList<KubeNode> Items, string? ResourceVersion)> ListNodesForWatchAsync(string? labelSelector, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists pods and returns the list's resource version, to start a watch from.</summary>
+    Task<(IReadOnlyList<KubePod> Items, string? ResourceVersion)> ListPodsForWatchAsync(string? fieldSelector, CancellationToken cancellationToken = default);
+}
+
+public enum WatchEventType
+{
+    Added,
+    Modified,
+    Deleted,
+}
+
+public sealed record WatchEvent<T>(WatchEventType Type, T Item);
+
+/// <summary>What the eviction subresource answered.</summary>
+public enum EvictionResult
+{
+    /// <summary>201: accepted; the pod terminates gracefully.</summary>
+    Evicted,
+
+    /// <summary>404: the pod is already gone.</summary>
+    NotFound,
+
+    /// <summary>429: a PodDisruptionBudget allows no disruption now; retry later.</summary>
+    Blocked,
+
+    /// <summary>500: more than one PodDisruptionBudget selects the pod; evictions cannot proceed.</summary>
+    MultipleBudgets,
+}
+
+public sealed record EvictionOutcome(EvictionResult Result, string? Message, string? BudgetName);
+
+/// <summary>A PodDisruptionBudget and its live status.</summary>
+public sealed record KubePdb(
+    string Namespace,
+    string Name,
+    IReadOnlyDictionary<string, string> MatchLabels,
+    IReadOnlyList<(string Key, string Operator, IReadOnlyList<string> Values)> MatchExpressions,
+    string? MinAvailable,
+    string? MaxUnavailable,
+    int DisruptionsAllowed,
+    int CurrentHealthy,
+    int DesiredHealthy,
+    int ExpectedPods)
+{
+    /// <summary>Whether the budget's selector selects <paramref name="pod"/> (same namespace; an empty selector selects nothing).</summary>
+    public bool Selects(KubePod pod)
+    {
+        if (pod.Namespace != Namespace || (MatchLabels.Count == 0 && MatchExpressions.Count == 0))
+        {
+            return false;
+        }
+
+        if (MatchLabels.Any(l => !pod.Labels.TryGetValue(l.Key, out var v) || v != l.Value))
+        {
+            return false;
+        }
+
+        return MatchExpressions.All(e => e.Operator switch
+        {
+            "In" => pod.Labels.TryGetValue(e.Key, out var v) && e.Values.Contains(v),
+            "NotIn" => !pod.Labels.TryGetValue(e.Key, out var v) || !e.Values.Contains(v),
+            "Exists" => pod.Labels.ContainsKey(e.Key),
+            "DoesNotExist" => !pod.Labels.ContainsKey(e.Key),
+            _ => false,
+        });
+    }
 }
 
 /// <summary>A container of a pod: its image as the spec names it and, once pulled, the image id the kubelet reports.</summary>

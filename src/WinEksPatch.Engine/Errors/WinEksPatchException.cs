@@ -91,4 +91,11 @@ public static class ErrorIds
     public const string NodeGroupNotWindows = nameof(NodeGroupNotWindows);
     public const string NodeNotFound = nameof(NodeNotFound);
     public const string AmiNotFound = nameof(AmiNotFound);
+    public const string AmiNotWindows = nameof(AmiNotWindows);
+    public const string AmiArchitectureMismatch = nameof(AmiArchitectureMismatch);
+    public const string AmiWindowsBuildMismatch = nameof(AmiWindowsBuildMismatch);
+    public const string AmiKubernetesVersionMismatch = nameof(AmiKubernetesVersionMismatch);
+    public const string NodeGroupHasNoLaunchTemplate = nameof(NodeGroupHasNoLaunchTemplate);
+    public const string ManagedNodeGroupNotCustom = nameof(ManagedNodeGroupNotCustom);
+    public const string LaunchTemplateUserDataChanged = nameof(LaunchTemplateUserDataChanged);
 }

@@ -1,6 +1,9 @@
 using System.Net;
 using k8s;
 using k8s.Autorest;
+using k8s.Models;
+using WatchEventType = WinEksPatch.Abstractions.WatchEventType;
+using WatchEventType_ = k8s.WatchEventType;
 using WinEksPatch.Abstractions;
 using WinEksPatch.Errors;
 
@@ -11,19 +14,190 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
 {
     private const int PageSize = 500;
 
-    public async Task<IReadOnlyList<KubeNode>> ListNodesAsync(string? labelSelector = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<KubeNode>> ListNodesAsync(string? labelSelector = null, CancellationToken cancellationToken = default) =>
+        (await ListNodesForWatchAsync(labelSelector, cancellationToken).ConfigureAwait(false)).Items;
+
+    public async Task<(IReadOnlyList<KubeNode> Items, string? ResourceVersion)> ListNodesForWatchAsync(string? labelSelector, CancellationToken cancellationToken = default)
     {
         var nodes = new List<KubeNode>();
-        string? next = null;
+        string? next = null, version = null;
         do
         {
             var page = await CallAsync("list nodes", () => client.CoreV1.ListNodeAsync(
                 labelSelector: labelSelector, limit: PageSize, continueParameter: next, cancellationToken: cancellationToken)).ConfigureAwait(false);
             nodes.AddRange(page.Items.Select(ToNode));
+            version = page.Metadata?.ResourceVersion;
             next = string.IsNullOrEmpty(page.Metadata?.ContinueProperty) ? null : page.Metadata.ContinueProperty;
         }
         while (next != null);
-        return nodes;
+        return (nodes, version);
+    }
+
+    public async Task<(IReadOnlyList<KubePod> Items, string? ResourceVersion)> ListPodsForWatchAsync(string? fieldSelector, CancellationToken cancellationToken = default)
+    {
+        var pods = new List<KubePod>();
+        string? next = null, version = null;
+        do
+        {
+            var page = await CallAsync("list pods", () => client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: fieldSelector, limit: PageSize,
+                continueParameter: next, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            pods.AddRange(page.Items.Select(ToPod));
+            version = page.Metadata?.ResourceVersion;
+            next = string.IsNullOrEmpty(page.Metadata?.ContinueProperty) ? null : page.Metadata.ContinueProperty;
+        }
+        while (next != null);
+        return (pods, version);
+    }
+
+    public async IAsyncEnumerable<WatchEvent<KubeNode>> WatchNodesAsync(string? labelSelector, string? resourceVersion,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var events = client.CoreV1.WatchListNodeAsync(labelSelector: labelSelector, resourceVersion: resourceVersion,
+            timeoutSeconds: 300, cancellationToken: cancellationToken);
+        await foreach (var (type, item) in WatchSafelyAsync(events, "watch nodes").ConfigureAwait(false))
+        {
+            if (ToEventType(type) is { } kind)
+            {
+                yield return new WatchEvent<KubeNode>(kind, ToNode(item));
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<WatchEvent<KubePod>> WatchPodsAsync(string? fieldSelector, string? resourceVersion,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var events = client.CoreV1.WatchListPodForAllNamespacesAsync(fieldSelector: fieldSelector, resourceVersion: resourceVersion,
+            timeoutSeconds: 300, cancellationToken: cancellationToken);
+        await foreach (var (type, item) in WatchSafelyAsync(events, "watch pods").ConfigureAwait(false))
+        {
+            if (ToEventType(type) is { } kind)
+            {
+                yield return new WatchEvent<KubePod>(kind, ToPod(item));
+            }
+        }
+    }
+
+    public Task SetUnschedulableAsync(string nodeName, bool unschedulable, CancellationToken cancellationToken = default) =>
+        CallAsync(unschedulable ? $"cordon node {nodeName}" : $"uncordon node {nodeName}", () => client.CoreV1.PatchNodeAsync(
+            new V1Patch($"{{\"spec\":{{\"unschedulable\":{(unschedulable ? "true" : "false")}}}}}", V1Patch.PatchType.MergePatch), nodeName,
+            cancellationToken: cancellationToken));
+
+    public async Task<EvictionOutcome> EvictAsync(string @namespace, string podName, CancellationToken cancellationToken = default)
+    {
+        var eviction = new V1Eviction
+        {
+            ApiVersion = "policy/v1",
+            Kind = "Eviction",
+            Metadata = new V1ObjectMeta { Name = podName, NamespaceProperty = @namespace },
+        };
+        try
+        {
+            await client.CoreV1.CreateNamespacedPodEvictionAsync(eviction, podName, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new EvictionOutcome(EvictionResult.Evicted, null, null);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return new EvictionOutcome(EvictionResult.NotFound, null, null);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            var message = StatusMessage(ex.Response.Content);
+            return new EvictionOutcome(EvictionResult.Blocked, message, BudgetName(message));
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.InternalServerError
+            && StatusMessage(ex.Response.Content)?.Contains("more than one PodDisruptionBudget", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            return new EvictionOutcome(EvictionResult.MultipleBudgets, StatusMessage(ex.Response.Content), null);
+        }
+        catch (Exception ex) when (ex is HttpOperationException or HttpRequestException)
+        {
+            await CallAsync<object?>($"evict pod {@namespace}/{podName}", () => throw ex).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public Task DeletePodAsync(string @namespace, string podName, CancellationToken cancellationToken = default) =>
+        CallAsync($"delete pod {@namespace}/{podName}", async () =>
+        {
+            try
+            {
+                return await client.CoreV1.DeleteNamespacedPodAsync(podName, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+        });
+
+    public async Task<IReadOnlyList<KubePdb>> ListPdbsAsync(CancellationToken cancellationToken = default)
+    {
+        var list = await CallAsync("list poddisruptionbudgets", () => client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return list.Items.Select(p => new KubePdb(
+            p.Metadata.NamespaceProperty ?? "default",
+            p.Metadata.Name,
+            p.Spec?.Selector?.MatchLabels is { } labels ? new Dictionary<string, string>(labels, StringComparer.Ordinal) : new Dictionary<string, string>(),
+            (p.Spec?.Selector?.MatchExpressions ?? []).Select(e => (e.Key, e.OperatorProperty, (IReadOnlyList<string>)(e.Values?.ToList() ?? []))).ToList(),
+            p.Spec?.MinAvailable?.Value,
+            p.Spec?.MaxUnavailable?.Value,
+            p.Status?.DisruptionsAllowed ?? 0,
+            p.Status?.CurrentHealthy ?? 0,
+            p.Status?.DesiredHealthy ?? 0,
+            p.Status?.ExpectedPods ?? 0)).ToList();
+    }
+
+    private static WatchEventType? ToEventType(WatchEventType_ type) => type switch
+    {
+        WatchEventType_.Added => WatchEventType.Added,
+        WatchEventType_.Modified => WatchEventType.Modified,
+        WatchEventType_.Deleted => WatchEventType.Deleted,
+        _ => null,
+    };
+
+    private async IAsyncEnumerable<(WatchEventType_, T)> WatchSafelyAsync<T>(IAsyncEnumerable<(WatchEventType_, T)> events, string what)
+    {
+        await using var enumerator = events.GetAsyncEnumerator();
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await enumerator.MoveNextAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException)
+            {
+                await CallAsync<object?>(what, () => throw ex).ConfigureAwait(false);
+                throw;
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
+            yield return enumerator.Current;
+        }
+    }
+
+    /// <summary>The message of a Kubernetes Status body.</summary>
+    private static string? StatusMessage(string? content)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(content ?? "");
+            return document.RootElement.TryGetProperty("message", out var m) ? m.GetString() : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>"Cannot evict pod as it would violate the pod's disruption budget." + causes; the budget name is in
+    /// "The disruption budget web-pdb needs 5 healthy pods and has 5 currently".</summary>
+    private static string? BudgetName(string? message)
+    {
+        var m = message == null ? null : System.Text.RegularExpressions.Regex.Match(message, @"disruption budget (?<name>[a-z0-9][a-z0-9.-]*) needs");
+        return m is { Success: true } ? m.Groups["name"].Value : null;
     }
 
     public async Task<IReadOnlyList<KubePod>> ListPodsAsync(string? @namespace = null, string? fieldSelector = null, string? labelSelector = null,

@@ -64,6 +64,23 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>-Force: no confirmation prompt (but -WhatIf still only shows; "-WhatIf trumps -Force, trumps -Confirm").</summary>
+    private protected void ConfirmPreferenceOverride() => _force = true;
+
+    private bool _force;
+
+    /// <summary>ShouldProcess that honours -Force: with -WhatIf it only reports; with -Force it does not prompt.</summary>
+    internal bool ShouldChange(string target, string action)
+    {
+        if (_force && !(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && whatIf is SwitchParameter { IsPresent: true }))
+        {
+            WriteVerbose($"Performing the operation \"{action}\" on target \"{target}\".");
+            return true;
+        }
+
+        return ShouldProcess(target, action);
+    }
+
     /// <summary>Runs a synchronous step (parameter checks, connection setup), turning its module error into a terminating error.</summary>
     protected T Guard<T>(Func<T> step)
     {
@@ -128,7 +145,7 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
             {
                 try
                 {
-                    answer.SetResult(c.ShouldProcess(target, action));
+                    answer.SetResult(c.ShouldChange(target, action));
                 }
                 catch (Exception ex)
                 {

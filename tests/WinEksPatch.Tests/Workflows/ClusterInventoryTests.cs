@@ -1,6 +1,7 @@
 using WinEksPatch.Abstractions;
 using WinEksPatch.Errors;
 using WinEksPatch.Model;
+using WinEksPatch.Tests.Infrastructure;
 using WinEksPatch.Workflows;
 
 namespace WinEksPatch.Tests.Workflows;
@@ -74,70 +75,45 @@ public class ClusterInventoryTests
         Assert.Equal(["a", "b"], host.Outputs.Cast<WinEksCluster>().Select(c => c.ClusterName));
     }
 
-    private sealed class FakeEks : IEksApi
+    private sealed class FakeEks : EksApiStub
     {
         public Dictionary<string, EksCluster> Clusters { get; } = [];
 
         public List<EksNodegroup> Groups { get; } = [];
 
-        public Task<IReadOnlyList<string>> ListClustersAsync(CancellationToken cancellationToken = default) =>
+        public override Task<IReadOnlyList<string>> ListClustersAsync(CancellationToken cancellationToken = default) =>
             Task.FromResult<IReadOnlyList<string>>([.. Clusters.Keys.Order()]);
 
-        public Task<EksCluster> DescribeClusterAsync(string clusterName, CancellationToken cancellationToken = default) =>
+        public override Task<EksCluster> DescribeClusterAsync(string clusterName, CancellationToken cancellationToken = default) =>
             Clusters.TryGetValue(clusterName, out var c) ? Task.FromResult(c)
                 : throw new WinEksPatchException(ErrorIds.AwsResourceNotFound, ErrorKind.ObjectNotFound, "not found", clusterName);
 
-        public Task<IReadOnlyList<string>> ListNodegroupsAsync(string clusterName, CancellationToken cancellationToken = default) =>
+        public override Task<IReadOnlyList<string>> ListNodegroupsAsync(string clusterName, CancellationToken cancellationToken = default) =>
             Task.FromResult<IReadOnlyList<string>>([.. Groups.Select(g => g.Name)]);
 
-        public Task<EksNodegroup> DescribeNodegroupAsync(string clusterName, string nodegroupName, CancellationToken cancellationToken = default) =>
+        public override Task<EksNodegroup> DescribeNodegroupAsync(string clusterName, string nodegroupName, CancellationToken cancellationToken = default) =>
             Task.FromResult(Groups.Single(g => g.Name == nodegroupName));
     }
 
-    private sealed class FakeKube(IReadOnlyList<KubeNode> nodes) : IKubernetesApi
+    private sealed class FakeKube(IReadOnlyList<KubeNode> nodes) : KubernetesApiStub
     {
         public string? LastSelector { get; private set; }
 
-        public Task<IReadOnlyList<KubeNode>> ListNodesAsync(string? labelSelector = null, CancellationToken cancellationToken = default)
+        public override Task<IReadOnlyList<KubeNode>> ListNodesAsync(string? labelSelector = null, CancellationToken cancellationToken = default)
         {
             LastSelector = labelSelector;
             var (key, value) = labelSelector!.Split('=') is [var k, var v] ? (k, v) : throw new ArgumentException(labelSelector);
             return Task.FromResult<IReadOnlyList<KubeNode>>([.. nodes.Where(n => n.Labels.TryGetValue(key, out var x) && x == value)]);
         }
-
-        public Task<IReadOnlyList<KubePod>> ListPodsAsync(string? @namespace = null, string? fieldSelector = null, string? labelSelector = null,
-            CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<KubePod>>([]);
     }
 
-    private sealed class FakeAutoScaling : IAutoScalingApi
+    private sealed class FakeAutoScaling : AutoScalingApiStub
     {
-        // The inventory only reads; any write would be a bug it must not commit.
-        public Task UpdateAutoScalingGroupAsync(string name, int? minSize = null, int? maxSize = null, int? desiredCapacity = null,
-            LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task SetDesiredCapacityAsync(string name, int desiredCapacity, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task TerminateInstanceInAutoScalingGroupAsync(string instanceId, bool decrementDesiredCapacity, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task SuspendProcessesAsync(string name, IReadOnlyCollection<string> processes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task ResumeProcessesAsync(string name, IReadOnlyCollection<string> processes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task CreateOrUpdateTagsAsync(string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task DeleteTagsAsync(string name, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
         public Dictionary<string, string> Membership { get; } = [];
 
         public List<string> Asked { get; } = [];
 
-        public Task<IReadOnlyList<AutoScalingGroup>> DescribeAutoScalingGroupsAsync(IReadOnlyCollection<string>? names = null,
-            IReadOnlyDictionary<string, IReadOnlyCollection<string>>? filters = null, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public Task<IReadOnlyList<AutoScalingInstance>> DescribeAutoScalingInstancesAsync(IReadOnlyCollection<string> instanceIds,
+        public override Task<IReadOnlyList<AutoScalingInstance>> DescribeAutoScalingInstancesAsync(IReadOnlyCollection<string> instanceIds,
             CancellationToken cancellationToken = default)
         {
             Asked.AddRange(instanceIds);

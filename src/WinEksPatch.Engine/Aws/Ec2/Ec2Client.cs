@@ -85,6 +85,33 @@ public sealed class Ec2Client(IAmazonEC2 ec2) : IEc2Api
         return ToVersion(version);
     }
 
+    public async Task<LaunchTemplateVersion> CreateLaunchTemplateVersionAsync(string launchTemplateId, long sourceVersion, string imageId, string description,
+        CancellationToken cancellationToken = default)
+    {
+        var request = new CreateLaunchTemplateVersionRequest
+        {
+            LaunchTemplateId = launchTemplateId,
+            SourceVersion = sourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            VersionDescription = description,
+            LaunchTemplateData = new RequestLaunchTemplateData { ImageId = imageId },
+        };
+        var response = await AwsErrorTranslator.CallAsync("CreateLaunchTemplateVersion", launchTemplateId,
+            () => ec2.CreateLaunchTemplateVersionAsync(request, cancellationToken)).ConfigureAwait(false);
+        return ToVersion(response.LaunchTemplateVersion);
+    }
+
+    public async Task CreateTagsAsync(IReadOnlyCollection<string> resourceIds, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
+    {
+        var request = new CreateTagsRequest { Resources = [.. resourceIds], Tags = [.. tags.Select(t => new Tag(t.Key, t.Value))] };
+        await AwsErrorTranslator.CallAsync("CreateTags", string.Join(",", resourceIds), () => ec2.CreateTagsAsync(request, cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task DeleteTagsAsync(IReadOnlyCollection<string> resourceIds, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        var request = new DeleteTagsRequest { Resources = [.. resourceIds], Tags = [.. keys.Select(k => new Tag { Key = k })] };
+        await AwsErrorTranslator.CallAsync("DeleteTags", string.Join(",", resourceIds), () => ec2.DeleteTagsAsync(request, cancellationToken)).ConfigureAwait(false);
+    }
+
     private static LaunchTemplateVersion ToVersion(Ec2LaunchTemplateVersion v) => new(
         v.LaunchTemplateId, v.LaunchTemplateName, v.VersionNumber ?? 0, v.DefaultVersion == true,
         v.LaunchTemplateData?.ImageId, v.LaunchTemplateData?.InstanceType?.Value, v.LaunchTemplateData?.UserData);

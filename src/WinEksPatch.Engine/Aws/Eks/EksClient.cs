@@ -44,6 +44,69 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
             n.InstanceTypes ?? []);
     }
 
+    public async Task<EksUpdate> UpdateNodegroupVersionAsync(string clusterName, string nodegroupName, LaunchTemplateReference? launchTemplate,
+        string? releaseVersion, bool force, CancellationToken cancellationToken = default)
+    {
+        var body = new Dictionary<string, object?>
+        {
+            ["force"] = force,
+            ["clientRequestToken"] = Guid.NewGuid().ToString(),
+        };
+        if (launchTemplate != null)
+        {
+            body["launchTemplate"] = new Dictionary<string, string?> { ["id"] = launchTemplate.Id, ["name"] = launchTemplate.Id == null ? launchTemplate.Name : null, ["version"] = launchTemplate.Version }
+                .Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => kv.Value);
+        }
+
+        if (releaseVersion != null)
+        {
+            body["releaseVersion"] = releaseVersion;
+        }
+
+        var response = await SendAsync<UpdateResponse>(new ThinRequest("UpdateNodegroupVersion")
+        {
+            HttpMethod = "POST",
+            Path = $"/clusters/{Label(clusterName)}/node-groups/{Label(nodegroupName)}/update-version",
+            JsonBody = JsonSerializer.Serialize(body, Json),
+        }, nodegroupName, cancellationToken).ConfigureAwait(false);
+        return ToUpdate(response.Update);
+    }
+
+    public async Task<EksUpdate> DescribeUpdateAsync(string clusterName, string nodegroupName, string updateId, CancellationToken cancellationToken = default)
+    {
+        var request = new ThinRequest("DescribeUpdate") { HttpMethod = "GET", Path = $"/clusters/{Label(clusterName)}/updates/{Label(updateId)}" };
+        request.Parameters["nodegroupName"] = nodegroupName;
+        var response = await SendAsync<UpdateResponse>(request, updateId, cancellationToken).ConfigureAwait(false);
+        return ToUpdate(response.Update);
+    }
+
+    public async Task<IReadOnlyList<string>> ListUpdatesAsync(string clusterName, string nodegroupName, CancellationToken cancellationToken = default)
+    {
+        var all = new List<string>();
+        string? next = null;
+        do
+        {
+            var request = new ThinRequest("ListUpdates") { HttpMethod = "GET", Path = $"/clusters/{Label(clusterName)}/updates" };
+            request.Parameters["nodegroupName"] = nodegroupName;
+            request.Parameters["maxResults"] = "100";
+            if (next != null)
+            {
+                request.Parameters["nextToken"] = next;
+            }
+
+            var page = await SendAsync<ListUpdatesResponse>(request, nodegroupName, cancellationToken).ConfigureAwait(false);
+            all.AddRange(page.UpdateIds ?? []);
+            next = string.IsNullOrEmpty(page.NextToken) ? null : page.NextToken;
+        }
+        while (next != null);
+        return all;
+    }
+
+    private static EksUpdate ToUpdate(UpdateShape? u) => u == null
+        ? throw new InvalidDataException("EKS returned no update.")
+        : new EksUpdate(u.Id ?? "", u.Status, u.Type, u.CreatedAt is { } epoch ? DateTimeOffset.FromUnixTimeMilliseconds((long)(epoch * 1000)) : null,
+            (u.Errors ?? []).Select(e => new EksUpdateError(e.ErrorCode, e.ErrorMessage, e.ResourceIds ?? [])).ToList());
+
     /// <summary>Path labels are URI-encoded as the rest-json protocol requires (names may not contain '/', but be strict).</summary>
     private static string Label(string value) => Uri.EscapeDataString(value);
 
@@ -79,6 +142,14 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
     }
 
     // Wire shapes, named as in the service model.
+    private sealed record UpdateResponse(UpdateShape? Update);
+
+    private sealed record UpdateShape(string? Id, string? Status, string? Type, double? CreatedAt, List<UpdateErrorShape>? Errors);
+
+    private sealed record UpdateErrorShape(string? ErrorCode, string? ErrorMessage, List<string>? ResourceIds);
+
+    private sealed record ListUpdatesResponse(List<string>? UpdateIds, string? NextToken);
+
     private sealed record ListClustersResponse(List<string>? Clusters, string? NextToken);
 
     private sealed record ListNodegroupsResponse(List<string>? Nodegroups, string? NextToken);

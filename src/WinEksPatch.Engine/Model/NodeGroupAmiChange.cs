@@ -1,0 +1,29 @@
+namespace WinEksPatch.Model;
+
+/// <summary>What Set-NodeGroupAmi changed; binds to Invoke-NodeReplacement by ClusterName and NodeGroupName.</summary>
+public sealed class NodeGroupAmiChange
+{
+    public required string ClusterName { get; init; }
+
+    public required string NodeGroupName { get; init; }
+
+    public NodeGroupKind Kind { get; init; }
+
+    public string? PreviousImageId { get; init; }
+
+    public required string ImageId { get; init; }
+
+    public string? LaunchTemplateId { get; init; }
+
+    public string? PreviousLaunchTemplateVersion { get; init; }
+
+    public string? LaunchTemplateVersion { get; init; }
+
+    /// <summary>The EKS update started for a managed group.</summary>
+    public string? UpdateId { get; init; }
+
+    /// <summary>False when the group already launched this AMI (nothing was changed).</summary>
+    public bool Changed { get; init; }
+
+    public override string ToString() => $"{ClusterName}/{NodeGroupName}: {PreviousImageId} -> {ImageId}";
+}

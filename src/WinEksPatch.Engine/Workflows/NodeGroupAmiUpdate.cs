@@ -1,0 +1,148 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+using WinEksPatch.Model;
+using WinEksPatch.Windows;
+
+namespace WinEksPatch.Workflows;
+
+/// <summary>
+/// Set-NodeGroupAmi: validates an AMI against a node group and points the group at it through a new numbered launch
+/// template version made from the current one with only the AMI changed (EC2 copies the rest, user data byte for byte).
+/// Self-managed: the Auto Scaling group (or its mixed instances policy) moves to that version, never $Latest.
+/// Managed: UpdateNodegroupVersion with that version. The previous version is kept, so going back is the same command
+/// with the previous AMI.
+/// </summary>
+public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInventory fleet, IEc2Api ec2, IAutoScalingApi autoScaling, IEksApi eks,
+    PatchCalendar calendar)
+{
+    public async Task RunAsync(string clusterName, string nodeGroupName, string imageId, IWorkflowHost host, CancellationToken cancellationToken = default)
+    {
+        var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: false, cancellationToken).ConfigureAwait(false);
+        var facts = FleetInventory.SelectGroups(snapshot, [nodeGroupName], new ThrowingHost(host)).Single();
+        var group = fleet.ToNodeGroup(snapshot, facts);
+        var image = (await ec2.DescribeImagesAsync([imageId], cancellationToken).ConfigureAwait(false)).SingleOrDefault()
+            ?? throw new WinEksPatchException(ErrorIds.AmiNotFound, ErrorKind.ObjectNotFound,
+                $"-ImageId: no AMI {imageId} in {snapshot.Region} (AMIs are regional: copy it here or distribute it with -DistributionRegion).", imageId);
+        Validate(snapshot, group, image);
+
+        if (facts.TemplateVersion == null || facts.LaunchTemplate == null)
+        {
+            throw new WinEksPatchException(ErrorIds.NodeGroupHasNoLaunchTemplate, ErrorKind.InvalidOperation,
+                $"Node group '{nodeGroupName}' does not launch from a launch template, so its AMI cannot be set (create the group with a launch template).",
+                nodeGroupName);
+        }
+
+        if (facts.Kind == NodeGroupKind.Managed && facts.Managed?.AmiType != "CUSTOM")
+        {
+            throw new WinEksPatchException(ErrorIds.ManagedNodeGroupNotCustom, ErrorKind.InvalidOperation,
+                $"Managed node group '{nodeGroupName}' uses the EKS AMI type {facts.Managed?.AmiType}: EKS chooses its AMI by release version and refuses a " +
+                "launch template that names one. Use a node group with amiType CUSTOM for your own AMIs, or update the release with the EKS console/API.",
+                nodeGroupName);
+        }
+
+        var current = facts.TemplateVersion;
+        if (current.ImageId == imageId)
+        {
+            host.Verbose($"{clusterName}/{nodeGroupName} already launches {imageId} (launch template {current.LaunchTemplateId} version {current.VersionNumber}).");
+            host.Output(Change(group, current.ImageId, current.VersionNumber.ToString(System.Globalization.CultureInfo.InvariantCulture), null, changed: false, facts.LaunchTemplate.Version));
+            return;
+        }
+
+        var target = $"{clusterName}/{nodeGroupName}";
+        var action = $"Launch {imageId} ({image.Name}): new version of launch template {current.LaunchTemplateId} from version {current.VersionNumber}, " +
+            (facts.Kind == NodeGroupKind.Managed ? "then UpdateNodegroupVersion" : $"then Auto Scaling group {facts.AutoScalingGroup?.Name} moves to it");
+        if (!await host.ShouldProcessAsync(target, action).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var created = await ec2.CreateLaunchTemplateVersionAsync(current.LaunchTemplateId, current.VersionNumber, imageId,
+            $"WinEksPatch: {image.Name ?? imageId} (was {current.ImageId})", cancellationToken).ConfigureAwait(false);
+        if (created.UserData != current.UserData)
+        {
+            // EC2 copies the source version; anything else would be a bug worth stopping for before any node launches.
+            throw new WinEksPatchException(ErrorIds.LaunchTemplateUserDataChanged, ErrorKind.InvalidData,
+                $"Launch template {current.LaunchTemplateId} version {created.VersionNumber} does not carry version {current.VersionNumber}'s user data; the group was not changed.",
+                current.LaunchTemplateId);
+        }
+
+        var version = created.VersionNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var reference = new LaunchTemplateReference(current.LaunchTemplateId, null, version);
+        string? updateId = null;
+        if (facts.Kind == NodeGroupKind.SelfManaged)
+        {
+            await autoScaling.UpdateAutoScalingGroupAsync(facts.AutoScalingGroup!.Name, launchTemplate: reference,
+                mixedInstancesPolicy: facts.AutoScalingGroup.UsesMixedInstancesPolicy, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            updateId = (await eks.UpdateNodegroupVersionAsync(clusterName, nodeGroupName, reference, null, force: false, cancellationToken).ConfigureAwait(false)).Id;
+        }
+
+        host.Output(Change(group, imageId, version, updateId, changed: true, facts.LaunchTemplate.Version, current.ImageId));
+    }
+
+    private void Validate(ClusterSnapshot snapshot, WinNodeGroup group, Ec2Image image)
+    {
+        if (!image.IsWindows)
+        {
+            throw new WinEksPatchException(ErrorIds.AmiNotWindows, ErrorKind.InvalidArgument,
+                $"-ImageId: {image.ImageId} ({image.Name}) is not a Windows AMI ({image.PlatformDetails}).", image.ImageId);
+        }
+
+        var currentImage = group.ImageId != null ? snapshot.Images.GetValueOrDefault(group.ImageId) : null;
+        if (currentImage?.Architecture is { } arch && image.Architecture != arch)
+        {
+            throw new WinEksPatchException(ErrorIds.AmiArchitectureMismatch, ErrorKind.InvalidArgument,
+                $"-ImageId: {image.ImageId} is {image.Architecture}; node group '{group.NodeGroupName}' runs {arch}.", image.ImageId);
+        }
+
+        var build = AmiFacts.OsBuild(image, calendar);
+        var groupBuild = WindowsBuild.ParseOrNull(group.OsBuild);
+        var version = AmiFacts.WindowsVersion(image) ?? build?.WindowsServer;
+        if ((groupBuild != null && build != null && build.Value.Build != groupBuild.Value.Build)
+            || (group.WindowsVersion != null && version != null && version != group.WindowsVersion))
+        {
+            throw new WinEksPatchException(ErrorIds.AmiWindowsBuildMismatch, ErrorKind.InvalidArgument,
+                $"-ImageId: {image.ImageId} is Windows Server {version} ({build}); node group '{group.NodeGroupName}' runs Windows Server {group.WindowsVersion} ({group.OsBuild}). " +
+                "Process-isolated containers need the host's build: changing Windows versions is a migration, not a patch.", image.ImageId);
+        }
+
+        var kubernetes = image.Tags.GetValueOrDefault(AmiFacts.KubernetesVersionTag) ?? AmiFacts.FromName(image.Name).KubernetesVersion;
+        if (kubernetes != null && snapshot.Cluster.Version != null && kubernetes != snapshot.Cluster.Version)
+        {
+            throw new WinEksPatchException(ErrorIds.AmiKubernetesVersionMismatch, ErrorKind.InvalidArgument,
+                $"-ImageId: {image.ImageId} is built for Kubernetes {kubernetes}; cluster '{snapshot.Cluster.Name}' runs {snapshot.Cluster.Version}.", image.ImageId);
+        }
+    }
+
+    private static NodeGroupAmiChange Change(WinNodeGroup group, string imageId, string version, string? updateId, bool changed, string? previousVersion, string? previousImage = null) => new()
+    {
+        ClusterName = group.ClusterName,
+        NodeGroupName = group.NodeGroupName,
+        Kind = group.Kind,
+        PreviousImageId = previousImage ?? imageId,
+        ImageId = imageId,
+        LaunchTemplateId = group.LaunchTemplateId,
+        PreviousLaunchTemplateVersion = previousVersion,
+        LaunchTemplateVersion = version,
+        UpdateId = updateId,
+        Changed = changed,
+    };
+
+    /// <summary>Turns the per-name errors of group selection into exceptions: Set-NodeGroupAmi names one group.</summary>
+    private sealed class ThrowingHost(IWorkflowHost inner) : IWorkflowHost
+    {
+        public void Output(object item) => inner.Output(item);
+
+        public void Error(WinEksPatchException error) => throw error;
+
+        public void Verbose(string message) => inner.Verbose(message);
+
+        public void Warning(string message) => inner.Warning(message);
+
+        public void Progress(ProgressUpdate update) => inner.Progress(update);
+
+        public Task<bool> ShouldProcessAsync(string target, string action) => inner.ShouldProcessAsync(target, action);
+    }
+}

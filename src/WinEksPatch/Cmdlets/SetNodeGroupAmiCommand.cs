@@ -1,0 +1,66 @@
+using System.Management.Automation;
+using WinEksPatch.Windows;
+using WinEksPatch.Workflows;
+
+namespace WinEksPatch.Commands;
+
+/// <summary>
+/// <para type="synopsis">Points a Windows node group at a new AMI through a new launch template version.</para>
+/// <para type="description">Validates the AMI against the group first: it exists in the region, is Windows, has the
+/// group's architecture, its Windows build matches the group's (process-isolated containers need it) and it is built
+/// for the cluster's Kubernetes version. Then it creates a new numbered version of the group's launch template from the
+/// current one with only the AMI changed (EC2 copies everything else, the EKS bootstrap user data byte for byte) and
+/// applies it: a self-managed group's Auto Scaling group (or its mixed instances policy) moves to that version number,
+/// never $Latest; a managed group (amiType CUSTOM) gets UpdateNodegroupVersion with that version, which starts EKS's
+/// own rolling update. Nodes already running are not touched (Invoke-NodeReplacement replaces them).</para>
+/// <para type="description">The previous version is never deleted: going back is the same command with the previous
+/// AMI. Running it again with the AMI the group already launches changes nothing (Changed is false).</para>
+/// </summary>
+/// <example>
+///   <code>$ami = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks; Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $ami.ImageId -Confirm:$false</code>
+///   <para>Moves the self-managed group to the latest EKS-optimized AMI.</para>
+/// </example>
+/// <example>
+///   <code>Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged | Set-NodeGroupAmi -ImageId ami-03ae33a4ed49091ae -WhatIf</code>
+///   <para>Shows what would change, changes nothing.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Set, "NodeGroupAmi", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType("WinEksPatch.Model.NodeGroupAmiChange")]
+public sealed class SetNodeGroupAmiCommand : FleetCmdlet
+{
+    /// <summary>The EKS cluster.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string ClusterName { get; set; } = "";
+
+    /// <summary>The node group (EKS managed node group or self-managed Auto Scaling group).</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string NodeGroupName { get; set; } = "";
+
+    /// <summary>The AMI new nodes of the group launch from.</summary>
+    [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
+    [ValidatePattern("^ami-[0-9a-f]{8,17}$")]
+    public string ImageId { get; set; } = "";
+
+    /// <summary>Change the group without asking for confirmation.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (Force && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
+        {
+            ConfirmPreferenceOverride();
+        }
+
+        var update = Guard(() =>
+        {
+            var aws = Connections.Aws;
+            var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
+            return new NodeGroupAmiUpdate(reader, new FleetInventory(reader, PatchCalendar.Default, Connections.Time), aws.Ec2(), aws.AutoScaling(), aws.Eks(),
+                PatchCalendar.Default);
+        });
+        RunWorkflow((host, token) => update.RunAsync(ClusterName, NodeGroupName, ImageId, host, token), perInputObject: true);
+    }
+}
