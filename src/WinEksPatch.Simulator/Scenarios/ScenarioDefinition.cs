@@ -12,6 +12,8 @@ public sealed class ScenarioDefinition
     public int Seed { get; set; } = 1;
     public AmiCatalogDefinition AmiCatalog { get; set; } = new();
     public List<ClusterDefinition> Clusters { get; set; } = [];
+    /// <summary>Container image catalogue (ContainerImageDefinitions.cs); null loads the shipped "container-images".</summary>
+    public ContainerImageCatalogDefinition? ContainerImages { get; set; }
 }
 
 public sealed class AmiCatalogDefinition
