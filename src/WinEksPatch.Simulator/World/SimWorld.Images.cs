@@ -12,6 +12,9 @@ public sealed partial class SimWorld
     /// <summary>AMI id → the container images cached in it (pulled into containerd's k8s.io namespace).</summary>
     public Dictionary<string, List<CachedContainerImage>> AmiCachedImages { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Registry bearer tokens and ECR passwords.</summary>
+    public Registry.RegistryTokens RegistryTokens { get; } = new();
+
     /// <summary>Node uid → the layers on that node (created at first use from its AMI's cache).</summary>
     private readonly Dictionary<string, NodeImageStore> _nodeImageStores = new(StringComparer.Ordinal);
 
