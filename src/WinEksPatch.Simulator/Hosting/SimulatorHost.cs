@@ -12,6 +12,7 @@ using WinEksPatch.Simulator.Auth;
 using WinEksPatch.Simulator.Aws;
 using WinEksPatch.Simulator.Aws.Services.AutoScaling;
 using WinEksPatch.Simulator.Aws.Services.Ecr;
+using WinEksPatch.Simulator.Aws.Services.ImageBuilder;
 using WinEksPatch.Simulator.Aws.Services.Ec2;
 using WinEksPatch.Simulator.Aws.Services.Eks;
 using WinEksPatch.Simulator.Aws.Services.Ssm;
@@ -96,6 +97,7 @@ public sealed class SimulatorHost : IAsyncDisposable
             new Ec2Service(),
             new SsmService(),
             new EcrService(),
+            new ImageBuilderService(),
         ], loggers.CreateLogger("WinEksPatch.Simulator.Aws"));
         var kube = new KubeApi(world, new EksTokenValidator(clock), loggers.CreateLogger("WinEksPatch.Simulator.Kubernetes"));
         var admin = new AdminApi(clock, () => info!);

@@ -14,6 +14,8 @@ public sealed class ScenarioDefinition
     public List<ClusterDefinition> Clusters { get; set; } = [];
     /// <summary>Container image catalogue (ContainerImageDefinitions.cs); null loads the shipped "container-images".</summary>
     public ContainerImageCatalogDefinition? ContainerImages { get; set; }
+    /// <summary>IAM instance profiles that exist (Image Builder infrastructure configurations name one); null: the defaults of ImageBuilderScenario.</summary>
+    public List<string>? InstanceProfiles { get; set; }
 }
 
 public sealed class AmiCatalogDefinition

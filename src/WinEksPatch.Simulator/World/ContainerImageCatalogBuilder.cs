@@ -73,6 +73,7 @@ public sealed class ContainerImageCatalogBuilder
             : calendar.Builds.Where(b => b.ReleaseDate <= start).Select(b => b.PatchMonth).DefaultIfEmpty(start).Max();
         var builder = new ContainerImageCatalogBuilder(world, calendar, last);
         builder.Build(merged);
+        world.InitializeImageBuilder(scenario.InstanceProfiles);
     }
 
     private void Build(ContainerImageCatalogDefinition def)
