@@ -197,13 +197,19 @@ public sealed partial class SimWorld
         };
         ImageBuilds[arn] = build;
         DateTimeOffset end = failure is null ? at : build.BuildingEnds;
-        build.Timer = Clock.CreateTimer(_ =>
+        // Wall-clock timers cannot wait longer than ~49 days: at a very slow time scale (tests that stop the clock and
+        // Advance it) no timer is set, and the build completes on the next Image Builder request instead.
+        if ((end - now).TotalMilliseconds / Clock.TimeScale < uint.MaxValue - 1)
         {
-            lock (Gate)
+            build.Timer = Clock.CreateTimer(_ =>
             {
-                RefreshImageBuilds();
-            }
-        }, null, end - now, Timeout.InfiniteTimeSpan);
+                lock (Gate)
+                {
+                    RefreshImageBuilds();
+                }
+            }, null, end - now, Timeout.InfiniteTimeSpan);
+        }
+
         return build;
     }
 
