@@ -8,8 +8,10 @@ public interface IEc2Api
     /// <summary>Images by id; ids that do not exist are absent from the result (not an error).</summary>
     Task<IReadOnlyList<Ec2Image>> DescribeImagesAsync(IReadOnlyCollection<string> imageIds, CancellationToken cancellationToken = default);
 
-    /// <summary>Images of the given owners (e.g. <c>self</c>) carrying a tag key; all pages.</summary>
-    Task<IReadOnlyList<Ec2Image>> DescribeImagesByTagAsync(string owner, string tagKey, CancellationToken cancellationToken = default);
+    /// <summary>Images of an owner (<c>self</c>, <c>amazon</c> or an account id) matching EC2 filters (e.g. <c>name</c> with
+    /// wildcards, <c>tag-key</c>); all pages.</summary>
+    Task<IReadOnlyList<Ec2Image>> DescribeImagesAsync(string owner, IReadOnlyDictionary<string, IReadOnlyCollection<string>> filters,
+        CancellationToken cancellationToken = default);
 
     /// <summary>A new version of a launch template from <paramref name="sourceVersion"/> with only the AMI changed (EC2 keeps
     /// every other field of the source, user data byte for byte). Returns the new version.</summary>

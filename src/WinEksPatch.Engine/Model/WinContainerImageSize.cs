@@ -1,7 +1,7 @@
 namespace WinEksPatch.Model;
 
 /// <summary>One layer of a measured image.</summary>
-public sealed record WinImageLayer(string Digest, long CompressedSize, long? Size, bool Present, bool InRepository);
+public sealed record WinImageLayer(string Digest, long CompressedSize, long? Size, bool Foreign, bool Present, bool InRepository);
 
 /// <summary>What an image really costs: output of <c>Measure-WinContainerImage</c>. Sizes are bytes.</summary>
 public sealed class WinContainerImageSize
@@ -13,8 +13,11 @@ public sealed class WinContainerImageSize
 
     public string? OsVersion { get; init; }
 
-    /// <summary>Compressed layers: what a pull or push transfers (and what ECR reports).</summary>
+    /// <summary>Compressed layers the image's repository stores: what a push uploads and ECR reports.</summary>
     public long CompressedSize { get; init; }
+
+    /// <summary>Compressed foreign layers (Windows base layers) a pull fetches from their own registry (MCR).</summary>
+    public long ForeignCompressedSize { get; init; }
 
     /// <summary>Uncompressed layers: the size on disk once extracted (what <c>docker image ls</c> shows).</summary>
     public long? Size { get; init; }
@@ -39,7 +42,7 @@ public sealed class WinContainerImageSize
     /// <summary>With -Repository: the repository the push cost was measured for.</summary>
     public string? Repository { get; init; }
 
-    /// <summary>With -Repository: compressed bytes a push there uploads (only the layers it lacks).</summary>
+    /// <summary>With -Repository: compressed bytes a push there uploads (only the layers it lacks; never foreign layers).</summary>
     public long? PushSize { get; init; }
 
     public override string ToString() => Image;

@@ -4,8 +4,9 @@ using WinEksPatch.Windows;
 
 namespace WinEksPatch.Registry;
 
-/// <summary>One layer of an image: its digest, what a pull transfers, and what it takes on disk once extracted.</summary>
-public sealed record ImageLayer(string Digest, long CompressedSize, long? Size);
+/// <summary>One layer of an image: its digest, what a pull transfers, and what it takes on disk once extracted.
+/// A foreign layer (Windows base layers) is not stored in the image's repository but fetched from the URL it names.</summary>
+public sealed record ImageLayer(string Digest, long CompressedSize, long? Size, bool Foreign = false);
 
 /// <summary>An image resolved to one platform manifest.</summary>
 public sealed record ResolvedImage(
@@ -16,7 +17,11 @@ public sealed record ResolvedImage(
     IReadOnlyList<ImageLayer> Layers,
     IReadOnlyList<string> WindowsOsVersions)
 {
-    public long CompressedSize => Layers.Sum(l => l.CompressedSize);
+    /// <summary>Compressed size of the layers the image's repository stores (what ECR reports and a push uploads).</summary>
+    public long CompressedSize => Layers.Where(l => !l.Foreign).Sum(l => l.CompressedSize);
+
+    /// <summary>Compressed size of the foreign layers, fetched from their own registry on pull.</summary>
+    public long ForeignCompressedSize => Layers.Where(l => l.Foreign).Sum(l => l.CompressedSize);
 
     /// <summary>Size on disk when every layer's uncompressed size is known, else null.</summary>
     public long? Size => Layers.All(l => l.Size != null) ? Layers.Sum(l => l.Size!.Value) : null;
@@ -92,7 +97,7 @@ public sealed class ImageAnalyzer(RegistryClient registry)
             {
                 var descriptor = document.Layers[i];
                 var size = withSizes ? await registry.GetUncompressedSizeAsync(image, descriptor, token).ConfigureAwait(false) : null;
-                layers[i] = new ImageLayer(descriptor.Digest, descriptor.Size, size);
+                layers[i] = new ImageLayer(descriptor.Digest, descriptor.Size, size, descriptor.Urls is { Count: > 0 } || descriptor.MediaType?.Contains("foreign", StringComparison.Ordinal) == true);
             }).ConfigureAwait(false);
 
         return new ResolvedImage(image, fetched.Digest, os, osVersion, layers, windowsVersions);

@@ -76,8 +76,12 @@ public sealed class RegistryClient(HttpClient http, RegistryCredentials credenti
             return null; // smaller than any gzip header plus trailer
         }
 
-        var uri = new Uri(BaseUri(image.Registry), $"v2/{image.Repository}/blobs/{layer.Digest}");
-        using var response = await SendAsync(image, HttpMethod.Get, uri,
+        // A foreign (non-distributable) layer lives in its own registry, at the URL its descriptor names (Windows base
+        // layers pushed to ECR point back to mcr.microsoft.com).
+        var (owner, uri) = layer.Urls is [var url, ..] && ForeignBlob(url) is { } foreign
+            ? foreign
+            : (image, new Uri(BaseUri(image.Registry), $"v2/{image.Repository}/blobs/{layer.Digest}"));
+        using var response = await SendAsync(owner, HttpMethod.Get, uri,
             request => request.Headers.Range = new RangeHeaderValue(layer.Size - 4, layer.Size - 1), cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.PartialContent)
         {
@@ -97,6 +101,25 @@ public sealed class RegistryClient(HttpClient http, RegistryCredentials credenti
         }
 
         return size;
+    }
+
+    /// <summary>The repository and request URI of a foreign layer's URL (https://host/v2/&lt;repository&gt;/blobs/&lt;digest&gt;).</summary>
+    private (ImageReference Owner, Uri Uri)? ForeignBlob(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || !parsed.AbsolutePath.StartsWith("/v2/", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var path = parsed.AbsolutePath["/v2/".Length..];
+        var blobs = path.IndexOf("/blobs/", StringComparison.Ordinal);
+        var host = parsed.IsDefaultPort ? parsed.Host : $"{parsed.Host}:{parsed.Port}";
+        if (blobs <= 0 || !ImageReference.TryParse($"{host}/{path[..blobs]}", out var owner, out _))
+        {
+            return null;
+        }
+
+        return (owner, new Uri(BaseUri(host), "v2/" + path));
     }
 
     /// <summary>Whether a repository already holds a blob (HEAD): what a push there would skip.</summary>

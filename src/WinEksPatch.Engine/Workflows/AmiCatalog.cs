@@ -70,11 +70,45 @@ public sealed partial class AmiCatalog(ISsmApi ssm, IEc2Api ec2, PatchCalendar c
             .ToList();
     }
 
+    /// <summary>Every EKS-optimized Windows AMI AWS publishes in the region (not only the latest): older patch levels, to
+    /// roll back to or to compare with. One filtered DescribeImages.</summary>
+    public async Task<IReadOnlyList<WinNodeAmi>> AllEksAsync(AmiQuery query, CancellationToken cancellationToken = default)
+    {
+        var name = $"Windows_Server-{query.WindowsVersion ?? "*"}-English-{query.Edition ?? "*"}-EKS_Optimized-{query.KubernetesVersion ?? "*"}-*";
+        var images = await ec2.DescribeImagesAsync("amazon", new Dictionary<string, IReadOnlyCollection<string>> { ["name"] = [name] }, cancellationToken).ConfigureAwait(false);
+        return images
+            .Select(image => (Image: image, Facts: AmiFacts.FromName(image.Name)))
+            .Where(x => x.Facts.WindowsVersion != null)
+            .Select(x =>
+            {
+                var build = AmiFacts.OsBuild(x.Image, calendar);
+                return new WinNodeAmi
+                {
+                    ImageId = x.Image.ImageId,
+                    Name = x.Image.Name,
+                    Region = region,
+                    Source = AmiSource.Eks,
+                    KubernetesVersion = x.Facts.KubernetesVersion,
+                    WindowsVersion = x.Facts.WindowsVersion,
+                    Edition = x.Facts.Edition,
+                    OsBuild = build?.ToString(),
+                    CreationDate = x.Image.CreationDate,
+                    CachedImages = AmiFacts.EksCachedImages(x.Facts.WindowsVersion!, build),
+                };
+            })
+            .OrderBy(a => a.WindowsVersion, StringComparer.Ordinal)
+            .ThenBy(a => a.Edition, StringComparer.Ordinal)
+            .ThenBy(a => Version.TryParse(a.KubernetesVersion, out var v) ? v : new Version(0, 0))
+            .ThenByDescending(a => a.CreationDate)
+            .ToList();
+    }
+
     /// <summary>AMIs this account built with WinEksPatch (New-WinNodeAmi tags its AMIs with the OS build, Kubernetes and
     /// Windows versions and the images it cached; Image Builder adds Ec2ImageBuilderArn).</summary>
     public async Task<IReadOnlyList<WinNodeAmi>> BuiltAsync(AmiQuery query, CancellationToken cancellationToken = default)
     {
-        var images = await ec2.DescribeImagesByTagAsync("self", AmiFacts.OsBuildTag, cancellationToken).ConfigureAwait(false);
+        var images = await ec2.DescribeImagesAsync("self",
+            new Dictionary<string, IReadOnlyCollection<string>> { ["tag-key"] = [AmiFacts.OsBuildTag] }, cancellationToken).ConfigureAwait(false);
         return images
             .Select(image =>
             {

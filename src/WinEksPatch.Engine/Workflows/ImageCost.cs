@@ -113,7 +113,7 @@ public sealed class ImageCost(ImageAnalyzer analyzer, RegistryClient registry, I
         var inRepository = new HashSet<string>(StringComparer.Ordinal);
         if (repository != null)
         {
-            foreach (var layer in image.Layers)
+            foreach (var layer in image.Layers.Where(l => !l.Foreign))
             {
                 if (await registry.BlobExistsAsync(repository, layer.Digest, cancellationToken).ConfigureAwait(false))
                 {
@@ -122,7 +122,7 @@ public sealed class ImageCost(ImageAnalyzer analyzer, RegistryClient registry, I
             }
         }
 
-        var layers = image.Layers.Select(l => new WinImageLayer(l.Digest, l.CompressedSize, l.Size, present.Contains(l.Digest), inRepository.Contains(l.Digest))).ToList();
+        var layers = image.Layers.Select(l => new WinImageLayer(l.Digest, l.CompressedSize, l.Size, l.Foreign, present.Contains(l.Digest), inRepository.Contains(l.Digest))).ToList();
         var missing = layers.Where(l => !l.Present).ToList();
         return new WinContainerImageSize
         {
@@ -130,6 +130,7 @@ public sealed class ImageCost(ImageAnalyzer analyzer, RegistryClient registry, I
             Digest = image.ManifestDigest,
             OsVersion = image.OsVersion,
             CompressedSize = image.CompressedSize,
+            ForeignCompressedSize = image.ForeignCompressedSize,
             Size = image.Size,
             Layers = layers,
             Target = target,
@@ -138,7 +139,7 @@ public sealed class ImageCost(ImageAnalyzer analyzer, RegistryClient registry, I
             DownloadSize = missing.Sum(l => l.CompressedSize),
             ExtractSize = missing.All(l => l.Size != null) ? missing.Sum(l => l.Size!.Value) : null,
             Repository = repository?.ToString(),
-            PushSize = repository == null ? null : layers.Where(l => !l.InRepository).Sum(l => l.CompressedSize),
+            PushSize = repository == null ? null : layers.Where(l => !l.Foreign && !l.InRepository).Sum(l => l.CompressedSize),
         };
     }
 

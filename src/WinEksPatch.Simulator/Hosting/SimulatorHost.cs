@@ -11,12 +11,15 @@ using WinEksPatch.Simulator.Admin;
 using WinEksPatch.Simulator.Auth;
 using WinEksPatch.Simulator.Aws;
 using WinEksPatch.Simulator.Aws.Services.AutoScaling;
+using WinEksPatch.Simulator.Aws.Services.Ecr;
+using WinEksPatch.Simulator.Aws.Services.ImageBuilder;
 using WinEksPatch.Simulator.Aws.Services.Ec2;
 using WinEksPatch.Simulator.Aws.Services.Eks;
 using WinEksPatch.Simulator.Aws.Services.Ssm;
 using WinEksPatch.Simulator.Aws.Services.Sts;
 using WinEksPatch.Simulator.Clock;
 using WinEksPatch.Simulator.Kubernetes;
+using WinEksPatch.Simulator.Registry;
 using WinEksPatch.Simulator.Scenarios;
 using WinEksPatch.Simulator.World;
 
@@ -93,15 +96,19 @@ public sealed class SimulatorHost : IAsyncDisposable
             new AutoScalingService(),
             new Ec2Service(),
             new SsmService(),
+            new EcrService(),
+            new ImageBuilderService(),
         ], loggers.CreateLogger("WinEksPatch.Simulator.Aws"));
         var kube = new KubeApi(world, new EksTokenValidator(clock), loggers.CreateLogger("WinEksPatch.Simulator.Kubernetes"));
         var admin = new AdminApi(clock, () => info!);
         var fleetAdmin = new FleetAdmin(world);
+        var registry = new RegistryApi(world, loggers.CreateLogger("WinEksPatch.Simulator.Registry"));
 
         // TLS means the Kubernetes listener; the plain listener serves AWS and the admin path.
         app.Run(http => http.Request.IsHttps ? kube.HandleAsync(http)
             : http.Request.Path.StartsWithSegments(FleetAdmin.Prefix) ? fleetAdmin.HandleAsync(http)
             : http.Request.Path.StartsWithSegments(AdminApi.Prefix) ? admin.HandleAsync(http)
+            : http.Request.Path.StartsWithSegments(RegistryApi.Prefix) ? registry.HandleAsync(http)
             : aws.HandleAsync(http));
 
         try
@@ -141,6 +148,7 @@ public sealed class SimulatorHost : IAsyncDisposable
                 Clusters = clusters,
                 TimeScale = clock.TimeScale,
                 AdminEndpoint = awsUrl + AdminApi.Prefix,
+                Registries = RegistryApi.RegistryUrls(world, awsUrl),
             };
             return new SimulatorHost(app, ca, clock, world, info, owned);
         }

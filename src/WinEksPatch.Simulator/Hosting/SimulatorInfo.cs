@@ -38,6 +38,10 @@ public sealed record SimulatorInfo
     [JsonPropertyName("adminEndpoint")]
     public required string AdminEndpoint { get; init; }
 
+    /// <summary>Container registry host (as in image references) → its OCI distribution base URL in the simulator.</summary>
+    [JsonPropertyName("registries")]
+    public IReadOnlyDictionary<string, string> Registries { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The Kubernetes API URL of one cluster (what DescribeCluster returns as endpoint).</summary>
     public string ClusterEndpoint(string cluster) => $"{KubernetesEndpoint}/clusters/{cluster}";
 }

@@ -12,6 +12,10 @@ public sealed class ScenarioDefinition
     public int Seed { get; set; } = 1;
     public AmiCatalogDefinition AmiCatalog { get; set; } = new();
     public List<ClusterDefinition> Clusters { get; set; } = [];
+    /// <summary>Container image catalogue (ContainerImageDefinitions.cs); null loads the shipped "container-images".</summary>
+    public ContainerImageCatalogDefinition? ContainerImages { get; set; }
+    /// <summary>IAM instance profiles that exist (Image Builder infrastructure configurations name one); null: the defaults of ImageBuilderScenario.</summary>
+    public List<string>? InstanceProfiles { get; set; }
 }
 
 public sealed class AmiCatalogDefinition

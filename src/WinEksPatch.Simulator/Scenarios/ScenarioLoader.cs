@@ -75,6 +75,7 @@ public sealed class ScenarioLoader
         lock (world.Gate)
         {
             loader.LoadAmiCatalog();
+            ContainerImageCatalogBuilder.Load(world, scenario, calendar);
             foreach (ClusterDefinition cluster in scenario.Clusters)
             {
                 loader.LoadCluster(cluster);

@@ -19,6 +19,10 @@ namespace WinEksPatch.Commands;
 ///   <para>The latest EKS-optimized Windows Server 2022 Core AMI for Kubernetes 1.31 (one GetParameter).</para>
 /// </example>
 /// <example>
+///   <code>Get-WinNodeAmi -All -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks | Select-Object -First 3 ImageId, OsBuild, CreationDate</code>
+///   <para>The three newest patch levels of that AMI: what to roll back to.</para>
+/// </example>
+/// <example>
 ///   <code>Get-WinNodeAmi -WindowsVersion 2022 | Sort-Object KubernetesVersion | Format-Table ImageId, KubernetesVersion, Edition, OsBuild</code>
 ///   <para>Every EKS-optimized Windows Server 2022 AMI, for each Kubernetes version.</para>
 /// </example>
@@ -46,6 +50,10 @@ public sealed class GetWinNodeAmiCommand : AwsCmdlet
     [ValidateSet("Eks", "ImageBuilder")]
     public string[]? Source { get; set; }
 
+    /// <summary>Every EKS-optimized AMI of the region (older patch levels too), not only the latest of each kind.</summary>
+    [Parameter]
+    public SwitchParameter All { get; set; }
+
     protected override void ProcessRecord()
     {
         var catalog = Guard(() => new AmiCatalog(Connections.Aws.Ssm(), Connections.Aws.Ec2(), PatchCalendar.Default, Connections.Region));
@@ -55,7 +63,8 @@ public sealed class GetWinNodeAmiCommand : AwsCmdlet
         {
             if (sources.Contains("Eks"))
             {
-                foreach (var ami in await catalog.LatestEksAsync(query, token).ConfigureAwait(false))
+                var eks = All ? await catalog.AllEksAsync(query, token).ConfigureAwait(false) : await catalog.LatestEksAsync(query, token).ConfigureAwait(false);
+                foreach (var ami in eks)
                 {
                     host.Output(ami);
                 }

@@ -73,7 +73,7 @@ public sealed class HostAndClockTests(SimulatorFixture sim)
         using (JsonDocument doc = JsonDocument.Parse(line))
         {
             Assert.Equal(
-                ["endpoint", "kubernetesEndpoint", "region", "accessKeyId", "secretAccessKey", "kubeConfigPath", "caCertPath", "clusters", "timeScale", "adminEndpoint"],
+                ["endpoint", "kubernetesEndpoint", "region", "accessKeyId", "secretAccessKey", "kubeConfigPath", "caCertPath", "clusters", "timeScale", "adminEndpoint", "registries"],
                 doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray());
         }
 

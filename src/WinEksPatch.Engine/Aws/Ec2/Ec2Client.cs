@@ -51,8 +51,9 @@ public sealed class Ec2Client(IAmazonEC2 ec2) : IEc2Api
         return result;
     }
 
-    public Task<IReadOnlyList<Ec2Image>> DescribeImagesByTagAsync(string owner, string tagKey, CancellationToken cancellationToken = default) =>
-        DescribeAllImagesAsync(new DescribeImagesRequest { Owners = [owner], Filters = [new Filter("tag-key", [tagKey])] }, cancellationToken);
+    public Task<IReadOnlyList<Ec2Image>> DescribeImagesAsync(string owner, IReadOnlyDictionary<string, IReadOnlyCollection<string>> filters,
+        CancellationToken cancellationToken = default) =>
+        DescribeAllImagesAsync(new DescribeImagesRequest { Owners = [owner], Filters = [.. filters.Select(f => new Filter(f.Key, [.. f.Value]))] }, cancellationToken);
 
     private async Task<IReadOnlyList<Ec2Image>> DescribeAllImagesAsync(DescribeImagesRequest request, CancellationToken cancellationToken)
     {
