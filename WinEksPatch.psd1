@@ -22,6 +22,7 @@
         'Get-WinContainerPatchStatus'
         'Get-WinImageCachePlan'
         'Set-NodeGroupAmi'
+        'Invoke-NodeReplacement'
         'Start-WinEksSimulator'
         'Stop-WinEksSimulator'
     )

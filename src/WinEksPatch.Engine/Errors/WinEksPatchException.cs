@@ -98,4 +98,15 @@ public static class ErrorIds
     public const string NodeGroupHasNoLaunchTemplate = nameof(NodeGroupHasNoLaunchTemplate);
     public const string ManagedNodeGroupNotCustom = nameof(ManagedNodeGroupNotCustom);
     public const string LaunchTemplateUserDataChanged = nameof(LaunchTemplateUserDataChanged);
+
+    // Rollouts
+    public const string RolloutCannotProgress = nameof(RolloutCannotProgress);
+    public const string InvalidRolloutLimit = nameof(InvalidRolloutLimit);
+    public const string ReplacementNotReady = nameof(ReplacementNotReady);
+    public const string DrainTimeout = nameof(DrainTimeout);
+    public const string DrainRefused = nameof(DrainRefused);
+    public const string MultiplePodDisruptionBudgets = nameof(MultiplePodDisruptionBudgets);
+    public const string CapacityBelowFloor = nameof(CapacityBelowFloor);
+    public const string RolloutConflict = nameof(RolloutConflict);
+    public const string ManagedUpdateFailed = nameof(ManagedUpdateFailed);
 }

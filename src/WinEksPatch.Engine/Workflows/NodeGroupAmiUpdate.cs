@@ -129,20 +129,4 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
         UpdateId = updateId,
         Changed = changed,
     };
-
-    /// <summary>Turns the per-name errors of group selection into exceptions: Set-NodeGroupAmi names one group.</summary>
-    private sealed class ThrowingHost(IWorkflowHost inner) : IWorkflowHost
-    {
-        public void Output(object item) => inner.Output(item);
-
-        public void Error(WinEksPatchException error) => throw error;
-
-        public void Verbose(string message) => inner.Verbose(message);
-
-        public void Warning(string message) => inner.Warning(message);
-
-        public void Progress(ProgressUpdate update) => inner.Progress(update);
-
-        public Task<bool> ShouldProcessAsync(string target, string action) => inner.ShouldProcessAsync(target, action);
-    }
 }

@@ -1,0 +1,96 @@
+namespace WinEksPatch.Model;
+
+/// <summary>How one old node's replacement ended.</summary>
+public enum ReplacementOutcome
+{
+    /// <summary>Drained (every pod evicted and gone) and terminated; a node on the target AMI took its place.</summary>
+    Replaced,
+
+    /// <summary>Drained with -Force after the drain timeout: some pods were deleted instead of evicted.</summary>
+    ReplacedWithForce,
+
+    /// <summary>The drain timed out: the node was uncordoned and kept.</summary>
+    DrainTimedOut,
+
+    /// <summary>The step failed; the node was kept.</summary>
+    Failed,
+
+    /// <summary>Declined at the -Confirm prompt; the node was left as it was.</summary>
+    Skipped,
+}
+
+/// <summary>One replaced node: output of <c>Invoke-NodeReplacement</c>, written as soon as the node is done.</summary>
+public sealed class NodeReplacementResult
+{
+    public required string ClusterName { get; init; }
+
+    public required string NodeGroupName { get; init; }
+
+    public int Batch { get; init; }
+
+    public string? OldNodeName { get; init; }
+
+    public required string OldInstanceId { get; init; }
+
+    public string? OldImageId { get; init; }
+
+    public string? NewNodeName { get; init; }
+
+    public string? NewInstanceId { get; init; }
+
+    public string? NewImageId { get; init; }
+
+    public ReplacementOutcome Result { get; init; }
+
+    public int PodsEvicted { get; init; }
+
+    /// <summary>Pods deleted rather than evicted (only with -Force, after the drain timeout).</summary>
+    public IReadOnlyList<string> PodsDeleted { get; init; } = [];
+
+    public TimeSpan DrainDuration { get; init; }
+
+    /// <summary>Pods and PodDisruptionBudgets that held the drain up, and for how long.</summary>
+    public IReadOnlyList<string> Blockers { get; init; } = [];
+
+    public override string ToString() => $"{OldInstanceId} -> {NewInstanceId} ({Result})";
+}
+
+/// <summary>Something the pre-flight found that will shape the rollout, and what it will do.</summary>
+public sealed record PreflightFinding(string Kind, string Subject, string Effect);
+
+/// <summary>The plan of a rollout: what <c>Invoke-NodeReplacement -WhatIf</c> shows; re-validated before each step.</summary>
+public sealed class NodeReplacementPlan
+{
+    public required string ClusterName { get; init; }
+
+    public required string NodeGroupName { get; init; }
+
+    public NodeGroupKind Kind { get; init; }
+
+    public required string TargetImageId { get; init; }
+
+    public int DesiredSize { get; init; }
+
+    public int MaxSurge { get; init; }
+
+    public int MaxUnavailable { get; init; }
+
+    /// <summary>Ready, schedulable nodes the group never goes below: desired − MaxUnavailable.</summary>
+    public int CapacityFloor { get; init; }
+
+    /// <summary>Old instances (not on the target AMI), in the batches they will be replaced in.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> Batches { get; init; } = [];
+
+    public int NodesToReplace => Batches.Sum(b => b.Count);
+
+    public IReadOnlyList<PreflightFinding> Preflight { get; init; } = [];
+
+    /// <summary>From the group's observed boot and drain times.</summary>
+    public TimeSpan EstimatedDuration { get; init; }
+
+    /// <summary>True when a previous run of the same rollout was found (tags on the Auto Scaling group) and continues.</summary>
+    public bool Resuming { get; init; }
+
+    public override string ToString() =>
+        $"{ClusterName}/{NodeGroupName}: {NodesToReplace} node(s) to {TargetImageId} in {Batches.Count} batch(es), floor {CapacityFloor}, ~{EstimatedDuration:hh\\:mm}";
+}

@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+
+namespace WinEksPatch.Workflows.Replacement;
+
+/// <summary>What a drain did.</summary>
+public sealed record DrainOutcome(bool Completed, int Evicted, IReadOnlyList<string> Deleted, IReadOnlyList<string> Blockers, TimeSpan Duration);
+
+/// <summary>
+/// Drains a node the way <c>kubectl drain</c> does (pkg/drain): a filter over its pods (skip DaemonSet, mirror and
+/// finished pods; refuse pods without a controller unless forced), evictions through the eviction subresource so that
+/// PodDisruptionBudgets decide, 429 retried every 5 s while naming the pod and budget that block and since when, 404
+/// meaning done, and a wait until every evicted pod is gone (from a pod watch, not polling). One overall timeout; with
+/// force, pods still blocked at the timeout are deleted and named.
+/// </summary>
+public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time)
+{
+    public static readonly TimeSpan EvictionRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>Which of a node's pods a drain must move, and which it must refuse to (pods no controller would recreate).</summary>
+    public static (IReadOnlyList<KubePod> ToEvict, IReadOnlyList<KubePod> Unreplicated) Filter(IEnumerable<KubePod> pods)
+    {
+        var toEvict = new List<KubePod>();
+        var unreplicated = new List<KubePod>();
+        foreach (var pod in pods)
+        {
+            if (pod.IsMirror || pod.OwnerKind == "DaemonSet" || !pod.IsActive)
+            {
+                continue; // kubectl drain: mirror pods cannot be evicted; DaemonSet pods would come back; finished pods hold nothing
+            }
+
+            (pod.OwnerKind == null ? unreplicated : toEvict).Add(pod);
+        }
+
+        return (toEvict, unreplicated);
+    }
+
+    public async Task<DrainOutcome> DrainAsync(string nodeName, TimeSpan timeout, bool force, Action<string> report, CancellationToken cancellationToken)
+    {
+        var started = time.GetUtcNow();
+        var deadline = started + timeout;
+        var (pods, version) = await kubernetes.ListPodsForWatchAsync($"spec.nodeName={nodeName}", cancellationToken).ConfigureAwait(false);
+        var (evictable, unreplicated) = Filter(pods);
+        if (unreplicated.Count > 0 && !force)
+        {
+            throw new WinEksPatchException(ErrorIds.DrainRefused, ErrorKind.InvalidOperation,
+                $"Node {nodeName} runs pods that no controller would recreate: {Names(unreplicated)}. Evicting them would lose them; move them yourself or use -Force.",
+                nodeName);
+        }
+
+        var toEvict = evictable.Concat(unreplicated).ToList(); // unreplicated pods only get here with -Force
+        var remaining = new ConcurrentDictionary<string, KubePod>(toEvict.ToDictionary(p => p.Uid ?? Key(p), p => p));
+        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watch = WatchGoneAsync(nodeName, version, remaining, gone, watchStop.Token);
+        if (remaining.IsEmpty)
+        {
+            gone.TrySetResult();
+        }
+
+        var blockers = new ConcurrentDictionary<string, (string Budget, DateTimeOffset Since)>(StringComparer.Ordinal);
+        var evicted = 0;
+        var stillBlocked = new ConcurrentBag<KubePod>();
+        await Parallel.ForEachAsync(toEvict, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (pod, token) =>
+        {
+            while (true)
+            {
+                var outcome = await kubernetes.EvictAsync(pod.Namespace, pod.Name, token).ConfigureAwait(false);
+                switch (outcome.Result)
+                {
+                    case EvictionResult.Evicted:
+                        Interlocked.Increment(ref evicted);
+                        blockers.TryRemove(Key(pod), out _);
+                        return;
+                    case EvictionResult.NotFound:
+                        remaining.TryRemove(pod.Uid ?? Key(pod), out _);
+                        if (remaining.IsEmpty)
+                        {
+                            gone.TrySetResult();
+                        }
+
+                        return;
+                    case EvictionResult.MultipleBudgets:
+                        throw new WinEksPatchException(ErrorIds.MultiplePodDisruptionBudgets, ErrorKind.InvalidOperation,
+                            $"Pod {Key(pod)} on {nodeName} is selected by more than one PodDisruptionBudget, so no eviction can ever succeed: {outcome.Message}", Key(pod));
+                    case EvictionResult.Blocked:
+                        var since = blockers.GetOrAdd(Key(pod), _ => (outcome.BudgetName ?? "a PodDisruptionBudget", time.GetUtcNow())).Since;
+                        report($"{Key(pod)} blocked by PodDisruptionBudget {outcome.BudgetName ?? "?"} since {since:HH:mm:ss} ({(time.GetUtcNow() - since).TotalMinutes:0.#} min)");
+                        if (time.GetUtcNow() + EvictionRetry > deadline)
+                        {
+                            stillBlocked.Add(pod);
+                            return;
+                        }
+
+                        await Task.Delay(EvictionRetry, time, token).ConfigureAwait(false);
+                        break;
+                }
+            }
+        }).ConfigureAwait(false);
+
+        var deleted = new List<string>();
+        if (!stillBlocked.IsEmpty && force)
+        {
+            foreach (var pod in stillBlocked)
+            {
+                await kubernetes.DeletePodAsync(pod.Namespace, pod.Name, cancellationToken).ConfigureAwait(false);
+                deleted.Add(Key(pod));
+            }
+
+            report($"deleted after the drain timeout (-Force): {string.Join(", ", deleted)}");
+        }
+
+        var describedBlockers = blockers.Select(b => $"{b.Key} (PodDisruptionBudget {b.Value.Budget}, since {b.Value.Since:u})").Order(StringComparer.Ordinal).ToList();
+        if (!stillBlocked.IsEmpty && !force)
+        {
+            await watchStop.CancelAsync().ConfigureAwait(false);
+            await IgnoreCancellation(watch).ConfigureAwait(false);
+            return new DrainOutcome(false, evicted, deleted, describedBlockers, time.GetUtcNow() - started);
+        }
+
+        // Every pod was evicted (or deleted): wait until they are gone, within what is left of the timeout (at least the
+        // longest grace period, so a pod given 10 minutes to stop is not cut short).
+        var left = deadline - time.GetUtcNow();
+        var grace = TimeSpan.FromSeconds(toEvict.Max(p => (double?)p.TerminationGracePeriodSeconds) ?? 30);
+        var completed = await WaitAsync(gone.Task, left > grace ? left : grace + TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        await watchStop.CancelAsync().ConfigureAwait(false);
+        await IgnoreCancellation(watch).ConfigureAwait(false);
+        return new DrainOutcome(completed, evicted, deleted, describedBlockers, time.GetUtcNow() - started);
+    }
+
+    private async Task WatchGoneAsync(string nodeName, string? version, ConcurrentDictionary<string, KubePod> remaining, TaskCompletionSource gone,
+        CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested && !gone.Task.IsCompleted)
+        {
+            await foreach (var e in kubernetes.WatchPodsAsync($"spec.nodeName={nodeName}", version, cancellationToken).ConfigureAwait(false))
+            {
+                // A pod is gone when deleted, or when it finished (a Job's pod evicted to Succeeded/Failed holds nothing).
+                if (e.Type == WatchEventType.Deleted || !e.Item.IsActive)
+                {
+                    remaining.TryRemove(e.Item.Uid ?? Key(e.Item), out _);
+                }
+
+                if (remaining.IsEmpty)
+                {
+                    gone.TrySetResult();
+                    return;
+                }
+            }
+
+            // The watch ended: re-list what is still there and watch again.
+            var (pods, fresh) = await kubernetes.ListPodsForWatchAsync($"spec.nodeName={nodeName}", cancellationToken).ConfigureAwait(false);
+            var present = pods.Where(p => p.IsActive).Select(p => p.Uid ?? Key(p)).ToHashSet(StringComparer.Ordinal);
+            foreach (var key in remaining.Keys.Where(k => !present.Contains(k)))
+            {
+                remaining.TryRemove(key, out _);
+            }
+
+            if (remaining.IsEmpty)
+            {
+                gone.TrySetResult();
+                return;
+            }
+
+            version = fresh;
+        }
+    }
+
+    private async Task<bool> WaitAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var finished = await Task.WhenAny(task, Task.Delay(timeout, time, cancel.Token)).ConfigureAwait(false);
+        await cancel.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return finished == task;
+    }
+
+    private static async Task IgnoreCancellation(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped on purpose
+        }
+    }
+
+    internal static string Key(KubePod pod) => $"{pod.Namespace}/{pod.Name}";
+
+    private static string Names(IEnumerable<KubePod> pods) => string.Join(", ", pods.Select(Key));
+}

@@ -1,0 +1,411 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+using WinEksPatch.Model;
+using WinEksPatch.Windows;
+
+namespace WinEksPatch.Workflows.Replacement;
+
+/// <summary>What Invoke-NodeReplacement was asked for.</summary>
+public sealed record ReplacementOptions(
+    string MaxSurge,
+    string MaxUnavailable,
+    TimeSpan DrainTimeout,
+    TimeSpan ReadyTimeout,
+    bool Force,
+    bool WhatIf)
+{
+    /// <summary>How long a new Windows node must stay Ready before it counts (Windows nodes may flap after bootstrap).</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Invoke-NodeReplacement for self-managed groups: replaces every node whose instance does not run the group's target
+/// AMI, batch by batch. Per batch: surge (desired up, max if needed), wait until the new nodes are usable (from a node
+/// watch), cordon and drain the old nodes (evictions that honour PodDisruptionBudgets), terminate them through the Auto
+/// Scaling group so desired comes back down. Capacity never drops below desired − MaxUnavailable usable nodes.
+/// The rollout's state lives in tags (the group's original sizes and suspended processes; each old instance's drain
+/// state), so a stopped or crashed rollout re-run with the same command continues: nothing launched twice, nothing
+/// terminated that was not drained, suspended processes resumed at the end.
+/// </summary>
+public sealed class NodeReplacement(
+    ClusterSnapshotReader reader,
+    IEc2Api ec2Api,
+    IAutoScalingApi autoScalingApi,
+    Func<EksCluster, IKubernetesApi> kubernetesFor,
+    PatchCalendar calendar,
+    TimeProvider timeProvider)
+{
+    // Properties rather than captured parameters: the nested Run uses them too.
+    private IEc2Api Ec2 { get; } = ec2Api;
+
+    private IAutoScalingApi AutoScaling { get; } = autoScalingApi;
+
+    private TimeProvider Time { get; } = timeProvider;
+
+    /// <summary>Processes that would fight a rollout: AZRebalance terminates instances to even out zones; scheduled
+    /// actions and alarms change the desired capacity under it.</summary>
+    public static readonly IReadOnlyList<string> ProcessesToSuspend = ["AZRebalance", "ScheduledActions", "AlarmNotification"];
+
+    private static readonly TimeSpan Recheck = TimeSpan.FromSeconds(15);
+    private const int ProgressRoot = 1;
+
+    public async Task RunAsync(string clusterName, string nodeGroupName, ReplacementOptions options, IWorkflowHost host, CancellationToken cancellationToken = default)
+    {
+        var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: true, cancellationToken).ConfigureAwait(false);
+        var facts = FleetInventory.SelectGroups(snapshot, [nodeGroupName], new ThrowingHost(host)).Single();
+        if (facts.Kind == NodeGroupKind.Managed)
+        {
+            throw new WinEksPatchException(ErrorIds.RolloutConflict, ErrorKind.InvalidOperation,
+                $"'{nodeGroupName}' is an EKS managed node group: EKS replaces its nodes itself once Set-NodeGroupAmi has started the update.", nodeGroupName);
+        }
+
+        var group = facts.AutoScalingGroup!;
+        var target = facts.TemplateVersion?.ImageId ?? throw new WinEksPatchException(ErrorIds.NodeGroupHasNoLaunchTemplate, ErrorKind.InvalidOperation,
+            $"Node group '{nodeGroupName}' has no launch template AMI to replace its nodes with.", nodeGroupName);
+        var kubernetes = kubernetesFor(snapshot.Cluster);
+        var amis = new Dictionary<string, Ec2Instance>(StringComparer.Ordinal);
+        await LearnInstancesAsync(amis, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
+
+        var state = RolloutState.Parse(group.Tags.GetValueOrDefault(RolloutState.GroupTag));
+        var desired = state?.Desired ?? group.DesiredCapacity;
+        var (surge, unavailable) = RolloutLimits.Resolve(options.MaxSurge, options.MaxUnavailable, desired);
+        var old = OldInstances(group, amis, target);
+        if (old.Count == 0 && state == null)
+        {
+            host.Verbose($"{clusterName}/{nodeGroupName}: every instance already runs {target}.");
+            return;
+        }
+
+        var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
+        var targetImage = (await Ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+        var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Force);
+        foreach (var finding in plan.Preflight)
+        {
+            host.Warning($"{finding.Kind} {finding.Subject}: {finding.Effect}");
+        }
+
+        if (options.WhatIf)
+        {
+            host.Output(plan);
+            return;
+        }
+
+        if (!await host.ShouldProcessAsync($"{clusterName}/{nodeGroupName}",
+                $"Replace {plan.NodesToReplace} node(s) with {target} in {plan.Batches.Count} batch(es) ({Summary(old.Select(o => o.InstanceId))}), never below {plan.CapacityFloor} usable node(s)").ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var suspendedByUs = state?.Suspended ?? ProcessesToSuspend.Where(p => !group.SuspendedProcesses.Contains(p)).ToList();
+        state ??= new RolloutState(target, desired, group.MaxSize, suspendedByUs);
+        await AutoScaling.CreateOrUpdateTagsAsync(group.Name, new Dictionary<string, string> { [RolloutState.GroupTag] = (state with { TargetImageId = target }).Serialize() },
+            cancellationToken).ConfigureAwait(false);
+        if (suspendedByUs.Count > 0)
+        {
+            await AutoScaling.SuspendProcessesAsync(group.Name, suspendedByUs, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var tracker = new NodeTracker(kubernetes, Time);
+        await tracker.StartAsync(cancellationToken).ConfigureAwait(false);
+        var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, surge, unavailable, options, kubernetes, tracker, amis, host);
+        await run.ExecuteAsync(plan.NodesToReplace, cancellationToken).ConfigureAwait(false);
+
+        // Done: sizes back to what the group had, our suspensions lifted, the state tag gone.
+        var final = (await AutoScaling.DescribeAutoScalingGroupsAsync([group.Name], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
+        if (final.DesiredCapacity != state.Desired)
+        {
+            await AutoScaling.SetDesiredCapacityAsync(group.Name, state.Desired, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (final.MaxSize != state.Max)
+        {
+            await AutoScaling.UpdateAutoScalingGroupAsync(group.Name, maxSize: state.Max, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        if (state.Suspended.Count > 0)
+        {
+            await AutoScaling.ResumeProcessesAsync(group.Name, state.Suspended, cancellationToken).ConfigureAwait(false);
+        }
+
+        await AutoScaling.DeleteTagsAsync(group.Name, [RolloutState.GroupTag], cancellationToken).ConfigureAwait(false);
+        host.Progress(new ProgressUpdate(ProgressRoot, $"Replacing nodes of {clusterName}/{nodeGroupName}", "done", 100, Completed: true));
+    }
+
+    private static List<Ec2Instance> OldInstances(AutoScalingGroup group, IReadOnlyDictionary<string, Ec2Instance> amis, string target) =>
+        group.Instances
+            .Where(i => i.LifecycleState is "InService" && amis.TryGetValue(i.InstanceId, out var e) && e.ImageId != target)
+            .Select(i => amis[i.InstanceId])
+            .ToList();
+
+    private async Task LearnInstancesAsync(Dictionary<string, Ec2Instance> known, IEnumerable<string> instanceIds, CancellationToken cancellationToken)
+    {
+        var unknown = instanceIds.Where(id => !known.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
+        if (unknown.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var instance in await Ec2.DescribeInstancesAsync(unknown, cancellationToken).ConfigureAwait(false))
+        {
+            known[instance.InstanceId] = instance;
+        }
+    }
+
+    internal static string Summary(IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        return list.Count <= 3 ? string.Join(", ", list) : $"{string.Join(", ", list.Take(3))} (plus {list.Count - 3} more)";
+    }
+
+    /// <summary>One execution of a rollout: the batch loop and its bookkeeping.</summary>
+    private sealed class Run(
+        NodeReplacement owner,
+        string clusterName,
+        string nodeGroupName,
+        string groupName,
+        string target,
+        RolloutState state,
+        int surge,
+        int unavailable,
+        ReplacementOptions options,
+        IKubernetesApi kubernetes,
+        NodeTracker tracker,
+        Dictionary<string, Ec2Instance> instances,
+        IWorkflowHost host)
+    {
+        private readonly HashSet<string> _pairedNewInstances = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
+        private int _replaced;
+        private int _child = 10;
+
+        private string Activity => $"Replacing nodes of {clusterName}/{nodeGroupName}";
+
+        public async Task ExecuteAsync(int total, CancellationToken cancellationToken)
+        {
+            var drainer = new Drainer(kubernetes, owner.Time);
+            for (var batch = 1; ; batch++)
+            {
+                var group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
+                await owner.LearnInstancesAsync(instances, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
+                var old = OldInstances(group, instances, target).Where(i => !_skipped.Contains(i.InstanceId))
+                    .OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag)) // resume: nodes already being drained first
+                    .ThenBy(i => i.LaunchTime)
+                    .ToList();
+                if (old.Count == 0)
+                {
+                    // The last batch may have terminated without decrement (MaxUnavailable): wait for the group to be whole.
+                    await WaitForCapacityAsync(group, state.Desired, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                var take = Math.Min(Math.Max(1, surge + unavailable), old.Count);
+                var addNew = Math.Min(surge, take);
+                var batchOld = old.Take(take).ToList();
+                host.Progress(new ProgressUpdate(ProgressRoot, Activity, $"batch {batch}: {Summary(batchOld.Select(b => b.InstanceId))}",
+                    total == 0 ? -1 : 100 * _replaced / Math.Max(total, _replaced + old.Count)));
+
+                // 1. Surge. A re-run finds the surge already there (desired above the original) and adds nothing.
+                var wanted = state.Desired + addNew;
+                if (group.DesiredCapacity < wanted)
+                {
+                    if (group.MaxSize < wanted)
+                    {
+                        await owner.AutoScaling.UpdateAutoScalingGroupAsync(groupName, maxSize: wanted, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await owner.AutoScaling.SetDesiredCapacityAsync(groupName, wanted, cancellationToken).ConfigureAwait(false);
+                    host.Verbose($"Batch {batch}: desired capacity {group.DesiredCapacity} -> {wanted}.");
+                }
+
+                // 2. Enough usable nodes that cordoning this batch keeps the floor (desired − MaxUnavailable).
+                await WaitForCapacityAsync(group, state.Desired - unavailable + take, cancellationToken).ConfigureAwait(false);
+
+                // 3. Cordon and drain, in parallel within the batch.
+                var results = await Task.WhenAll(batchOld.Select(instance => ReplaceAsync(batch, instance, drainer, cancellationToken))).ConfigureAwait(false);
+                var drained = batchOld.Zip(results).Where(r => r.Second.Outcome is ReplacementOutcome.Replaced or ReplacementOutcome.ReplacedWithForce).ToList();
+
+                // 4. Terminate the drained ones through the group: first shrinking the surge back, then letting the group replace.
+                var fresh = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
+                var surplus = fresh.DesiredCapacity - state.Desired;
+                foreach (var (instance, result) in drained)
+                {
+                    var decrement = surplus-- > 0;
+                    await owner.AutoScaling.TerminateInstanceInAutoScalingGroupAsync(instance.InstanceId, decrement, cancellationToken).ConfigureAwait(false);
+                    _replaced++;
+                    host.Output(Pair(result.Result));
+                    host.Progress(new ProgressUpdate(result.ChildId, $"{instance.InstanceId} ({result.Result.OldNodeName})", "terminated", 100, ProgressRoot, Completed: true));
+                }
+
+                var failed = batchOld.Zip(results).Where(r => r.Second.Outcome is ReplacementOutcome.Failed or ReplacementOutcome.DrainTimedOut).ToList();
+                if (failed.Count > 0)
+                {
+                    foreach (var (_, result) in failed)
+                    {
+                        host.Output(result.Result);
+                    }
+
+                    throw failed[0].Second.Error ?? new WinEksPatchException(ErrorIds.DrainTimeout, ErrorKind.OperationTimeout,
+                        $"Batch {batch} stopped: {string.Join("; ", failed.Select(f => $"{f.First.InstanceId}: {f.Second.Outcome}"))}.", groupName);
+                }
+            }
+        }
+
+        /// <summary>Names the new instance that took an old one's place: a usable node on the target AMI not yet paired.</summary>
+        private NodeReplacementResult Pair(NodeReplacementResult result)
+        {
+            var candidate = tracker.Nodes
+                .Where(n => n.InstanceId != null && instances.TryGetValue(n.InstanceId, out var i) && i.ImageId == target && !_pairedNewInstances.Contains(n.InstanceId))
+                .OrderByDescending(n => n.CreatedAt)
+                .FirstOrDefault();
+            if (candidate?.InstanceId == null)
+            {
+                return result;
+            }
+
+            _pairedNewInstances.Add(candidate.InstanceId);
+            return new NodeReplacementResult
+            {
+                ClusterName = result.ClusterName,
+                NodeGroupName = result.NodeGroupName,
+                Batch = result.Batch,
+                OldNodeName = result.OldNodeName,
+                OldInstanceId = result.OldInstanceId,
+                OldImageId = result.OldImageId,
+                NewNodeName = candidate.Name,
+                NewInstanceId = candidate.InstanceId,
+                NewImageId = target,
+                Result = result.Result,
+                PodsEvicted = result.PodsEvicted,
+                PodsDeleted = result.PodsDeleted,
+                DrainDuration = result.DrainDuration,
+                Blockers = result.Blockers,
+            };
+        }
+
+        private sealed record NodeStep(NodeReplacementResult Result, ReplacementOutcome Outcome, int ChildId, WinEksPatchException? Error);
+
+        private async Task<NodeStep> ReplaceAsync(int batch, Ec2Instance instance, Drainer drainer, CancellationToken cancellationToken)
+        {
+            var child = Interlocked.Increment(ref _child);
+            var node = tracker.Nodes.FirstOrDefault(n => n.InstanceId == instance.InstanceId);
+            var title = $"{instance.InstanceId} ({node?.Name ?? "no node"})";
+            NodeReplacementResult Result(ReplacementOutcome outcome, DrainOutcome? drain) => new()
+            {
+                ClusterName = clusterName,
+                NodeGroupName = nodeGroupName,
+                Batch = batch,
+                OldNodeName = node?.Name,
+                OldInstanceId = instance.InstanceId,
+                OldImageId = instance.ImageId,
+                Result = outcome,
+                PodsEvicted = drain?.Evicted ?? 0,
+                PodsDeleted = drain?.Deleted ?? [],
+                DrainDuration = drain?.Duration ?? TimeSpan.Zero,
+                Blockers = drain?.Blockers ?? [],
+            };
+
+            if (!await host.ShouldProcessAsync(title, $"Cordon, drain and terminate (replaced by {target})").ConfigureAwait(false))
+            {
+                _skipped.Add(instance.InstanceId);
+                return new NodeStep(Result(ReplacementOutcome.Skipped, null), ReplacementOutcome.Skipped, child, null);
+            }
+
+            if (node == null)
+            {
+                // An instance that never registered holds no pods: nothing to drain.
+                await owner.Ec2.CreateTagsAsync([instance.InstanceId], new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.Drained }, cancellationToken).ConfigureAwait(false);
+                return new NodeStep(Result(ReplacementOutcome.Replaced, null), ReplacementOutcome.Replaced, child, null);
+            }
+
+            host.Progress(new ProgressUpdate(child, title, "cordoning", 10, ProgressRoot));
+            if (!instance.Tags.ContainsKey(RolloutState.InstanceTag))
+            {
+                await owner.Ec2.CreateTagsAsync([instance.InstanceId], new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.Draining }, cancellationToken).ConfigureAwait(false);
+            }
+
+            await kubernetes.SetUnschedulableAsync(node.Name, true, cancellationToken).ConfigureAwait(false);
+            host.Progress(new ProgressUpdate(child, title, "draining", 30, ProgressRoot));
+            DrainOutcome drain;
+            try
+            {
+                drain = await drainer.DrainAsync(node.Name, options.DrainTimeout, options.Force, message =>
+                {
+                    host.Verbose($"{node.Name}: {message}");
+                    host.Progress(new ProgressUpdate(child, title, "draining", 50, ProgressRoot, CurrentOperation: message));
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (WinEksPatchException ex)
+            {
+                await kubernetes.SetUnschedulableAsync(node.Name, false, cancellationToken).ConfigureAwait(false);
+                host.Progress(new ProgressUpdate(child, title, "failed", 100, ProgressRoot, Completed: true));
+                return new NodeStep(Result(ReplacementOutcome.Failed, null), ReplacementOutcome.Failed, child, ex);
+            }
+
+            if (!drain.Completed)
+            {
+                // Not forced: give the node back to the scheduler and stop with the blockers named.
+                await kubernetes.SetUnschedulableAsync(node.Name, false, cancellationToken).ConfigureAwait(false);
+                await owner.Ec2.DeleteTagsAsync([instance.InstanceId], [RolloutState.InstanceTag], cancellationToken).ConfigureAwait(false);
+                host.Progress(new ProgressUpdate(child, title, "drain timed out", 100, ProgressRoot, Completed: true));
+                var error = new WinEksPatchException(ErrorIds.DrainTimeout, ErrorKind.OperationTimeout,
+                    $"Draining {node.Name} ({instance.InstanceId}) did not finish within {options.DrainTimeout}: blocked by {string.Join("; ", drain.Blockers)}. " +
+                    "The node was uncordoned and kept; the rollout stopped here. Re-run when the budgets allow it, give more time with -DrainTimeout, or use -Force to delete what is still blocked.",
+                    instance.InstanceId);
+                return new NodeStep(Result(ReplacementOutcome.DrainTimedOut, drain), ReplacementOutcome.DrainTimedOut, child, error);
+            }
+
+            await owner.Ec2.CreateTagsAsync([instance.InstanceId], new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.Drained }, cancellationToken).ConfigureAwait(false);
+            host.Progress(new ProgressUpdate(child, title, "terminating", 90, ProgressRoot));
+            var outcome = drain.Deleted.Count > 0 ? ReplacementOutcome.ReplacedWithForce : ReplacementOutcome.Replaced;
+            return new NodeStep(Result(outcome, drain), outcome, child, null);
+        }
+
+        /// <summary>Waits until the group has <paramref name="needed"/> usable nodes (Ready, schedulable, settled), learning
+        /// new instances as their nodes appear. On timeout, says why from the group's scaling activities.</summary>
+        private async Task WaitForCapacityAsync(AutoScalingGroup group, int needed, CancellationToken cancellationToken)
+        {
+            var members = group.Instances.Select(i => i.InstanceId).ToHashSet(StringComparer.Ordinal);
+            var deadline = owner.Time.GetUtcNow() + options.ReadyTimeout;
+            while (true)
+            {
+                bool Usable(KubeNode n) => n.InstanceId != null && members.Contains(n.InstanceId) && tracker.IsUsable(n, options.Settle)
+                    && !(instances.TryGetValue(n.InstanceId, out var i) && i.Tags.ContainsKey(RolloutState.InstanceTag));
+                bool Unknown(KubeNode n) => n.InstanceId != null && !members.Contains(n.InstanceId) && !instances.ContainsKey(n.InstanceId);
+
+                var left = deadline - owner.Time.GetUtcNow();
+                var ok = left > TimeSpan.Zero && await tracker.WaitUntilAsync(
+                    nodes => nodes.Count(Usable) >= needed || nodes.Any(Unknown), left, Recheck, cancellationToken).ConfigureAwait(false);
+                var nodes = tracker.Nodes;
+                if (ok && nodes.Count(Usable) >= needed)
+                {
+                    return;
+                }
+
+                if (ok && nodes.Any(Unknown))
+                {
+                    // A node we have not seen: learn which group its instance belongs to (one batched call for all of them).
+                    var unknown = nodes.Where(Unknown).Select(n => n.InstanceId!).ToList();
+                    await owner.LearnInstancesAsync(instances, unknown, cancellationToken).ConfigureAwait(false);
+                    foreach (var id in unknown.Where(id => instances.TryGetValue(id, out var i) && i.Tags.GetValueOrDefault("aws:autoscaling:groupName") == groupName))
+                    {
+                        members.Add(id);
+                    }
+
+                    foreach (var id in unknown.Where(id => !instances.ContainsKey(id)))
+                    {
+                        instances[id] = new Ec2Instance(id, null, null, null, null, null, null, new Dictionary<string, string>()); // gone already
+                    }
+
+                    continue;
+                }
+
+                var activities = await owner.AutoScaling.DescribeScalingActivitiesAsync(groupName, 5, cancellationToken).ConfigureAwait(false);
+                var failures = activities.Where(a => a.StatusCode is "Failed" or "Cancelled").Select(a => a.StatusMessage ?? a.Description).OfType<string>().ToList();
+                throw new WinEksPatchException(ErrorIds.ReplacementNotReady, ErrorKind.OperationTimeout,
+                    $"{groupName}: only {nodes.Count(Usable)} of the {needed} usable nodes needed after {options.ReadyTimeout} " +
+                    $"({(failures.Count > 0 ? "scaling activities: " + string.Join("; ", failures) : "new instances did not become Ready nodes")}). " +
+                    "No node of this batch was cordoned or drained, so capacity is intact; re-run to continue once the cause is fixed.", groupName);
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+
+namespace WinEksPatch.Workflows.Replacement;
+
+/// <summary>
+/// The cluster's Windows nodes as a watch keeps them: one LIST, then a WATCH from its resource version, re-listed when
+/// the server ends the watch. Waits re-check their condition on every event instead of polling. Also remembers since
+/// when each node has been continuously Ready (Windows nodes may flap right after bootstrap).
+/// </summary>
+public sealed class NodeTracker : IAsyncDisposable
+{
+    private readonly IKubernetesApi _kubernetes;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _gate = new();
+    private readonly Dictionary<string, KubeNode> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _readySince = new(StringComparer.Ordinal);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _loop;
+
+    public NodeTracker(IKubernetesApi kubernetes, TimeProvider time)
+    {
+        _kubernetes = kubernetes;
+        _time = time;
+    }
+
+    /// <summary>Lists, then watches in the background.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var version = await RelistAsync(cancellationToken).ConfigureAwait(false);
+        _loop = Task.Run(() => WatchLoopAsync(version, _stop.Token), CancellationToken.None);
+    }
+
+    public IReadOnlyList<KubeNode> Nodes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _nodes.Values];
+            }
+        }
+    }
+
+    /// <summary>Ready, schedulable and continuously Ready for at least <paramref name="settle"/>: usable for pods.</summary>
+    public bool IsUsable(KubeNode node, TimeSpan settle)
+    {
+        lock (_gate)
+        {
+            return node.Ready && !node.Unschedulable && _readySince.TryGetValue(node.Name, out var since)
+                && (since == DateTimeOffset.MinValue || _time.GetUtcNow() - since >= settle);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds over the current nodes, re-checking on every node event
+    /// and at least every <paramref name="recheck"/> (settle periods pass without events). False on timeout.</summary>
+    public async Task<bool> WaitUntilAsync(Func<IReadOnlyList<KubeNode>, bool> condition, TimeSpan timeout, TimeSpan recheck, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetUtcNow() + timeout;
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                changed = _changed.Task;
+            }
+
+            if (condition(Nodes))
+            {
+                return true;
+            }
+
+            var left = deadline - _time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var delay = Task.Delay(left < recheck ? left : recheck, _time, wake.Token);
+            await Task.WhenAny(changed, delay).ConfigureAwait(false);
+            await wake.CancelAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop != null)
+        {
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // stopping
+            }
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task<string?> RelistAsync(CancellationToken cancellationToken)
+    {
+        var (items, version) = await _kubernetes.ListNodesForWatchAsync(ClusterInventory.WindowsNodeSelector, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _nodes.Clear();
+            foreach (var node in items)
+            {
+                // Nodes already Ready when the rollout starts have long passed their bootstrap.
+                if (node.Ready && !_readySince.ContainsKey(node.Name))
+                {
+                    _readySince[node.Name] = DateTimeOffset.MinValue;
+                }
+
+                Apply(node);
+            }
+
+            Signal();
+        }
+
+        return version;
+    }
+
+    private async Task WatchLoopAsync(string? version, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var e in _kubernetes.WatchNodesAsync(ClusterInventory.WindowsNodeSelector, version, cancellationToken).ConfigureAwait(false))
+                {
+                    lock (_gate)
+                    {
+                        if (e.Type == WatchEventType.Deleted)
+                        {
+                            _nodes.Remove(e.Item.Name);
+                            _readySince.Remove(e.Item.Name);
+                        }
+                        else
+                        {
+                            Apply(e.Item);
+                        }
+
+                        Signal();
+                    }
+                }
+
+                // The server ended the watch (timeout): start again from a fresh list so nothing is missed.
+                version = await RelistAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (WinEksPatchException)
+            {
+                // A dropped or expired watch (410 Gone, connection reset): re-list after a short pause.
+                await Task.Delay(TimeSpan.FromSeconds(5), _time, cancellationToken).ConfigureAwait(false);
+                version = await RelistAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void Apply(KubeNode node)
+    {
+        _nodes[node.Name] = node;
+        if (!node.Ready)
+        {
+            _readySince.Remove(node.Name);
+        }
+        else if (!_readySince.ContainsKey(node.Name))
+        {
+            _readySince[node.Name] = _time.GetUtcNow();
+        }
+    }
+
+    private void Signal()
+    {
+        var previous = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        previous.TrySetResult();
+    }
+}

@@ -1,0 +1,109 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Model;
+using WinEksPatch.Windows;
+
+namespace WinEksPatch.Workflows.Replacement;
+
+/// <summary>
+/// Builds the plan of a rollout (which nodes, in what batches, the capacity floor) and its pre-flight: what in the
+/// cluster will shape the rollout, named with what it will do to it, and an estimate of its duration from the group's
+/// observed boot times.
+/// </summary>
+public static class ReplacementPlanner
+{
+    /// <summary>Assumed Windows boot-to-Ready time when the group shows none (EKS Windows nodes take about 10 minutes).</summary>
+    public static readonly TimeSpan DefaultBoot = TimeSpan.FromMinutes(10);
+
+    public static NodeReplacementPlan Plan(ClusterSnapshot snapshot, NodeGroupFacts group, string targetImageId, IReadOnlyList<Ec2Instance> oldInstances,
+        int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, bool force)
+    {
+        var perBatch = Math.Max(1, surge + unavailable);
+        var batches = oldInstances.OrderBy(i => i.LaunchTime).Select(i => i.InstanceId).Chunk(perBatch).Select(b => (IReadOnlyList<string>)b).ToList();
+        var oldNodes = snapshot.WindowsNodes.Where(n => oldInstances.Any(i => i.InstanceId == n.InstanceId)).ToList();
+        var pods = oldNodes.SelectMany(n => snapshot.PodsByNode.GetValueOrDefault(n.Name) ?? []).ToList();
+        var allPods = snapshot.PodsByNode.Values.SelectMany(p => p).ToList();
+        var findings = Preflight(pods, allPods, budgets, targetImage, calendar, force);
+
+        var boot = ObservedBoot(snapshot, group) ?? DefaultBoot;
+        var grace = TimeSpan.FromSeconds(pods.Select(p => p.TerminationGracePeriodSeconds ?? 30).DefaultIfEmpty(30).Max());
+        var perBatchTime = boot + TimeSpan.FromMinutes(1) + grace + TimeSpan.FromMinutes(2); // boot, settle, drain, terminate
+        return new NodeReplacementPlan
+        {
+            ClusterName = snapshot.Cluster.Name,
+            NodeGroupName = group.Name,
+            Kind = group.Kind,
+            TargetImageId = targetImageId,
+            DesiredSize = desired,
+            MaxSurge = surge,
+            MaxUnavailable = unavailable,
+            CapacityFloor = desired - unavailable,
+            Batches = batches,
+            Preflight = findings,
+            EstimatedDuration = perBatchTime * batches.Count,
+            Resuming = resuming,
+        };
+    }
+
+    internal static IReadOnlyList<PreflightFinding> Preflight(IReadOnlyList<KubePod> podsToMove, IReadOnlyList<KubePod> allPods, IReadOnlyList<KubePdb> budgets,
+        Ec2Image? targetImage, PatchCalendar calendar, bool force)
+    {
+        var findings = new List<PreflightFinding>();
+        var (evictable, unreplicated) = Drainer.Filter(podsToMove);
+        foreach (var budget in budgets.Where(b => b.DisruptionsAllowed == 0 && evictable.Any(b.Selects)))
+        {
+            var blocked = evictable.Where(budget.Selects).Select(Drainer.Key).ToList();
+            findings.Add(new PreflightFinding("PodDisruptionBudget", $"{budget.Namespace}/{budget.Name}",
+                $"allows no disruption now ({budget.CurrentHealthy} healthy, {budget.DesiredHealthy} needed): evicting {string.Join(", ", blocked)} waits until another replica is Ready elsewhere"));
+        }
+
+        foreach (var pod in unreplicated)
+        {
+            findings.Add(new PreflightFinding("NoController", Drainer.Key(pod),
+                force ? "no controller recreates it: -Force evicts it and it is gone for good" : "no controller recreates it: the drain refuses its node (move it, or use -Force)"));
+        }
+
+        foreach (var pod in evictable.Where(p => p.HasLocalStorage))
+        {
+            findings.Add(new PreflightFinding("LocalStorage", Drainer.Key(pod), "uses emptyDir: its data is lost when it is evicted"));
+        }
+
+        foreach (var pod in evictable.Where(p => p.TerminationGracePeriodSeconds > 300))
+        {
+            findings.Add(new PreflightFinding("LongGracePeriod", Drainer.Key(pod),
+                $"may take up to {p(pod.TerminationGracePeriodSeconds!.Value)} to stop, which lengthens its node's drain"));
+        }
+
+        foreach (var owner in evictable.Where(p => p.OwnerKind != null).GroupBy(p => (p.Namespace, p.OwnerKind, p.OwnerName)))
+        {
+            var replicas = allPods.Count(p => p.Namespace == owner.Key.Namespace && p.OwnerKind == owner.Key.OwnerKind && p.OwnerName == owner.Key.OwnerName && p.IsActive);
+            if (replicas == 1)
+            {
+                findings.Add(new PreflightFinding("SingleReplica", $"{owner.Key.Namespace}/{owner.Key.OwnerName}",
+                    "has one replica: it is unavailable from its eviction until its new pod is Ready on another node"));
+            }
+        }
+
+        var cached = AmiFacts.CachedImages(targetImage, AmiFacts.OsBuild(targetImage, calendar)).ToHashSet(StringComparer.Ordinal);
+        foreach (var image in evictable.SelectMany(p => p.Containers.Select(c => c.Image)).Distinct(StringComparer.Ordinal).Where(i => !cached.Contains(i)).Order(StringComparer.Ordinal))
+        {
+            findings.Add(new PreflightFinding("ImageNotCached", image, "not cached in the target AMI: every new node pulls and extracts it before its pods start"));
+        }
+
+        return findings;
+
+        static string p(long seconds) => TimeSpan.FromSeconds(seconds).TotalMinutes >= 1 ? $"{TimeSpan.FromSeconds(seconds).TotalMinutes:0.#} min" : $"{seconds} s";
+    }
+
+    /// <summary>Median time from instance launch to node registration in the group, plus the Windows settle time.</summary>
+    private static TimeSpan? ObservedBoot(ClusterSnapshot snapshot, NodeGroupFacts group)
+    {
+        var samples = snapshot.WindowsNodes
+            .Where(n => snapshot.GroupOf(n) == group.Name && n.InstanceId != null && n.CreatedAt != null)
+            .Select(n => snapshot.Instances.GetValueOrDefault(n.InstanceId!)?.LaunchTime is { } launched ? n.CreatedAt!.Value - launched : (TimeSpan?)null)
+            .OfType<TimeSpan>()
+            .Where(t => t > TimeSpan.Zero && t < TimeSpan.FromHours(2))
+            .Order()
+            .ToList();
+        return samples.Count == 0 ? null : samples[samples.Count / 2] + TimeSpan.FromMinutes(1);
+    }
+}

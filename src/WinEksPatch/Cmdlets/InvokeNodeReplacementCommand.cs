@@ -1,0 +1,90 @@
+using System.Management.Automation;
+using WinEksPatch.Windows;
+using WinEksPatch.Workflows;
+using WinEksPatch.Workflows.Replacement;
+
+namespace WinEksPatch.Commands;
+
+/// <summary>
+/// <para type="synopsis">Replaces the nodes of a self-managed Windows node group that do not run its target AMI, safely.</para>
+/// <para type="description">Plans first: the old nodes (instances not on the AMI the group's launch template version
+/// names), the batches, the capacity floor (desired − MaxUnavailable usable nodes), and a pre-flight of what will shape
+/// the rollout: PodDisruptionBudgets that allow no disruption now, single-replica workloads, pods without a controller
+/// or with local storage, long grace periods, images the new AMI does not cache, plus an estimated duration from the
+/// group's observed boot times. -WhatIf writes that plan and changes nothing.</para>
+/// <para type="description">Then, per batch: surge (desired capacity up, max if needed), wait until the new nodes are
+/// usable (Ready, schedulable and Ready for 30 s: Windows nodes may flap after bootstrap), cordon the old nodes, drain
+/// them like kubectl drain (evict, never delete; DaemonSet and mirror pods stay; 429s retried while the blocking pod and
+/// PodDisruptionBudget are named in the progress bar and verbose stream; wait until evicted pods are gone), and terminate
+/// them through the Auto Scaling group so desired capacity comes back down. AZRebalance, ScheduledActions and
+/// AlarmNotification are suspended for the rollout and resumed after (only those it suspended). Node and pod state come
+/// from watches; nothing sleeps a fixed time.</para>
+/// <para type="description">On -DrainTimeout the node is uncordoned, the rollout stops and the error names the blockers;
+/// with -Force, pods still blocked at the timeout are deleted and the result names them. If a new node never becomes
+/// usable within -ReadyTimeout the rollout stops before draining anything, and the error quotes the group's scaling
+/// activities. The rollout's state is kept in tags on the Auto Scaling group and its instances: after Ctrl+C, a crash or
+/// a lost session, the same command continues where it was, launching nothing twice and terminating nothing that was not
+/// drained. Writes one NodeReplacementResult per replaced node as soon as it is done.</para>
+/// </summary>
+/// <example>
+///   <code>Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -WhatIf</code>
+///   <para>The plan and its pre-flight; nothing changes.</para>
+/// </example>
+/// <example>
+///   <code>Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged | Set-NodeGroupAmi -ImageId (Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks).ImageId -Force | Invoke-NodeReplacement -MaxSurge 2 -Confirm:$false</code>
+///   <para>Points the group at the latest EKS-optimized AMI and replaces its nodes two at a time, never below its size.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Invoke, "NodeReplacement", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType("WinEksPatch.Model.NodeReplacementResult", "WinEksPatch.Model.NodeReplacementPlan")]
+public sealed class InvokeNodeReplacementCommand : FleetCmdlet
+{
+    /// <summary>The EKS cluster.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string ClusterName { get; set; } = "";
+
+    /// <summary>The self-managed node group (Auto Scaling group).</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string NodeGroupName { get; set; } = "";
+
+    /// <summary>Nodes that may be unavailable at once, as a count or a percentage of the desired size (default 0).</summary>
+    [Parameter]
+    [ValidatePattern(@"^\d+%?$")]
+    public string MaxUnavailable { get; set; } = "0";
+
+    /// <summary>Extra nodes launched above the desired size during the rollout, as a count or a percentage (default 1).</summary>
+    [Parameter]
+    [ValidatePattern(@"^\d+%?$")]
+    public string MaxSurge { get; set; } = "1";
+
+    /// <summary>How long one node's drain may take before it is given up (or, with -Force, its blocked pods deleted). Default 30 minutes.</summary>
+    [Parameter]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long new Windows nodes may take to become usable (boot, bootstrap, Ready). Default 40 minutes.</summary>
+    [Parameter]
+    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromMinutes(40);
+
+    /// <summary>No confirmation prompts; and pods still blocked by a PodDisruptionBudget after -DrainTimeout are deleted.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (Force)
+        {
+            ConfirmPreferenceOverride();
+        }
+
+        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
+        var replacement = Guard(() =>
+        {
+            var aws = Connections.Aws;
+            var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
+            return new NodeReplacement(reader, aws.Ec2(), aws.AutoScaling(), Connections.KubernetesFor, PatchCalendar.Default, Connections.Time);
+        });
+        var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf);
+        RunWorkflow((host, token) => replacement.RunAsync(ClusterName, NodeGroupName, options, host, token), perInputObject: true);
+    }
+}
