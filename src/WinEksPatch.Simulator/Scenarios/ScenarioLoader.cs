@@ -79,6 +79,8 @@ public sealed class ScenarioLoader
             {
                 loader.LoadCluster(cluster);
             }
+
+            world.KubernetesScenarioLoaded(scenario);
         }
     }
 
