@@ -172,7 +172,6 @@ public sealed class KubeWatchHub
     private void OnChange(KubeChange change)
     {
         string resource = change.Node is not null ? "nodes" : "pods";
-        string json;
         Dictionary<string, string> labels;
         Dictionary<string, string> fields;
         string key;
@@ -180,7 +179,6 @@ public sealed class KubeWatchHub
         string? ns = null;
         if (change.Node is KubeNode node)
         {
-            json = KubernetesJson.Serialize(KubeObjects.Node(node, _world.Clock.GetUtcNow()));
             labels = new Dictionary<string, string>(node.Labels);
             fields = KubeFields.ForNode(node);
             key = $"{node.ClusterName}/nodes/{node.Name}";
@@ -189,7 +187,6 @@ public sealed class KubeWatchHub
         else
         {
             KubePod pod = change.Pod!;
-            json = KubernetesJson.Serialize(KubeObjects.Pod(pod));
             labels = new Dictionary<string, string>(pod.Labels);
             fields = KubeFields.ForPod(pod);
             key = $"{pod.ClusterName}/pods/{pod.Namespace}/{pod.Name}";
@@ -197,6 +194,15 @@ public sealed class KubeWatchHub
             ns = pod.Namespace;
         }
 
+        if (change.Type == KubeChange.Loaded)
+        {
+            _last[key] = (labels, fields);
+            return;
+        }
+
+        string json = change.Node is KubeNode changedNode
+            ? KubernetesJson.Serialize(KubeObjects.Node(changedNode, _world.Clock.GetUtcNow()))
+            : KubernetesJson.Serialize(KubeObjects.Pod(change.Pod!));
         _last.TryGetValue(key, out (Dictionary<string, string> Labels, Dictionary<string, string> Fields) previous);
         if (change.Type == "DELETED")
         {

@@ -1,11 +1,13 @@
 namespace WinEksPatch.Simulator.World;
 
 /// <summary>A change of a Kubernetes object, as watchers hear it (raised with <see cref="SimWorld.Gate"/> held).</summary>
-/// <param name="Type">ADDED, MODIFIED or DELETED.</param>
+/// <param name="Type">ADDED, MODIFIED or DELETED; or <see cref="Loaded"/> for an object the scenario created (no event).</param>
 /// <param name="Node">The node that changed, or null.</param>
 /// <param name="Pod">The pod that changed, or null.</param>
 public sealed record KubeChange(string Type, KubeNode? Node, KubePod? Pod)
 {
+    public const string Loaded = "LOADED";
+
     public string Cluster => Node?.ClusterName ?? Pod!.ClusterName;
 }
 

@@ -71,14 +71,18 @@ public sealed partial class SimWorld
     public void KubernetesScenarioLoaded(ScenarioDefinition scenario)
     {
         ArgumentNullException.ThrowIfNull(scenario);
+        // Loaded objects exist from the start: watchers get them in their initial list, and the watch hub learns
+        // their labels and fields so that their first change can tell a selector's ADDED from MODIFIED.
         foreach (KubeNode node in Nodes.Values)
         {
             _announcedUids.Add(node.Uid);
+            KubernetesObjectChanged?.Invoke(new KubeChange(KubeChange.Loaded, node, null));
         }
 
         foreach (KubePod pod in Pods.Values)
         {
             _announcedUids.Add(pod.Uid);
+            KubernetesObjectChanged?.Invoke(new KubeChange(KubeChange.Loaded, null, pod));
         }
 
         foreach (ClusterDefinition cluster in scenario.Clusters)
