@@ -358,13 +358,13 @@ public sealed partial class KubeApi(SimWorld world, EksTokenValidator tokens, IL
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/json";
-        await http.Response.WriteAsync(value.ToJsonString()).ConfigureAwait(false);
+        await http.Response.WriteAsync(value.ToJsonString(KubeObjects.JsonOptions)).ConfigureAwait(false);
     }
 
     private static async Task WriteStatusAsync(HttpContext http, int code, string reason, string message, string? name = null, string? kind = null)
     {
         http.Response.StatusCode = code;
         http.Response.ContentType = "application/json";
-        await http.Response.WriteAsync(KubeObjects.Status(code, reason, message, name, kind).ToJsonString()).ConfigureAwait(false);
+        await http.Response.WriteAsync(KubeObjects.Status(code, reason, message, name, kind).ToJsonString(KubeObjects.JsonOptions)).ConfigureAwait(false);
     }
 }

@@ -10,6 +10,9 @@ namespace WinEksPatch.Simulator.Kubernetes;
 /// </summary>
 public static partial class KubeObjects
 {
+    /// <summary>Writes JSON as the API server's Go encoder does: quotes as \" and no HTML escaping of &lt;, &gt;, &amp;, '.</summary>
+    public static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static V1Node Node(KubeNode n, DateTimeOffset now)
     {
         var capacity = new Dictionary<string, ResourceQuantity>

@@ -155,7 +155,7 @@ public sealed class KubeWatchHub
 
     /// <summary>The Status inside the ERROR event of a watch whose resourceVersion is too old (what the watch cache sends).</summary>
     public static string TooOldLine(long requested, long floor) => Line("ERROR", KubeObjects.Status(410, "Expired",
-        string.Create(CultureInfo.InvariantCulture, $"too old resource version: {requested} ({floor})")).ToJsonString());
+        string.Create(CultureInfo.InvariantCulture, $"too old resource version: {requested} ({floor})")).ToJsonString(KubeObjects.JsonOptions));
 
     /// <summary>The BOOKMARK that ends the initial events of a sendInitialEvents watch.</summary>
     public static string InitialEventsEndLine(string resource, long resourceVersion) => Line("BOOKMARK", new JsonObject
@@ -167,7 +167,7 @@ public sealed class KubeWatchHub
             ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture),
             ["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" },
         },
-    }.ToJsonString());
+    }.ToJsonString(KubeObjects.JsonOptions));
 
     private void OnChange(KubeChange change)
     {
