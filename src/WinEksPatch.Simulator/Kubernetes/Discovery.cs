@@ -50,7 +50,7 @@ public static class Discovery
     public static JsonObject CoreResources() => List("v1",
         Resource("events", "event", true, "Event", ["get", "list"], ["ev"]),
         Resource("namespaces", "namespace", false, "Namespace", ["get", "list"], ["ns"]),
-        Resource("nodes", "node", false, "Node", ["get", "list", "patch", "update", "watch"], ["no"]),
+        Resource("nodes", "node", false, "Node", ["delete", "get", "list", "patch", "update", "watch"], ["no"]),
         Resource("pods", "pod", true, "Pod", ["delete", "get", "list", "watch"], ["po"], all: true),
         Resource("pods/eviction", "", true, "Eviction", ["create"], group: "policy", version: "v1"));
 

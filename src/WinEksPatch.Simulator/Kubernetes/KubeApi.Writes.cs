@@ -82,6 +82,35 @@ public sealed partial class KubeApi
         await http.Response.WriteAsync(result).ConfigureAwait(false);
     }
 
+    /// <summary>DELETE of a node object (kubectl delete node): the node leaves the API and its pods go with it, as
+    /// when its instance terminates. The instance itself is the fleet's business and keeps running.</summary>
+    private async Task DeleteNodeAsync(HttpContext http, string cluster, string name)
+    {
+        string? result = null;
+        lock (world.Gate)
+        {
+            if (world.Nodes.TryGetValue((cluster, name), out KubeNode? node))
+            {
+                if (!IsDryRun(http, null))
+                {
+                    world.NodeRemoved(node);
+                }
+
+                result = KubernetesJson.Serialize(KubeObjects.Node(node, world.Clock.GetUtcNow()));
+            }
+        }
+
+        if (result is null)
+        {
+            await WriteStatusAsync(http, 404, "NotFound", $"nodes \"{name}\" not found", name, "nodes").ConfigureAwait(false);
+            return;
+        }
+
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(result).ConfigureAwait(false);
+    }
+
     /// <summary>Validates the fields the simulator models in a patched node and applies them; false when nothing changed.</summary>
     private static bool ApplyNodeFields(KubeNode node, JsonNode desired, string kind)
     {

@@ -121,6 +121,7 @@ public sealed partial class KubeApi(SimWorld world, EksTokenValidator tokens, IL
             ("GET", ["api", "v1", "nodes", string name]) => GetNode(http, cluster, name),
             ("PATCH", ["api", "v1", "nodes", string name]) => PatchNodeAsync(http, cluster, name),
             ("PUT", ["api", "v1", "nodes", string name]) => PatchNodeAsync(http, cluster, name),
+            ("DELETE", ["api", "v1", "nodes", string name]) => DeleteNodeAsync(http, cluster, name),
             ("GET", ["api", "v1", "pods"]) => ListPods(http, cluster, null),
             ("GET", ["api", "v1", "namespaces"]) => ListNamespaces(http, cluster),
             ("GET", ["api", "v1", "namespaces", string ns]) => GetNamespace(http, cluster, ns),
