@@ -36,6 +36,8 @@ public sealed partial class SimWorld
     private readonly List<PdbViolationRecord> _pdbViolations = [];
     // Objects watchers have seen (loaded or ADDED), so a NodeChanged/PodChanged knows ADDED from MODIFIED.
     private readonly HashSet<string> _announcedUids = new(StringComparer.Ordinal);
+    // Events by (cluster, object, reason, message), for the recorder's deduplication.
+    private readonly Dictionary<string, KubeEvent> _eventsByKey = new(StringComparer.Ordinal);
 
     /// <summary>Raised with <see cref="Gate"/> held for every node and pod change; the Kubernetes API's watch hub listens.</summary>
     public event Action<KubeChange>? KubernetesObjectChanged;
@@ -66,7 +68,8 @@ public sealed partial class SimWorld
         node.ResourceVersion = NextResourceVersion();
         string type = _announcedUids.Add(node.Uid) ? "ADDED" : "MODIFIED";
         KubernetesObjectChanged?.Invoke(new KubeChange(type, node, null));
-        Reconcile(node.ClusterName);
+        MarkDaemonSetsDirty(node.ClusterName);
+        Reconcile();
     }
 
     partial void OnNodeRemoved(KubeNode node)
@@ -89,11 +92,13 @@ public sealed partial class SimWorld
             RemovePodNow(pod, PodDeletionCause.NodeRemoved, record: !alreadyRecorded);
         }
 
-        Reconcile(node.ClusterName);
+        MarkDaemonSetsDirty(node.ClusterName);
+        Reconcile();
     }
 
     partial void OnPodChanged(KubePod pod, bool deleted)
     {
+        IndexPod(pod, deleted);
         pod.ResourceVersion = NextResourceVersion();
         string type = deleted ? "DELETED" : _announcedUids.Add(pod.Uid) ? "ADDED" : "MODIFIED";
         if (deleted && !_announcedUids.Remove(pod.Uid))
@@ -102,7 +107,7 @@ public sealed partial class SimWorld
         }
 
         KubernetesObjectChanged?.Invoke(new KubeChange(type, null, pod));
-        Reconcile(pod.ClusterName);
+        Reconcile();
     }
 
     /// <summary>Records a core/v1 Event (deduplicated like the event recorder: same object, reason and message count up).</summary>
@@ -110,9 +115,8 @@ public sealed partial class SimWorld
         string type, string reason, string message, string component, string? host = null, string involvedApiVersion = "v1")
     {
         DateTimeOffset now = Clock.GetUtcNow();
-        KubeEvent? same = KubeEvents.FindLast(e => e.ClusterName == cluster && e.InvolvedUid == involvedUid && e.InvolvedName == involvedName
-            && e.Reason == reason && e.Message == message);
-        if (same is not null)
+        string dedupeKey = string.Join('\n', cluster, involvedKind, involvedName, involvedUid, reason, message);
+        if (_eventsByKey.TryGetValue(dedupeKey, out KubeEvent? same))
         {
             same.Count++;
             same.LastTimestamp = now;
@@ -121,7 +125,7 @@ public sealed partial class SimWorld
         }
 
         long rv = NextResourceVersion();
-        KubeEvents.Add(new KubeEvent
+        var added = new KubeEvent
         {
             ClusterName = cluster,
             Namespace = ns,
@@ -140,9 +144,16 @@ public sealed partial class SimWorld
             FirstTimestamp = now,
             LastTimestamp = now,
             ResourceVersion = rv,
-        });
+        };
+        KubeEvents.Add(added);
+        _eventsByKey[dedupeKey] = added;
         if (KubeEvents.Count > MaxKubeEvents)
         {
+            foreach (KubeEvent old in KubeEvents.Take(KubeEvents.Count - MaxKubeEvents))
+            {
+                _eventsByKey.Remove(string.Join('\n', old.ClusterName, old.InvolvedKind, old.InvolvedName, old.InvolvedUid, old.Reason, old.Message));
+            }
+
             KubeEvents.RemoveRange(0, KubeEvents.Count - MaxKubeEvents);
         }
     }

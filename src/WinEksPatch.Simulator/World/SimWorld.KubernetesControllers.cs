@@ -82,6 +82,7 @@ public sealed partial class SimWorld
         foreach (KubePod pod in Pods.Values)
         {
             _announcedUids.Add(pod.Uid);
+            IndexPod(pod, deleted: false);
             KubernetesObjectChanged?.Invoke(new KubeChange(KubeChange.Loaded, null, pod));
         }
 
@@ -457,14 +458,20 @@ public sealed partial class SimWorld
             }
         }
 
-        Reconcile(workload.ClusterName);
+        _dirtyOwners.Add(workload.Uid);
+        foreach (KubeWorkload rs in Workloads.Values.Where(w => w.OwnerUid == workload.Uid))
+        {
+            _dirtyOwners.Add(rs.Uid);
+        }
+
+        Reconcile();
     }
 
     // ---- controllers and scheduler -----------------------------------------------------------
 
     /// <summary>Runs the controllers and the scheduler until nothing changes. Re-entrant calls (from the hooks the
     /// controllers themselves trigger) return at once: the running loop sees their changes.</summary>
-    private void Reconcile(string cluster)
+    private void Reconcile()
     {
         if (_reconciling)
         {
@@ -476,8 +483,8 @@ public sealed partial class SimWorld
         {
             for (int round = 0; round < 50; round++)
             {
-                bool changed = RunWorkloadControllers(cluster);
-                changed |= RunScheduler(cluster);
+                bool changed = RunWorkloadControllers();
+                changed |= RunScheduler();
                 if (!changed)
                 {
                     break;
@@ -490,25 +497,41 @@ public sealed partial class SimWorld
         }
     }
 
-    private bool RunWorkloadControllers(string cluster)
+    /// <summary>Syncs the workloads whose pods (or scale, or nodes) changed since their last sync.</summary>
+    private bool RunWorkloadControllers()
     {
         bool changed = false;
-        foreach (KubeWorkload w in Workloads.Values.Where(w => w.ClusterName == cluster).OrderBy(w => w.Name, StringComparer.Ordinal).ToList())
+        while (_dirtyOwners.Count > 0)
         {
-            changed |= w.Kind switch
+            List<KubeWorkload> dirty = _dirtyOwners.Select(WorkloadByUid).OfType<KubeWorkload>().OrderBy(w => w.Name, StringComparer.Ordinal).ToList();
+            _dirtyOwners.Clear();
+            foreach (KubeWorkload w in dirty)
             {
-                "ReplicaSet" => SyncReplicaSet(w),
-                "StatefulSet" => SyncStatefulSet(w),
-                "DaemonSet" => SyncDaemonSet(w),
-                _ => false,
-            };
+                changed |= w.Kind switch
+                {
+                    "ReplicaSet" => SyncReplicaSet(w),
+                    "StatefulSet" => SyncStatefulSet(w),
+                    "DaemonSet" => SyncDaemonSet(w),
+                    _ => false,
+                };
+            }
+
+            if (!changed)
+            {
+                break;
+            }
+
+            // Pods the sync created or deleted marked their owner dirty again: that second look finds nothing to do.
+            _dirtyOwners.ExceptWith(dirty.Select(w => w.Uid));
         }
 
         return changed;
     }
 
     private List<KubePod> OwnedPods(KubeWorkload w) =>
-        Pods.Values.Where(p => p.ClusterName == w.ClusterName && p.Namespace == w.Namespace && p.OwnerUid == w.Uid).ToList();
+        _podsByOwner.TryGetValue(w.Uid, out HashSet<(string Cluster, string Namespace, string Name)>? keys)
+            ? keys.Select(k => Pods.GetValueOrDefault(k)).OfType<KubePod>().Where(p => p.OwnerUid == w.Uid).ToList()
+            : [];
 
     private bool SyncReplicaSet(KubeWorkload rs)
     {
@@ -679,23 +702,23 @@ public sealed partial class SimWorld
         return pod;
     }
 
-    private bool RunScheduler(string cluster)
+    private bool RunScheduler()
     {
         bool changed = false;
-        List<KubePod> pending = Pods.Values
-            .Where(p => p.ClusterName == cluster && p.NodeName is null && p.DeletionTimestamp is null && p.Phase == "Pending")
-            .OrderBy(p => p.CreationTimestamp).ThenBy(p => p.Name, StringComparer.Ordinal)
+        List<KubePod> pending = _unscheduled.Select(k => Pods.GetValueOrDefault((k.Cluster, k.Namespace, k.Name))).OfType<KubePod>()
+            .Where(p => p.NodeName is null && p.DeletionTimestamp is null && p.Phase == "Pending")
             .ToList();
         if (pending.Count == 0)
         {
             return false;
         }
 
-        List<KubeNode> nodes = Nodes.Values.Where(n => n.ClusterName == cluster).OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
-        Dictionary<string, int> podsOnNode = Pods.Values.Where(p => p.ClusterName == cluster && p.NodeName is not null && p.Phase is not ("Succeeded" or "Failed"))
-            .GroupBy(p => p.NodeName!).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        Dictionary<string, List<KubeNode>> nodesByCluster = pending.Select(p => p.ClusterName).Distinct()
+            .ToDictionary(c => c, c => Nodes.Values.Where(n => n.ClusterName == c).OrderBy(n => n.Name, StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
         foreach (KubePod pod in pending)
         {
+            string cluster = pod.ClusterName;
+            List<KubeNode> nodes = nodesByCluster[cluster];
             int notReady = 0, unschedulable = 0, selector = 0, tainted = 0, full = 0;
             KubeNode? best = null;
             foreach (KubeNode node in nodes)
@@ -705,7 +728,7 @@ public sealed partial class SimWorld
                     .Select(t => ((string, string?, string)?)t)
                     .FirstOrDefault(t => !pod.Tolerations.Exists(x => x.Tolerates(t!.Value.Item1, t.Value.Item2, t.Value.Item3)));
                 int capacity = int.TryParse(node.PodCapacity, NumberStyles.Integer, CultureInfo.InvariantCulture, out int c) ? c : 110;
-                int count = podsOnNode.GetValueOrDefault(node.Name);
+                int count = PodsOnNode(cluster, node.Name);
                 if (!node.Ready)
                 {
                     notReady++;
@@ -726,7 +749,7 @@ public sealed partial class SimWorld
                 {
                     full++;
                 }
-                else if (best is null || count < podsOnNode.GetValueOrDefault(best.Name))
+                else if (best is null || count < PodsOnNode(cluster, best.Name))
                 {
                     best = node; // spread: the node with the fewest pods
                 }
@@ -759,7 +782,6 @@ public sealed partial class SimWorld
                 continue;
             }
 
-            podsOnNode[best.Name] = podsOnNode.GetValueOrDefault(best.Name) + 1;
             Bind(pod, best);
             changed = true;
         }
