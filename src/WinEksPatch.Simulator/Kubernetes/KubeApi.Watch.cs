@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 using Microsoft.AspNetCore.Http;
 
 namespace WinEksPatch.Simulator.Kubernetes;
@@ -9,6 +12,38 @@ public sealed partial class KubeApi
 {
     /// <summary>Without timeoutSeconds the API server ends a watch after its minimum request timeout (30 minutes and more).</summary>
     private static readonly TimeSpan DefaultWatchTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>Turns a watch event's object into a one-row Table (ERROR and BOOKMARK events pass unchanged).</summary>
+    private string TableEvent(string line, string resource, string includeObject, bool withColumns)
+    {
+        JsonNode e = JsonNode.Parse(line)!;
+        string type = e["type"]!.GetValue<string>();
+        if (type is not ("ADDED" or "MODIFIED" or "DELETED"))
+        {
+            return line;
+        }
+
+        string objectJson = e["object"]!.ToJsonString();
+        DateTimeOffset now = world.Clock.GetUtcNow();
+        JsonObject rendered;
+        if (resource == "nodes")
+        {
+            V1Node node = KubernetesJson.Deserialize<V1Node>(objectJson);
+            rendered = Tables.Nodes([node], now, new V1ListMeta { ResourceVersion = node.Metadata.ResourceVersion }, includeObject);
+        }
+        else
+        {
+            V1Pod pod = KubernetesJson.Deserialize<V1Pod>(objectJson);
+            rendered = Tables.Pods([pod], now, new V1ListMeta { ResourceVersion = pod.Metadata.ResourceVersion }, includeObject);
+        }
+
+        if (!withColumns)
+        {
+            rendered["columnDefinitions"] = new JsonArray();
+        }
+
+        return KubeWatchHub.Line(type, rendered.ToJsonString(KubeObjects.JsonOptions));
+    }
 
     private async Task WatchAsync(HttpContext http, string cluster, string resource, string? ns)
     {
@@ -44,6 +79,22 @@ public sealed partial class KubeApi
             from = rv;
         }
 
+        // kubectl get -w asks for Tables: each event then carries a one-row Table (column definitions in the first).
+        bool table = Tables.Wanted(http.Request.Headers.Accept);
+        string includeObject = IncludeObject(http);
+        bool firstTable = true;
+        string Shape(string line)
+        {
+            if (!table)
+            {
+                return line;
+            }
+
+            string result = TableEvent(line, resource, includeObject, firstTable);
+            firstTable = false;
+            return result;
+        }
+
         var initial = new List<string>();
         KubeWatchHub.Subscription subscription;
         long floor;
@@ -69,7 +120,7 @@ public sealed partial class KubeApi
 
             foreach (string line in initial)
             {
-                await http.Response.WriteAsync(line, http.RequestAborted).ConfigureAwait(false);
+                await http.Response.WriteAsync(Shape(line), http.RequestAborted).ConfigureAwait(false);
             }
 
             if (sendInitialEvents)
@@ -88,7 +139,7 @@ public sealed partial class KubeApi
                 {
                     while (subscription.Events.Reader.TryRead(out string? line))
                     {
-                        await http.Response.WriteAsync(line, linked.Token).ConfigureAwait(false);
+                        await http.Response.WriteAsync(Shape(line), linked.Token).ConfigureAwait(false);
                     }
 
                     await http.Response.Body.FlushAsync(linked.Token).ConfigureAwait(false);

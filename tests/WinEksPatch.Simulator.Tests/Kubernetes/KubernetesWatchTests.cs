@@ -164,6 +164,27 @@ public sealed class KubernetesWatchTests
     }
 
     [Fact]
+    public async Task A_watch_that_asks_for_Tables_gets_one_row_Tables_as_kubectl_get_w_does()
+    {
+        await using KubeSim sim = await KubeSim.StartAsync(timeScale: 600);
+        using HttpClient http = sim.Http();
+        http.DefaultRequestHeaders.Accept.ParseAdd("application/json;as=Table;v=v1;g=meta.k8s.io");
+        string body = await http.GetStringAsync($"{sim.Host.Info.ClusterEndpoint("demo")}/api/v1/namespaces/shop/pods?watch=true&timeoutSeconds=60&labelSelector=app%3Dweb-iis");
+        string[] lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(6, lines.Length);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            using JsonDocument e = JsonDocument.Parse(lines[i]);
+            JsonElement table = e.RootElement.GetProperty("object");
+            Assert.Equal("Table", table.GetProperty("kind").GetString());
+            Assert.Equal(i == 0 ? 9 : 0, table.GetProperty("columnDefinitions").GetArrayLength());
+            JsonElement cells = Assert.Single(table.GetProperty("rows").EnumerateArray()).GetProperty("cells");
+            Assert.StartsWith("web-iis-", cells[0].GetString(), StringComparison.Ordinal);
+            Assert.Equal("Running", cells[2].GetString());
+        }
+    }
+
+    [Fact]
     public async Task A_bad_field_selector_on_a_watch_is_a_400()
     {
         await using KubeSim sim = await KubeSim.StartAsync();
