@@ -110,6 +110,9 @@ public enum PodDeletionCause
 
     /// <summary>Its controller removed it (scale down, DaemonSet node no longer matching).</summary>
     Controller,
+
+    /// <summary>The taint manager deleted it: its node has a NoExecute taint the pod does not tolerate.</summary>
+    TaintManager,
 }
 
 /// <summary>One pod deletion, for the simulator report ("pods deleted rather than evicted").</summary>

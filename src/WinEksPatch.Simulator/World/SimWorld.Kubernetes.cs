@@ -68,6 +68,7 @@ public sealed partial class SimWorld
         node.ResourceVersion = NextResourceVersion();
         string type = _announcedUids.Add(node.Uid) ? "ADDED" : "MODIFIED";
         KubernetesObjectChanged?.Invoke(new KubeChange(type, node, null));
+        EvictForNoExecuteTaints(node);
         MarkDaemonSetsDirty(node.ClusterName);
         Reconcile();
     }

@@ -646,6 +646,31 @@ public sealed partial class SimWorld
         return OwnedPods(workload);
     }
 
+    /// <summary>
+    /// The taint manager: pods on a node with a NoExecute taint they do not tolerate are deleted (directly, not through
+    /// the eviction API, so PDBs do not hold them). Every pod tolerates not-ready/unreachable for 300 s by default;
+    /// the simulator treats those two as tolerated.
+    /// </summary>
+    private void EvictForNoExecuteTaints(KubeNode node)
+    {
+        List<(string Key, string? Value, string Effect)> noExecute = node.Taints
+            .Where(t => t.Effect == "NoExecute" && t.Key is not ("node.kubernetes.io/not-ready" or "node.kubernetes.io/unreachable")).ToList();
+        if (noExecute.Count == 0)
+        {
+            return;
+        }
+
+        foreach (KubePod pod in Pods.Values.Where(p => p.ClusterName == node.ClusterName && p.NodeName == node.Name && p.DeletionTimestamp is null).ToList())
+        {
+            if (noExecute.Exists(t => !pod.Tolerations.Exists(x => x.Tolerates(t.Key, t.Value, t.Effect))))
+            {
+                RecordKubeEvent(pod.ClusterName, pod.Namespace, "Pod", pod.Name, pod.Uid, "Normal", "TaintManagerEviction",
+                    $"Marking for deletion Pod {pod.Namespace}/{pod.Name}", "taint-eviction-controller");
+                DeletePodGracefully(pod, null, PodDeletionCause.TaintManager);
+            }
+        }
+    }
+
     /// <summary>DaemonSet pods tolerate the node conditions and cordoning automatically (daemon controller defaults).</summary>
     private static bool DaemonTolerates(List<KubeToleration> tolerations, (string Key, string? Value, string Effect) taint) =>
         taint.Key is "node.kubernetes.io/unschedulable" or "node.kubernetes.io/not-ready" or "node.kubernetes.io/unreachable"

@@ -156,6 +156,28 @@ public sealed class KubernetesWorkloadTests
     }
 
     [Fact]
+    public async Task A_NoExecute_taint_deletes_every_pod_that_does_not_tolerate_it_and_keeps_new_ones_away()
+    {
+        await using KubeSim sim = await KubeSim.StartAsync();
+        using k8s.Kubernetes client = sim.Client();
+        KubePod web = sim.Pod("web-iis");
+        await client.CoreV1.PatchNodeAsync(new V1Patch("{\"spec\":{\"taints\":[{\"key\":\"maintenance\",\"effect\":\"NoExecute\"}]}}", V1Patch.PatchType.MergePatch), web.NodeName);
+
+        // The DaemonSet pod goes too: DaemonSets only tolerate the node-condition NoExecute taints by default.
+        List<KubePod> left = sim.Read(w => w.Pods.Values.Where(p => p.NodeName == web.NodeName).ToList());
+        Assert.Equal(4, left.Count);
+        Assert.All(left, p => Assert.NotNull(p.DeletionTimestamp));
+        KubernetesDisruptionReport report = sim.World.DisruptionReport();
+        Assert.Contains(report.PodDeletions, d => d.Name == web.Name && d.Cause == PodDeletionCause.TaintManager);
+        Assert.Contains(report.PodDeletions, d => d.OwnerKind == "DaemonSet" && d.Cause == PodDeletionCause.TaintManager);
+        await sim.UntilAsync(w => !w.Pods.Values.Any(p => p.NodeName == web.NodeName), "the node is empty");
+        await sim.UntilAsync(w => w.Pods.Values.Count(p => IsApp(p, "web-iis") && p.Ready) == 6, "web-iis runs elsewhere");
+        Assert.False(sim.Read(w => w.Pods.Values.Any(p => p.NodeName == web.NodeName)));
+        Corev1EventList events = await client.CoreV1.ListNamespacedEventAsync("shop");
+        Assert.Contains(events.Items, e => e.Reason == "TaintManagerEviction" && e.InvolvedObject.Name == web.Name);
+    }
+
+    [Fact]
     public async Task Apps_policy_and_events_read_APIs_serve_KubernetesClient()
     {
         await using KubeSim sim = await KubeSim.StartAsync();
