@@ -15,8 +15,10 @@ namespace WinEksPatch.Simulator.Kubernetes;
 /// https://127.0.0.1:port/clusters/x (KubernetesClient and kubectl both keep a server URL's path).
 /// Bearer auth accepts the kubeconfig's static token and EKS tokens.
 /// </summary>
-public sealed class KubeApi(SimWorld world, EksTokenValidator tokens, ILogger logger)
+public sealed partial class KubeApi(SimWorld world, EksTokenValidator tokens, ILogger logger)
 {
+    private readonly KubeWatchHub _watches = new(world);
+
     public const string ClusterPathPrefix = "/clusters/";
 
     public async Task HandleAsync(HttpContext http)
@@ -78,36 +80,78 @@ public sealed class KubeApi(SimWorld world, EksTokenValidator tokens, ILogger lo
 
     private Task RouteAsync(HttpContext http, string cluster, string version, string[] path)
     {
-        if (http.Request.Method != "GET")
+        string method = http.Request.Method;
+        if (IsWatch(http) && method == "GET")
         {
-            return WriteStatusAsync(http, 405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({http.Request.Method})");
+            return path switch
+            {
+                ["api", "v1", "nodes"] => WatchAsync(http, cluster, "nodes", null),
+                ["api", "v1", "pods"] => WatchAsync(http, cluster, "pods", null),
+                ["api", "v1", "namespaces", string ns, "pods"] => WatchAsync(http, cluster, "pods", ns),
+                _ => NotFoundOrNotAllowed(http, path),
+            };
         }
 
-        if (http.Request.Query["watch"] is { Count: > 0 } watch && watch[0] is "true" or "1")
+        // The deprecated /watch/ paths (still served by the API server).
+        if (path is ["api", "v1", "watch", ..] && method == "GET")
         {
-            return WriteStatusAsync(http, 405, "MethodNotAllowed", "watch is not supported by the simulator yet");
+            return path switch
+            {
+                ["api", "v1", "watch", "nodes"] => WatchAsync(http, cluster, "nodes", null),
+                ["api", "v1", "watch", "pods"] => WatchAsync(http, cluster, "pods", null),
+                ["api", "v1", "watch", "namespaces", string ns, "pods"] => WatchAsync(http, cluster, "pods", ns),
+                _ => NotFoundOrNotAllowed(http, path),
+            };
         }
 
-        return path switch
+        return (method, path) switch
         {
-            ["version"] => WriteJsonAsync(http, VersionInfo(version)),
-            ["api"] => WriteJsonAsync(http, new JsonObject
+            ("GET", ["version"]) => WriteJsonAsync(http, VersionInfo(version)),
+            ("GET", ["api"]) => WriteJsonAsync(http, new JsonObject
             {
                 ["kind"] = "APIVersions",
                 ["versions"] = new JsonArray("v1"),
                 ["serverAddressByClientCIDRs"] = new JsonArray(new JsonObject { ["clientCIDR"] = "0.0.0.0/0", ["serverAddress"] = http.Request.Host.Value }),
             }),
-            ["apis"] => WriteJsonAsync(http, new JsonObject { ["kind"] = "APIGroupList", ["apiVersion"] = "v1", ["groups"] = new JsonArray() }),
-            ["api", "v1"] => WriteObjectAsync(http, CoreResources()),
-            ["api", "v1", "nodes"] => ListNodes(http, cluster),
-            ["api", "v1", "nodes", string name] => GetNode(http, cluster, name),
-            ["api", "v1", "pods"] => ListPods(http, cluster, null),
-            ["api", "v1", "namespaces"] => ListNamespaces(http, cluster),
-            ["api", "v1", "namespaces", string ns] => GetNamespace(http, cluster, ns),
-            ["api", "v1", "namespaces", string ns, "pods"] => ListPods(http, cluster, ns),
-            ["api", "v1", "namespaces", string ns, "pods", string name] => GetPod(http, cluster, ns, name),
-            _ => WriteStatusAsync(http, 404, "NotFound", "the server could not find the requested resource"),
+            ("GET", ["apis"]) => WriteJsonAsync(http, Discovery.Groups()),
+            ("GET", ["apis", string group]) when Discovery.Group(group) is JsonObject g => WriteJsonAsync(http, g),
+            ("GET", ["apis", string group, string gv]) when Discovery.Resources(group, gv) is JsonObject r => WriteJsonAsync(http, r),
+            ("GET", ["api", "v1"]) => WriteJsonAsync(http, Discovery.CoreResources()),
+            ("GET", ["api", "v1", "nodes"]) => ListNodes(http, cluster),
+            ("GET", ["api", "v1", "nodes", string name]) => GetNode(http, cluster, name),
+            ("PATCH", ["api", "v1", "nodes", string name]) => PatchNodeAsync(http, cluster, name),
+            ("PUT", ["api", "v1", "nodes", string name]) => PatchNodeAsync(http, cluster, name),
+            ("DELETE", ["api", "v1", "nodes", string name]) => DeleteNodeAsync(http, cluster, name),
+            ("GET", ["api", "v1", "pods"]) => ListPods(http, cluster, null),
+            ("GET", ["api", "v1", "namespaces"]) => ListNamespaces(http, cluster),
+            ("GET", ["api", "v1", "namespaces", string ns]) => GetNamespace(http, cluster, ns),
+            ("GET", ["api", "v1", "namespaces", string ns, "pods"]) => ListPods(http, cluster, ns),
+            ("GET", ["api", "v1", "namespaces", string ns, "pods", string name]) => GetPod(http, cluster, ns, name),
+            ("DELETE", ["api", "v1", "namespaces", string ns, "pods", string name]) => DeletePodAsync(http, cluster, ns, name),
+            ("POST", ["api", "v1", "namespaces", string ns, "pods", string name, "eviction"]) => EvictPodAsync(http, cluster, ns, name),
+            ("GET", ["api", "v1", "events"]) => ListEvents(http, cluster, null),
+            ("GET", ["api", "v1", "namespaces", string ns, "events"]) => ListEvents(http, cluster, ns),
+            ("GET", ["apis", "policy", "v1", "poddisruptionbudgets"]) => ListPdbs(http, cluster, null),
+            ("GET", ["apis", "policy", "v1", "namespaces", string ns, "poddisruptionbudgets"]) => ListPdbs(http, cluster, ns),
+            ("GET", ["apis", "policy", "v1", "namespaces", string ns, "poddisruptionbudgets", string name]) => GetPdb(http, cluster, ns, name),
+            ("GET", ["apis", "apps", "v1", string resource]) when AppsResources.Kinds.ContainsKey(resource) => ListWorkloads(http, cluster, null, resource),
+            ("GET", ["apis", "apps", "v1", "namespaces", string ns, string resource]) when AppsResources.Kinds.ContainsKey(resource) => ListWorkloads(http, cluster, ns, resource),
+            ("GET", ["apis", "apps", "v1", "namespaces", string ns, string resource, string name]) when AppsResources.Kinds.ContainsKey(resource) => GetWorkload(http, cluster, ns, resource, name),
+            ("GET" or "PATCH" or "PUT", ["apis", "apps", "v1", "namespaces", string ns, string resource, string name, "scale"]) when AppsResources.Kinds.ContainsKey(resource) && resource != "daemonsets"
+                => ScaleAsync(http, cluster, ns, resource, name),
+            _ => NotFoundOrNotAllowed(http, path),
         };
+    }
+
+    private static bool IsWatch(HttpContext http) => http.Request.Query["watch"] is { Count: > 0 } watch && watch[0] is "true" or "1";
+
+    /// <summary>A known path with a method it does not serve gets 405; anything else 404.</summary>
+    private static Task NotFoundOrNotAllowed(HttpContext http, string[] path)
+    {
+        bool known = path is ["api", "v1", "nodes", ..] or ["api", "v1", "pods"] or ["api", "v1", "namespaces", ..] or ["apis", "apps" or "policy", "v1", ..];
+        return known && http.Request.Method != "GET"
+            ? WriteStatusAsync(http, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+            : WriteStatusAsync(http, 404, "NotFound", "the server could not find the requested resource");
     }
 
     private static JsonObject VersionInfo(string version)
@@ -127,31 +171,12 @@ public sealed class KubeApi(SimWorld world, EksTokenValidator tokens, ILogger lo
         };
     }
 
-    private static V1APIResourceList CoreResources() => new()
-    {
-        ApiVersion = "v1",
-        Kind = "APIResourceList",
-        GroupVersion = "v1",
-        Resources =
-        [
-            new V1APIResource { Name = "namespaces", SingularName = "namespace", Namespaced = false, Kind = "Namespace", Verbs = ["get", "list"], ShortNames = ["ns"] },
-            new V1APIResource { Name = "nodes", SingularName = "node", Namespaced = false, Kind = "Node", Verbs = ["get", "list"], ShortNames = ["no"] },
-            new V1APIResource { Name = "pods", SingularName = "pod", Namespaced = true, Kind = "Pod", Verbs = ["get", "list"], ShortNames = ["po"], Categories = ["all"] },
-        ],
-    };
-
     // ---- nodes -------------------------------------------------------------------------------
-
-    private static readonly Dictionary<string, Func<KubeNode, string>> NodeFields = new()
-    {
-        ["metadata.name"] = n => n.Name,
-        ["spec.unschedulable"] = n => n.Unschedulable ? "true" : "false",
-    };
 
     private Task ListNodes(HttpContext http, string cluster)
     {
         LabelSelector labels = LabelSelector.Parse(http.Request.Query["labelSelector"]);
-        FieldSelector<KubeNode> fields = FieldSelector<KubeNode>.Parse(http.Request.Query["fieldSelector"], NodeFields);
+        FieldSelector<KubeNode> fields = FieldSelector<KubeNode>.Parse(http.Request.Query["fieldSelector"], KubeFields.Node);
         (int limit, int offset) = ListParameters(http);
         List<V1Node> items;
         V1ListMeta meta;
@@ -192,22 +217,10 @@ public sealed class KubeApi(SimWorld world, EksTokenValidator tokens, ILogger lo
 
     // ---- pods --------------------------------------------------------------------------------
 
-    private static readonly Dictionary<string, Func<KubePod, string>> PodFields = new()
-    {
-        ["metadata.name"] = p => p.Name,
-        ["metadata.namespace"] = p => p.Namespace,
-        ["spec.nodeName"] = p => p.NodeName ?? "",
-        ["status.phase"] = p => p.Phase,
-        ["spec.restartPolicy"] = _ => "Always",
-        ["spec.schedulerName"] = _ => "default-scheduler",
-        ["spec.serviceAccountName"] = _ => "default",
-        ["status.podIP"] = p => p.PodIp ?? "",
-    };
-
     private Task ListPods(HttpContext http, string cluster, string? ns)
     {
         LabelSelector labels = LabelSelector.Parse(http.Request.Query["labelSelector"]);
-        FieldSelector<KubePod> fields = FieldSelector<KubePod>.Parse(http.Request.Query["fieldSelector"], PodFields);
+        FieldSelector<KubePod> fields = FieldSelector<KubePod>.Parse(http.Request.Query["fieldSelector"], KubeFields.Pod);
         (int limit, int offset) = ListParameters(http);
         List<V1Pod> items;
         V1ListMeta meta;
@@ -255,7 +268,10 @@ public sealed class KubeApi(SimWorld world, EksTokenValidator tokens, ILogger lo
     {
         lock (world.Gate)
         {
-            return [.. world.Pods.Values.Where(p => p.ClusterName == cluster).Select(p => p.Namespace).Concat(BuiltInNamespaces).Distinct().Order(StringComparer.Ordinal)];
+            return [.. world.Pods.Values.Where(p => p.ClusterName == cluster).Select(p => p.Namespace)
+                .Concat(world.Workloads.Values.Where(w => w.ClusterName == cluster).Select(w => w.Namespace))
+                .Concat(world.PodDisruptionBudgets.Values.Where(b => b.ClusterName == cluster).Select(b => b.Namespace))
+                .Concat(BuiltInNamespaces).Distinct().Order(StringComparer.Ordinal)];
         }
     }
 
@@ -339,17 +355,17 @@ public sealed class KubeApi(SimWorld world, EksTokenValidator tokens, ILogger lo
         await http.Response.WriteAsync(KubernetesJson.Serialize(value)).ConfigureAwait(false);
     }
 
-    private static async Task WriteJsonAsync(HttpContext http, JsonNode value)
+    private static async Task WriteJsonAsync(HttpContext http, JsonNode value, int status = 200)
     {
-        http.Response.StatusCode = 200;
+        http.Response.StatusCode = status;
         http.Response.ContentType = "application/json";
-        await http.Response.WriteAsync(value.ToJsonString()).ConfigureAwait(false);
+        await http.Response.WriteAsync(value.ToJsonString(KubeObjects.JsonOptions)).ConfigureAwait(false);
     }
 
     private static async Task WriteStatusAsync(HttpContext http, int code, string reason, string message, string? name = null, string? kind = null)
     {
         http.Response.StatusCode = code;
         http.Response.ContentType = "application/json";
-        await http.Response.WriteAsync(KubeObjects.Status(code, reason, message, name, kind).ToJsonString()).ConfigureAwait(false);
+        await http.Response.WriteAsync(KubeObjects.Status(code, reason, message, name, kind).ToJsonString(KubeObjects.JsonOptions)).ConfigureAwait(false);
     }
 }

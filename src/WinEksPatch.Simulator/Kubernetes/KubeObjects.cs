@@ -8,8 +8,11 @@ namespace WinEksPatch.Simulator.Kubernetes;
 /// Maps world entities to the real Kubernetes API types (k8s.Models), so responses serialize exactly as
 /// an API server's do. Called under the world lock; the results are detached copies.
 /// </summary>
-public static class KubeObjects
+public static partial class KubeObjects
 {
+    /// <summary>Writes JSON as the API server's Go encoder does: quotes as \" and no HTML escaping of &lt;, &gt;, &amp;, '.</summary>
+    public static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static V1Node Node(KubeNode n, DateTimeOffset now)
     {
         var capacity = new Dictionary<string, ResourceQuantity>
@@ -107,6 +110,9 @@ public static class KubeObjects
                 ResourceVersion = p.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 CreationTimestamp = p.CreationTimestamp.UtcDateTime,
                 Labels = new Dictionary<string, string>(p.Labels),
+                Annotations = p.Annotations.Count == 0 ? null : new Dictionary<string, string>(p.Annotations),
+                DeletionTimestamp = p.DeletionTimestamp?.UtcDateTime,
+                DeletionGracePeriodSeconds = p.DeletionGracePeriodSeconds,
                 GenerateName = p.OwnerName is null ? null : p.OwnerName + "-",
                 OwnerReferences = p.OwnerKind is null ? null :
                 [
@@ -129,10 +135,11 @@ public static class KubeObjects
                 RestartPolicy = "Always",
                 SchedulerName = "default-scheduler",
                 ServiceAccountName = "default",
-                TerminationGracePeriodSeconds = 30,
+                TerminationGracePeriodSeconds = p.TerminationGracePeriodSeconds,
                 DnsPolicy = "ClusterFirst",
                 Tolerations =
                 [
+                    .. p.Tolerations.Select(t => new V1Toleration { Key = t.Key, OperatorProperty = t.Operator, Value = t.Value, Effect = t.Effect, TolerationSeconds = t.TolerationSeconds }),
                     new V1Toleration { Key = "node.kubernetes.io/not-ready", OperatorProperty = "Exists", Effect = "NoExecute", TolerationSeconds = 300 },
                     new V1Toleration { Key = "node.kubernetes.io/unreachable", OperatorProperty = "Exists", Effect = "NoExecute", TolerationSeconds = 300 },
                 ],
@@ -147,12 +154,14 @@ public static class KubeObjects
                 QosClass = "BestEffort",
                 Conditions =
                 [
-                    new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = p.CreationTimestamp.UtcDateTime },
+                    p.NodeName is null
+                        ? new V1PodCondition { Type = "PodScheduled", Status = "False", Reason = "Unschedulable", LastTransitionTime = p.CreationTimestamp.UtcDateTime }
+                        : new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = (p.StartTime ?? p.CreationTimestamp).UtcDateTime },
                     new V1PodCondition { Type = "Initialized", Status = "True", LastTransitionTime = p.CreationTimestamp.UtcDateTime },
                     new V1PodCondition { Type = "ContainersReady", Status = p.Ready ? "True" : "False", LastTransitionTime = (p.StartTime ?? p.CreationTimestamp).UtcDateTime },
                     new V1PodCondition { Type = "Ready", Status = p.Ready ? "True" : "False", LastTransitionTime = (p.StartTime ?? p.CreationTimestamp).UtcDateTime },
                 ],
-                ContainerStatuses = p.Containers.Select(c => new V1ContainerStatus
+                ContainerStatuses = p.NodeName is null ? null : p.Containers.Select(c => new V1ContainerStatus
                 {
                     Name = c.Name,
                     Image = c.Image,

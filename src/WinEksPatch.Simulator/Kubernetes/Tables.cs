@@ -9,11 +9,11 @@ namespace WinEksPatch.Simulator.Kubernetes;
 /// Server-side printing: the meta.k8s.io/v1 Table that `kubectl get` asks for
 /// (Accept: application/json;as=Table;v=v1;g=meta.k8s.io), with the columns the real API server prints.
 /// </summary>
-public static class Tables
+public static partial class Tables
 {
     public static bool Wanted(string? accept) => accept is not null && accept.Contains("as=Table", StringComparison.Ordinal);
 
-    private static JsonObject Column(string name, string type, string description, int priority = 0, string format = "") => new()
+    internal static JsonObject Column(string name, string type, string description, int priority = 0, string format = "") => new()
     {
         ["name"] = name,
         ["type"] = type,
@@ -75,7 +75,8 @@ public static class Tables
         {
             int total = p.Spec.Containers.Count;
             int ready = p.Status.ContainerStatuses?.Count(c => c.Ready) ?? 0;
-            string status = p.Status.Phase == "Running" ? "Running" : p.Status.ContainerStatuses?.FirstOrDefault()?.State?.Waiting?.Reason ?? p.Status.Phase;
+            string status = p.Metadata.DeletionTimestamp is not null ? "Terminating"
+                : p.Status.Phase == "Running" ? "Running" : p.Status.ContainerStatuses?.FirstOrDefault()?.State?.Waiting?.Reason ?? p.Status.Phase;
             rows.Add(Row(
                 [p.Metadata.Name, $"{ready}/{total}", status, "0", Age(p.Metadata.CreationTimestamp, now), p.Status.PodIP ?? "<none>",
                  p.Spec.NodeName ?? "<none>", "<none>", "<none>"],
@@ -85,7 +86,7 @@ public static class Tables
         return Table(columns, rows, listMeta);
     }
 
-    private static JsonObject Table(JsonArray columns, JsonArray rows, V1ListMeta listMeta)
+    internal static JsonObject Table(JsonArray columns, JsonArray rows, V1ListMeta listMeta)
     {
         var metadata = new JsonObject { ["resourceVersion"] = listMeta.ResourceVersion };
         if (listMeta.ContinueProperty is not null)
@@ -104,7 +105,7 @@ public static class Tables
     }
 
     /// <summary>A row; its object is PartialObjectMetadata unless the client asked for includeObject=Object or None.</summary>
-    private static JsonObject Row(string?[] cells, object fullObject, V1ObjectMeta metadata, string includeObject)
+    internal static JsonObject Row(string?[] cells, object fullObject, V1ObjectMeta metadata, string includeObject)
     {
         var row = new JsonObject { ["cells"] = new JsonArray([.. cells.Select(c => (JsonNode?)JsonValue.Create(c))]) };
         switch (includeObject)

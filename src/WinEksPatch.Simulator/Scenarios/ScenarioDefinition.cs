@@ -41,6 +41,7 @@ public sealed class ClusterDefinition
     public Dictionary<string, string> Tags { get; set; } = [];
     public List<NodeGroupDefinition> NodeGroups { get; set; } = [];
     public List<WorkloadDefinition> Workloads { get; set; } = [];
+    public List<PodDisruptionBudgetDefinition> PodDisruptionBudgets { get; set; } = [];
 }
 
 public sealed class NodeGroupDefinition

@@ -80,6 +80,8 @@ public sealed class ScenarioLoader
             {
                 loader.LoadCluster(cluster);
             }
+
+            world.KubernetesScenarioLoaded(scenario);
         }
     }
 

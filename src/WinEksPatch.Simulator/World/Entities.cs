@@ -234,6 +234,12 @@ public sealed class KubePod
     public string? OwnerUid { get; init; }
     public DateTimeOffset? StartTime { get; set; }
     public long ResourceVersion { get; set; }
+    /// <summary>Set when a graceful deletion started (the pod is Terminating); it is gone once the grace period ends.</summary>
+    public DateTimeOffset? DeletionTimestamp { get; set; }
+    public long? DeletionGracePeriodSeconds { get; set; }
+    public long TerminationGracePeriodSeconds { get; set; } = 30;
+    public List<KubeToleration> Tolerations { get; } = [];
+    public Dictionary<string, string> Annotations { get; } = [];
 }
 
 public sealed class SsmParameter

@@ -59,7 +59,7 @@ public sealed class KubernetesApiTests(SimulatorFixture sim)
     {
         using k8s.Kubernetes client = sim.KubernetesFromKubeConfig("demo");
         V1PodList all = await client.CoreV1.ListPodForAllNamespacesAsync();
-        Assert.Equal(23, all.Items.Count); // 2 coredns + 2 aws-node + 2 kube-proxy + 7 fluent-bit + 6 web-iis + 4 orders-api
+        Assert.Equal(24, all.Items.Count); // 2 coredns + 2 aws-node + 2 kube-proxy + 7 fluent-bit + 6 web-iis + 4 orders-api + 1 payments
 
         string node = all.Items.First(p => p.Metadata.Labels["app"] == "web-iis").Spec.NodeName;
         V1PodList onNode = await client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: $"spec.nodeName={node}");
@@ -147,7 +147,7 @@ public sealed class KubernetesApiTests(SimulatorFixture sim)
         Assert.Equal("Ready", nodes.RootElement.GetProperty("rows")[0].GetProperty("cells")[1].GetString());
 
         using JsonDocument pods = JsonDocument.Parse(await http.GetStringAsync(sim.Info.ClusterEndpoint("demo") + "/api/v1/namespaces/shop/pods"));
-        Assert.Equal(10, pods.RootElement.GetProperty("rows").GetArrayLength());
+        Assert.Equal(11, pods.RootElement.GetProperty("rows").GetArrayLength());
         Assert.Equal("PartialObjectMetadata", pods.RootElement.GetProperty("rows")[0].GetProperty("object").GetProperty("kind").GetString());
     }
 
@@ -169,7 +169,7 @@ public sealed class KubernetesApiTests(SimulatorFixture sim)
 
         (code, output, error) = await RunAsync(kubectl, "--kubeconfig", sim.Info.KubeConfigPath, "--context", "demo", "get", "pods", "-A");
         Assert.True(code == 0, error);
-        Assert.Equal(23, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1);
+        Assert.Equal(24, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1);
 
         (code, output, error) = await RunAsync(kubectl, "--kubeconfig", sim.Info.KubeConfigPath, "--context", "staging", "get", "nodes", "-l", "kubernetes.io/os=linux", "-o", "name");
         Assert.True(code == 0, error);

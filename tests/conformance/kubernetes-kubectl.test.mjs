@@ -1,0 +1,105 @@
+// kubectl (from the machine image, nobody here wrote it) against the simulator's Kubernetes API over TLS, with the
+// kubeconfig the simulator writes and with an EKS token made by the AWS SDK for JavaScript v3's signer.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startSimulator } from "./lib/simulator.mjs";
+import { eksKubeconfig, kubectl } from "./lib/kubernetes.mjs";
+
+let sim;
+// 20 simulated seconds per wall second: a 30 s grace period takes 1.5 s, an EKS token lives 45 s.
+before(async () => { sim = await startSimulator({ timeScale: 20 }); });
+after(async () => { await sim?.stop(); });
+
+const rows = (text) => text.split("\n").filter((l) => l.trim().length > 0);
+
+test("get nodes, pods and PDBs with the simulator's kubeconfig and with an EKS token", async () => {
+  const eks = await eksKubeconfig(sim.info, "demo");
+  for (const [config, context] of [[sim.info.kubeConfigPath, ["--context", "demo"]], [eks, []]]) {
+    const nodes = await kubectl(config, [...context, "get", "nodes"]);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    assert.match(rows(nodes.stdout)[0], /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION/);
+    assert.equal(rows(nodes.stdout).length - 1, 9);
+
+    const pods = await kubectl(config, [...context, "get", "pods", "-A"]);
+    assert.equal(pods.code, 0, pods.stderr);
+    assert.equal(rows(pods.stdout).length - 1, 24);
+    assert.match(pods.stdout, /shop\s+payments-\S+\s+1\/1\s+Running/);
+
+    const pdbs = await kubectl(config, [...context, "get", "pdb", "-A"]);
+    assert.equal(pdbs.code, 0, pdbs.stderr);
+    assert.match(rows(pdbs.stdout)[0], /^NAMESPACE\s+NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE/);
+    assert.match(pdbs.stdout, /shop\s+payments\s+1\s+N\/A\s+0\s/);
+    assert.match(pdbs.stdout, /shop\s+web-iis\s+5\s+N\/A\s+1\s/);
+  }
+
+  // A token signed for another cluster is refused, as kubectl reports it.
+  const wrong = await eksKubeconfig(sim.info, "staging");
+  const refused = await kubectl(wrong, ["--server", `${sim.info.kubernetesEndpoint}/clusters/demo`, "get", "nodes"]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /Unauthorized|must be logged in/);
+});
+
+test("cordon and uncordon with an EKS token", async () => {
+  const eks = await eksKubeconfig(sim.info, "demo");
+  const node = (await kubectl(eks, ["get", "nodes", "-l", "eks.amazonaws.com/nodegroup=win-managed", "-o", "jsonpath={.items[0].metadata.name}"])).stdout;
+  assert.match(node, /^ip-/);
+
+  const cordon = await kubectl(eks, ["cordon", node]);
+  assert.equal(cordon.code, 0, cordon.stderr);
+  assert.equal(cordon.stdout.trim(), `node/${node} cordoned`);
+  const cordoned = await kubectl(eks, ["get", "node", node]);
+  assert.match(cordoned.stdout, /Ready,SchedulingDisabled/);
+  const again = await kubectl(eks, ["cordon", node]);
+  assert.equal(again.stdout.trim(), `node/${node} already cordoned`);
+
+  const uncordon = await kubectl(eks, ["uncordon", node]);
+  assert.equal(uncordon.code, 0, uncordon.stderr);
+  assert.equal(uncordon.stdout.trim(), `node/${node} uncordoned`);
+  const taints = await kubectl(eks, ["get", "node", node, "-o", "jsonpath={.spec.taints}"]);
+  assert.doesNotMatch(taints.stdout, /unschedulable/);
+});
+
+test("drain is blocked by the payments PDB, names it, and goes through once a replica is Ready elsewhere", async () => {
+  const eks = await eksKubeconfig(sim.info, "demo");
+  const node = (await kubectl(eks, ["get", "pods", "-n", "shop", "-l", "app=payments", "-o", "jsonpath={.items[0].spec.nodeName}"])).stdout;
+  assert.match(node, /^ip-/);
+
+  let blockedSeen;
+  const blocked = new Promise((resolve) => { blockedSeen = resolve; });
+  // -v=8 makes kubectl print response bodies: the 429's cause names the budget.
+  const drain = kubectl(eks, ["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s", "-v=8"], {
+    timeoutMs: 150_000,
+    onOutput: (text) => { if (/error when evicting pods\/"payments-[^"]+" -n "shop" \(will retry after 5s\)/.test(text)) blockedSeen(); },
+  });
+  await blocked;
+
+  // While blocked: the budget allows no disruption and the pod still runs on the cordoned node.
+  const pdb = await kubectl(eks, ["get", "pdb", "payments", "-n", "shop", "-o", "jsonpath={.status.disruptionsAllowed}"]);
+  assert.equal(pdb.stdout, "0");
+  const scale = await kubectl(eks, ["scale", "deployment/payments", "-n", "shop", "--replicas=2"]);
+  assert.equal(scale.code, 0, scale.stderr);
+  assert.equal(scale.stdout.trim(), "deployment.apps/payments scaled");
+
+  const result = await drain;
+  const output = result.stdout + result.stderr;
+  assert.equal(result.code, 0, output.slice(-4000));
+  assert.match(output, /Cannot evict pod as it would violate the pod's disruption budget\./);
+  assert.match(output, /The disruption budget payments needs 1 healthy pods and has 1 currently/);
+  assert.match(output, /Warning: ignoring DaemonSet-managed Pods: amazon-cloudwatch\/fluent-bit-windows-/);
+  assert.match(output, /pod\/payments-\S+ evicted/);
+  assert.match(output, /pod\/web-iis-\S+ evicted/);
+  assert.match(output, new RegExp(`node/${node.replaceAll(".", "\\.")} drained`));
+
+  // Only DaemonSet pods are left on the node; both payments replicas run elsewhere.
+  const left = await kubectl(eks, ["get", "pods", "-A", "--field-selector", `spec.nodeName=${node}`, "-o", "jsonpath={.items[*].metadata.name}"]);
+  assert.match(left.stdout, /^fluent-bit-windows-\S+$/);
+  const payments = await kubectl(eks, ["get", "pods", "-n", "shop", "-l", "app=payments", "-o", "jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{\"\\n\"}{end}"]);
+  const placed = rows(payments.stdout);
+  assert.equal(placed.length, 2);
+  for (const line of placed) {
+    assert.doesNotMatch(line, new RegExp(node.replaceAll(".", "\\.")));
+    assert.match(line, /Running$/);
+  }
+  const uncordon = await kubectl(eks, ["uncordon", node]);
+  assert.equal(uncordon.code, 0, uncordon.stderr);
+});
