@@ -2,7 +2,7 @@
 // kubeconfig the simulator writes and with an EKS token made by the AWS SDK for JavaScript v3's signer.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimulator } from "./lib/simulator.mjs";
+import { startSimulator, admin } from "./lib/simulator.mjs";
 import { eksKubeconfig, kubectl } from "./lib/kubernetes.mjs";
 
 let sim;
@@ -90,16 +90,22 @@ test("drain is blocked by the payments PDB, names it, and goes through once a re
   assert.match(output, /pod\/web-iis-\S+ evicted/);
   assert.match(output, new RegExp(`node/${node.replaceAll(".", "\\.")} drained`));
 
+  // The evicted replica's successor pulls its image on a node that lacks it, queued behind other pulls there
+  // (tens of simulated minutes for Windows images): let an hour pass.
+  // A fresh EKS token afterwards: the first one is older than 15 simulated minutes by then.
+  await admin(sim.info, "clock/advance?seconds=3600");
+  const later = await eksKubeconfig(sim.info, "demo");
+
   // Only DaemonSet pods are left on the node; both payments replicas run elsewhere.
-  const left = await kubectl(eks, ["get", "pods", "-A", "--field-selector", `spec.nodeName=${node}`, "-o", "jsonpath={.items[*].metadata.name}"]);
+  const left = await kubectl(later, ["get", "pods", "-A", "--field-selector", `spec.nodeName=${node}`, "-o", "jsonpath={.items[*].metadata.name}"]);
   assert.match(left.stdout, /^fluent-bit-windows-\S+$/);
-  const payments = await kubectl(eks, ["get", "pods", "-n", "shop", "-l", "app=payments", "-o", "jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{\"\\n\"}{end}"]);
+  const payments = await kubectl(later, ["get", "pods", "-n", "shop", "-l", "app=payments", "-o", "jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{\"\\n\"}{end}"]);
   const placed = rows(payments.stdout);
   assert.equal(placed.length, 2);
   for (const line of placed) {
     assert.doesNotMatch(line, new RegExp(node.replaceAll(".", "\\.")));
     assert.match(line, /Running$/);
   }
-  const uncordon = await kubectl(eks, ["uncordon", node]);
+  const uncordon = await kubectl(later, ["uncordon", node]);
   assert.equal(uncordon.code, 0, uncordon.stderr);
 });

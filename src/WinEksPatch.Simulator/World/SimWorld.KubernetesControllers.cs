@@ -16,50 +16,23 @@ public sealed partial class SimWorld
 {
     private bool _reconciling;
     private readonly Random _kubeNames = new(20348);
-    private readonly HashSet<PendingTimer> _kubeTimers = [];
     // Pods that already have a FailedScheduling event for their current wait (no event storm on every reconcile).
     private readonly HashSet<string> _reportedUnschedulable = new(StringComparer.Ordinal);
 
     // ---- timers ------------------------------------------------------------------------------
 
-    /// <summary>Runs <paramref name="action"/> under Gate after <paramref name="delay"/> of simulated time.</summary>
+    /// <summary>Runs <paramref name="action"/> under Gate after <paramref name="delay"/> of simulated time, on the world's
+    /// one event scheduler (<see cref="Scheduler"/>), so that advancing the clock runs it like every other due event.</summary>
     public void AfterSimulated(TimeSpan delay, Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        var entry = new PendingTimer();
-        entry.Timer = Clock.CreateTimer(_ =>
+        Scheduler.After(delay, () =>
         {
             lock (Gate)
             {
-                entry.Fired = true;
-                _kubeTimers.Remove(entry);
-                try
-                {
-                    action();
-                }
-                catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or ArgumentException)
-                {
-                    // A timer must never take the process down; the world stays as it was before the action.
-                    Console.Error.WriteLine("simulator: timer action failed: " + e);
-                }
+                action();
             }
-
-            entry.Timer?.Dispose();
-        }, null, delay <= TimeSpan.Zero ? TimeSpan.FromTicks(1) : delay, Timeout.InfiniteTimeSpan);
-        lock (Gate)
-        {
-            if (!entry.Fired)
-            {
-                _kubeTimers.Add(entry); // keep it referenced until it fires
-            }
-        }
-    }
-
-    private sealed class PendingTimer
-    {
-        public ITimer? Timer { get; set; }
-
-        public bool Fired { get; set; }
+        });
     }
 
     // ---- scenario ----------------------------------------------------------------------------

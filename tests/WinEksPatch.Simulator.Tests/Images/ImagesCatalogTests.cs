@@ -50,7 +50,7 @@ public sealed class ImagesCatalogTests
         {
             List<string> windowsImages = sim.World.Pods.Values.Where(p => p.NodeSelector.GetValueOrDefault("kubernetes.io/os") == "windows")
                 .SelectMany(p => p.Containers).Select(c => c.Image).Distinct().ToList();
-            Assert.Equal(3, windowsImages.Count);
+            Assert.Equal(4, windowsImages.Count); // web-iis, orders-api, payments (aspnet), fluent-bit
             Assert.All(windowsImages, i => Assert.True(ImageReference.TryParse(i, out ImageReference? r) && sim.World.ResolveImage(r) is not null, i));
 
             string newestHostBuild = sim.World.Nodes.Values.Where(n => n.OperatingSystem == "windows").Select(n => n.KernelVersion).Max(OsVersionComparer.Instance)!;
