@@ -175,6 +175,7 @@ public sealed class NodeReplacement(
     {
         private readonly HashSet<string> _pairedNewInstances = new(StringComparer.Ordinal);
         private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
+        private readonly List<string> _terminated = [];
         private int _replaced;
         private int _child = 10;
 
@@ -193,8 +194,12 @@ public sealed class NodeReplacement(
                     .ToList();
                 if (old.Count == 0)
                 {
-                    // The last batch may have terminated without decrement (MaxUnavailable): wait for the group to be whole.
+                    // The last batch may have terminated without decrement (MaxUnavailable): wait for the group to be whole,
+                    // and for the terminated instances' nodes to leave the cluster, so what comes next sees the new fleet.
                     await WaitForCapacityAsync(group, state.Desired, cancellationToken).ConfigureAwait(false);
+                    var terminated = _terminated.ToHashSet(StringComparer.Ordinal);
+                    await tracker.WaitUntilAsync(nodes => !nodes.Any(n => n.InstanceId != null && terminated.Contains(n.InstanceId)),
+                        options.ReadyTimeout, Recheck, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
@@ -231,6 +236,7 @@ public sealed class NodeReplacement(
                 {
                     var decrement = surplus-- > 0;
                     await owner.AutoScaling.TerminateInstanceInAutoScalingGroupAsync(instance.InstanceId, decrement, cancellationToken).ConfigureAwait(false);
+                    _terminated.Add(instance.InstanceId);
                     _replaced++;
                     host.Output(Pair(result.Result));
                     host.Progress(new ProgressUpdate(result.ChildId, $"{instance.InstanceId} ({result.Result.OldNodeName})", "terminated", 100, ProgressRoot, Completed: true));
