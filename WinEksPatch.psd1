@@ -23,6 +23,7 @@
         'Get-WinImageCachePlan'
         'Set-NodeGroupAmi'
         'Invoke-NodeReplacement'
+        'Invoke-WinEksPatch'
         'Start-WinEksSimulator'
         'Stop-WinEksSimulator'
     )

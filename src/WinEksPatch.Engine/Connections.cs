@@ -22,7 +22,7 @@ public sealed class Connections : IDisposable
         _kubernetes = kubernetes ?? new KubernetesConnectionOptions();
 
         // A kubeconfig the user named is checked now, so a wrong path or context fails before any work starts.
-        _fromKubeConfig = _kubernetes.UsesKubeConfig ? KubernetesConnector.FromKubeConfig(_kubernetes) : null;
+        _fromKubeConfig = _kubernetes.UsesKubeConfig ? KubernetesConnector.FromKubeConfig(_kubernetes, Aws.Calls.KubernetesHandler()) : null;
     }
 
     public TimeProvider Time { get; }
@@ -39,7 +39,8 @@ public sealed class Connections : IDisposable
             if (!_kubernetesClients.TryGetValue(cluster.Name, out var entry))
             {
                 var client = _fromKubeConfig
-                    ?? KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time, Aws.Context.EndpointOverride), Time);
+                    ?? KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time, Aws.Context.EndpointOverride), Time,
+                        Aws.Calls.KubernetesHandler());
                 entry = (client, new KubernetesApi(client, cluster.Name));
                 _kubernetesClients[cluster.Name] = entry;
             }

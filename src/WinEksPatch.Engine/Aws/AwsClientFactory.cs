@@ -14,9 +14,12 @@ namespace WinEksPatch.Aws;
 /// Creates the AWS clients of one invocation from one resolved <see cref="AwsContext"/>, so every client shares the
 /// region and credentials. Clients are created on first use: a cmdlet that never calls ECR never resolves it.
 /// </summary>
-public sealed class AwsClientFactory(AwsContext context) : IDisposable
+public sealed class AwsClientFactory(AwsContext context, Diagnostics.ApiCallCounter? calls = null) : IDisposable
 {
     private readonly List<IDisposable> _created = [];
+
+    /// <summary>Counts every request of the clients this factory made.</summary>
+    public Diagnostics.ApiCallCounter Calls { get; } = calls ?? new Diagnostics.ApiCallCounter();
 
     public AwsContext Context => context;
 
@@ -29,7 +32,7 @@ public sealed class AwsClientFactory(AwsContext context) : IDisposable
     public ThinServiceClient Thin(ThinServiceDescriptor service)
     {
         var config = Point(new ThinClientConfig(service) { RegionEndpoint = context.Region });
-        return Track(Create(() => new ThinServiceClient(context.Credentials, config), service.ServiceId));
+        return Track(Create(() => new ThinServiceClient(context.Credentials, config), service.ServiceId), service.SigningName);
     }
 
     public Ec2Client Ec2() => new(Ec2Sdk());
@@ -39,7 +42,7 @@ public sealed class AwsClientFactory(AwsContext context) : IDisposable
     public IAmazonEC2 Ec2Sdk()
     {
         var config = Point(new AmazonEC2Config { RegionEndpoint = context.Region });
-        return Track(Create(() => context.Credentials == null ? new AmazonEC2Client(config) : new AmazonEC2Client(context.Credentials, config), "EC2"));
+        return Track(Create(() => context.Credentials == null ? new AmazonEC2Client(config) : new AmazonEC2Client(context.Credentials, config), "EC2"), "ec2");
     }
 
     public IAmazonSimpleSystemsManagement SsmSdk()
@@ -47,7 +50,7 @@ public sealed class AwsClientFactory(AwsContext context) : IDisposable
         var config = Point(new AmazonSimpleSystemsManagementConfig { RegionEndpoint = context.Region });
         return Track(Create(
             () => context.Credentials == null ? new AmazonSimpleSystemsManagementClient(config) : new AmazonSimpleSystemsManagementClient(context.Credentials, config),
-            "SSM"));
+            "SSM"), "ssm");
     }
 
     /// <summary>Credentials the clients sign with (profile's, or the default chain's); used to sign EKS tokens.</summary>
@@ -77,10 +80,15 @@ public sealed class AwsClientFactory(AwsContext context) : IDisposable
         _created.Clear();
     }
 
-    private T Track<T>(T client)
+    private T Track<T>(T client, string service)
         where T : IDisposable
     {
         _created.Add(client);
+        if (client is AmazonServiceClient serviceClient)
+        {
+            Calls.Attach(serviceClient, service);
+        }
+
         return client;
     }
 

@@ -109,4 +109,6 @@ public static class ErrorIds
     public const string CapacityBelowFloor = nameof(CapacityBelowFloor);
     public const string RolloutConflict = nameof(RolloutConflict);
     public const string ManagedUpdateFailed = nameof(ManagedUpdateFailed);
+    public const string PatchCycleFailed = nameof(PatchCycleFailed);
+    public const string InvalidImageSource = nameof(InvalidImageSource);
 }

@@ -18,7 +18,7 @@ public static class KubernetesConnector
 {
     /// <summary>From a kubeconfig: <paramref name="options"/>' path (else KUBECONFIG, else ~/.kube/config) and context
     /// (else current-context). Errors name the parameter that is wrong.</summary>
-    public static IKubernetes FromKubeConfig(KubernetesConnectionOptions options)
+    public static IKubernetes FromKubeConfig(KubernetesConnectionOptions options, params DelegatingHandler[] handlers)
     {
         var path = string.IsNullOrWhiteSpace(options.KubeConfigPath)
             ? KubernetesClientConfiguration.KubeConfigDefaultLocation
@@ -52,7 +52,7 @@ public static class KubernetesConnector
         try
         {
             var config = KubernetesClientConfiguration.BuildConfigFromConfigObject(model, context);
-            return new k8s.Kubernetes(config);
+            return new k8s.Kubernetes(config, handlers);
         }
         catch (KubeConfigException ex)
         {
@@ -62,7 +62,7 @@ public static class KubernetesConnector
     }
 
     /// <summary>From the cluster's EKS description: its endpoint and CA, authenticated with refreshed EKS tokens.</summary>
-    public static IKubernetes FromEks(EksCluster cluster, EksTokenGenerator tokens, TimeProvider time)
+    public static IKubernetes FromEks(EksCluster cluster, EksTokenGenerator tokens, TimeProvider time, params DelegatingHandler[] handlers)
     {
         if (string.IsNullOrEmpty(cluster.Endpoint) || string.IsNullOrEmpty(cluster.CertificateAuthorityData))
         {
@@ -78,6 +78,6 @@ public static class KubernetesConnector
             SslCaCerts = [X509Certificate2.CreateFromPem(caPem)],
             TokenProvider = provider,
         };
-        return new k8s.Kubernetes(config, new ReauthenticateOnUnauthorizedHandler(provider));
+        return new k8s.Kubernetes(config, [new ReauthenticateOnUnauthorizedHandler(provider), .. handlers]);
     }
 }

@@ -82,7 +82,7 @@ public sealed class InvokeNodeReplacementCommand : FleetCmdlet
         {
             var aws = Connections.Aws;
             var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
-            return new NodeReplacement(reader, aws.Ec2(), aws.AutoScaling(), Connections.KubernetesFor, PatchCalendar.Default, Connections.Time);
+            return new NodeReplacement(reader, aws.Ec2(), aws.AutoScaling(), aws.Eks(), Connections.KubernetesFor, PatchCalendar.Default, Connections.Time);
         });
         var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf);
         RunWorkflow((host, token) => replacement.RunAsync(ClusterName, NodeGroupName, options, host, token), perInputObject: true);

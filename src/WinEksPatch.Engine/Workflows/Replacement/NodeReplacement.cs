@@ -31,6 +31,7 @@ public sealed class NodeReplacement(
     ClusterSnapshotReader reader,
     IEc2Api ec2Api,
     IAutoScalingApi autoScalingApi,
+    IEksApi eks,
     Func<EksCluster, IKubernetesApi> kubernetesFor,
     PatchCalendar calendar,
     TimeProvider timeProvider)
@@ -55,8 +56,13 @@ public sealed class NodeReplacement(
         var facts = FleetInventory.SelectGroups(snapshot, [nodeGroupName], new ThrowingHost(host)).Single();
         if (facts.Kind == NodeGroupKind.Managed)
         {
-            throw new WinEksPatchException(ErrorIds.RolloutConflict, ErrorKind.InvalidOperation,
-                $"'{nodeGroupName}' is an EKS managed node group: EKS replaces its nodes itself once Set-NodeGroupAmi has started the update.", nodeGroupName);
+            // EKS replaces managed nodes itself: start or follow its update, and name what blocks it.
+            if (!options.WhatIf)
+            {
+                await new ManagedUpdateFollower(eks, Time).RunAsync(snapshot, facts, kubernetesFor(snapshot.Cluster), options, host, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
         }
 
         var group = facts.AutoScalingGroup!;

@@ -1,0 +1,78 @@
+using WinEksPatch.Diagnostics;
+
+namespace WinEksPatch.Model;
+
+/// <summary>How one node group's part of a patch cycle ended.</summary>
+public enum GroupPatchResult
+{
+    /// <summary>Its nodes run the target AMI now.</summary>
+    Patched,
+
+    /// <summary>It already ran the target AMI: nothing to do.</summary>
+    UpToDate,
+
+    /// <summary>Not attempted: an earlier group failed.</summary>
+    NotAttempted,
+
+    Failed,
+}
+
+/// <summary>One node group in a patch cycle.</summary>
+public sealed class WinEksPatchGroupReport
+{
+    public required string NodeGroupName { get; init; }
+
+    public NodeGroupKind Kind { get; init; }
+
+    public GroupPatchResult Result { get; set; }
+
+    public string? BeforeImageId { get; init; }
+
+    public string? BeforeOsBuild { get; init; }
+
+    /// <summary>Monthly patches between the group's oldest node and the target AMI.</summary>
+    public int? MonthsBehind { get; set; }
+
+    public string? AfterImageId { get; set; }
+
+    public string? AfterOsBuild { get; set; }
+
+    public int NodesReplaced { get; set; }
+
+    public TimeSpan Duration { get; set; }
+
+    /// <summary>Pods and PodDisruptionBudgets that held drains up.</summary>
+    public List<string> Blockers { get; } = [];
+
+    public string? Error { get; set; }
+
+    public List<NodeReplacementResult> Nodes { get; } = [];
+}
+
+/// <summary>What Invoke-WinEksPatch did: per group before/after AMI and OS build, nodes replaced, durations, blockers met
+/// and the API calls it made. Written as JSON with -ReportPath.</summary>
+public sealed class WinEksPatchReport
+{
+    public required string ClusterName { get; init; }
+
+    public required string Region { get; init; }
+
+    public required string ImageSource { get; init; }
+
+    /// <summary>Times on the module's clock (the simulator's virtual clock when connected to one).</summary>
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset FinishedAt { get; set; }
+
+    public TimeSpan Duration => FinishedAt - StartedAt;
+
+    public bool Succeeded => Groups.All(g => g.Result is GroupPatchResult.Patched or GroupPatchResult.UpToDate);
+
+    public List<WinEksPatchGroupReport> Groups { get; } = [];
+
+    public int NodesReplaced => Groups.Sum(g => g.NodesReplaced);
+
+    public IReadOnlyList<ApiCallCount> ApiCalls { get; set; } = [];
+
+    public override string ToString() => $"{ClusterName}: {(Succeeded ? "succeeded" : "failed")}, {NodesReplaced} node(s) replaced in {Duration}";
+}

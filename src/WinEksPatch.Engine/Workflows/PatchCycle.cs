@@ -1,0 +1,180 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Diagnostics;
+using WinEksPatch.Errors;
+using WinEksPatch.Model;
+using WinEksPatch.Windows;
+using WinEksPatch.Workflows.Replacement;
+
+namespace WinEksPatch.Workflows;
+
+/// <summary>Where the cycle's AMI comes from: the latest EKS-optimized AMI, one given, or a build (New-WinNodeAmi).</summary>
+public abstract record ImageSource
+{
+    public sealed record EksLatest : ImageSource
+    {
+        public override string ToString() => "EksLatest";
+    }
+
+    public sealed record Given(string ImageId) : ImageSource
+    {
+        public override string ToString() => ImageId;
+    }
+
+    public sealed record Build(Func<WinNodeGroup, IWorkflowHost, CancellationToken, Task<string>> BuildAsync) : ImageSource
+    {
+        public override string ToString() => "Build";
+    }
+}
+
+/// <summary>
+/// Invoke-WinEksPatch: the whole monthly cycle, group by group: assess, choose or build the AMI, set it, replace the
+/// nodes; stop at the first group that fails (the others are left as they were). Emits one <see cref="WinEksPatchReport"/>.
+/// </summary>
+public sealed class PatchCycle(
+    ClusterSnapshotReader reader,
+    FleetInventory fleet,
+    AmiCatalog catalog,
+    IEc2Api ec2,
+    NodeGroupAmiUpdate amiUpdate,
+    NodeReplacement replacement,
+    PatchCalendar calendar,
+    ApiCallCounter calls,
+    TimeProvider time)
+{
+    public async Task<WinEksPatchReport> RunAsync(string clusterName, IReadOnlyCollection<string> nodeGroupNames, ImageSource source,
+        ReplacementOptions options, IWorkflowHost host, CancellationToken cancellationToken = default)
+    {
+        var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: false, cancellationToken).ConfigureAwait(false);
+        var report = new WinEksPatchReport { ClusterName = clusterName, Region = snapshot.Region, ImageSource = source.ToString(), StartedAt = time.GetUtcNow() };
+        var groups = FleetInventory.SelectGroups(snapshot, nodeGroupNames, host).Select(g => fleet.ToNodeGroup(snapshot, g)).ToList();
+        host.Verbose($"{clusterName}: {groups.Count} Windows node group(s): {string.Join(", ", groups.Select(g => g.NodeGroupName))}.");
+
+        var failed = false;
+        foreach (var group in groups)
+        {
+            var entry = new WinEksPatchGroupReport
+            {
+                NodeGroupName = group.NodeGroupName,
+                Kind = group.Kind,
+                BeforeImageId = group.ImageId,
+                BeforeOsBuild = OldestBuild(snapshot, group) ?? group.OsBuild,
+            };
+            report.Groups.Add(entry);
+            if (failed)
+            {
+                entry.Result = GroupPatchResult.NotAttempted;
+                continue;
+            }
+
+            var started = time.GetUtcNow();
+            try
+            {
+                await PatchGroupAsync(snapshot, group, entry, source, options, host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (WinEksPatchException ex)
+            {
+                entry.Result = GroupPatchResult.Failed;
+                entry.Error = $"{ex.ErrorId}: {ex.Message}";
+                host.Error(ex);
+                failed = true;
+            }
+
+            entry.Duration = time.GetUtcNow() - started;
+        }
+
+        report.FinishedAt = time.GetUtcNow();
+        report.ApiCalls = calls.Snapshot();
+        return report;
+    }
+
+    private async Task PatchGroupAsync(ClusterSnapshot snapshot, WinNodeGroup group, WinEksPatchGroupReport entry, ImageSource source,
+        ReplacementOptions options, IWorkflowHost host, CancellationToken cancellationToken)
+    {
+        var target = source switch
+        {
+            ImageSource.Given given => given.ImageId,
+            ImageSource.Build build => await build.BuildAsync(group, host, cancellationToken).ConfigureAwait(false),
+            _ => await LatestEksAsync(snapshot, group, cancellationToken).ConfigureAwait(false),
+        };
+        var image = (await ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+        var targetBuild = AmiFacts.OsBuild(image, calendar);
+        entry.AfterImageId = target;
+        entry.AfterOsBuild = targetBuild?.ToString();
+        if (WindowsBuild.ParseOrNull(entry.BeforeOsBuild) is { } current && targetBuild is { } next)
+        {
+            entry.MonthsBehind = calendar.MonthsBehind(current, next, image?.CreationDate is { } d ? DateOnly.FromDateTime(d.UtcDateTime) : null);
+        }
+
+        var outdated = snapshot.WindowsNodes.Count(n => snapshot.GroupOf(n) == group.NodeGroupName
+            && n.InstanceId != null && snapshot.Instances.GetValueOrDefault(n.InstanceId)?.ImageId != target);
+        if (group.ImageId == target && outdated == 0)
+        {
+            host.Verbose($"{group.NodeGroupName} already runs {target} on every node.");
+            entry.Result = GroupPatchResult.UpToDate;
+            return;
+        }
+
+        // Managed groups on an EKS AMI type take the latest EKS release through their own update; the others need the
+        // AMI set in a new launch template version first.
+        var managedRelease = group.Kind == NodeGroupKind.Managed && group.AmiType != "CUSTOM";
+        if (!managedRelease && group.ImageId != target)
+        {
+            var change = new CapturingHost(host);
+            await amiUpdate.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, target, change, cancellationToken).ConfigureAwait(false);
+            if (change.Items.Count == 0)
+            {
+                entry.Result = GroupPatchResult.NotAttempted; // declined at the confirmation prompt
+                return;
+            }
+        }
+
+        var results = new CapturingHost(host);
+        await replacement.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, options, results, cancellationToken).ConfigureAwait(false);
+        foreach (var node in results.Items.OfType<NodeReplacementResult>())
+        {
+            entry.Nodes.Add(node);
+            entry.Blockers.AddRange(node.Blockers);
+        }
+
+        entry.NodesReplaced = entry.Nodes.Count(n => n.Result is ReplacementOutcome.Replaced or ReplacementOutcome.ReplacedWithForce);
+        entry.Result = GroupPatchResult.Patched;
+    }
+
+    private async Task<string> LatestEksAsync(ClusterSnapshot snapshot, WinNodeGroup group, CancellationToken cancellationToken)
+    {
+        var latest = await catalog.LatestEksAsync(new AmiQuery(snapshot.Cluster.Version, group.WindowsVersion, group.Edition ?? "Core"), cancellationToken).ConfigureAwait(false);
+        return latest.FirstOrDefault()?.ImageId ?? throw new WinEksPatchException(ErrorIds.AmiNotFound, ErrorKind.ObjectNotFound,
+            $"No EKS-optimized Windows Server {group.WindowsVersion} {group.Edition} AMI for Kubernetes {snapshot.Cluster.Version} in {snapshot.Region}.", group.NodeGroupName);
+    }
+
+    private static string? OldestBuild(ClusterSnapshot snapshot, WinNodeGroup group) =>
+        snapshot.WindowsNodes.Where(n => snapshot.GroupOf(n) == group.NodeGroupName)
+            .Select(n => WindowsBuild.ParseOrNull(n.KernelVersion)).OfType<WindowsBuild>().DefaultIfEmpty().Min() is { Build: > 0 } oldest
+            ? oldest.ToString() : null;
+
+    /// <summary>Keeps what a step emits (to put it in the report) and passes everything else through; with
+    /// <paramref name="forward"/> the objects are written on too.</summary>
+    private sealed class CapturingHost(IWorkflowHost inner, bool forward = false) : IWorkflowHost
+    {
+        public List<object> Items { get; } = [];
+
+        public void Output(object item)
+        {
+            Items.Add(item);
+            if (forward)
+            {
+                inner.Output(item);
+            }
+        }
+
+        public void Error(WinEksPatchException error) => inner.Error(error);
+
+        public void Verbose(string message) => inner.Verbose(message);
+
+        public void Warning(string message) => inner.Warning(message);
+
+        public void Progress(ProgressUpdate update) => inner.Progress(update);
+
+        public Task<bool> ShouldProcessAsync(string target, string action) => inner.ShouldProcessAsync(target, action);
+    }
+}

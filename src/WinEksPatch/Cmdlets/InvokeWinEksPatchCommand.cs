@@ -1,0 +1,125 @@
+using System.Management.Automation;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using WinEksPatch.Errors;
+using WinEksPatch.Model;
+using WinEksPatch.Windows;
+using WinEksPatch.Workflows;
+using WinEksPatch.Workflows.Replacement;
+
+namespace WinEksPatch.Commands;
+
+/// <summary>
+/// <para type="synopsis">Runs the whole monthly patch cycle of a cluster's Windows node groups: assess, choose the AMI, set it, replace the nodes.</para>
+/// <para type="description">For each Windows node group (or those named): reads where it stands, takes the AMI from
+/// -ImageSource (EksLatest: the latest EKS-optimized AMI for the group's Windows version and edition and the cluster's
+/// Kubernetes version; or a given AMI id), points the group at it (Set-NodeGroupAmi) and replaces its nodes
+/// (Invoke-NodeReplacement; managed groups through EKS's own update, followed to the end). Groups are done one after
+/// the other, stopping at the first that fails; the others are left as they were.</para>
+/// <para type="description">Emits one WinEksPatchReport: per group the AMI and OS build before and after, monthly patches
+/// caught up, nodes replaced, durations, the pods and budgets that held drains up, and the API calls made. -ReportPath
+/// also writes it as JSON. For runbooks and scheduled tasks: -Force (or -Confirm:$false) asks nothing, and when a group
+/// failed the cmdlet ends with a terminating error (PatchCycleFailed) after writing the report, so `pwsh -File` exits
+/// non-zero.</para>
+/// </summary>
+/// <example>
+///   <code>Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource EksLatest -Force | Format-List</code>
+///   <para>Patches one group to the latest EKS-optimized AMI without prompting and shows the report.</para>
+/// </example>
+/// <example>
+///   <code>Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 2 -ReportPath (Join-Path ([IO.Path]::GetTempPath()) 'winekspatch-report.json') -Force | Select-Object -ExpandProperty Groups</code>
+///   <para>Two nodes at a time; the report is also written as JSON for the runbook's output.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Invoke, "WinEksPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType("WinEksPatch.Model.WinEksPatchReport")]
+public sealed class InvokeWinEksPatchCommand : FleetCmdlet
+{
+    /// <summary>The EKS cluster.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string ClusterName { get; set; } = "";
+
+    /// <summary>Only these node groups, in this order; every Windows group when omitted.</summary>
+    [Parameter(Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string[]? NodeGroupName { get; set; }
+
+    /// <summary>EksLatest (default) or an AMI id (ami-...).</summary>
+    [Parameter]
+    [ValidatePattern("^(EksLatest|ami-[0-9a-f]{8,17})$")]
+    public string ImageSource { get; set; } = "EksLatest";
+
+    /// <summary>Nodes that may be unavailable at once per group (count or percentage; default 0).</summary>
+    [Parameter]
+    [ValidatePattern(@"^\d+%?$")]
+    public string MaxUnavailable { get; set; } = "0";
+
+    /// <summary>Extra nodes launched above the desired size (count or percentage; default 1).</summary>
+    [Parameter]
+    [ValidatePattern(@"^\d+%?$")]
+    public string MaxSurge { get; set; } = "1";
+
+    /// <summary>How long one node's drain may take. Default 30 minutes.</summary>
+    [Parameter]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long new Windows nodes may take to become usable. Default 40 minutes.</summary>
+    [Parameter]
+    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromMinutes(40);
+
+    /// <summary>Also write the report as JSON to this file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ReportPath { get; set; }
+
+    /// <summary>No prompts; pods still blocked after -DrainTimeout are deleted.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    private static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    protected override void ProcessRecord()
+    {
+        if (Force)
+        {
+            ConfirmPreferenceOverride();
+        }
+
+        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
+        var reportPath = ReportPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ReportPath);
+        var cycle = Guard(() =>
+        {
+            var aws = Connections.Aws;
+            var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
+            var fleet = new FleetInventory(reader, PatchCalendar.Default, Connections.Time);
+            return new PatchCycle(reader, fleet, new AmiCatalog(aws.Ssm(), aws.Ec2(), PatchCalendar.Default, Connections.Region), aws.Ec2(),
+                new NodeGroupAmiUpdate(reader, fleet, aws.Ec2(), aws.AutoScaling(), aws.Eks(), PatchCalendar.Default),
+                new NodeReplacement(reader, aws.Ec2(), aws.AutoScaling(), aws.Eks(), Connections.KubernetesFor, PatchCalendar.Default, Connections.Time),
+                PatchCalendar.Default, aws.Calls, Connections.Time);
+        });
+        ImageSource source = ImageSource == "EksLatest" ? new ImageSource.EksLatest() : new ImageSource.Given(ImageSource);
+        var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf);
+        WinEksPatchReport? report = null;
+        RunWorkflow(async (host, token) =>
+        {
+            report = await cycle.RunAsync(ClusterName, NodeGroupName ?? [], source, options, host, token).ConfigureAwait(false);
+            if (reportPath != null)
+            {
+                await File.WriteAllTextAsync(reportPath, JsonSerializer.Serialize(report, ReportJson), token).ConfigureAwait(false);
+            }
+
+            host.Output(report);
+        }, perInputObject: true);
+
+        if (report is { Succeeded: false } && !whatIf)
+        {
+            var failed = report.Groups.First(g => g.Result == GroupPatchResult.Failed);
+            ThrowTerminatingError(ToErrorRecord(new WinEksPatchException(ErrorIds.PatchCycleFailed, ErrorKind.InvalidOperation,
+                $"The patch cycle of {ClusterName} stopped at node group {failed.NodeGroupName}: {failed.Error}", ClusterName)));
+        }
+    }
+}

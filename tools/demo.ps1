@@ -1,0 +1,61 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    The demo of `build.ps1 demo`: a whole patch cycle against the bundled simulator, printed as it goes.
+.DESCRIPTION
+    Starts the simulator on the demo scenario (virtual clock: simulated hours pass in seconds), shows the fleet and how
+    far behind it is, the real cost of a Windows image (the EKS best-practices guide's fluentd example), runs
+    Invoke-WinEksPatch, and prints the report: nodes replaced, simulated time, and what the simulator observed.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [double] $TimeScale = 240
+)
+
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'   # progress bars are for interactive sessions; the demo prints what happened
+Import-Module $ModulePath
+
+function Write-Section([string] $Title) {
+    Write-Host ''
+    Write-Host ('== ' + $Title + ' ' + ('=' * [Math]::Max(0, 100 - $Title.Length)))
+}
+
+function Show([object[]] $InputObject) { $InputObject | Out-String -Width 120 | Write-Host }
+
+$wall = [Diagnostics.Stopwatch]::StartNew()
+$sim = Start-WinEksSimulator -Scenario demo -TimeScale $TimeScale
+Write-Host "Simulator: AWS at $($sim.Endpoint), Kubernetes at $($sim.KubernetesEndpoint), $TimeScale simulated seconds per second."
+Write-Host "kubectl works too: kubectl --kubeconfig $($sim.KubeConfigPath) --context demo get nodes"
+try {
+    Write-Section 'The fleet'
+    Show (Get-WinEksCluster)
+    $before = Get-WinPatchStatus -ClusterName demo
+    Show $before
+
+    Write-Section 'What a Windows image really costs (Measure-WinContainerImage)'
+    $fluentd = '111122223333.dkr.ecr.us-west-2.amazonaws.com/fluentd-windows:1.17.3-ltsc2019'
+    $alone = Measure-WinContainerImage -Image $fluentd
+    $base = Get-WinNodeAmi -All -KubernetesVersion 1.31 -WindowsVersion 2019 -Edition Core -Source Eks |
+        Where-Object { $_.CachedImages -contains "mcr.microsoft.com/windows/servercore:$($alone.OsVersion)" } | Select-Object -First 1
+    $onBase = Measure-WinContainerImage -Image $fluentd -ImageId $base.ImageId
+    Write-Host "fluentd (Windows Server 2019):       $($alone.CompressedSizeText) compressed in ECR, $($alone.SizeText) on disk"
+    Write-Host "on a node that caches its base ($($base.ImageId)): $($onBase.SharedSizeText) shared servercore base, $($onBase.ExtractSizeText) added, $($onBase.DownloadSizeText) to download"
+
+    Write-Section 'Patch: Invoke-WinEksPatch -ClusterName demo -ImageSource EksLatest -Force'
+    $started = Get-Date
+    $report = Invoke-WinEksPatch -ClusterName demo -ImageSource EksLatest -Force -WarningAction SilentlyContinue
+    Show ($report.Groups | Format-Table NodeGroupName, Kind, Result, BeforeOsBuild, AfterOsBuild, MonthsBehind, NodesReplaced, Duration -AutoSize)
+    Show ($report.Groups.Nodes | Format-Table OldNodeName, OldInstanceId, NewInstanceId, PodsEvicted, DrainDuration, Result -AutoSize)
+    $mutating = ($report.ApiCalls | Where-Object { $_.Mutating -and $_.Service -ne 'kubernetes' } | Measure-Object Count -Sum).Sum
+    $describes = ($report.ApiCalls | Where-Object { -not $_.Mutating -and $_.Service -ne 'kubernetes' } | Measure-Object Count -Sum).Sum
+    Write-Host ("Nodes replaced: {0}; simulated time {1:hh\:mm\:ss} (wall {2:mm\:ss}); AWS calls: {3} mutating, {4} describe/list" -f `
+        $report.NodesReplaced, $report.Duration, ((Get-Date) - $started), $mutating, $describes)
+
+    Write-Section 'After'
+    Show (Get-WinPatchStatus -ClusterName demo)
+}
+finally {
+    Stop-WinEksSimulator
+}
+Write-Host ("Demo finished in {0:mm\:ss} wall time." -f $wall.Elapsed)
