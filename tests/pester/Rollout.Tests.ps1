@@ -5,7 +5,7 @@ BeforeAll {
     Import-Module (Get-TestModulePath)
 
     function Start-RolloutSimulator {
-        $null = Start-WinEksSimulator -Scenario demo -TimeScale 600
+        $script:sim = Start-WinEksSimulator -Scenario demo -TimeScale 600
         $script:latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
         $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
     }
@@ -106,5 +106,73 @@ Describe 'Invoke-WinEksPatch' {
         $mutating / $report.NodesReplaced | Should -BeLessOrEqual 6
         $describes / $report.NodesReplaced | Should -BeLessOrEqual 15
         ($report.ApiCalls | Where-Object { $_.Service -eq 'kubernetes' -and $_.Operation -like 'watch *' }).Count | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'A PodDisruptionBudget that allows no disruption' {
+    BeforeAll {
+        Start-RolloutSimulator
+        $script:kubectlExe = (Get-Command kubectl -CommandType Application | Select-Object -First 1).Source
+        function kubectl { & $kubectlExe --kubeconfig $sim.KubeConfigPath --context demo @args }
+        # Put the single payments replica (PDB minAvailable 1) on a self-managed node: cordon the managed ones, delete
+        # the pod so its ReplicaSet recreates it there, uncordon.
+        $managed = (Get-WinNode -ClusterName demo -NodeGroupName win-managed).NodeName
+        $managed | ForEach-Object { kubectl cordon $_ | Out-Null }
+        kubectl delete pod -n shop -l app=payments --wait=false | Out-Null
+        $deadline = (Get-Date).AddSeconds(60)
+        do {
+            Start-Sleep -Milliseconds 500
+            $placed = @(kubectl get pods -n shop -l app=payments -o 'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\n"}{end}')
+        } until (($placed -match 'Running') -or (Get-Date) -gt $deadline)
+        $managed | ForEach-Object { kubectl uncordon $_ | Out-Null }
+        $script:paymentsNode = @($placed -match 'Running')[0].Split(' ')[0]
+    }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'stops the rollout at -DrainTimeout, names the pod and budget, uncordons the node and keeps capacity' {
+        $paymentsNode | Should -Not -BeNullOrEmpty
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 4 -DrainTimeout 00:30:00 -Force:$false -Confirm:$false `
+            -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -Be 'DrainTimeout,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        $failures[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $failures[0].Exception.Message | Should -BeLike '*shop/payments-*PodDisruptionBudget payments*'
+        $timedOut = $results | Where-Object Result -eq 'DrainTimedOut'
+        $timedOut.OldNodeName | Should -Be $paymentsNode
+        (Get-WinNode -ClusterName demo | Where-Object NodeName -eq $paymentsNode).Schedulable | Should -BeTrue
+        ($results | Where-Object Result -eq 'Replaced').Count | Should -Be 3   # the others of the batch went through
+    }
+
+    It 'with -Force deletes what is still blocked after the timeout and says so' {
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -DrainTimeout 00:30:00 -Force -WarningAction SilentlyContinue
+        $forced = $results | Where-Object Result -eq 'ReplacedWithForce'
+        $forced.OldNodeName | Should -Be $paymentsNode
+        $forced.PodsDeleted | Should -BeLike 'shop/payments-*'
+        $forced.Blockers | Should -BeLike '*PodDisruptionBudget payments*'
+        (Get-WinPatchStatus -ClusterName demo -NodeGroupName demo-win-selfmanaged).OutdatedNodes | Should -Be 0
+    }
+}
+
+Describe 'A replacement that never becomes Ready' {
+    BeforeAll { Start-RolloutSimulator }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'stops before draining anything with the cause quoted; a re-run finishes once the cause is gone' {
+        $rule = Invoke-RestMethod -Method Post -Uri "$($sim.Endpoint)/_sim/fleet/faults" -ContentType 'application/json' `
+            -Body (@{ kind = 'launch-failure'; group = 'demo-win-selfmanaged'; count = 1000; errorCode = 'InsufficientInstanceCapacity' } | ConvertTo-Json)
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -ReadyTimeout 00:20:00 -Force `
+            -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -Be 'ReplacementNotReady,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        $failures[0].Exception.Message | Should -BeLike '*do not have sufficient m5.2xlarge capacity*'
+        $results | Should -BeNullOrEmpty
+        $nodes = Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged
+        $nodes.Count | Should -Be 4
+        $nodes | ForEach-Object { $_.Schedulable | Should -BeTrue; $_.OsBuild | Should -Be '10.0.20348.5020' }
+
+        Invoke-RestMethod -Method Delete -Uri "$($sim.Endpoint)/_sim/fleet/faults/$($rule.id)" | Out-Null
+        $again = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -WarningAction SilentlyContinue
+        $again.Count | Should -Be 4
+        $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $group.DesiredSize | Should -Be 4
+        $group.NodeCount | Should -Be 4
     }
 }

@@ -101,8 +101,9 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.TooManyRequests)
         {
+            // The budget is named in details.causes[] ("The disruption budget web-iis needs 5 healthy pods and has 5 currently").
             var message = StatusMessage(ex.Response.Content);
-            return new EvictionOutcome(EvictionResult.Blocked, message, BudgetName(message));
+            return new EvictionOutcome(EvictionResult.Blocked, message, BudgetName(ex.Response.Content));
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.InternalServerError
             && StatusMessage(ex.Response.Content)?.Contains("more than one PodDisruptionBudget", StringComparison.OrdinalIgnoreCase) == true)

@@ -134,19 +134,27 @@ public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time)
     {
         while (!cancellationToken.IsCancellationRequested && !gone.Task.IsCompleted)
         {
-            await foreach (var e in kubernetes.WatchPodsAsync($"spec.nodeName={nodeName}", version, cancellationToken).ConfigureAwait(false))
+            try
             {
-                // A pod is gone when deleted, or when it finished (a Job's pod evicted to Succeeded/Failed holds nothing).
-                if (e.Type == WatchEventType.Deleted || !e.Item.IsActive)
+                await foreach (var e in kubernetes.WatchPodsAsync($"spec.nodeName={nodeName}", version, cancellationToken).ConfigureAwait(false))
                 {
-                    remaining.TryRemove(e.Item.Uid ?? Key(e.Item), out _);
-                }
+                    // A pod is gone when deleted, or when it finished (a Job's pod evicted to Succeeded/Failed holds nothing).
+                    if (e.Type == WatchEventType.Deleted || !e.Item.IsActive)
+                    {
+                        remaining.TryRemove(e.Item.Uid ?? Key(e.Item), out _);
+                    }
 
-                if (remaining.IsEmpty)
-                {
-                    gone.TrySetResult();
-                    return;
+                    if (remaining.IsEmpty)
+                    {
+                        gone.TrySetResult();
+                        return;
+                    }
                 }
+            }
+            catch (WinEksPatchException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A dropped watch (connection reset, 410 Gone): re-list below and watch again.
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken).ConfigureAwait(false);
             }
 
             // The watch ended: re-list what is still there and watch again.

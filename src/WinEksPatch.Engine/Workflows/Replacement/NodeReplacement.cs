@@ -412,7 +412,8 @@ public sealed class NodeReplacement(
                 }
 
                 var activities = await owner.AutoScaling.DescribeScalingActivitiesAsync(groupName, 5, cancellationToken).ConfigureAwait(false);
-                var failures = activities.Where(a => a.StatusCode is "Failed" or "Cancelled").Select(a => a.StatusMessage ?? a.Description).OfType<string>().ToList();
+                var failures = activities.Where(a => a.StatusCode is "Failed" or "Cancelled").Select(a => a.StatusMessage ?? a.Description).OfType<string>()
+                    .Distinct(StringComparer.Ordinal).ToList();
                 throw new WinEksPatchException(ErrorIds.ReplacementNotReady, ErrorKind.OperationTimeout,
                     $"{groupName}: only {nodes.Count(Usable)} of the {needed} usable nodes needed after {options.ReadyTimeout} " +
                     $"({(failures.Count > 0 ? "scaling activities: " + string.Join("; ", failures) : "new instances did not become Ready nodes")}). " +
