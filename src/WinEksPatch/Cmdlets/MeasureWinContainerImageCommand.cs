@@ -20,7 +20,7 @@ namespace WinEksPatch.Commands;
 /// that are not gzip (uncompressed tar) count their own size; zstd layers report no size.</para>
 /// </summary>
 /// <example>
-///   <code>Measure-WinContainerImage -Image 111122223333.dkr.ecr.us-west-2.amazonaws.com/fluentd-windows:1.16</code>
+///   <code>Measure-WinContainerImage -Image 111122223333.dkr.ecr.us-west-2.amazonaws.com/fluentd-windows:1.17.3-ltsc2019</code>
 ///   <para>The guide's fluentd image: 533.05 MB compressed in ECR, 6.96 GB on disk.</para>
 /// </example>
 /// <example>

@@ -1,0 +1,43 @@
+# Every cmdlet has complete help, and every example in it runs as written against the simulator.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Get-TestModulePath)
+    $script:commands = Get-Command -Module WinEksPatch | Sort-Object Name | ForEach-Object {
+        $help = Get-Help $_.Name -Full
+        @{
+            Name     = $_.Name
+            Examples = @($help.examples.example | ForEach-Object { $_.code })
+        }
+    }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Get-TestModulePath)
+}
+
+Describe '<Name> help' -ForEach $commands {
+    It 'has a synopsis, a description, every parameter described and at least two examples' {
+        $help = Get-Help $Name -Full
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -BeLike "$Name *"   # not the generated syntax line
+        ($help.description.Text -join ' ') | Should -Not -BeNullOrEmpty
+        foreach ($parameter in $help.parameters.parameter) {
+            ($parameter.description.Text -join ' ') | Should -Not -BeNullOrEmpty -Because "-$($parameter.name) needs a description"
+        }
+        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+    }
+
+    It 'runs its examples as written' {
+        # The simulator cmdlets' examples start their own simulator; the others run against a fresh demo simulator.
+        $ownSimulator = $Name -in 'Start-WinEksSimulator', 'Stop-WinEksSimulator'
+        if (-not $ownSimulator) { $null = Start-WinEksSimulator -Scenario demo -TimeScale 600 }
+        try {
+            foreach ($code in $Examples) {
+                $ErrorActionPreference = 'Stop'
+                { & ([scriptblock]::Create($code)) *>&1 | Out-Null } | Should -Not -Throw -Because "the example '$code' must run as written"
+            }
+        }
+        finally { Stop-WinEksSimulator }
+    }
+}
