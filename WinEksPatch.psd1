@@ -26,6 +26,7 @@
         'Invoke-WinEksPatch'
         'Start-WinEksSimulator'
         'Stop-WinEksSimulator'
+        'Connect-WinEksSimulator'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -30,7 +30,7 @@ Describe '<Name> help' -ForEach $commands {
 
     It 'runs its examples as written' {
         # The simulator cmdlets' examples start their own simulator; the others run against a fresh demo simulator.
-        $ownSimulator = $Name -in 'Start-WinEksSimulator', 'Stop-WinEksSimulator'
+        $ownSimulator = $Name -in 'Start-WinEksSimulator', 'Stop-WinEksSimulator', 'Connect-WinEksSimulator'
         if (-not $ownSimulator) { $null = Start-WinEksSimulator -Scenario demo -TimeScale 600 }
         try {
             foreach ($code in $Examples) {

@@ -176,3 +176,72 @@ Describe 'A replacement that never becomes Ready' {
         $group.NodeCount | Should -Be 4
     }
 }
+
+Describe 'A rollout killed mid-drain' {
+    BeforeAll {
+        # A simulator of its own process, shared by the rollout we kill and the one that finishes it; each pwsh connects
+        # to it (Connect-WinEksSimulator) so that its clock is the simulator's.
+        $script:shared = Start-TestSimulator -TimeScale 60
+        $script:connect = "Import-Module '$(Get-TestModulePath)'; `$null = Connect-WinEksSimulator -Endpoint '$($shared.endpoint)'"
+        $script:kubectlExe = (Get-Command kubectl -CommandType Application | Select-Object -First 1).Source
+        function kc { & $kubectlExe --kubeconfig $shared.kubeConfigPath --context demo @args }
+        $prepare = Invoke-FreshPwsh -Script @"
+$connect
+`$latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+`$null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId `$latest.ImageId -Force
+@{ Max = (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).MaxSize; Managed = @((Get-WinNode -ClusterName demo -NodeGroupName win-managed).NodeName) } | ConvertTo-Json -Compress
+"@
+        $script:originalMax = $prepare.Max
+        # Pin the single payments replica (PDB minAvailable 1) to the self-managed group so one drain hangs.
+        $prepare.Managed | ForEach-Object { kc cordon $_ | Out-Null }
+        kc delete pod -n shop -l app=payments --wait=false | Out-Null
+        $deadline = (Get-Date).AddSeconds(60)
+        do { Start-Sleep -Milliseconds 500; $placed = @(kc get pods -n shop -l app=payments -o 'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\n"}{end}') }
+        until (($placed -match 'Running') -or (Get-Date) -gt $deadline)
+        $prepare.Managed | ForEach-Object { kc uncordon $_ | Out-Null }
+    }
+    AfterAll { Stop-TestSimulator $shared }
+
+    It 'continues where it was when re-run: nothing launched twice, the cordoned node drained, sizes and processes restored' {
+        # 1. Start the rollout in its own pwsh and kill it while a node is cordoned and draining.
+        $start = [Diagnostics.ProcessStartInfo]::new('dotnet')
+        $command = "$connect; Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 4 -DrainTimeout 01:00:00 -Confirm:`$false"
+        foreach ($a in @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $command)) { $start.ArgumentList.Add($a) }
+        $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true
+        $rollout = [Diagnostics.Process]::Start($start)
+        $deadline = (Get-Date).AddSeconds(120)
+        do { Start-Sleep -Milliseconds 500; $cordoned = @(@(kc get nodes -o 'jsonpath={range .items[?(@.spec.unschedulable==true)]}{.metadata.name}{"\n"}{end}') -ne '') }
+        until ($cordoned.Count -gt 0 -or (Get-Date) -gt $deadline -or $rollout.HasExited)
+        $why = if ($rollout.HasExited) { $rollout.StandardError.ReadToEnd() + $rollout.StandardOutput.ReadToEnd() } else { '' }
+        $cordoned.Count | Should -BeGreaterThan 0 -Because "the rollout should be draining when it is killed $why"
+        Start-Sleep -Seconds 2
+        $rollout.Kill($true); $rollout.WaitForExit()
+
+        # 2. The interrupted state is visible; the same command (with -Force for the PDB that never allows) finishes it.
+        $result = Invoke-FreshPwsh -Script @"
+$connect
+`$during = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+`$results = @(Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 4 -DrainTimeout 00:30:00 -Force -WarningAction SilentlyContinue)
+`$after = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+`$nodes = @(Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged)
+@{
+    DuringRollout = `$during.RolloutInProgress; DuringSuspended = @(`$during.SuspendedProcesses); DuringDesired = `$during.DesiredSize
+    Replaced = `$results.Count; Forced = @(`$results | Where-Object Result -eq 'ReplacedWithForce').Count
+    Desired = `$after.DesiredSize; Max = `$after.MaxSize; Suspended = @(`$after.SuspendedProcesses); InProgress = `$after.RolloutInProgress
+    Nodes = `$nodes.Count; Builds = @(`$nodes.OsBuild | Sort-Object -Unique); Unschedulable = @(`$nodes | Where-Object { -not `$_.Schedulable }).Count
+} | ConvertTo-Json -Compress
+"@
+        $result.DuringRollout | Should -BeTrue
+        $result.DuringSuspended | Should -Contain 'AZRebalance'
+        $result.DuringDesired | Should -Be 8                  # the killed run's surge, not launched again
+        $result.Replaced | Should -BeGreaterThan 0
+        $result.Forced | Should -Be 1                          # the payments node, its pod deleted after the timeout
+        $result.Desired | Should -Be 4
+        $result.Max | Should -Be $originalMax
+        $result.Suspended.Count | Should -Be 0
+        $result.InProgress | Should -BeFalse
+        $result.Nodes | Should -Be 4
+        $result.Builds | Should -Be '10.0.20348.5622'
+        $result.Unschedulable | Should -Be 0
+    }
+}

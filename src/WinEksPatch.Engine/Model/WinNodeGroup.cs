@@ -57,5 +57,11 @@ public sealed class WinNodeGroup
     /// <summary>Windows nodes of the group registered in Kubernetes.</summary>
     public int NodeCount { get; init; }
 
+    /// <summary>Auto Scaling processes suspended on the group (a rollout suspends AZRebalance and the like while it runs).</summary>
+    public IReadOnlyList<string> SuspendedProcesses { get; init; } = [];
+
+    /// <summary>True while a WinEksPatch rollout of the group is in progress or was interrupted (re-run it to continue).</summary>
+    public bool RolloutInProgress { get; init; }
+
     public override string ToString() => $"{ClusterName}/{NodeGroupName}";
 }

@@ -32,22 +32,47 @@ public sealed record SimulatorInfo(
 public sealed class SimulatorSession : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly Process _process;
+    private readonly Process? _process;
 
-    private SimulatorSession(Process process, SimulatorInfo info, SimulatorTimeProvider clock)
+    private SimulatorSession(Process? process, SimulatorInfo info, SimulatorTimeProvider clock)
     {
         _process = process;
         Info = info;
         Clock = clock;
     }
 
+    /// <summary>Connects to a simulator another process started (its AWS endpoint, e.g. http://127.0.0.1:4566): reads its
+    /// information and clock from the admin path. Disposing only disconnects.</summary>
+    public static async Task<SimulatorSession> AttachAsync(string endpoint, CancellationToken cancellationToken = default)
+    {
+        var admin = endpoint.TrimEnd('/') + "/_sim";
+        SimulatorInfo? info;
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            info = await http.GetFromJsonAsync<SimulatorInfo>(new Uri(admin + "/info"), Json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or UriFormatException)
+        {
+            throw new WinEksPatchException(ErrorIds.SimulatorNotRunning, ErrorKind.ConnectionError,
+                $"-Endpoint: no WinEksPatch simulator answers at {endpoint} ({ex.Message}).", endpoint, ex);
+        }
+
+        info = info ?? throw new WinEksPatchException(ErrorIds.SimulatorNotRunning, ErrorKind.InvalidData, $"-Endpoint: {endpoint} sent no simulator information.", endpoint);
+        var clock = await SimulatorTimeProvider.ConnectAsync(info.AdminEndpoint, cancellationToken).ConfigureAwait(false);
+        return new SimulatorSession(null, info, clock);
+    }
+
+    /// <summary>True when this session started the simulator process (Stop-WinEksSimulator stops it); false when attached.</summary>
+    public bool OwnsProcess => _process != null;
+
     public SimulatorInfo Info { get; }
 
     public SimulatorTimeProvider Clock { get; }
 
-    public int ProcessId => _process.Id;
+    public int ProcessId => _process?.Id ?? 0;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _process?.HasExited == true;
 
     /// <summary>Starts <c>dotnet WinEksPatch.Simulator.dll</c> and waits for its JSON line.</summary>
     public static async Task<SimulatorSession> StartAsync(string simulatorDll, string scenario, double timeScale, CancellationToken cancellationToken = default)
@@ -112,6 +137,11 @@ public sealed class SimulatorSession : IDisposable
     public void Dispose()
     {
         Clock.Dispose();
+        if (_process == null)
+        {
+            return; // attached: the simulator belongs to another process
+        }
+
         if (!_process.HasExited)
         {
             try

@@ -133,6 +133,8 @@ public sealed class FleetInventory(ClusterSnapshotReader reader, PatchCalendar c
             MinSize = group.Managed?.MinSize ?? group.AutoScalingGroup?.MinSize ?? 0,
             MaxSize = group.Managed?.MaxSize ?? group.AutoScalingGroup?.MaxSize ?? 0,
             NodeCount = nodes.Count,
+            SuspendedProcesses = group.AutoScalingGroup?.SuspendedProcesses ?? [],
+            RolloutInProgress = group.AutoScalingGroup?.Tags.ContainsKey(Replacement.RolloutState.GroupTag) == true,
         };
     }
 }

@@ -76,10 +76,72 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
 }
 
 /// <summary>
+/// <para type="synopsis">Points this session's WinEksPatch cmdlets at a simulator another process started.</para>
+/// <para type="description">For a simulator started by another session's Start-WinEksSimulator or by the standalone
+/// executable (`dotnet WinEksPatch.Simulator.dll --scenario demo`): reads its endpoints, credentials and virtual clock
+/// from its admin path, so that this session's cmdlets and clock agree with it (a second window watching a rollout, a
+/// runbook rehearsal). Stop-WinEksSimulator then only disconnects; the simulator keeps running.</para>
+/// </summary>
+/// <example>
+///   <code>$sim = Start-WinEksSimulator; Connect-WinEksSimulator -Endpoint $sim.Endpoint; Get-WinEksCluster -Name demo</code>
+///   <para>Connects to a simulator by its AWS endpoint (here the one just started).</para>
+/// </example>
+/// <example>
+///   <code>$sim = Start-WinEksSimulator; Connect-WinEksSimulator -Endpoint $sim.Endpoint | Select-Object Endpoint, Clusters, TimeScale</code>
+///   <para>What the connected simulator serves.</para>
+/// </example>
+[Cmdlet(VerbsCommunications.Connect, "WinEksSimulator")]
+[OutputType("WinEksPatch.Model.WinEksSimulator")]
+public sealed class ConnectWinEksSimulatorCommand : WinEksPatchCmdlet
+{
+    /// <summary>The simulator's AWS endpoint, as its JSON line or Start-WinEksSimulator gives it (http://127.0.0.1:port).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Endpoint { get; set; } = "";
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            RunWorkflow(async (host, token) =>
+            {
+                var session = await SimulatorSession.AttachAsync(Endpoint, token).ConfigureAwait(false);
+                if (ModuleEnvironment.Simulator is { } current && current.Info.Endpoint == session.Info.Endpoint)
+                {
+                    session.Dispose(); // already pointed at it (and perhaps its owner): keep that session
+                    session = current;
+                }
+                else
+                {
+                    ModuleEnvironment.Simulator?.Dispose();
+                    ModuleEnvironment.Simulator = session;
+                }
+
+                host.Output(new WinEksSimulator
+                {
+                    Scenario = "(attached)",
+                    Endpoint = session.Info.Endpoint,
+                    KubernetesEndpoint = session.Info.KubernetesEndpoint,
+                    KubeConfigPath = session.Info.KubeConfigPath,
+                    Region = session.Info.Region,
+                    Clusters = session.Info.Clusters,
+                    TimeScale = session.Clock.TimeScale,
+                });
+            });
+        }
+        finally
+        {
+            base.EndProcessing();
+        }
+    }
+}
+
+/// <summary>
 /// <para type="synopsis">Stops the simulator started by Start-WinEksSimulator and points the session back at AWS.</para>
 /// <para type="description">Stops the simulator process and its kubeconfig and state go with it; afterwards the
-/// session's cmdlets use the AWS SDK's default chain (or -Region/-ProfileName) again. Does nothing when no simulator
-/// is running.</para>
+/// session's cmdlets use the AWS SDK's default chain (or -Region/-ProfileName) again. A simulator this session only
+/// connected to (Connect-WinEksSimulator) keeps running; the session just lets go of it. Does nothing when no simulator
+/// is in use.</para>
 /// </summary>
 /// <example>
 ///   <code>Start-WinEksSimulator | Out-Null; Stop-WinEksSimulator</code>

@@ -202,7 +202,7 @@ public sealed class NodeReplacement(
                 {
                     // The last batch may have terminated without decrement (MaxUnavailable): wait for the group to be whole,
                     // and for the terminated instances' nodes to leave the cluster, so what comes next sees the new fleet.
-                    await WaitForCapacityAsync(group, state.Desired, cancellationToken).ConfigureAwait(false);
+                    await WaitForCapacityAsync(group, state.Desired, new HashSet<string>(), cancellationToken).ConfigureAwait(false);
                     var terminated = _terminated.ToHashSet(StringComparer.Ordinal);
                     await tracker.WaitUntilAsync(nodes => !nodes.Any(n => n.InstanceId != null && terminated.Contains(n.InstanceId)),
                         options.ReadyTimeout, Recheck, cancellationToken).ConfigureAwait(false);
@@ -228,8 +228,10 @@ public sealed class NodeReplacement(
                     host.Verbose($"Batch {batch}: desired capacity {group.DesiredCapacity} -> {wanted}.");
                 }
 
-                // 2. Enough usable nodes that cordoning this batch keeps the floor (desired − MaxUnavailable).
-                await WaitForCapacityAsync(group, state.Desired - unavailable + take, cancellationToken).ConfigureAwait(false);
+                // 2. Enough usable nodes outside this batch to keep the floor (desired − MaxUnavailable) once it is cordoned.
+                // (A resumed batch may be cordoned already; it never counts.)
+                await WaitForCapacityAsync(group, state.Desired - unavailable, batchOld.Select(i => i.InstanceId).ToHashSet(StringComparer.Ordinal),
+                    cancellationToken).ConfigureAwait(false);
 
                 // 3. Cordon and drain, in parallel within the batch.
                 var results = await Task.WhenAll(batchOld.Select(instance => ReplaceAsync(batch, instance, drainer, cancellationToken))).ConfigureAwait(false);
@@ -372,16 +374,17 @@ public sealed class NodeReplacement(
             return new NodeStep(Result(outcome, drain), outcome, child, null);
         }
 
-        /// <summary>Waits until the group has <paramref name="needed"/> usable nodes (Ready, schedulable, settled), learning
-        /// new instances as their nodes appear. On timeout, says why from the group's scaling activities.</summary>
-        private async Task WaitForCapacityAsync(AutoScalingGroup group, int needed, CancellationToken cancellationToken)
+        /// <summary>Waits until the group has <paramref name="needed"/> usable nodes (Ready, schedulable, settled) besides the
+        /// <paramref name="excluded"/> instances, learning new instances as their nodes appear. On timeout, says why from
+        /// the group's scaling activities.</summary>
+        private async Task WaitForCapacityAsync(AutoScalingGroup group, int needed, IReadOnlySet<string> excluded, CancellationToken cancellationToken)
         {
             var members = group.Instances.Select(i => i.InstanceId).ToHashSet(StringComparer.Ordinal);
             var deadline = owner.Time.GetUtcNow() + options.ReadyTimeout;
             while (true)
             {
-                bool Usable(KubeNode n) => n.InstanceId != null && members.Contains(n.InstanceId) && tracker.IsUsable(n, options.Settle)
-                    && !(instances.TryGetValue(n.InstanceId, out var i) && i.Tags.ContainsKey(RolloutState.InstanceTag));
+                bool Usable(KubeNode n) => n.InstanceId != null && members.Contains(n.InstanceId) && !excluded.Contains(n.InstanceId)
+                    && tracker.IsUsable(n, options.Settle);
                 bool Unknown(KubeNode n) => n.InstanceId != null && !members.Contains(n.InstanceId) && !instances.ContainsKey(n.InstanceId);
 
                 var left = deadline - owner.Time.GetUtcNow();
