@@ -24,6 +24,7 @@
         'Set-NodeGroupAmi'
         'Invoke-NodeReplacement'
         'Invoke-WinEksPatch'
+        'Get-WinEksPatchIamPolicy'
         'Start-WinEksSimulator'
         'Stop-WinEksSimulator'
         'Connect-WinEksSimulator'

@@ -1,0 +1,31 @@
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Get-TestModulePath)
+    function Get-Actions($policy) { ($policy | ConvertFrom-Json).Statement | ForEach-Object { $_.Action } | Sort-Object -Unique }
+}
+
+Describe 'Get-WinEksPatchIamPolicy' {
+    It 'ReadOnly allows no change' {
+        $policy = Get-WinEksPatchIamPolicy -Scope ReadOnly
+        ($policy | ConvertFrom-Json).Version | Should -Be '2012-10-17'
+        Get-Actions $policy | Where-Object { $_ -match ':(Create|Update|Set|Terminate|Suspend|Resume|Delete|Cancel|Tag)' } | Should -BeNullOrEmpty
+    }
+
+    It 'scopes EKS ARNs and Auto Scaling writes to the named cluster' {
+        $statements = (Get-WinEksPatchIamPolicy -Scope Rollout -ClusterName demo -AccountId 111122223333 -Region us-west-2 | ConvertFrom-Json).Statement
+        ($statements | Where-Object Sid -eq 'WinEksPatchReadEks').Resource | Should -Contain 'arn:aws:eks:us-west-2:111122223333:cluster/demo'
+        ($statements | Where-Object Sid -eq 'WinEksPatchRolloutGroups').Condition.StringEquals.'aws:ResourceTag/kubernetes.io/cluster/demo' | Should -Be 'owned'
+    }
+
+    It 'allows every AWS call a whole patch cycle makes' {
+        $null = Start-WinEksSimulator -Scenario demo -TimeScale 600
+        try {
+            $report = Invoke-WinEksPatch -ClusterName demo -Force -WarningAction SilentlyContinue
+            $allowed = Get-Actions (Get-WinEksPatchIamPolicy -Scope ReadOnly, Rollout)
+            $made = $report.ApiCalls | Where-Object Service -ne 'kubernetes' | ForEach-Object { "$($_.Service):$($_.Operation)" } | Sort-Object -Unique
+            $made.Count | Should -BeGreaterThan 5
+            $made | Where-Object { $_ -notin $allowed } | Should -BeNullOrEmpty
+        }
+        finally { Stop-WinEksSimulator }
+    }
+}
