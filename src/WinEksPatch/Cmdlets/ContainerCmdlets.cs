@@ -39,6 +39,7 @@ public sealed class GetWinContainerPatchStatusCommand : ContainerCmdlet
     /// <summary>The EKS cluster.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
     /// <summary>Only pods of this namespace.</summary>
@@ -76,11 +77,13 @@ public sealed class GetWinImageCachePlanCommand : ContainerCmdlet
     /// <summary>The EKS cluster.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
     /// <summary>Only images on nodes of these node groups.</summary>
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
     public string[]? NodeGroupName { get; set; }
 
     protected override void ProcessRecord()

@@ -31,6 +31,7 @@ public sealed class GetWinEksClusterCommand : KubernetesCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ClusterName")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string[]? Name { get; set; }
 
     protected override void ProcessRecord()

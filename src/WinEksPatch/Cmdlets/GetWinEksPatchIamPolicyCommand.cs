@@ -33,6 +33,7 @@ public sealed class GetWinEksPatchIamPolicyCommand : PSCmdlet
     /// <summary>Scope the statements to this cluster's resources.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string? ClusterName { get; set; }
 
     /// <summary>Account id for the ARNs (default *).</summary>

@@ -28,12 +28,14 @@ public sealed class GetWinNodeGroupCommand : FleetCmdlet
     /// <summary>The EKS cluster.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
     /// <summary>Node group names (EKS node group or Auto Scaling group); every Windows group when omitted.</summary>
     [Parameter(Position = 1)]
     [Alias("NodeGroupName")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
     public string[]? Name { get; set; }
 
     protected override void ProcessRecord()

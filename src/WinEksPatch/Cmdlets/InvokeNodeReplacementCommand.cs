@@ -41,11 +41,13 @@ public sealed class InvokeNodeReplacementCommand : FleetCmdlet
     /// <summary>The EKS cluster.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
     /// <summary>The self-managed node group (Auto Scaling group).</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
     public string NodeGroupName { get; set; } = "";
 
     /// <summary>Nodes that may be unavailable at once, as a count or a percentage of the desired size (default 0).</summary>

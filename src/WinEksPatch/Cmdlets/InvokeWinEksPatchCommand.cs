@@ -37,11 +37,13 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
     /// <summary>The EKS cluster.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
     /// <summary>Only these node groups, in this order; every Windows group when omitted.</summary>
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
     public string[]? NodeGroupName { get; set; }
 
     /// <summary>EksLatest (default) or an AMI id (ami-...).</summary>

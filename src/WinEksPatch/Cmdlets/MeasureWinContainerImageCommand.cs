@@ -39,16 +39,19 @@ public sealed class MeasureWinContainerImageCommand : KubernetesCmdlet
     /// <summary>An AMI: what a pull costs on a new node launched from it (layers of the images it caches are present).</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Ami")]
     [ValidatePattern("^ami-[0-9a-f]{8,17}$")]
+    [ArgumentCompleter(typeof(Completion.ImageIdCompleter))]
     public string? ImageId { get; set; }
 
     /// <summary>A running node: what a pull costs there (its AMI's cache and the images of its pods are present).</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Node")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.NodeNameCompleter))]
     public string? NodeName { get; set; }
 
     /// <summary>The cluster of -NodeName.</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Node")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string? ClusterName { get; set; }
 
     /// <summary>A repository (registry/repository) to measure a push to: only the layers it lacks are uploaded.</summary>

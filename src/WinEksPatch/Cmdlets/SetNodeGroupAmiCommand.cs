@@ -31,16 +31,19 @@ public sealed class SetNodeGroupAmiCommand : FleetCmdlet
     /// <summary>The EKS cluster.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
     /// <summary>The node group (EKS managed node group or self-managed Auto Scaling group).</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
     public string NodeGroupName { get; set; } = "";
 
     /// <summary>The AMI new nodes of the group launch from.</summary>
     [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
     [ValidatePattern("^ami-[0-9a-f]{8,17}$")]
+    [ArgumentCompleter(typeof(Completion.ImageIdCompleter))]
     public string ImageId { get; set; } = "";
 
     /// <summary>Change the group without asking for confirmation.</summary>
