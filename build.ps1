@@ -10,6 +10,8 @@
                pwsh -NoProfile -NonInteractive) and the conformance suites (node, kubectl). The last line is
                "Tests: N passed, N failed[, N skipped]"; the exit code is non-zero when anything failed or nothing ran.
       demo     build, then a whole patch cycle against the bundled simulator.
+      package  build, then out/package/WinEksPatch.<version>.nupkg (Install-PSResource/Save-PSResource from a local
+               repository) and out/package/WinEksPatch.zip (the SSM Automation runbook's attachment).
       clean    Removes out/ and the projects' bin/obj folders.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 test
@@ -17,7 +19,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'clean')]
+    [ValidateSet('build', 'test', 'demo', 'package', 'clean')]
     [string] $Task = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -184,6 +186,11 @@ switch ($Task) {
     'build' { Invoke-Build }
     'test' { Invoke-Test }
     'demo' { Invoke-Demo }
+    'package' {
+        Invoke-Build
+        $null = Invoke-Native dotnet @($PwshDll, '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-ModulePackage.ps1'),
+            '-ModuleDirectory', $ModuleDir, '-OutputDirectory', (Join-Path $OutDir 'package'))
+    }
     'clean' {
         if (Test-Path $OutDir) { Remove-Item $OutDir -Recurse -Force }
         Get-ChildItem $Root -Recurse -Directory -Include bin, obj | Where-Object FullName -NotMatch 'node_modules' | Remove-Item -Recurse -Force
