@@ -17,6 +17,7 @@ public sealed class Connections : IDisposable
 
     public Connections(AwsConnectionOptions aws, KubernetesConnectionOptions? kubernetes = null, TimeProvider? time = null)
     {
+        ModuleEnvironment.AttachFromEnvironment();
         Time = time ?? ModuleEnvironment.Time;
         Aws = new AwsClientFactory(AwsContext.Resolve(aws));
         _kubernetes = kubernetes ?? new KubernetesConnectionOptions();

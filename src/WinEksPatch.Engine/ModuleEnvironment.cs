@@ -19,4 +19,29 @@ public static class ModuleEnvironment
         get => Volatile.Read(ref _simulator);
         set => Volatile.Write(ref _simulator, value);
     }
+
+    /// <summary>Names a running simulator (its AWS endpoint) that sessions attach to by themselves: how a script written
+    /// for AWS (a runbook body, a scheduled task) is rehearsed against the simulator unchanged.</summary>
+    public const string SimulatorEndpointVariable = "WINEKSPATCH_SIMULATOR_ENDPOINT";
+
+    private static readonly SemaphoreSlim AttachLock = new(1, 1);
+
+    /// <summary>Attaches to the simulator named by <see cref="SimulatorEndpointVariable"/>, once, when no simulator is set.</summary>
+    public static void AttachFromEnvironment()
+    {
+        if (Simulator != null || Environment.GetEnvironmentVariable(SimulatorEndpointVariable) is not { Length: > 0 } endpoint)
+        {
+            return;
+        }
+
+        AttachLock.Wait();
+        try
+        {
+            Simulator ??= SimulatorSession.AttachAsync(endpoint).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            AttachLock.Release();
+        }
+    }
 }

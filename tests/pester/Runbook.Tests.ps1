@@ -1,0 +1,65 @@
+# The SSM Automation runbook: its document follows the Automation schema (schemaVersion 0.3) and its script body,
+# run as aws:executeScript would (InputPayload in the environment, the attachment in the working directory), patches
+# the simulated cluster in rounds that each stop before the step limit and continue where the last one stopped.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:packages = Join-Path $TestDrive 'package'
+    & (Join-Path (Get-TestRepoRoot) 'tools/New-ModulePackage.ps1') -ModuleDirectory (Split-Path (Get-TestModulePath)) -OutputDirectory $packages 6>$null
+    Add-Type -Path (Join-Path (Split-Path (Get-TestModulePath)) 'deps/YamlDotNet.dll')
+    $yaml = Get-Content (Join-Path $packages 'WinEksPatch-Runbook.yaml') -Raw
+    $script:document = [YamlDotNet.Serialization.DeserializerBuilder]::new().Build().Deserialize([System.IO.StringReader]::new($yaml))
+    $script:steps = $document['mainSteps']
+}
+
+Describe 'The runbook document' {
+    It 'is an Automation document of schema 0.3 whose parameters have valid types' {
+        $document['schemaVersion'] | Should -Be '0.3'
+        foreach ($p in $document['parameters'].Values) { $p['type'] | Should -BeIn @('String', 'StringList', 'Boolean', 'Integer', 'MapList', 'StringMap', 'AWS::EC2::Image::Id') }
+        $document['parameters'].Keys | Should -Contain 'ClusterName'
+    }
+
+    It 'uses only Automation actions, with unique step names and branch targets that exist' {
+        $names = $steps | ForEach-Object { $_['name'] }
+        ($names | Sort-Object -Unique).Count | Should -Be $names.Count
+        $steps | ForEach-Object { $_['action'] | Should -BeIn @('aws:branch', 'aws:approve', 'aws:executeScript', 'aws:sleep') }
+        foreach ($branch in $steps | Where-Object { $_['action'] -eq 'aws:branch' }) {
+            $branch['inputs']['Default'] | Should -BeIn $names
+            $branch['inputs']['Choices'] | ForEach-Object { $_['NextStep'] | Should -BeIn $names }
+        }
+        $steps | Where-Object { $_['nextStep'] } | ForEach-Object { $_['nextStep'] | Should -BeIn $names }
+    }
+
+    It 'runs PowerShell 7.4 with the module zip attached, its checksum filled in, and only declared parameters' {
+        $patch = $steps | Where-Object { $_['action'] -eq 'aws:executeScript' }
+        $patch['inputs']['Runtime'] | Should -Be 'PowerShell 7.4'
+        [int]$patch['timeoutSeconds'] | Should -BeLessOrEqual 600
+        $patch['inputs']['Attachment'] | Should -Be 'WinEksPatch.zip'
+        $document['files']['WinEksPatch.zip']['checksums']['sha256'] | Should -Be (Get-FileHash (Join-Path $packages 'WinEksPatch.zip') -Algorithm SHA256).Hash.ToLowerInvariant()
+        $referenced = [regex]::Matches(($patch['inputs']['InputPayload'].Values -join ' '), '\{\{\s*(\w+)\s*\}\}') | ForEach-Object { $_.Groups[1].Value }
+        $referenced | ForEach-Object { $_ | Should -BeIn $document['parameters'].Keys }
+    }
+}
+
+Describe 'The runbook script against the simulator' {
+    BeforeAll { $script:sim = Start-TestSimulator -TimeScale 600 }
+    AfterAll { Stop-TestSimulator $sim }
+
+    It 'patches in rounds: InProgress when stopped at the step budget, then Succeeded' {
+        $work = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'step')
+        Copy-Item (Join-Path $packages 'WinEksPatch.zip') $work
+        $script = ($steps | Where-Object { $_['action'] -eq 'aws:executeScript' })['inputs']['Script']
+        $body = Join-Path $work 'step.ps1'
+        Set-Content $body "`$result = & { $script }`n`$result | ConvertTo-Json -Compress"
+        $payload = @{ ClusterName = 'demo'; NodeGroupNames = @('demo-win-selfmanaged'); ImageSource = 'EksLatest'; MaxSurge = '1'; MaxUnavailable = '0' } | ConvertTo-Json -Compress
+        $environment = (Get-SimulatorEnvironment $sim) + @{ WINEKSPATCH_SIMULATOR_ENDPOINT = $sim.endpoint; InputPayload = $payload; WINEKSPATCH_STEP_SECONDS = '2' }
+        $statuses = @()
+        for ($round = 0; $round -lt 40; $round++) {
+            $result = Invoke-FreshPwsh -Environment $environment -Script "Set-Location '$work'; & '$body'"
+            $statuses += $result.Status
+            if ($result.Status -ne 'InProgress') { break }
+        }
+        $statuses[0] | Should -Be 'InProgress'
+        $statuses[-1] | Should -Be 'Succeeded'
+        $result.Groups | Should -Be 'demo-win-selfmanaged: Patched'
+    }
+}
