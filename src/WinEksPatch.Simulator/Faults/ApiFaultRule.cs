@@ -53,7 +53,7 @@ public sealed class ApiFaultRule
     /// <summary>Chance (0..1] that a matching request is hit.</summary>
     public double Probability { get; set; } = 1.0;
 
-    /// <summary>How many requests it hits (token-expiry: how many EKS tokens it expires; default 1); null: every one until removed.</summary>
+    /// <summary>How many requests it hits (token-expiry: requests with an EKS token it refuses; default 1); null: every one until removed.</summary>
     public int? Count { get; set; }
 
     /// <summary>token-expiry: while the rule exists, EKS tokens older than this (simulated seconds) are refused.</summary>
@@ -62,7 +62,7 @@ public sealed class ApiFaultRule
     /// <summary>Seed of the rule's own random sequence (probability); default: derived from the id.</summary>
     public int? Seed { get; set; }
 
-    /// <summary>How many requests (token-expiry: tokens) it has hit so far.</summary>
+    /// <summary>How many requests it has hit so far.</summary>
     public int Hits { get; set; }
 
     /// <summary>Whether the count is used up (the rule stays listed, but no longer fires).</summary>

@@ -10,13 +10,13 @@ public sealed record FaultDecision(string RuleId, int? Status, string? Code, str
 /// <summary>
 /// The API fault rules in force (thread-safe; requests consult them outside the world lock). Rules are tried in the
 /// order they were added; the first that matches and fires (count not used up, probability drawn from its own seeded
-/// sequence) decides. Token-expiry rules keep the EKS tokens they expired: an expired token stays expired.
+/// sequence) decides. Token-expiry rules answer 401 to the next requests carrying an EKS token, as an API server does
+/// for an expired one; a client that signs a new token (or retries) after that gets through.
 /// </summary>
 public sealed class ApiFaults
 {
     private readonly object _lock = new();
     private readonly List<ApiFaultRule> _rules = [];
-    private readonly HashSet<string> _expiredTokens = new(StringComparer.Ordinal);
     private int _sequence;
 
     public ApiFaultRule Add(ApiFaultRule rule)
@@ -60,7 +60,6 @@ public sealed class ApiFaults
         lock (_lock)
         {
             _rules.Clear();
-            _expiredTokens.Clear();
         }
     }
 
@@ -114,7 +113,7 @@ public sealed class ApiFaults
 
     /// <summary>
     /// For a request to <paramref name="cluster"/> with a valid EKS token: why a token-expiry rule refuses it (the API
-    /// server then answers 401), or null. A rule with a count expires that many tokens, each for good; a rule with
+    /// server then answers 401), or null. A rule with a count refuses that many requests; a rule with
     /// maxTokenAgeSeconds refuses older tokens while it exists.
     /// </summary>
     public string? RefuseToken(string token, string cluster, DateTimeOffset now)
@@ -126,11 +125,6 @@ public sealed class ApiFaults
 
         lock (_lock)
         {
-            if (_expiredTokens.Contains(token))
-            {
-                return "token expired (fault rule)";
-            }
-
             foreach (ApiFaultRule rule in _rules)
             {
                 if (rule.Kind != ApiFaultRule.TokenExpiryKind || (rule.Resource is not null && !ApiFaultRule.Glob(rule.Resource, cluster)))
@@ -147,7 +141,6 @@ public sealed class ApiFaults
                 if (rule.Count is not null && !rule.Spent && (rule.Probability >= 1.0 || rule.Random!.NextDouble() < rule.Probability))
                 {
                     rule.Hits++;
-                    _expiredTokens.Add(token);
                     return $"token expired (fault rule {rule.Id})";
                 }
             }

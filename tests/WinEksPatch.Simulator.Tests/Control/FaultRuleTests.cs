@@ -173,22 +173,23 @@ public sealed class FaultRuleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Token_expiry_refuses_the_current_EKS_token_for_good_and_accepts_a_newly_signed_one()
+    public async Task Token_expiry_answers_401_to_the_next_requests_with_an_EKS_token_then_lets_them_through()
     {
         string old = SignedHttp.EksToken("demo", _sim.Info.Endpoint, _sim.Clock.GetUtcNow().UtcDateTime.AddSeconds(-5));
         using HttpClient k8sHttp = Http(old);
         string nodes = _sim.Info.KubernetesEndpoint + "/clusters/demo/api/v1/nodes";
         Assert.Equal(HttpStatusCode.OK, (await k8sHttp.GetAsync(nodes)).StatusCode);
 
-        JsonElement rule = await AddFault(new { kind = "token-expiry" });
-        Assert.Equal(1, rule.GetProperty("count").GetInt32());
+        JsonElement rule = await AddFault(new { kind = "token-expiry", count = 2 });
+        Assert.Equal(2, rule.GetProperty("count").GetInt32());
+        Assert.Equal(1, (await AddFault(new { kind = "token-expiry", resource = "staging" })).GetProperty("count").GetInt32());
         Assert.Equal(HttpStatusCode.Unauthorized, (await k8sHttp.GetAsync(nodes)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await k8sHttp.GetAsync(nodes)).StatusCode);
-
         using HttpClient fresh = Http(SignedHttp.EksToken("demo", _sim.Info.Endpoint, _sim.Clock.GetUtcNow().UtcDateTime));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await fresh.GetAsync(nodes)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await fresh.GetAsync(nodes)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await k8sHttp.GetAsync(nodes)).StatusCode);
 
-        // The kubeconfig's static token is not an EKS token: never expired.
+        // The kubeconfig's static token is not an EKS token: never refused.
         await AddFault(new { kind = "token-expiry", count = 5 });
         using HttpClient staticToken = Http("wineks-simulator-static-token-0000000000000000");
         Assert.Equal(HttpStatusCode.OK, (await staticToken.GetAsync(nodes)).StatusCode);
