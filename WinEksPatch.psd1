@@ -10,7 +10,7 @@
     CompatiblePSEditions = @('Core')
     # Dependencies are NOT listed in RequiredAssemblies: that would load them into the default context and defeat the
     # module's own AssemblyLoadContext (see ModuleInitializer.cs).
-    FormatsToProcess     = @('WinEksPatch.format.ps1xml')
+    FormatsToProcess     = @('WinEksPatch.format.ps1xml', 'WinEksPatch.Simulator.format.ps1xml')
     TypesToProcess       = @('WinEksPatch.types.ps1xml')
     CmdletsToExport      = @(
         'Get-WinEksCluster'
@@ -28,6 +28,10 @@
         'Start-WinEksSimulator'
         'Stop-WinEksSimulator'
         'Connect-WinEksSimulator'
+        'Get-WinEksSimulatorReport'
+        'Add-WinEksSimulatorFault'
+        'Get-WinEksSimulatorFault'
+        'Remove-WinEksSimulatorFault'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

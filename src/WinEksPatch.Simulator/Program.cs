@@ -27,7 +27,7 @@ public static class Program
         catch (ArgumentException e)
         {
             await Console.Error.WriteLineAsync("WinEksPatch.Simulator: " + e.Message).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync("usage: WinEksPatch.Simulator [--scenario <name|path>] [--time-scale <n>] [--aws-port <port>] [--k8s-port <port>] [--parent-pid <pid>] [--ignore-stdin] [--verbose]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: WinEksPatch.Simulator [--scenario <name|path>] [--time-scale <n>] [--aws-port <port>] [--k8s-port <port>] [--parent-pid <pid>] [--ignore-stdin] [--verbose] [--faults <file>]").ConfigureAwait(false);
             return 2;
         }
 
@@ -137,6 +137,10 @@ public static class Program
                     break;
                 case "--verbose":
                     options.Verbose = true;
+                    break;
+                case "--faults":
+                    string faults = Value();
+                    options.FaultsFile = File.Exists(faults) ? Path.GetFullPath(faults) : throw new ArgumentException($"--faults: no file '{faults}'.");
                     break;
                 default:
                     throw new ArgumentException($"Unknown argument '{arg}'.");

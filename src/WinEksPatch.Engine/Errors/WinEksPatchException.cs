@@ -84,6 +84,7 @@ public static class ErrorIds
     public const string SimulatorNotFound = nameof(SimulatorNotFound);
     public const string SimulatorFailed = nameof(SimulatorFailed);
     public const string SimulatorNotRunning = nameof(SimulatorNotRunning);
+    public const string SimulatorFaultNotFound = nameof(SimulatorFaultNotFound);
 
     // Domain
     public const string ClusterNotFound = nameof(ClusterNotFound);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using WinEksPatch.Simulator.Auth;
 using WinEksPatch.Simulator.Aws.Protocols;
+using WinEksPatch.Simulator.Faults;
 using WinEksPatch.Simulator.World;
 
 namespace WinEksPatch.Simulator.Aws;
@@ -63,21 +64,32 @@ public sealed class AwsEndpoint(SimWorld world, IEnumerable<AwsService> services
             Query = QueryParams.FromPairs(SigV4Verifier.ParseQuery(rawQuery)),
         };
 
+        // Fault rules (Faults/) and the report (Report/) see every authenticated call by service and operation.
+        string operation = AwsRequestInfo.Operation(service, call);
+        string? errorCode = null;
         try
         {
+            await FaultInjection.ApplyAsync(world, service.SigningName, operation, () => AwsRequestInfo.Resources(service, call), http.RequestAborted).ConfigureAwait(false);
             await service.HandleAsync(call).ConfigureAwait(false);
             logger.LogInformation("AWS {Service} {Method} {Path} -> {Status}", service.SigningName, http.Request.Method, rawPath, http.Response.StatusCode);
         }
         catch (AwsException e)
         {
+            errorCode = e.Code;
             logger.LogInformation("AWS {Service} {Method} {Path} -> {Status} {Code}", service.SigningName, http.Request.Method, rawPath, e.StatusCode, e.Code);
             await service.WriteErrorAsync(http, requestId, e).ConfigureAwait(false);
         }
         catch (Exception e) when (!http.Response.HasStarted)
         {
             // A simulator bug, not a client mistake: say so in the service's shape (InternalFailure), and log it.
+            errorCode = "InternalFailure";
             logger.LogError(e, "AWS {Service} {Path} failed", service.SigningName, rawPath);
             await service.WriteErrorAsync(http, requestId, new AwsException(500, "InternalFailure", "The simulator failed: " + e.Message, senderFault: false)).ConfigureAwait(false);
+        }
+        finally
+        {
+            int status = http.Response.StatusCode;
+            world.Report.RecordAws(service.SigningName, operation, status, AwsRequestInfo.IsThrottling(status, errorCode));
         }
     }
 

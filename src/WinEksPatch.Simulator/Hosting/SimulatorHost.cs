@@ -102,11 +102,13 @@ public sealed class SimulatorHost : IAsyncDisposable
         var kube = new KubeApi(world, new EksTokenValidator(clock), loggers.CreateLogger("WinEksPatch.Simulator.Kubernetes"));
         var admin = new AdminApi(clock, () => info!);
         var fleetAdmin = new FleetAdmin(world);
+        var controlAdmin = new ControlAdmin(world);
         var registry = new RegistryApi(world, loggers.CreateLogger("WinEksPatch.Simulator.Registry"));
 
         // TLS means the Kubernetes listener; the plain listener serves AWS and the admin path.
         app.Run(http => http.Request.IsHttps ? kube.HandleAsync(http)
             : http.Request.Path.StartsWithSegments(FleetAdmin.Prefix) ? fleetAdmin.HandleAsync(http)
+            : ControlAdmin.Handles(http) ? controlAdmin.HandleAsync(http)
             : http.Request.Path.StartsWithSegments(AdminApi.Prefix) ? admin.HandleAsync(http)
             : http.Request.Path.StartsWithSegments(RegistryApi.Prefix) ? registry.HandleAsync(http)
             : aws.HandleAsync(http));
@@ -119,6 +121,9 @@ public sealed class SimulatorHost : IAsyncDisposable
             string kubeUrl = addresses.First(a => a.StartsWith("https://", StringComparison.Ordinal));
 
             ScenarioLoader.Load(world, scenario, calendar, name => $"{kubeUrl}{KubeApi.ClusterPathPrefix}{name}", ca.CaDataBase64);
+            _ = world.Report; // the report follows node and pod changes from here on
+            ControlAdmin.AddStartupRules(world, scenario.Faults ?? [], "the scenario's faults");
+            ControlAdmin.AddStartupRules(world, options.FaultsFile is null ? [] : ControlAdmin.ReadFaultsFile(options.FaultsFile), options.FaultsFile ?? "");
 
             string? owned = null;
             string stateDirectory = options.StateDirectory ?? (owned = Path.Combine(Path.GetTempPath(), "wineks-simulator-" + Guid.NewGuid().ToString("N")[..12]));

@@ -23,4 +23,7 @@ public sealed class SimulatorOptions
 
     /// <summary>Log requests to stderr.</summary>
     public bool Verbose { get; set; }
+
+    /// <summary>A JSON file of fault rules applied at start ([rule, ...] or {"faults": [...]}; README "Faults").</summary>
+    public string? FaultsFile { get; set; }
 }

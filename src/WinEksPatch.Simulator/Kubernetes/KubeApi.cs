@@ -51,14 +51,49 @@ public sealed partial class KubeApi(SimWorld world, EksTokenValidator tokens, IL
             return;
         }
 
+        // The report counts every request by verb and resource (watches when they start); fault rules may refuse it.
+        Faults.KubeRequestInfo request = Faults.KubeRequestInfo.Parse(http.Request.Method, path, IsWatch(http));
+        world.Report.RecordKubernetes(request.Verb, request.Resource);
+        try
+        {
+            await AuthorizeAndRouteAsync(http, clusterName, version, path, request).ConfigureAwait(false);
+        }
+        finally
+        {
+            world.Report.CompleteKubernetes(request.Verb, request.Resource, http.Response.StatusCode);
+        }
+    }
+
+    private async Task AuthorizeAndRouteAsync(HttpContext http, string clusterName, string version, string[] path, Faults.KubeRequestInfo request)
+    {
         string? authorization = http.Request.Headers.Authorization.FirstOrDefault();
         string? token = authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : null;
         EksTokenValidator.Result auth = tokens.Validate(token, clusterName);
+        if (auth.Ok && world.ApiFaults.RefuseToken(token!, clusterName, world.Clock.GetUtcNow()) is string refused)
+        {
+            auth = new EksTokenValidator.Result(false, null, refused);
+        }
+
         if (!auth.Ok)
         {
             logger.LogInformation("Kubernetes {Cluster} {Method} {Path}: 401 ({Reason})", clusterName, http.Request.Method, http.Request.Path, auth.Reason);
             await WriteStatusAsync(http, 401, "Unauthorized", "Unauthorized").ConfigureAwait(false);
             return;
+        }
+
+        if (world.ApiFaults.Match("kubernetes", request.Operation, () => request.Names(clusterName)) is Faults.FaultDecision fault)
+        {
+            await Faults.FaultInjection.DelayAsync(world, fault, http.RequestAborted).ConfigureAwait(false);
+            if (fault.Status is int status)
+            {
+                if (status == 429)
+                {
+                    http.Response.Headers.RetryAfter = "1";
+                }
+
+                await WriteStatusAsync(http, status, fault.Code!, fault.Message!).ConfigureAwait(false);
+                return;
+            }
         }
 
         try

@@ -16,6 +16,8 @@ public sealed class ScenarioDefinition
     public ContainerImageCatalogDefinition? ContainerImages { get; set; }
     /// <summary>IAM instance profiles that exist (Image Builder infrastructure configurations name one); null: the defaults of ImageBuilderScenario.</summary>
     public List<string>? InstanceProfiles { get; set; }
+    /// <summary>Fault rules in force from the start (the shape of POST /_sim/faults; README "Faults").</summary>
+    public List<System.Text.Json.JsonElement>? Faults { get; set; }
 }
 
 public sealed class AmiCatalogDefinition

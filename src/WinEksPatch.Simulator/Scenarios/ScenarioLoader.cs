@@ -455,7 +455,13 @@ public sealed class ScenarioLoader
         for (int i = 0; i < count; i++)
         {
             KubeNode node = nodes[i % nodes.Count];
-            string name = $"{ownerName}-{RandomName(5)}";
+            // 27^5 suffixes collide at scale (the large scenario): draw again, as the ReplicaSet controller's name generator would.
+            string name;
+            do
+            {
+                name = $"{ownerName}-{RandomName(5)}";
+            }
+            while (_world.Pods.ContainsKey((cluster.Name, def.Namespace, name)));
             var pod = new KubePod
             {
                 ClusterName = cluster.Name,

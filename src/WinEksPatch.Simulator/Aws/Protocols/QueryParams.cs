@@ -28,7 +28,15 @@ public sealed class QueryParams
     /// <summary>Parses an application/x-www-form-urlencoded body ('+' is a space there).</summary>
     public static QueryParams FromForm(byte[] body)
     {
-        Dictionary<string, Microsoft.Extensions.Primitives.StringValues> parsed = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body));
+        // A broken percent-escape is the query services' MalformedQueryString (400), not something to guess around.
+        string text = Encoding.UTF8.GetString(body);
+        System.Text.RegularExpressions.Match bad = System.Text.RegularExpressions.Regex.Match(text, "%(?![0-9A-Fa-f]{2})", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+        if (bad.Success)
+        {
+            throw new AwsException(400, "MalformedQueryString", $"Invalid percent-encoding in the query string at position {bad.Index}.");
+        }
+
+        Dictionary<string, Microsoft.Extensions.Primitives.StringValues> parsed = QueryHelpers.ParseQuery(text);
         return FromPairs(parsed.Select(p => new KeyValuePair<string, string>(p.Key, p.Value.ToString())));
     }
 
