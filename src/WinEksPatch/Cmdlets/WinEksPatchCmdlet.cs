@@ -155,6 +155,23 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
             return answer.Task;
         }
 
+        public Task<bool> ShouldProcessAsync(string target, string action, string description)
+        {
+            var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Enqueue(c =>
+            {
+                try
+                {
+                    answer.SetResult(c.ShouldProcess(description, $"{description}{Environment.NewLine}{action}?", $"{action}: {target}"));
+                }
+                catch (Exception ex)
+                {
+                    answer.SetException(ex);
+                }
+            });
+            return answer.Task;
+        }
+
         public void Complete() => _queue.CompleteAdding();
 
         public void Pump(WinEksPatchCmdlet cmdlet)
