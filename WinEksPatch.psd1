@@ -21,6 +21,7 @@
         'Measure-WinContainerImage'
         'Get-WinContainerPatchStatus'
         'Get-WinImageCachePlan'
+        'New-WinNodeAmi'
         'Set-NodeGroupAmi'
         'Invoke-NodeReplacement'
         'Invoke-WinEksPatch'

@@ -22,6 +22,10 @@ public interface IWorkflowHost
 
     /// <summary>Asks -WhatIf/-Confirm whether to change <paramref name="target"/>; false means skip it.</summary>
     Task<bool> ShouldProcessAsync(string target, string action);
+
+    /// <summary>Like <see cref="ShouldProcessAsync(string, string)"/>, with the whole change described: -WhatIf prints
+    /// <paramref name="description"/> (which may span lines) and -Confirm shows it. Hosts without it fall back to target and action.</summary>
+    Task<bool> ShouldProcessAsync(string target, string action, string description) => ShouldProcessAsync(target, action);
 }
 
 /// <summary>One progress bar update. <see cref="ParentId"/> nests a child bar (a node inside a node group).</summary>

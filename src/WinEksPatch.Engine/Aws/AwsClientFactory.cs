@@ -5,6 +5,7 @@ using WinEksPatch.Aws.AutoScaling;
 using WinEksPatch.Aws.Ec2;
 using WinEksPatch.Aws.Ecr;
 using WinEksPatch.Aws.Eks;
+using WinEksPatch.Aws.ImageBuilder;
 using WinEksPatch.Aws.Ssm;
 using WinEksPatch.Aws.Thin;
 
@@ -28,6 +29,8 @@ public sealed class AwsClientFactory(AwsContext context, Diagnostics.ApiCallCoun
     public AutoScalingClient AutoScaling() => new(Thin(ThinServiceDescriptor.AutoScaling));
 
     public EcrClient Ecr() => new(Thin(ThinServiceDescriptor.Ecr));
+
+    public ImageBuilderClient ImageBuilder() => new(Thin(ThinServiceDescriptor.ImageBuilder));
 
     public ThinServiceClient Thin(ThinServiceDescriptor service)
     {

@@ -112,4 +112,15 @@ public static class ErrorIds
     public const string ManagedUpdateFailed = nameof(ManagedUpdateFailed);
     public const string PatchCycleFailed = nameof(PatchCycleFailed);
     public const string InvalidImageSource = nameof(InvalidImageSource);
+
+    // AMI builds (New-WinNodeAmi)
+    public const string EksAmiNotFound = nameof(EksAmiNotFound);
+    public const string WindowsVersionNotDetermined = nameof(WindowsVersionNotDetermined);
+    public const string InstanceProfileNotFound = nameof(InstanceProfileNotFound);
+    public const string SubnetNotFound = nameof(SubnetNotFound);
+    public const string ComponentNotFound = nameof(ComponentNotFound);
+    public const string ImageBuilderResourceConflict = nameof(ImageBuilderResourceConflict);
+    public const string ImageBuildFailed = nameof(ImageBuildFailed);
+    public const string ImageBuildCancelled = nameof(ImageBuildCancelled);
+    public const string CacheListTooLong = nameof(CacheListTooLong);
 }

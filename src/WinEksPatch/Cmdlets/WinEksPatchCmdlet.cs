@@ -124,7 +124,20 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
 
         public void Verbose(string message) => Enqueue(c => c.WriteVerbose(message));
 
-        public void Warning(string message) => Enqueue(c => c.WriteWarning(message));
+        public void Warning(string message) => Enqueue(c =>
+        {
+            try
+            {
+                c.WriteWarning(message);
+            }
+            catch (PipelineStoppedException) when (c.Stopping)
+            {
+                // After Ctrl+C PowerShell refuses every stream write; what the workflow says while stopping (what it left
+                // running and how to follow it) still goes to the user through the host.
+                c.Host?.UI?.WriteWarningLine(message);
+                throw;
+            }
+        });
 
         public void Progress(ProgressUpdate update) => Enqueue(c =>
         {
@@ -155,13 +168,45 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
             return answer.Task;
         }
 
+        public Task<bool> ShouldProcessAsync(string target, string action, string description)
+        {
+            var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Enqueue(c =>
+            {
+                try
+                {
+                    answer.SetResult(c.ShouldProcess(description, $"{description}{Environment.NewLine}{action}?", $"{action}: {target}"));
+                }
+                catch (Exception ex)
+                {
+                    answer.SetException(ex);
+                }
+            });
+            return answer.Task;
+        }
+
         public void Complete() => _queue.CompleteAdding();
 
         public void Pump(WinEksPatchCmdlet cmdlet)
         {
+            PipelineStoppedException? stopped = null;
             foreach (var action in _queue.GetConsumingEnumerable())
             {
-                action(cmdlet);
+                try
+                {
+                    action(cmdlet);
+                }
+                catch (PipelineStoppedException ex) when (cmdlet.Stopping)
+                {
+                    // Ctrl+C: keep draining until the workflow has wound down, so what it says while stopping (a warning on
+                    // what is left running) still reaches the warning stream, which PowerShell allows while stopping.
+                    stopped ??= ex;
+                }
+            }
+
+            if (stopped != null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stopped);
             }
         }
 

@@ -1,0 +1,152 @@
+using System.Management.Automation;
+using WinEksPatch.Windows;
+using WinEksPatch.Workflows;
+using WinEksPatch.Workflows.AmiBuild;
+
+namespace WinEksPatch.Commands;
+
+/// <summary>
+/// <para type="synopsis">Builds a patched, image-cached Windows AMI for a cluster's nodes with EC2 Image Builder.</para>
+/// <para type="description">The parent is the latest EKS-optimized Windows AMI for the cluster's Kubernetes version and the
+/// node group's Windows version and edition (SSM public parameter), or -ParentImageId. The recipe runs Amazon's
+/// update-windows, then an image-cache component generated for the cluster: it refreshes servercore and nanoserver of the
+/// host's release to the newest patch, pulls every -CacheImage into containerd's k8s.io namespace with ctr (ECR images with
+/// a password the build instance's role obtains, never logged), verifies each digest against what the registry said when
+/// the component was generated, and records the list. The AMI is tagged with the cluster, Kubernetes and Windows versions,
+/// edition, OS build and the cached images (WinEksPatch:CachedImages:1..n), which Measure-WinContainerImage and
+/// Set-NodeGroupAmi read.</para>
+/// <para type="description">Image Builder resources are ensured under stable names derived from the cluster, Windows
+/// version and edition (WinEksPatch-demo-2022-Core...): the component and the recipe get a new semantic version only when
+/// their content changes; the infrastructure configuration (IMDSv2 required, instance terminated on failure) and the
+/// distribution configuration carry a hash of their settings in their names. Running the command again with the same
+/// inputs creates nothing but the new image. Every input is checked before anything is created, and a failure while
+/// creating removes what the run created.</para>
+/// <para type="description">The command waits for the build (polling GetImage) with a progress bar through PENDING,
+/// CREATING, BUILDING, TESTING, DISTRIBUTING, INTEGRATING and AVAILABLE, and emits the AMI as a WinNodeAmi that pipes into
+/// Set-NodeGroupAmi; with -NoWait it emits the started build (WinNodeAmiBuild). Ctrl+C stops waiting, not the build, and
+/// says how to follow or cancel it. A FAILED or CANCELLED build is an error with Image Builder's reason and where the logs
+/// are. -WhatIf shows the parent AMI and each resource that would be created or reused, and changes nothing.</para>
+/// </summary>
+/// <example>
+///   <code>New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage 111122223333.dkr.ecr.us-west-2.amazonaws.com/shop/web-iis:2026.06.1 -WhatIf</code>
+///   <para>Shows the parent AMI and the Image Builder resources a build for the self-managed group would create or reuse.</para>
+/// </example>
+/// <example>
+///   <code>$ami = Get-WinImageCachePlan -ClusterName demo | Select-Object -First 2 | New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged; $ami | Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force</code>
+///   <para>Builds an AMI that caches the two images worth caching most, waits for it, and points the group at it.</para>
+/// </example>
+[Cmdlet(VerbsCommon.New, "WinNodeAmi", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType("WinEksPatch.Model.WinNodeAmi", "WinEksPatch.Model.WinNodeAmiBuild")]
+public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
+{
+    private readonly List<string> _cacheImages = [];
+
+    /// <summary>The EKS cluster the AMI is for (its Kubernetes version picks the parent AMI).</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string ClusterName { get; set; } = "";
+
+    /// <summary>The Windows node group whose Windows version and edition the AMI is for.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? NodeGroupName { get; set; }
+
+    /// <summary>Windows Server version (2019, 2022 or 2025); default: the node group's, or the cluster's only one.</summary>
+    [Parameter]
+    [ValidateSet("2019", "2022", "2025")]
+    public string? WindowsVersion { get; set; }
+
+    /// <summary>Core or Full; default: the node group's, else Core.</summary>
+    [Parameter]
+    [ValidateSet("Core", "Full")]
+    public string? Edition { get; set; }
+
+    /// <summary>Build from this Windows AMI of the region instead of the latest EKS-optimized one.</summary>
+    [Parameter]
+    [ValidatePattern("^ami-[0-9a-f]{8,17}$")]
+    public string? ParentImageId { get; set; }
+
+    /// <summary>Container images to cache in the AMI (registry/repository:tag or @sha256:digest). Binds the Image property of
+    /// Get-WinImageCachePlan output; references outside the OCI reference grammar are refused before anything is created.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Image")]
+    [AllowEmptyCollection]
+    public string[] CacheImage { get; set; } = [];
+
+    /// <summary>More Image Builder component ARNs to run after the image cache (build version ARNs, or x.x.x wildcards).</summary>
+    [Parameter]
+    [ValidatePattern(@"^arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:(?:[0-9]{12}|aws):component/[a-z0-9_-]+/(?:[0-9]+|x)\.(?:[0-9]+|x)\.(?:[0-9]+|x)(?:/[0-9]+)?$")]
+    public string[] Component { get; set; } = [];
+
+    /// <summary>EC2 instance type of the build instance (default m5.xlarge).</summary>
+    [Parameter]
+    [ValidatePattern(@"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
+    public string? InstanceType { get; set; }
+
+    /// <summary>Subnet of the build instance (default: Image Builder's choice in the default VPC).</summary>
+    [Parameter]
+    [ValidatePattern("^subnet-[0-9a-f]{8,17}$")]
+    public string? SubnetId { get; set; }
+
+    /// <summary>Security groups of the build instance (with -SubnetId).</summary>
+    [Parameter]
+    [ValidatePattern("^sg-[0-9a-f]{8,17}$")]
+    public string[] SecurityGroupId { get; set; } = [];
+
+    /// <summary>Instance profile of the build instance (default EC2InstanceProfileForImageBuilderECRContainerBuilds, which may read ECR).</summary>
+    [Parameter]
+    [ValidatePattern(@"^[\w+=,.@-]{1,128}$")]
+    public string? InstanceProfileName { get; set; }
+
+    /// <summary>Other regions to copy the AMI to (with the same name and tags).</summary>
+    [Parameter]
+    [ValidatePattern(@"^[a-z]{2}(-[a-z]+)+-[0-9]$")]
+    public string[] DistributionRegion { get; set; } = [];
+
+    /// <summary>Start the build and return at once (emits the started build instead of the AMI).</summary>
+    [Parameter]
+    public SwitchParameter NoWait { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        // Piped cache plan entries arrive one per record: collect them and build one AMI at the end.
+        _cacheImages.AddRange(CacheImage);
+    }
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var options = new AmiBuildOptions
+            {
+                ClusterName = ClusterName,
+                NodeGroupName = NodeGroupName,
+                WindowsVersion = WindowsVersion,
+                Edition = Edition,
+                ParentImageId = ParentImageId,
+                CacheImages = _cacheImages,
+                Components = Component,
+                InstanceType = InstanceType,
+                SubnetId = SubnetId,
+                SecurityGroupIds = SecurityGroupId,
+                InstanceProfileName = InstanceProfileName,
+                DistributionRegions = DistributionRegion,
+                NoWait = NoWait,
+            };
+            var builder = Guard(() =>
+            {
+                var aws = Connections.Aws;
+                var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
+                return new AmiBuilder(aws.ImageBuilder(), aws.Eks(), aws.Ec2(),
+                    new AmiCatalog(aws.Ssm(), aws.Ec2(), PatchCalendar.Default, Connections.Region), reader,
+                    new FleetInventory(reader, PatchCalendar.Default, Connections.Time),
+                    new RegistryCacheImageResolver(Connections.Registry, Connections.Images), PatchCalendar.Default, Connections.Time, Connections.Region);
+            });
+            RunWorkflow((host, token) => builder.RunAsync(options, host, token));
+        }
+        finally
+        {
+            base.EndProcessing();
+        }
+    }
+}
