@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using WinEksPatch.Abstractions;
 using WinEksPatch.Errors;
 using WinEksPatch.Model;
 using WinEksPatch.Windows;
@@ -13,7 +14,8 @@ namespace WinEksPatch.Commands;
 /// <para type="synopsis">Runs the whole monthly patch cycle of a cluster's Windows node groups: assess, choose the AMI, set it, replace the nodes.</para>
 /// <para type="description">For each Windows node group (or those named): reads where it stands, takes the AMI from
 /// -ImageSource (EksLatest: the latest EKS-optimized AMI for the group's Windows version and edition and the cluster's
-/// Kubernetes version; or a given AMI id), points the group at it (Set-NodeGroupAmi) and replaces its nodes
+/// Kubernetes version; Build: a new AMI built with New-WinNodeAmi, with -CacheImagesFromCluster caching the images the
+/// group's pods run; or a given AMI id), points the group at it (Set-NodeGroupAmi) and replaces its nodes
 /// (Invoke-NodeReplacement; managed groups through EKS's own update, followed to the end). Groups are done one after
 /// the other, stopping at the first that fails; the others are left as they were.</para>
 /// <para type="description">Emits one WinEksPatchReport: per group the AMI and OS build before and after, monthly patches
@@ -25,6 +27,10 @@ namespace WinEksPatch.Commands;
 /// <example>
 ///   <code>Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource EksLatest -Force | Format-List</code>
 ///   <para>Patches one group to the latest EKS-optimized AMI without prompting and shows the report.</para>
+/// </example>
+/// <example>
+///   <code>Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource Build -CacheImagesFromCluster -Force | Select-Object -ExpandProperty Groups</code>
+///   <para>Builds an AMI that caches the group's images, then rolls the group onto it.</para>
 /// </example>
 /// <example>
 ///   <code>Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 2 -ReportPath (Join-Path ([IO.Path]::GetTempPath()) 'winekspatch-report.json') -Force | Select-Object -ExpandProperty Groups</code>
@@ -46,10 +52,14 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
     [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
     public string[]? NodeGroupName { get; set; }
 
-    /// <summary>EksLatest (default) or an AMI id (ami-...).</summary>
+    /// <summary>EksLatest (default): the latest EKS-optimized AMI; Build: a new AMI from New-WinNodeAmi per group; or an AMI id (ami-...).</summary>
     [Parameter]
-    [ValidatePattern("^(EksLatest|ami-[0-9a-f]{8,17})$")]
+    [ValidatePattern("^(EksLatest|Build|ami-[0-9a-f]{8,17})$")]
     public string ImageSource { get; set; } = "EksLatest";
+
+    /// <summary>With -ImageSource Build: cache the images the group's pods run that its AMI does not cache yet (Get-WinImageCachePlan).</summary>
+    [Parameter]
+    public SwitchParameter CacheImagesFromCluster { get; set; }
 
     /// <summary>Nodes that may be unavailable at once per group (count or percentage; default 0).</summary>
     [Parameter]
@@ -78,6 +88,32 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>-ImageSource Build: New-WinNodeAmi for the group (caching what its pods run, with -CacheImagesFromCluster).</summary>
+    private async Task<string> BuildForGroupAsync(WinNodeGroup group, IWorkflowHost host, CancellationToken cancellationToken)
+    {
+        var aws = Connections.Aws;
+        var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
+        IReadOnlyList<string> cache = [];
+        if (CacheImagesFromCluster)
+        {
+            var plan = new CapturingHost(host);
+            var cost = new ImageCost(Connections.Images, Connections.Registry, aws.Ec2(), PatchCalendar.Default, Connections.KubernetesForClusterAsync);
+            await new ContainerAssessment(reader, Connections.Images, cost, PatchCalendar.Default)
+                .CachePlanAsync(group.ClusterName, [group.NodeGroupName], plan, cancellationToken).ConfigureAwait(false);
+            cache = plan.Items.OfType<WinImageCacheCandidate>().Where(c => !c.AlreadyCached).Select(c => c.Image).ToList();
+        }
+
+        var built = new CapturingHost(host);
+        var builder = new Workflows.AmiBuild.AmiBuilder(aws.ImageBuilder(), aws.Eks(), aws.Ec2(),
+            new AmiCatalog(aws.Ssm(), aws.Ec2(), PatchCalendar.Default, Connections.Region), reader,
+            new FleetInventory(reader, PatchCalendar.Default, Connections.Time),
+            new Workflows.AmiBuild.RegistryCacheImageResolver(Connections.Registry, Connections.Images), PatchCalendar.Default, Connections.Time, Connections.Region);
+        await builder.RunAsync(new Workflows.AmiBuild.AmiBuildOptions { ClusterName = group.ClusterName, NodeGroupName = group.NodeGroupName, CacheImages = cache },
+            built, cancellationToken).ConfigureAwait(false);
+        return built.Items.OfType<WinNodeAmi>().SingleOrDefault()?.ImageId ?? throw new WinEksPatchException(ErrorIds.ImageBuildFailed, ErrorKind.InvalidOperation,
+            $"No AMI was built for {group.ClusterName}/{group.NodeGroupName}.", group.NodeGroupName);
+    }
+
     private static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -103,7 +139,12 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
                 new NodeReplacement(reader, aws.Ec2(), aws.AutoScaling(), aws.Eks(), Connections.KubernetesFor, PatchCalendar.Default, Connections.Time),
                 PatchCalendar.Default, aws.Calls, Connections.Time);
         });
-        ImageSource source = ImageSource == "EksLatest" ? new ImageSource.EksLatest() : new ImageSource.Given(ImageSource);
+        ImageSource source = ImageSource switch
+        {
+            "EksLatest" => new ImageSource.EksLatest(),
+            "Build" => new ImageSource.Build(BuildForGroupAsync),
+            var ami => new ImageSource.Given(ami),
+        };
         var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf);
         WinEksPatchReport? report = null;
         RunWorkflow(async (host, token) =>
