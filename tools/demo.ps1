@@ -42,15 +42,33 @@ try {
     Write-Host "fluentd (Windows Server 2019):       $($alone.CompressedSizeText) compressed in ECR, $($alone.SizeText) on disk"
     Write-Host "on a node that caches its base ($($base.ImageId)): $($onBase.SharedSizeText) shared servercore base, $($onBase.ExtractSizeText) added, $($onBase.DownloadSizeText) to download"
 
-    Write-Section 'Patch: Invoke-WinEksPatch -ClusterName demo -ImageSource EksLatest -Force'
+    Write-Section 'What caching the cluster''s images in the AMI would save (Get-WinImageCachePlan)'
+    $planBefore = Get-WinImageCachePlan -ClusterName demo -NodeGroupName demo-win-selfmanaged
+    Show ($planBefore | Format-Table Image, Pods, @{ n = 'Download'; e = { '{0:N0} MB' -f ($_.DownloadSize / 1e6) } }, @{ n = 'Extract'; e = { '{0:N0} MB' -f ($_.ExtractSize / 1e6) } }, @{ n = 'PullTime'; e = { $_.EstimatedPullTime.ToString('hh\:mm\:ss') } } -AutoSize)
+
+    Write-Section 'Patch: Invoke-WinEksPatch -ClusterName demo -ImageSource Build -CacheImagesFromCluster -Force'
+    $null = Get-WinEksSimulatorReport -Reset
     $started = Get-Date
-    $report = Invoke-WinEksPatch -ClusterName demo -ImageSource EksLatest -Force -WarningAction SilentlyContinue
+    $report = Invoke-WinEksPatch -ClusterName demo -ImageSource Build -CacheImagesFromCluster -Force -WarningAction SilentlyContinue
     Show ($report.Groups | Format-Table NodeGroupName, Kind, Result, BeforeOsBuild, AfterOsBuild, MonthsBehind, NodesReplaced, Duration -AutoSize)
     Show ($report.Groups.Nodes | Format-Table OldNodeName, OldInstanceId, NewInstanceId, PodsEvicted, DrainDuration, Result -AutoSize)
     $mutating = ($report.ApiCalls | Where-Object { $_.Mutating -and $_.Service -ne 'kubernetes' } | Measure-Object Count -Sum).Sum
     $describes = ($report.ApiCalls | Where-Object { -not $_.Mutating -and $_.Service -ne 'kubernetes' } | Measure-Object Count -Sum).Sum
     Write-Host ("Nodes replaced: {0}; simulated time {1:hh\:mm\:ss} (wall {2:mm\:ss}); AWS calls: {3} mutating, {4} describe/list" -f `
         $report.NodesReplaced, $report.Duration, ((Get-Date) - $started), $mutating, $describes)
+
+    Write-Section 'What the simulator saw (Get-WinEksSimulatorReport)'
+    $observed = Get-WinEksSimulatorReport
+    Write-Host ("PodDisruptionBudget violations: {0}; pods deleted rather than evicted: {1}" -f @($observed.PdbViolations).Count, @($observed.PodsDeletedNotEvicted).Count)
+    Show ($observed.LowestReadyNodes | Where-Object NodeGroup -like '*win*' | Format-Table NodeGroup, Lowest, At, Current -AutoSize)
+
+    Write-Section 'Pod start on a new node: image pull + extract, without and with the cache (modelled)'
+    $planAfter = Get-WinImageCachePlan -ClusterName demo -NodeGroupName demo-win-selfmanaged
+    $rows = foreach ($before in $planBefore) {
+        $after = $planAfter | Where-Object Image -eq $before.Image
+        [pscustomobject]@{ Image = $before.Image; ParentAmi = $before.EstimatedPullTime.ToString('hh\:mm\:ss'); CachedAmi = ($after.EstimatedPullTime ?? [TimeSpan]::Zero).ToString('hh\:mm\:ss') }
+    }
+    Show ($rows | Format-Table -AutoSize)
 
     Write-Section 'After'
     Show (Get-WinPatchStatus -ClusterName demo)

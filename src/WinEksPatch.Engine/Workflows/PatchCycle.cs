@@ -90,8 +90,17 @@ public sealed class PatchCycle(
     private async Task PatchGroupAsync(ClusterSnapshot snapshot, WinNodeGroup group, WinEksPatchGroupReport entry, ImageSource source,
         ReplacementOptions options, IWorkflowHost host, CancellationToken cancellationToken)
     {
+        // Managed groups on an EKS AMI type run the AMI EKS chooses by release: their target is the latest EKS-optimized
+        // AMI whatever the source (a built or given AMI needs a CUSTOM group).
+        var managedRelease = group.Kind == NodeGroupKind.Managed && group.AmiType != "CUSTOM";
+        if (managedRelease && source is not ImageSource.EksLatest)
+        {
+            host.Warning($"{group.NodeGroupName} is a managed node group of AMI type {group.AmiType}: EKS picks its AMI by release, so it is patched to the latest EKS-optimized AMI, not to the {source} one.");
+        }
+
         var target = source switch
         {
+            _ when managedRelease => await LatestEksAsync(snapshot, group, cancellationToken).ConfigureAwait(false),
             ImageSource.Given given => given.ImageId,
             ImageSource.Build build => await build.BuildAsync(group, host, cancellationToken).ConfigureAwait(false),
             _ => await LatestEksAsync(snapshot, group, cancellationToken).ConfigureAwait(false),
@@ -116,7 +125,6 @@ public sealed class PatchCycle(
 
         // Managed groups on an EKS AMI type take the latest EKS release through their own update; the others need the
         // AMI set in a new launch template version first.
-        var managedRelease = group.Kind == NodeGroupKind.Managed && group.AmiType != "CUSTOM";
         if (!managedRelease && group.ImageId != target)
         {
             var change = new CapturingHost(host);
