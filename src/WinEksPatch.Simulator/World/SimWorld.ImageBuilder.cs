@@ -197,18 +197,15 @@ public sealed partial class SimWorld
         };
         ImageBuilds[arn] = build;
         DateTimeOffset end = failure is null ? at : build.BuildingEnds;
-        // Wall-clock timers cannot wait longer than ~49 days: at a very slow time scale (tests that stop the clock and
-        // Advance it) no timer is set, and the build completes on the next Image Builder request instead.
-        if ((end - now).TotalMilliseconds / Clock.TimeScale < uint.MaxValue - 1)
+        // On the world's one event scheduler, like every other timed change: the AMI appears when the build ends,
+        // whether time runs scaled or is advanced (and every Image Builder request refreshes too).
+        Scheduler.After(end - now, () =>
         {
-            build.Timer = Clock.CreateTimer(_ =>
+            lock (Gate)
             {
-                lock (Gate)
-                {
-                    RefreshImageBuilds();
-                }
-            }, null, end - now, Timeout.InfiniteTimeSpan);
-        }
+                RefreshImageBuilds();
+            }
+        });
 
         return build;
     }
