@@ -245,3 +245,26 @@ $connect
         $result.Unschedulable | Should -Be 0
     }
 }
+
+Describe 'A rollout through throttling, 5xx storms and an expiring EKS token' {
+    BeforeAll { Start-RolloutSimulator }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'finishes with zero PDB violations and capacity never below the floor' {
+        $null = Get-WinEksSimulatorReport -Reset
+        $null = Add-WinEksSimulatorFault -Service autoscaling -Operation '*' -Throttle -Probability 0.15 -Seed 7
+        $null = Add-WinEksSimulatorFault -Service ec2 -Operation 'Describe*' -StatusCode 503 -ErrorCode ServiceUnavailable -Probability 0.1 -Seed 11
+        $null = Add-WinEksSimulatorFault -Service kubernetes -Operation 'create pods/eviction' -Throttle -Probability 0.3 -Seed 13
+        $null = Add-WinEksSimulatorFault -TokenExpiry -Count 1
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 2 -Force -WarningAction SilentlyContinue
+        $results.Count | Should -Be 4
+        $results | ForEach-Object { $_.Result | Should -Be 'Replaced' }
+        $report = Get-WinEksSimulatorReport
+        ($report.ApiCalls | Measure-Object Throttled -Sum).Sum | Should -BeGreaterThan 0          # the storm happened
+        ($report.KubernetesRequests | Measure-Object Unauthorized -Sum).Sum | Should -Be 1       # the token was refused once, then re-signed
+        @($report.PdbViolations).Count | Should -Be 0
+        @($report.PodsDeletedNotEvicted).Count | Should -Be 0
+        ($report.LowestReadyNodes | Where-Object NodeGroup -eq 'demo-win-selfmanaged').Lowest | Should -BeGreaterOrEqual 4
+        (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).OsBuild | Should -Be '10.0.20348.5622'
+    }
+}

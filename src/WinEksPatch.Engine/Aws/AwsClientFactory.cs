@@ -60,10 +60,17 @@ public sealed class AwsClientFactory(AwsContext context, Diagnostics.ApiCallCoun
     public AWSCredentials ResolveCredentials() =>
         context.Credentials ?? Create(() => Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentials(), "credentials");
 
-    /// <summary>With an endpoint override (the simulator), every client calls it, still signing for the region.</summary>
+    /// <summary>Retries for every client: a rollout runs for hours, so it rides out throttling and 5xx storms with the SDK's
+    /// standard mode (exponential backoff with jitter, a retry quota) and more attempts than the default three.</summary>
+    public const int MaxErrorRetry = 8;
+
+    /// <summary>Applies the module's retry settings; with an endpoint override (the simulator), every client calls it,
+    /// still signing for the region.</summary>
     private T Point<T>(T config)
         where T : ClientConfig
     {
+        config.RetryMode = RequestRetryMode.Standard;
+        config.MaxErrorRetry = MaxErrorRetry;
         if (context.EndpointOverride is { } endpoint)
         {
             config.ServiceURL = endpoint;
