@@ -11,13 +11,15 @@
                "Tests: N passed, N failed[, N skipped]"; the exit code is non-zero when anything failed or nothing ran.
       demo     build, then a whole patch cycle against the bundled simulator.
       clean    Removes out/ and the projects' bin/obj folders.
+      bench    build, then tools/bench.ps1: import, assessment at scale, rollout, image cache and simulator benchmarks;
+               writes bench/results.json and bench/results.md; exits non-zero naming each missed goal. Not part of test.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'clean')]
+    [ValidateSet('build', 'test', 'demo', 'clean', 'bench')]
     [string] $Task = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -180,10 +182,18 @@ function Invoke-Demo {
     exit $code
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    $bench = Join-Path $Root 'tools/bench.ps1'
+    $code = Invoke-Native dotnet @($PwshDll, '-NoProfile', '-NonInteractive', '-File', $bench, '-ModuleDirectory', $ModuleDir) -AllowFailure
+    exit $code
+}
+
 switch ($Task) {
     'build' { Invoke-Build }
     'test' { Invoke-Test }
     'demo' { Invoke-Demo }
+    'bench' { Invoke-Bench }
     'clean' {
         if (Test-Path $OutDir) { Remove-Item $OutDir -Recurse -Force }
         Get-ChildItem $Root -Recurse -Directory -Include bin, obj | Where-Object FullName -NotMatch 'node_modules' | Remove-Item -Recurse -Force
