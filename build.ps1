@@ -13,13 +13,15 @@
       package  build, then out/package/WinEksPatch.<version>.nupkg (Install-PSResource/Save-PSResource from a local
                repository) and out/package/WinEksPatch.zip (the SSM Automation runbook's attachment).
       clean    Removes out/ and the projects' bin/obj folders.
+      bench    build, then tools/bench.ps1: import, assessment at scale, rollout, image cache and simulator benchmarks;
+               writes bench/results.json and bench/results.md; exits non-zero naming each missed goal. Not part of test.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'package', 'clean')]
+    [ValidateSet('build', 'test', 'demo', 'package', 'bench', 'clean')]
     [string] $Task = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -182,6 +184,13 @@ function Invoke-Demo {
     exit $code
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    $bench = Join-Path $Root 'tools/bench.ps1'
+    $code = Invoke-Native dotnet @($PwshDll, '-NoProfile', '-NonInteractive', '-File', $bench, '-ModuleDirectory', $ModuleDir) -AllowFailure
+    exit $code
+}
+
 switch ($Task) {
     'build' { Invoke-Build }
     'test' { Invoke-Test }
@@ -191,6 +200,7 @@ switch ($Task) {
         $null = Invoke-Native dotnet @($PwshDll, '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-ModulePackage.ps1'),
             '-ModuleDirectory', $ModuleDir, '-OutputDirectory', (Join-Path $OutDir 'package'))
     }
+    'bench' { Invoke-Bench }
     'clean' {
         if (Test-Path $OutDir) { Remove-Item $OutDir -Recurse -Force }
         Get-ChildItem $Root -Recurse -Directory -Include bin, obj | Where-Object FullName -NotMatch 'node_modules' | Remove-Item -Recurse -Force

@@ -19,6 +19,11 @@ public abstract class AwsCmdlet : WinEksPatchCmdlet
 
     private Connections? _connections;
 
+    /// <summary>The AWS and Kubernetes calls (Service, Operation, Count, Mutating) of the last invocation of a WinEksPatch
+    /// cmdlet in this process that talked to AWS: <c>[WinEksPatch.Commands.AwsCmdlet]::LastApiCalls</c> (benchmarks,
+    /// troubleshooting). Retries are counted as the attempts they are; a watch counts as one request.</summary>
+    public static IReadOnlyList<Diagnostics.ApiCallCount> LastApiCalls { get; private set; } = [];
+
     /// <summary>The connections of this invocation, made on first use (after parameters are bound) and disposed at the end.</summary>
     private protected Connections Connections => _connections ??= Guard(() => new Connections(new AwsConnectionOptions(Region, ProfileName), KubernetesOptions));
 
@@ -27,6 +32,11 @@ public abstract class AwsCmdlet : WinEksPatchCmdlet
 
     protected override void EndProcessing()
     {
+        if (_connections != null)
+        {
+            LastApiCalls = _connections.Aws.Calls.Snapshot();
+        }
+
         _connections?.Dispose();
         _connections = null;
         base.EndProcessing();
