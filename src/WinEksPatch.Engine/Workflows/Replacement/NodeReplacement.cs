@@ -181,27 +181,76 @@ public sealed class NodeReplacement(
     {
         private readonly HashSet<string> _pairedNewInstances = new(StringComparer.Ordinal);
         private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
-        private readonly List<string> _terminated = [];
+        private readonly HashSet<string> _terminated = new(StringComparer.Ordinal);
+        private readonly object _sync = new();
+        private readonly HashSet<string> _pendingOld = new(StringComparer.Ordinal);
+        private int _desired;
         private int _replaced;
         private int _child = 10;
 
         private string Activity => $"Replacing nodes of {clusterName}/{nodeGroupName}";
 
+        /// <summary>
+        /// A sliding window rather than batches with a barrier: at most MaxSurge + MaxUnavailable old nodes are in
+        /// progress; the next one is cordoned as soon as enough usable nodes remain outside the ones in progress (the
+        /// floor), and each is terminated as soon as it is drained. While old nodes remain, the group keeps its surge
+        /// (terminations without decrement make it launch the next new node at once); the last terminations shrink it back.
+        /// </summary>
         public async Task ExecuteAsync(int total, CancellationToken cancellationToken)
         {
             var drainer = new Drainer(kubernetes, owner.Time);
-            for (var batch = 1; ; batch++)
+            var window = Math.Max(1, surge + unavailable);
+            var running = new Dictionary<string, Task<NodeStep>>(StringComparer.Ordinal);
+            var failures = new List<NodeStep>();
+            var group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
+            _desired = group.DesiredCapacity;
+            var sequence = 0;
+            while (true)
             {
-                var group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
                 await owner.LearnInstancesAsync(instances, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
-                var old = OldInstances(group, instances, target).Where(i => !_skipped.Contains(i.InstanceId))
+                var waiting = OldInstances(group, instances, target)
+                    .Where(i => !_skipped.Contains(i.InstanceId) && !running.ContainsKey(i.InstanceId) && !_terminated.Contains(i.InstanceId))
                     .OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag)) // resume: nodes already being drained first
                     .ThenBy(i => i.LaunchTime)
                     .ToList();
-                if (old.Count == 0)
+                var active = running.Where(r => !r.Value.IsCompleted).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+                lock (_sync)
                 {
-                    // The last batch may have terminated without decrement (MaxUnavailable): wait for the group to be whole,
-                    // and for the terminated instances' nodes to leave the cluster, so what comes next sees the new fleet.
+                    _pendingOld.UnionWith(waiting.Select(i => i.InstanceId)); // old instances not yet terminated
+                }
+
+                if (failures.Count == 0 && waiting.Count > 0 && active.Count < window)
+                {
+                    // Keep the surge while old nodes remain. A re-run finds it already there and launches nothing more.
+                    var wanted = state.Desired + Math.Min(surge, waiting.Count + active.Count);
+                    if (_desired < wanted)
+                    {
+                        if (group.MaxSize < wanted)
+                        {
+                            await owner.AutoScaling.UpdateAutoScalingGroupAsync(groupName, maxSize: wanted, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        }
+
+                        await owner.AutoScaling.SetDesiredCapacityAsync(groupName, wanted, cancellationToken).ConfigureAwait(false);
+                        host.Verbose($"Desired capacity {_desired} -> {wanted}.");
+                        _desired = wanted;
+                    }
+
+                    // Cordoning the next one must leave the floor usable outside everything in progress.
+                    var next = waiting[0];
+                    var excluded = active.Append(next.InstanceId).ToHashSet(StringComparer.Ordinal);
+                    await WaitForCapacityAsync(group, state.Desired - unavailable, excluded, cancellationToken).ConfigureAwait(false);
+                    sequence++;
+                    host.Progress(new ProgressUpdate(ProgressRoot, Activity, $"node {sequence} of {total}: {next.InstanceId}",
+                        total == 0 ? -1 : Math.Min(99, 100 * _replaced / Math.Max(1, total))));
+                    running[next.InstanceId] = ReplaceAndTerminateAsync(((sequence - 1) / window) + 1, next, drainer, cancellationToken);
+                }
+                else if (active.Count > 0)
+                {
+                    await Task.WhenAny(active.Select(id => running[id])).ConfigureAwait(false);
+                }
+                else if (failures.Count == 0 && waiting.Count == 0)
+                {
+                    // Done: the group whole again, and the terminated instances' nodes gone, so what comes next sees the new fleet.
                     await WaitForCapacityAsync(group, state.Desired, new HashSet<string>(), cancellationToken).ConfigureAwait(false);
                     var terminated = _terminated.ToHashSet(StringComparer.Ordinal);
                     await tracker.WaitUntilAsync(nodes => !nodes.Any(n => n.InstanceId != null && terminated.Contains(n.InstanceId)),
@@ -209,59 +258,61 @@ public sealed class NodeReplacement(
                     return;
                 }
 
-                var take = Math.Min(Math.Max(1, surge + unavailable), old.Count);
-                var addNew = Math.Min(surge, take);
-                var batchOld = old.Take(take).ToList();
-                host.Progress(new ProgressUpdate(ProgressRoot, Activity, $"batch {batch}: {Summary(batchOld.Select(b => b.InstanceId))}",
-                    total == 0 ? -1 : 100 * _replaced / Math.Max(total, _replaced + old.Count)));
-
-                // 1. Surge. A re-run finds the surge already there (desired above the original) and adds nothing.
-                var wanted = state.Desired + addNew;
-                if (group.DesiredCapacity < wanted)
+                // Collect what finished: a failure stops new work; what is in progress still completes.
+                foreach (var (id, task) in running.Where(r => r.Value.IsCompleted).ToList())
                 {
-                    if (group.MaxSize < wanted)
+                    running.Remove(id);
+                    var step = await task.ConfigureAwait(false);
+                    if (step.Outcome is ReplacementOutcome.Failed or ReplacementOutcome.DrainTimedOut)
                     {
-                        await owner.AutoScaling.UpdateAutoScalingGroupAsync(groupName, maxSize: wanted, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        failures.Add(step);
+                        host.Output(step.Result);
                     }
-
-                    await owner.AutoScaling.SetDesiredCapacityAsync(groupName, wanted, cancellationToken).ConfigureAwait(false);
-                    host.Verbose($"Batch {batch}: desired capacity {group.DesiredCapacity} -> {wanted}.");
                 }
 
-                // 2. Enough usable nodes outside this batch to keep the floor (desired − MaxUnavailable) once it is cordoned.
-                // (A resumed batch may be cordoned already; it never counts.)
-                await WaitForCapacityAsync(group, state.Desired - unavailable, batchOld.Select(i => i.InstanceId).ToHashSet(StringComparer.Ordinal),
-                    cancellationToken).ConfigureAwait(false);
-
-                // 3. Cordon and drain, in parallel within the batch.
-                var results = await Task.WhenAll(batchOld.Select(instance => ReplaceAsync(batch, instance, drainer, cancellationToken))).ConfigureAwait(false);
-                var drained = batchOld.Zip(results).Where(r => r.Second.Outcome is ReplacementOutcome.Replaced or ReplacementOutcome.ReplacedWithForce).ToList();
-
-                // 4. Terminate the drained ones through the group: first shrinking the surge back, then letting the group replace.
-                var fresh = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
-                var surplus = fresh.DesiredCapacity - state.Desired;
-                foreach (var (instance, result) in drained)
+                if (failures.Count > 0 && running.Count == 0)
                 {
-                    var decrement = surplus-- > 0;
-                    await owner.AutoScaling.TerminateInstanceInAutoScalingGroupAsync(instance.InstanceId, decrement, cancellationToken).ConfigureAwait(false);
-                    _terminated.Add(instance.InstanceId);
-                    _replaced++;
-                    host.Output(Pair(result.Result));
-                    host.Progress(new ProgressUpdate(result.ChildId, $"{instance.InstanceId} ({result.Result.OldNodeName})", "terminated", 100, ProgressRoot, Completed: true));
+                    throw failures[0].Error ?? new WinEksPatchException(ErrorIds.DrainTimeout, ErrorKind.OperationTimeout,
+                        $"The rollout stopped: {string.Join("; ", failures.Select(f => $"{f.Result.OldInstanceId}: {f.Outcome}"))}.", groupName);
                 }
 
-                var failed = batchOld.Zip(results).Where(r => r.Second.Outcome is ReplacementOutcome.Failed or ReplacementOutcome.DrainTimedOut).ToList();
-                if (failed.Count > 0)
-                {
-                    foreach (var (_, result) in failed)
-                    {
-                        host.Output(result.Result);
-                    }
+                group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
+            }
+        }
 
-                    throw failed[0].Second.Error ?? new WinEksPatchException(ErrorIds.DrainTimeout, ErrorKind.OperationTimeout,
-                        $"Batch {batch} stopped: {string.Join("; ", failed.Select(f => $"{f.First.InstanceId}: {f.Second.Outcome}"))}.", groupName);
+        /// <summary>Cordons, drains and (when drained) terminates one old node; the surge shrinks back only for the last ones.</summary>
+        private async Task<NodeStep> ReplaceAndTerminateAsync(int batch, Ec2Instance instance, Drainer drainer, CancellationToken cancellationToken)
+        {
+            var step = await ReplaceAsync(batch, instance, drainer, cancellationToken).ConfigureAwait(false);
+            if (step.Outcome is not (ReplacementOutcome.Replaced or ReplacementOutcome.ReplacedWithForce))
+            {
+                return step;
+            }
+
+            bool decrement;
+            lock (_sync)
+            {
+                // After this one, the old nodes left need min(MaxSurge, left) surge slots; give back any above that.
+                _pendingOld.Remove(instance.InstanceId);
+                decrement = _desired > state.Desired + Math.Min(surge, _pendingOld.Count);
+                if (decrement)
+                {
+                    _desired--;
                 }
             }
+
+            await owner.AutoScaling.TerminateInstanceInAutoScalingGroupAsync(instance.InstanceId, decrement, cancellationToken).ConfigureAwait(false);
+            NodeReplacementResult result;
+            lock (_sync)
+            {
+                _terminated.Add(instance.InstanceId);
+                _replaced++;
+                result = Pair(step.Result);
+            }
+
+            host.Output(result);
+            host.Progress(new ProgressUpdate(step.ChildId, $"{instance.InstanceId} ({step.Result.OldNodeName})", "terminated", 100, ProgressRoot, Completed: true));
+            return step;
         }
 
         /// <summary>Names the new instance that took an old one's place: a usable node on the target AMI not yet paired.</summary>
@@ -320,7 +371,12 @@ public sealed class NodeReplacement(
 
             if (!await host.ShouldProcessAsync(title, $"Cordon, drain and terminate (replaced by {target})").ConfigureAwait(false))
             {
-                _skipped.Add(instance.InstanceId);
+                lock (_sync)
+                {
+                    _skipped.Add(instance.InstanceId);
+                    _pendingOld.Remove(instance.InstanceId); // it stays: no surge slot is kept for it
+                }
+
                 return new NodeStep(Result(ReplacementOutcome.Skipped, null), ReplacementOutcome.Skipped, child, null);
             }
 
