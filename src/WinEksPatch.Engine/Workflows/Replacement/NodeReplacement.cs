@@ -47,7 +47,8 @@ public sealed class NodeReplacement(
     /// actions and alarms change the desired capacity under it.</summary>
     public static readonly IReadOnlyList<string> ProcessesToSuspend = ["AZRebalance", "ScheduledActions", "AlarmNotification"];
 
-    private static readonly TimeSpan Recheck = TimeSpan.FromSeconds(15);
+    // How often a wait re-evaluates without a node event (settle periods end silently); local only, no API calls.
+    private static readonly TimeSpan Recheck = TimeSpan.FromSeconds(5);
     private const int ProgressRoot = 1;
 
     public async Task RunAsync(string clusterName, string nodeGroupName, ReplacementOptions options, IWorkflowHost host, CancellationToken cancellationToken = default)
