@@ -7,13 +7,7 @@ namespace WinEksPatch.Commands;
 /// <summary>A cmdlet that looks at the containers of a cluster's Windows nodes and their images.</summary>
 public abstract class ContainerCmdlet : KubernetesCmdlet
 {
-    private protected ContainerAssessment CreateAssessment() => Guard(() =>
-    {
-        var aws = Connections.Aws;
-        var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
-        var cost = new ImageCost(Connections.Images, Connections.Registry, aws.Ec2(), PatchCalendar.Default, Connections.KubernetesForClusterAsync);
-        return new ContainerAssessment(reader, Connections.Images, cost, PatchCalendar.Default);
-    });
+    private protected ContainerAssessment CreateAssessment() => Guard(() => new WorkflowFactory(Connections).Containers());
 }
 
 /// <summary>

@@ -6,10 +6,8 @@ namespace WinEksPatch.Commands;
 /// <summary>A cmdlet that reads a cluster's Windows fleet (node groups, nodes, AMIs).</summary>
 public abstract class FleetCmdlet : KubernetesCmdlet
 {
-    private protected FleetInventory CreateFleetInventory() => Guard(() =>
-    {
-        var aws = Connections.Aws;
-        var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
-        return new FleetInventory(reader, PatchCalendar.Default, Connections.Time);
-    });
+    private protected FleetInventory CreateFleetInventory() => Workflow(w => w.Fleet());
+
+    /// <summary>A workflow wired to this invocation's connections (see WorkflowFactory), with errors as terminating errors.</summary>
+    private protected T Workflow<T>(Func<WorkflowFactory, T> create) => Guard(() => create(new WorkflowFactory(Connections)));
 }

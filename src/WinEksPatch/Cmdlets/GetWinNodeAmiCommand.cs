@@ -56,7 +56,7 @@ public sealed class GetWinNodeAmiCommand : AwsCmdlet
 
     protected override void ProcessRecord()
     {
-        var catalog = Guard(() => new AmiCatalog(Connections.Aws.Ssm(), Connections.Aws.Ec2(), PatchCalendar.Default, Connections.Region));
+        var catalog = Guard(() => new WorkflowFactory(Connections).Catalog());
         var query = new AmiQuery(KubernetesVersion, WindowsVersion, Edition);
         var sources = Source is { Length: > 0 } ? Source : ["Eks", "ImageBuilder"];
         RunWorkflow(async (host, token) =>

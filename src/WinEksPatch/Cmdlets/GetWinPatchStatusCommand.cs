@@ -37,13 +37,7 @@ public sealed class GetWinPatchStatusCommand : FleetCmdlet
 
     protected override void ProcessRecord()
     {
-        var assessment = Guard(() =>
-        {
-            var aws = Connections.Aws;
-            var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
-            return new PatchAssessment(reader, new FleetInventory(reader, PatchCalendar.Default, Connections.Time),
-                new AmiCatalog(aws.Ssm(), aws.Ec2(), PatchCalendar.Default, Connections.Region), PatchCalendar.Default, Connections.Time);
-        });
+        var assessment = Workflow(w => w.PatchStatus());
         RunWorkflow((host, token) => assessment.RunAsync(ClusterName, NodeGroupName ?? [], host, token), perInputObject: true);
     }
 }

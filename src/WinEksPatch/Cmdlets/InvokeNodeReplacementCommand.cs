@@ -80,12 +80,7 @@ public sealed class InvokeNodeReplacementCommand : FleetCmdlet
         }
 
         var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
-        var replacement = Guard(() =>
-        {
-            var aws = Connections.Aws;
-            var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
-            return new NodeReplacement(reader, aws.Ec2(), aws.AutoScaling(), aws.Eks(), Connections.KubernetesFor, PatchCalendar.Default, Connections.Time);
-        });
+        var replacement = Workflow(w => w.Replacement());
         var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf);
         RunWorkflow((host, token) => replacement.RunAsync(ClusterName, NodeGroupName, options, host, token), perInputObject: true);
     }

@@ -91,23 +91,17 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
     /// <summary>-ImageSource Build: New-WinNodeAmi for the group (caching what its pods run, with -CacheImagesFromCluster).</summary>
     private async Task<string> BuildForGroupAsync(WinNodeGroup group, IWorkflowHost host, CancellationToken cancellationToken)
     {
-        var aws = Connections.Aws;
-        var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
+        var workflows = new WorkflowFactory(Connections);
         IReadOnlyList<string> cache = [];
         if (CacheImagesFromCluster)
         {
             var plan = new CapturingHost(host);
-            var cost = new ImageCost(Connections.Images, Connections.Registry, aws.Ec2(), PatchCalendar.Default, Connections.KubernetesForClusterAsync);
-            await new ContainerAssessment(reader, Connections.Images, cost, PatchCalendar.Default)
-                .CachePlanAsync(group.ClusterName, [group.NodeGroupName], plan, cancellationToken).ConfigureAwait(false);
+            await workflows.Containers().CachePlanAsync(group.ClusterName, [group.NodeGroupName], plan, cancellationToken).ConfigureAwait(false);
             cache = plan.Items.OfType<WinImageCacheCandidate>().Where(c => !c.AlreadyCached).Select(c => c.Image).ToList();
         }
 
         var built = new CapturingHost(host);
-        var builder = new Workflows.AmiBuild.AmiBuilder(aws.ImageBuilder(), aws.Eks(), aws.Ec2(),
-            new AmiCatalog(aws.Ssm(), aws.Ec2(), PatchCalendar.Default, Connections.Region), reader,
-            new FleetInventory(reader, PatchCalendar.Default, Connections.Time),
-            new Workflows.AmiBuild.RegistryCacheImageResolver(Connections.Registry, Connections.Images), PatchCalendar.Default, Connections.Time, Connections.Region);
+        var builder = workflows.AmiBuilder();
         await builder.RunAsync(new Workflows.AmiBuild.AmiBuildOptions { ClusterName = group.ClusterName, NodeGroupName = group.NodeGroupName, CacheImages = cache },
             built, cancellationToken).ConfigureAwait(false);
         return built.Items.OfType<WinNodeAmi>().SingleOrDefault()?.ImageId ?? throw new WinEksPatchException(ErrorIds.ImageBuildFailed, ErrorKind.InvalidOperation,
@@ -129,16 +123,7 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
 
         var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
         var reportPath = ReportPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ReportPath);
-        var cycle = Guard(() =>
-        {
-            var aws = Connections.Aws;
-            var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
-            var fleet = new FleetInventory(reader, PatchCalendar.Default, Connections.Time);
-            return new PatchCycle(reader, fleet, new AmiCatalog(aws.Ssm(), aws.Ec2(), PatchCalendar.Default, Connections.Region), aws.Ec2(),
-                new NodeGroupAmiUpdate(reader, fleet, aws.Ec2(), aws.AutoScaling(), aws.Eks(), PatchCalendar.Default),
-                new NodeReplacement(reader, aws.Ec2(), aws.AutoScaling(), aws.Eks(), Connections.KubernetesFor, PatchCalendar.Default, Connections.Time),
-                PatchCalendar.Default, aws.Calls, Connections.Time);
-        });
+        var cycle = Workflow(w => w.PatchCycle());
         ImageSource source = ImageSource switch
         {
             "EksLatest" => new ImageSource.EksLatest(),

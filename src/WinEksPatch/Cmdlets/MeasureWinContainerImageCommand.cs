@@ -67,8 +67,7 @@ public sealed class MeasureWinContainerImageCommand : KubernetesCmdlet
             "Node" => new PullTarget.Node(ClusterName!, NodeName!),
             _ => new PullTarget.None(),
         };
-        var cost = Guard(() => new ImageCost(Connections.Images, Connections.Registry, Connections.Aws.Ec2(), PatchCalendar.Default,
-            Connections.KubernetesForClusterAsync));
+        var cost = Guard(() => new WorkflowFactory(Connections).ImageCost());
         RunWorkflow((host, token) => cost.MeasureAsync(Image, target, Repository, host, token), perInputObject: true);
     }
 }

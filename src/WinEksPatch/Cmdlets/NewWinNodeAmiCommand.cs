@@ -133,15 +133,7 @@ public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
                 DistributionRegions = DistributionRegion,
                 NoWait = NoWait,
             };
-            var builder = Guard(() =>
-            {
-                var aws = Connections.Aws;
-                var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
-                return new AmiBuilder(aws.ImageBuilder(), aws.Eks(), aws.Ec2(),
-                    new AmiCatalog(aws.Ssm(), aws.Ec2(), PatchCalendar.Default, Connections.Region), reader,
-                    new FleetInventory(reader, PatchCalendar.Default, Connections.Time),
-                    new RegistryCacheImageResolver(Connections.Registry, Connections.Images), PatchCalendar.Default, Connections.Time, Connections.Region);
-            });
+            var builder = Guard(() => new WorkflowFactory(Connections).AmiBuilder());
             RunWorkflow((host, token) => builder.RunAsync(options, host, token));
         }
         finally

@@ -57,13 +57,7 @@ public sealed class SetNodeGroupAmiCommand : FleetCmdlet
             ConfirmPreferenceOverride();
         }
 
-        var update = Guard(() =>
-        {
-            var aws = Connections.Aws;
-            var reader = new ClusterSnapshotReader(aws.Eks(), aws.AutoScaling(), aws.Ec2(), Connections.KubernetesFor, Connections.Region);
-            return new NodeGroupAmiUpdate(reader, new FleetInventory(reader, PatchCalendar.Default, Connections.Time), aws.Ec2(), aws.AutoScaling(), aws.Eks(),
-                PatchCalendar.Default);
-        });
+        var update = Workflow(w => w.AmiUpdate());
         RunWorkflow((host, token) => update.RunAsync(ClusterName, NodeGroupName, ImageId, host, token), perInputObject: true);
     }
 }

@@ -38,8 +38,7 @@ public abstract class AwsCompleter : IArgumentCompleter
 
     private protected abstract Task<IEnumerable<string>> CandidatesAsync(Connections connections, IDictionary bound, CancellationToken cancellationToken);
 
-    private protected static ClusterSnapshotReader Reader(Connections c) =>
-        new(c.Aws.Eks(), c.Aws.AutoScaling(), c.Aws.Ec2(), c.KubernetesFor, c.Region);
+    private protected static ClusterSnapshotReader Reader(Connections c) => new WorkflowFactory(c).Reader();
 }
 
 /// <summary>Completes -ClusterName with the region's EKS clusters.</summary>
@@ -84,7 +83,7 @@ public sealed class ImageIdCompleter : AwsCompleter
 {
     private protected override async Task<IEnumerable<string>> CandidatesAsync(Connections connections, IDictionary bound, CancellationToken cancellationToken)
     {
-        var catalog = new AmiCatalog(connections.Aws.Ssm(), connections.Aws.Ec2(), PatchCalendar.Default, connections.Region);
+        var catalog = new WorkflowFactory(connections).Catalog();
         var eks = await catalog.LatestEksAsync(new AmiQuery(), cancellationToken).ConfigureAwait(false);
         var built = await catalog.BuiltAsync(new AmiQuery(), cancellationToken).ConfigureAwait(false);
         return eks.Concat(built).Select(a => a.ImageId).Distinct(StringComparer.Ordinal);

@@ -1,0 +1,41 @@
+using WinEksPatch.Windows;
+using WinEksPatch.Workflows.AmiBuild;
+using WinEksPatch.Workflows.Replacement;
+
+namespace WinEksPatch.Workflows;
+
+/// <summary>
+/// The composition root of one invocation: each workflow wired to this invocation's AWS clients, Kubernetes connections,
+/// registry client, clock and the module's patch calendar. Cmdlets ask for the workflow they run; nothing else builds them.
+/// </summary>
+public sealed class WorkflowFactory(Connections connections)
+{
+    private static PatchCalendar Calendar => PatchCalendar.Default;
+
+    public ClusterSnapshotReader Reader() =>
+        new(connections.Aws.Eks(), connections.Aws.AutoScaling(), connections.Aws.Ec2(), connections.KubernetesFor, connections.Region);
+
+    public FleetInventory Fleet() => new(Reader(), Calendar, connections.Time);
+
+    public AmiCatalog Catalog() => new(connections.Aws.Ssm(), connections.Aws.Ec2(), Calendar, connections.Region);
+
+    public ImageCost ImageCost() =>
+        new(connections.Images, connections.Registry, connections.Aws.Ec2(), Calendar, connections.KubernetesForClusterAsync);
+
+    public ContainerAssessment Containers() => new(Reader(), connections.Images, ImageCost(), Calendar);
+
+    public PatchAssessment PatchStatus() => new(Reader(), Fleet(), Catalog(), Calendar, connections.Time);
+
+    public NodeGroupAmiUpdate AmiUpdate() =>
+        new(Reader(), Fleet(), connections.Aws.Ec2(), connections.Aws.AutoScaling(), connections.Aws.Eks(), Calendar);
+
+    public NodeReplacement Replacement() =>
+        new(Reader(), connections.Aws.Ec2(), connections.Aws.AutoScaling(), connections.Aws.Eks(), connections.KubernetesFor, Calendar, connections.Time);
+
+    public AmiBuilder AmiBuilder() =>
+        new(connections.Aws.ImageBuilder(), connections.Aws.Eks(), connections.Aws.Ec2(), Catalog(), Reader(), Fleet(),
+            new RegistryCacheImageResolver(connections.Registry, connections.Images), Calendar, connections.Time, connections.Region);
+
+    public PatchCycle PatchCycle() =>
+        new(Reader(), Fleet(), Catalog(), connections.Aws.Ec2(), AmiUpdate(), Replacement(), Calendar, connections.Aws.Calls, connections.Time);
+}
