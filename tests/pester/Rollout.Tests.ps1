@@ -272,3 +272,28 @@ Describe 'A rollout through throttling, 5xx storms and an expiring EKS token' {
         (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).OsBuild | Should -Be '10.0.20348.5622'
     }
 }
+
+Describe 'Invoke-WinEksPatch unattended' {
+    BeforeAll { $script:shared = Start-TestSimulator -TimeScale 600 }
+    AfterAll { Stop-TestSimulator $shared }
+
+    It 'exits non-zero from pwsh -File when a group fails, after writing the report' {
+        $script = Join-Path $TestDrive 'patch.ps1'
+        $report = Join-Path $TestDrive 'report.json'
+        # An AMI of another Windows build: Set-NodeGroupAmi refuses it, so the group fails.
+        Set-Content $script @"
+`$ErrorActionPreference = 'Stop'   # as a scheduled task or runbook sets it
+Import-Module '$(Get-TestModulePath)'
+`$null = Connect-WinEksSimulator -Endpoint '$($shared.endpoint)'
+`$wrong = (Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2019 -Edition Core -Source Eks).ImageId
+Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource `$wrong -ReportPath '$report' -Force
+'@ready'
+"@
+        $output = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File $script 2>&1
+        $LASTEXITCODE | Should -Not -Be 0
+        ($output -join "`n") | Should -Not -Match '@ready'
+        $json = Get-Content $report -Raw | ConvertFrom-Json
+        $json.groups[0].result | Should -Be 'Failed'
+        $json.groups[0].error | Should -BeLike 'AmiWindowsBuildMismatch*'
+    }
+}

@@ -21,8 +21,8 @@ namespace WinEksPatch.Commands;
 /// <para type="description">Emits one WinEksPatchReport: per group the AMI and OS build before and after, monthly patches
 /// caught up, nodes replaced, durations, the pods and budgets that held drains up, and the API calls made. -ReportPath
 /// also writes it as JSON. For runbooks and scheduled tasks: -Force (or -Confirm:$false) asks nothing, and when a group
-/// failed the cmdlet ends with a terminating error (PatchCycleFailed) after writing the report, so `pwsh -File` exits
-/// non-zero.</para>
+/// failed the cmdlet ends with a terminating error (PatchCycleFailed) after writing the report, so a script run with
+/// `pwsh -File` and $ErrorActionPreference = 'Stop' exits non-zero.</para>
 /// </summary>
 /// <example>
 ///   <code>Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource EksLatest -Force | Format-List</code>
