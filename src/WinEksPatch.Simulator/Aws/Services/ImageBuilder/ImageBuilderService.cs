@@ -95,18 +95,7 @@ public sealed partial class ImageBuilderService : AwsService
         }
 
         string arn = $"arn:aws:imagebuilder:{call.World.Region}:{call.World.AccountId}:component/{ArnName(name)}/{version}/1";
-        EnsureNew(call.World, arn);
-        Add(call.World, new ImageBuilderResource
-        {
-            Kind = ImageBuilderKind.Component,
-            Arn = arn,
-            Name = name,
-            Version = version,
-            Owner = call.World.AccountId,
-            DateCreated = call.World.Clock.GetUtcNow(),
-            Definition = Definition(body),
-            Document = document,
-        });
+        Register(call.World, ImageBuilderKind.Component, arn, name, Definition(body), version, document);
         return new JsonObject { ["componentBuildVersionArn"] = arn };
     }
 
@@ -185,17 +174,7 @@ public sealed partial class ImageBuilderService : AwsService
 
         ResolveParent(call.World, parent);
         string arn = $"arn:aws:imagebuilder:{call.World.Region}:{call.World.AccountId}:image-recipe/{ArnName(name)}/{version}";
-        EnsureNew(call.World, arn);
-        Add(call.World, new ImageBuilderResource
-        {
-            Kind = ImageBuilderKind.ImageRecipe,
-            Arn = arn,
-            Name = name,
-            Version = version,
-            Owner = call.World.AccountId,
-            DateCreated = call.World.Clock.GetUtcNow(),
-            Definition = Definition(body),
-        });
+        Register(call.World, ImageBuilderKind.ImageRecipe, arn, name, Definition(body), version);
         return new JsonObject { ["imageRecipeArn"] = arn };
     }
 
@@ -243,18 +222,9 @@ public sealed partial class ImageBuilderService : AwsService
         }
 
         string arn = $"arn:aws:imagebuilder:{call.World.Region}:{call.World.AccountId}:infrastructure-configuration/{ArnName(name)}";
-        EnsureNew(call.World, arn);
         JsonObject definition = Definition(body);
         definition["terminateInstanceOnFailure"] ??= true;
-        Add(call.World, new ImageBuilderResource
-        {
-            Kind = ImageBuilderKind.InfrastructureConfiguration,
-            Arn = arn,
-            Name = name,
-            Owner = call.World.AccountId,
-            DateCreated = call.World.Clock.GetUtcNow(),
-            Definition = definition,
-        });
+        Register(call.World, ImageBuilderKind.InfrastructureConfiguration, arn, name, definition);
         return new JsonObject { ["infrastructureConfigurationArn"] = arn };
     }
 
@@ -280,16 +250,7 @@ public sealed partial class ImageBuilderService : AwsService
         }
 
         string arn = $"arn:aws:imagebuilder:{call.World.Region}:{call.World.AccountId}:distribution-configuration/{ArnName(name)}";
-        EnsureNew(call.World, arn);
-        Add(call.World, new ImageBuilderResource
-        {
-            Kind = ImageBuilderKind.DistributionConfiguration,
-            Arn = arn,
-            Name = name,
-            Owner = call.World.AccountId,
-            DateCreated = call.World.Clock.GetUtcNow(),
-            Definition = Definition(body),
-        });
+        Register(call.World, ImageBuilderKind.DistributionConfiguration, arn, name, Definition(body));
         return new JsonObject { ["distributionConfigurationArn"] = arn };
     }
 
@@ -304,19 +265,10 @@ public sealed partial class ImageBuilderService : AwsService
         }
 
         string arn = $"arn:aws:imagebuilder:{call.World.Region}:{call.World.AccountId}:image-pipeline/{ArnName(name)}";
-        EnsureNew(call.World, arn);
         JsonObject definition = Definition(body);
         definition["status"] ??= "ENABLED";
         definition["platform"] = "Windows";
-        Add(call.World, new ImageBuilderResource
-        {
-            Kind = ImageBuilderKind.ImagePipeline,
-            Arn = arn,
-            Name = name,
-            Owner = call.World.AccountId,
-            DateCreated = call.World.Clock.GetUtcNow(),
-            Definition = definition,
-        });
+        Register(call.World, ImageBuilderKind.ImagePipeline, arn, name, definition);
         return new JsonObject { ["imagePipelineArn"] = arn };
     }
 
@@ -651,15 +603,27 @@ public sealed partial class ImageBuilderService : AwsService
         world.ImageBuilderResources.GetValueOrDefault(arn) is { } r && r.Kind == kind ? r
             : ArnPattern().IsMatch(arn) ? throw NotFound(arn) : throw InvalidParameter("arn", $"'{arn}' is not a valid ARN.");
 
-    private static void EnsureNew(SimWorld world, string arn)
+    /// <summary>Stores a new resource owned by the account, or fails as Image Builder does when the ARN exists.</summary>
+    private static void Register(SimWorld world, ImageBuilderKind kind, string arn, string name, JsonObject definition, string? version = null,
+        ComponentDocument? document = null)
     {
         if (world.ImageBuilderResources.ContainsKey(arn))
         {
             throw new AwsException(400, "ResourceAlreadyExistsException", $"The following resource '{arn}' already exists.");
         }
-    }
 
-    private static void Add(SimWorld world, ImageBuilderResource resource) => world.ImageBuilderResources[resource.Arn] = resource;
+        world.ImageBuilderResources[arn] = new ImageBuilderResource
+        {
+            Kind = kind,
+            Arn = arn,
+            Name = name,
+            Version = version,
+            Owner = world.AccountId,
+            DateCreated = world.Clock.GetUtcNow(),
+            Definition = definition,
+            Document = document,
+        };
+    }
 
     private static JsonObject Definition(JsonObject body)
     {
