@@ -19,20 +19,8 @@ namespace WinEksPatch.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "WinNode")]
 [OutputType("WinEksPatch.Model.WinNode")]
-public sealed class GetWinNodeCommand : FleetCmdlet
+public sealed class GetWinNodeCommand : NodeGroupsCmdlet
 {
-    /// <summary>The EKS cluster.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
-    public string ClusterName { get; set; } = "";
-
-    /// <summary>Only nodes of these node groups.</summary>
-    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
-    public string[]? NodeGroupName { get; set; }
-
     protected override void ProcessRecord()
     {
         var inventory = CreateFleetInventory();

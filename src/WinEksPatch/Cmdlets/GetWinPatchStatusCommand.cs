@@ -21,20 +21,8 @@ namespace WinEksPatch.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "WinPatchStatus")]
 [OutputType("WinEksPatch.Model.WinPatchStatus")]
-public sealed class GetWinPatchStatusCommand : FleetCmdlet
+public sealed class GetWinPatchStatusCommand : NodeGroupsCmdlet
 {
-    /// <summary>The EKS cluster.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
-    public string ClusterName { get; set; } = "";
-
-    /// <summary>Only these node groups; every Windows group when omitted.</summary>
-    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
-    public string[]? NodeGroupName { get; set; }
-
     protected override void ProcessRecord()
     {
         var assessment = Workflow(w => w.PatchStatus());
