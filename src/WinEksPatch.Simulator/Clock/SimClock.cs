@@ -87,9 +87,13 @@ public sealed class SimClock : TimeProvider
     /// <summary>
     /// Timers (Task.Delay(d, clock), CancellationTokenSource(d, clock)) fire after d of simulated time,
     /// i.e. d / timeScale of wall time at the current scale. A later Advance does not fire them early.
+    /// A one-shot timer never fires before its simulated due time: wall timers run on a coarse tick and may fire
+    /// a millisecond early, which at a time scale of 600 is most of a simulated second, so it re-arms for the rest.
     /// </summary>
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        => _wall.CreateTimer(callback, state, ToWall(dueTime), ToWall(period));
+        => period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero
+            ? new OneShotTimer(this, callback, state, dueTime)
+            : _wall.CreateTimer(callback, state, ToWall(dueTime), ToWall(period));
 
     private TimeSpan ToWall(TimeSpan simulated)
     {
@@ -99,6 +103,57 @@ public sealed class SimClock : TimeProvider
         }
 
         return TimeSpan.FromTicks(Math.Max(1, (long)(simulated.Ticks / TimeScale)));
+    }
+
+    /// <summary>A one-shot timer on the simulated clock: when the wall timer fires before the simulated due time
+    /// (coarse wall ticks), it waits the remainder instead of calling back early.</summary>
+    private sealed class OneShotTimer : ITimer
+    {
+        private readonly SimClock _clock;
+        private readonly TimerCallback _callback;
+        private readonly object? _state;
+        private readonly ITimer _wallTimer;
+        private readonly object _gate = new();
+        private DateTimeOffset _due = DateTimeOffset.MaxValue;
+
+        public OneShotTimer(SimClock clock, TimerCallback callback, object? state, TimeSpan dueTime)
+        {
+            _clock = clock;
+            _callback = callback;
+            _state = state;
+            _wallTimer = clock._wall.CreateTimer(_ => OnWallTick(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            Change(dueTime, Timeout.InfiniteTimeSpan);
+        }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            lock (_gate)
+            {
+                _due = dueTime == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : _clock.GetUtcNow() + dueTime;
+                return _wallTimer.Change(_clock.ToWall(dueTime), Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        private void OnWallTick()
+        {
+            lock (_gate)
+            {
+                TimeSpan remaining = _due - _clock.GetUtcNow();
+                if (remaining > TimeSpan.Zero)
+                {
+                    _wallTimer.Change(_clock.ToWall(remaining), Timeout.InfiniteTimeSpan);
+                    return;
+                }
+
+                _due = DateTimeOffset.MaxValue;
+            }
+
+            _callback(_state);
+        }
+
+        public void Dispose() => _wallTimer.Dispose();
+
+        public ValueTask DisposeAsync() => _wallTimer.DisposeAsync();
     }
 
     private DateTimeOffset NowLocked()

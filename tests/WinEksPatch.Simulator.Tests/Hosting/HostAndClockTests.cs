@@ -52,6 +52,26 @@ public sealed class HostAndClockTests(SimulatorFixture sim)
     }
 
     [Fact]
+    public async Task A_simulated_delay_never_ends_before_its_simulated_due_time_when_the_wall_timer_fires_early()
+    {
+        var wall = new ManualWallClock();
+        var clock = new SimClock(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), 600, wall);
+        Task delay = Task.Delay(TimeSpan.FromSeconds(60), clock);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), wall.ArmedDueTimes().Single());
+
+        // A coarse wall tick fires the timer a millisecond early: 0.6 simulated seconds are still to go.
+        wall.Elapse(TimeSpan.FromMilliseconds(99));
+        wall.FireArmedTimers();
+        Assert.False(delay.IsCompleted);
+        Assert.Equal(TimeSpan.FromMilliseconds(1), wall.ArmedDueTimes().Single());
+
+        wall.Elapse(TimeSpan.FromMilliseconds(1));
+        wall.FireArmedTimers();
+        await delay.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(new DateTimeOffset(2026, 1, 1, 0, 1, 0, TimeSpan.Zero), clock.GetUtcNow());
+    }
+
+    [Fact]
     public async Task The_executable_prints_one_json_line_and_stops_when_stdin_closes()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "WinEksPatch.Simulator.dll");
@@ -99,5 +119,50 @@ public sealed class HostAndClockTests(SimulatorFixture sim)
         public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
         public override long GetTimestamp() => _ticks;
+
+        private readonly List<ManualTimer> _timers = [];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new ManualTimer(callback, state, dueTime);
+            _timers.Add(timer);
+            return timer;
+        }
+
+        public IEnumerable<TimeSpan> ArmedDueTimes() => _timers.Where(t => t.Due is not null).Select(t => t.Due!.Value).ToList();
+
+        /// <summary>Fires every armed timer now, whatever its due time (what a coarse tick does a little early).</summary>
+        public void FireArmedTimers()
+        {
+            foreach (ManualTimer timer in _timers.Where(t => t.Due is not null).ToList())
+            {
+                timer.Fire();
+            }
+        }
+
+        private sealed class ManualTimer(TimerCallback callback, object? state, TimeSpan dueTime) : ITimer
+        {
+            public TimeSpan? Due { get; private set; } = dueTime == Timeout.InfiniteTimeSpan ? null : dueTime;
+
+            public bool Change(TimeSpan dueTime, TimeSpan period)
+            {
+                Due = dueTime == Timeout.InfiniteTimeSpan ? null : dueTime;
+                return true;
+            }
+
+            public void Fire()
+            {
+                Due = null;
+                callback(state);
+            }
+
+            public void Dispose() => Due = null;
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
+        }
     }
 }
