@@ -59,4 +59,9 @@ public sealed record EksNodegroup(
 {
     /// <summary>AMI types EKS documents for Windows: WINDOWS_CORE_2019_x86_64, WINDOWS_FULL_2022_x86_64, ...</summary>
     public bool IsWindowsAmiType => AmiType?.StartsWith("WINDOWS_", StringComparison.Ordinal) == true;
+
+    /// <summary>The group's update config: how many nodes EKS's own updates take down at once (a count or a percentage).</summary>
+    public int? MaxUnavailable { get; init; }
+
+    public int? MaxUnavailablePercentage { get; init; }
 }

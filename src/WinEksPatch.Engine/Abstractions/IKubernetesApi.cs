@@ -142,4 +142,8 @@ public sealed record KubeNode(
 
     /// <summary>The EKS managed node group, from the label EKS puts on its nodes.</summary>
     public string? ManagedNodegroup => Labels.TryGetValue("eks.amazonaws.com/nodegroup", out var name) ? name : null;
+
+    /// <summary>Keys of the node's taints (EKS's managed updates mark outdated nodes with eks.amazonaws.com/nodegroup
+    /// before they drain them, and only cordon them afterwards).</summary>
+    public IReadOnlyList<string> TaintKeys { get; init; } = [];
 }

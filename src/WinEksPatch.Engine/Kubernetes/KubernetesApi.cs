@@ -248,7 +248,10 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
         n.Status?.NodeInfo?.OsImage,
         n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true,
         n.Spec?.Unschedulable == true,
-        n.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : null);
+        n.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : null)
+    {
+        TaintKeys = n.Spec?.Taints?.Select(t => t.Key).ToList() ?? [],
+    };
 
     private async Task<T> CallAsync<T>(string what, Func<Task<T>> call)
     {

@@ -47,7 +47,8 @@ public sealed class NodeReplacementResult
     /// <summary>Pods deleted rather than evicted (only with -Force, after the drain timeout).</summary>
     public IReadOnlyList<string> PodsDeleted { get; init; } = [];
 
-    public TimeSpan DrainDuration { get; init; }
+    /// <summary>From the cordon to the last evicted pod gone; null for a managed group, whose drain EKS runs unseen.</summary>
+    public TimeSpan? DrainDuration { get; init; }
 
     /// <summary>Pods and PodDisruptionBudgets that held the drain up, and for how long.</summary>
     public IReadOnlyList<string> Blockers { get; init; } = [];

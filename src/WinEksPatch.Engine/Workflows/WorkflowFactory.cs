@@ -30,7 +30,7 @@ public sealed class WorkflowFactory(Connections connections)
         new(Reader(), Fleet(), connections.Aws.Ec2(), connections.Aws.AutoScaling(), connections.Aws.Eks(), Calendar);
 
     public NodeReplacement Replacement() =>
-        new(Reader(), connections.Aws.Ec2(), connections.Aws.AutoScaling(), connections.Aws.Eks(), connections.KubernetesFor, Calendar, connections.Time);
+        new(Reader(), connections.Aws.Ec2(), connections.Aws.AutoScaling(), connections.Aws.Eks(), connections.KubernetesFor, Catalog(), Calendar, connections.Time);
 
     public AmiBuilder AmiBuilder() =>
         new(connections.Aws.ImageBuilder(), connections.Aws.Eks(), connections.Aws.Ec2(), Catalog(), Reader(), Fleet(),

@@ -218,7 +218,9 @@ public sealed class ScenarioLoader
     private void LoadNodeGroup(EksCluster cluster, int clusterIndex, NodeGroupDefinition def)
     {
         bool managed = string.Equals(def.Type, "managed", StringComparison.OrdinalIgnoreCase);
-        (string os, string? server, string? edition) = managed ? ParseAmiType(def.AmiType) : (def.Os ?? "windows", def.WindowsServer ?? "2022", def.Edition ?? "Core");
+        // A managed group of AMI type CUSTOM runs the AMI its launch template names, like a self-managed group.
+        bool custom = managed && def.AmiType == "CUSTOM";
+        (string os, string? server, string? edition) = managed && !custom ? ParseAmiType(def.AmiType) : (def.Os ?? "windows", def.WindowsServer ?? "2022", def.Edition ?? "Core");
         if (os == "linux")
         {
             server = null;
@@ -231,15 +233,16 @@ public sealed class ScenarioLoader
 
         // Launch templates: a self-managed group has the user's template with the AMI and the bootstrap
         // user data; a managed group runs on an EKS-owned copy ("eks-<uuid>") that carries the AMI, and
-        // optionally refers to the user's own template (without an AMI: EKS picks it from the release).
+        // optionally refers to the user's own template (without an AMI: EKS picks it from the release; with one and
+        // the bootstrap user data for AMI type CUSTOM).
         LaunchTemplate? userTemplate = null;
-        if (!managed || def.LaunchTemplate)
+        if (!managed || custom || def.LaunchTemplate)
         {
             userTemplate = AddLaunchTemplate(
                 $"{cluster.Name}-{def.Name}",
-                managed ? null : image.ImageId,
+                managed && !custom ? null : image.ImageId,
                 def.InstanceType,
-                managed ? null : BootstrapUserData(cluster, def, os),
+                managed && !custom ? null : BootstrapUserData(cluster, def, os),
                 created);
         }
 
@@ -257,7 +260,7 @@ public sealed class ScenarioLoader
                 Name = def.Name,
                 Arn = $"arn:aws:eks:{_world.Region}:{_world.AccountId}:nodegroup/{cluster.Name}/{def.Name}/{uuid}",
                 Version = cluster.Version,
-                ReleaseVersion = ReleaseVersion(image),
+                ReleaseVersion = EksNodegroup.ReleaseVersionOf(image, def.AmiType ?? "AL2023_x86_64_STANDARD"),
                 AmiType = def.AmiType ?? "AL2023_x86_64_STANDARD",
                 CreatedAt = created,
                 ModifiedAt = created,
@@ -532,11 +535,6 @@ public sealed class ScenarioLoader
 
         return ("linux", null, null);
     }
-
-    /// <summary>EKS release version: "1.31-2026.09.11" for Windows, "1.31.4-20260915" for Amazon Linux.</summary>
-    private static string ReleaseVersion(AmiImage image) => image.OsFamily == "windows"
-        ? $"{image.KubernetesVersion}-{image.CreationDate:yyyy.MM.dd}"
-        : $"{image.KubernetesVersion}.4-{image.CreationDate:yyyyMMdd}";
 
     private LaunchTemplate AddLaunchTemplate(string name, string? imageId, string instanceType, string? userData, DateTimeOffset created)
     {

@@ -178,6 +178,13 @@ public sealed class EksNodegroup
     public required string AutoScalingGroupName { get; init; }
     public int MaxUnavailable { get; set; } = 1;
     public Dictionary<string, string> Tags { get; } = [];
+
+    /// <summary>EKS's release version for a group running <paramref name="image"/>: "1.31-2026.09.11" for Windows,
+    /// "1.31.4-20260915" for Amazon Linux, the AMI id itself for AMI type CUSTOM.</summary>
+    public static string ReleaseVersionOf(AmiImage image, string amiType) =>
+        amiType == "CUSTOM" ? image.ImageId
+        : image.OsFamily == "windows" ? $"{image.KubernetesVersion}-{image.CreationDate:yyyy.MM.dd}"
+        : $"{image.KubernetesVersion}.4-{image.CreationDate:yyyyMMdd}";
 }
 
 public sealed class KubeNode

@@ -18,13 +18,6 @@ public sealed partial class SimWorld
     /// <summary>Every EKS update, oldest first.</summary>
     public List<EksUpdate> EksUpdates { get; } = [];
 
-    /// <summary>
-    /// Evicts one pod through the Kubernetes eviction rules (PDBs). Returns null when the pod is evicted (or gone),
-    /// else why it is blocked (e.g. the PDB's name). The Kubernetes area sets it; without it a pod is simply deleted,
-    /// as an eviction without any PDB would do.
-    /// </summary>
-    public Func<KubePod, string?>? PodEvictor { get; set; }
-
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan EvictionLimit = TimeSpan.FromMinutes(15);
     private static readonly TimeSpan CordonWait = TimeSpan.FromSeconds(60);
@@ -56,7 +49,8 @@ public sealed partial class SimWorld
         List<Ec2Instance> outdated = ActiveMembers(group).Where(i => i.LaunchTemplate?.Version != target).ToList();
         int zones = Math.Max(1, group.AvailabilityZones.Count);
         int surge = Math.Min(Math.Max(2 * zones, nodegroup.MaxUnavailable), outdated.Count);
-        var run = new ManagedUpdateRun(update, nodegroup, group, target, group.MaxSize, group.DesiredCapacity, force, image, version);
+        // The sizes to come back to are the node group's scaling config (a failed update may have left the group surged).
+        var run = new ManagedUpdateRun(update, nodegroup, group, target, nodegroup.MaxSize, nodegroup.DesiredSize, force, image, version);
         if (surge > 0)
         {
             group.MaxSize += surge;
@@ -174,9 +168,9 @@ public sealed partial class SimWorld
             {
                 if (!run.Force)
                 {
+                    // The group stays where the update stopped: scaling in now could pick an old node that was never drained.
                     run.Update.Errors.Add(("PodEvictionFailure", $"Reached max retries while trying to evict pods from nodes in node group {run.Nodegroup.Name}", [node!.Name]));
                     Finish(run.Update, run.Nodegroup, "Failed");
-                    RestoreSizes(run);
                     return;
                 }
 
@@ -213,14 +207,14 @@ public sealed partial class SimWorld
         Scheduler.After(PollInterval, () => Locked(() => UpgradeStep(run)));
     }
 
-    /// <summary>Tries to evict every pod of the node that a drain evicts (not DaemonSet pods); returns those still blocked.</summary>
+    /// <summary>Tries to evict every pod of the node that a drain evicts (not DaemonSet pods) through the eviction
+    /// subresource's rules (PodDisruptionBudgets); returns those still blocked. Pods already terminating are not blocked.</summary>
     private List<KubePod> EvictAll(KubeNode node)
     {
         var blocked = new List<KubePod>();
         foreach (KubePod pod in Pods.Values.Where(p => p.ClusterName == node.ClusterName && p.NodeName == node.Name && p.OwnerKind != "DaemonSet").ToList())
         {
-            string? reason = PodEvictor is null ? DeletePodAndSucceed(pod) : PodEvictor(pod);
-            if (reason is not null)
+            if (EvictPod(pod.ClusterName, pod.Namespace, pod.Name, null, dryRun: false).Code is 429 or 500)
             {
                 blocked.Add(pod);
             }
@@ -229,17 +223,12 @@ public sealed partial class SimWorld
         return blocked;
     }
 
-    private string? DeletePodAndSucceed(KubePod pod)
-    {
-        DeletePod(pod);
-        return null;
-    }
-
+    /// <summary>A forced update's way past a budget: a direct delete (the report counts the PDB violation).</summary>
     private void DeletePod(KubePod pod)
     {
-        if (Pods.Remove((pod.ClusterName, pod.Namespace, pod.Name)))
+        if (Pods.ContainsKey((pod.ClusterName, pod.Namespace, pod.Name)) && pod.DeletionTimestamp is null)
         {
-            PodChanged(pod, deleted: true);
+            DeletePodGracefully(pod, null, PodDeletionCause.Delete);
         }
     }
 
@@ -258,9 +247,7 @@ public sealed partial class SimWorld
         }
 
         RestoreSizes(run);
-        run.Nodegroup.ReleaseVersion = run.Image.OsFamily == "windows"
-            ? $"{run.Image.KubernetesVersion}-{run.Image.CreationDate:yyyy.MM.dd}"
-            : $"{run.Image.KubernetesVersion}.4-{run.Image.CreationDate:yyyyMMdd}";
+        run.Nodegroup.ReleaseVersion = EksNodegroup.ReleaseVersionOf(run.Image, run.Nodegroup.AmiType);
         run.Nodegroup.Version = run.Image.KubernetesVersion;
         Finish(run.Update, run.Nodegroup, "Successful");
     }

@@ -6,7 +6,7 @@ using WinEksPatch.Workflows.Replacement;
 namespace WinEksPatch.Commands;
 
 /// <summary>
-/// <para type="synopsis">Replaces the nodes of a self-managed Windows node group that do not run its target AMI, safely.</para>
+/// <para type="synopsis">Replaces the nodes of a Windows node group that do not run its target AMI, safely.</para>
 /// <para type="description">Plans first: the old nodes (instances not on the AMI the group's launch template version
 /// names), the batches, the capacity floor (desired − MaxUnavailable usable nodes), and a pre-flight of what will shape
 /// the rollout: PodDisruptionBudgets that allow no disruption now, single-replica workloads, pods without a controller
@@ -25,6 +25,15 @@ namespace WinEksPatch.Commands;
 /// activities. The rollout's state is kept in tags on the Auto Scaling group and its instances: after Ctrl+C, a crash or
 /// a lost session, the same command continues where it was, launching nothing twice and terminating nothing that was not
 /// drained. Writes one NodeReplacementResult per replaced node as soon as it is done.</para>
+/// <para type="description">Managed node groups: EKS replaces the nodes itself, so this plans the update as EKS documents
+/// it (surge, then maxUnavailable nodes of the group's update config at a time) with the same pre-flight, then starts
+/// the EKS update when none is running (a CUSTOM group moves to its launch template's current version, the one
+/// Set-NodeGroupAmi made; a group on an EKS AMI type moves to the latest EKS release), or follows the one in progress,
+/// which is also how a stopped run picks up again. It writes a NodeReplacementResult per old node as the node watch
+/// sees it leave (EKS pairs no new node with an old one, so NewInstanceId is empty and DrainDuration unknown), and when
+/// no node has left for two minutes it warns which pods and PodDisruptionBudgets hold EKS's drain. If EKS gives up
+/// (PodEvictionFailure after its fixed 15 minutes) the error names them. -Force starts EKS's update with force (EKS
+/// deletes the blocked pods after 15 minutes); -MaxSurge, -MaxUnavailable, -DrainTimeout and -ReadyTimeout do not apply.</para>
 /// </summary>
 /// <example>
 ///   <code>Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -WhatIf</code>
@@ -44,7 +53,7 @@ public sealed class InvokeNodeReplacementCommand : FleetCmdlet
     [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
-    /// <summary>The self-managed node group (Auto Scaling group).</summary>
+    /// <summary>The node group: a self-managed one (Auto Scaling group) or an EKS managed node group.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
@@ -81,7 +90,8 @@ public sealed class InvokeNodeReplacementCommand : FleetCmdlet
 
         var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
         var replacement = Workflow(w => w.Replacement());
-        var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf);
+        var limitsGiven = new[] { nameof(MaxSurge), nameof(MaxUnavailable), nameof(DrainTimeout), nameof(ReadyTimeout) }.Any(MyInvocation.BoundParameters.ContainsKey);
+        var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf, limitsGiven);
         RunWorkflow((host, token) => replacement.RunAsync(ClusterName, NodeGroupName, options, host, token), perInputObject: true);
     }
 }

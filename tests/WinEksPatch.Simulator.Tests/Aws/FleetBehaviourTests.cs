@@ -309,24 +309,39 @@ public sealed class FleetBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task EKS_update_fails_with_PodEvictionFailure_when_evictions_stay_blocked_for_15_minutes()
+    public async Task EKS_update_fails_with_PodEvictionFailure_when_a_budget_blocks_evictions_for_15_minutes_and_violates_none()
     {
-        await RestartWithOutdatedManagedGroup();
-        lock (_sim.World.Gate)
-        {
-            _sim.World.PodEvictor = pod => pod.Labels.GetValueOrDefault("app") == "web-iis" ? "web-iis-pdb" : null;
-        }
+        // The managed scenario's legacy cluster: one ledger replica whose budget (minAvailable 1) allows no eviction.
+        await _sim.DisposeAsync();
+        _sim = await SimulatorHost.StartAsync(new SimulatorOptions { Scenario = "managed", StartTime = Start });
+        string ledgerNode = InWorld(w => w.Pods.Values.Single(p => p.ClusterName == "legacy" && p.OwnerName?.StartsWith("ledger", StringComparison.Ordinal) == true).NodeName!);
 
-        SignedHttp.Response r = await Eks("POST", "/clusters/demo/node-groups/win-managed/update-version", "{}");
+        SignedHttp.Response r = await Eks("POST", "/clusters/legacy/node-groups/win-legacy/update-version", "{}");
         string id = JsonDocument.Parse(r.Body).RootElement.GetProperty("update").GetProperty("id").GetString()!;
         Advance(TimeSpan.FromHours(1));
-        r = await Eks("GET", $"/clusters/demo/updates/{id}", query: new Dictionary<string, string> { ["nodegroupName"] = "win-managed" });
+        r = await Eks("GET", $"/clusters/legacy/updates/{id}", query: new Dictionary<string, string> { ["nodegroupName"] = "win-legacy" });
         JsonElement update = JsonDocument.Parse(r.Body).RootElement.GetProperty("update");
         Assert.Equal("Failed", update.GetProperty("status").GetString());
         JsonElement error = update.GetProperty("errors")[0];
         Assert.Equal("PodEvictionFailure", error.GetProperty("errorCode").GetString());
-        Assert.Contains("Reached max retries while trying to evict pods from nodes in node group win-managed", error.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
-        Assert.Equal(JsonValueKind.String, error.GetProperty("resourceIds")[0].ValueKind);
+        Assert.Contains("Reached max retries while trying to evict pods from nodes in node group win-legacy", error.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+        Assert.Equal(ledgerNode, error.GetProperty("resourceIds")[0].GetString());
+
+        // The ledger pod still runs where it was: EKS's drain went through the eviction API and its budget.
+        Assert.Equal(ledgerNode, InWorld(w => w.Pods.Values.Single(p => p.ClusterName == "legacy" && p.OwnerName?.StartsWith("ledger", StringComparison.Ordinal) == true).NodeName));
+        using var http = new HttpClient();
+        using JsonDocument report = JsonDocument.Parse(await http.GetStringAsync(_sim.Info.AdminEndpoint + "/report"));
+        Assert.Equal(0, report.RootElement.GetProperty("pdbViolations").GetArrayLength());
+
+        // Forced, EKS deletes the blocked pod after its 15 minutes: the update succeeds and the report counts the violation.
+        r = await Eks("POST", "/clusters/legacy/node-groups/win-legacy/update-version", "{\"force\":true}");
+        id = JsonDocument.Parse(r.Body).RootElement.GetProperty("update").GetProperty("id").GetString()!;
+        Advance(TimeSpan.FromHours(2));
+        r = await Eks("GET", $"/clusters/legacy/updates/{id}", query: new Dictionary<string, string> { ["nodegroupName"] = "win-legacy" });
+        Assert.Equal("Successful", JsonDocument.Parse(r.Body).RootElement.GetProperty("update").GetProperty("status").GetString());
+        using JsonDocument after = JsonDocument.Parse(await http.GetStringAsync(_sim.Info.AdminEndpoint + "/report"));
+        List<JsonElement> violations = after.RootElement.GetProperty("pdbViolations").EnumerateArray().ToList();
+        Assert.Contains(violations, v => (v.GetProperty("pdb").GetString(), v.GetProperty("cause").GetString()) == ("ledger", "Delete"));
     }
 
     [Fact]
@@ -353,13 +368,17 @@ public sealed class FleetBehaviourTests : IAsyncLifetime
             n => Assert.Equal("2026-09", n.Labels["patch"]));
     }
 
-    /// <summary>The demo scenario with the managed Windows group two months behind, so an update has somewhere to go.</summary>
+    /// <summary>The demo scenario with the managed Windows group two months behind, so an update has somewhere to go, and
+    /// two payments replicas, so that its budget (minAvailable 1) lets EKS's drain through one at a time.</summary>
     private async Task RestartWithOutdatedManagedGroup()
     {
         await _sim.DisposeAsync();
         string demo = await File.ReadAllTextAsync(Path.Combine(Scenarios.ScenarioLoader.ScenarioDirectory, "demo.json"));
         string outdated = demo.Replace("\"amiType\": \"WINDOWS_CORE_2022_x86_64\",\n          \"monthsBehind\": 0", "\"amiType\": \"WINDOWS_CORE_2022_x86_64\",\n          \"monthsBehind\": 2", StringComparison.Ordinal);
         Assert.NotEqual(demo, outdated);
+        string replicated = outdated.Replace("\"name\": \"payments\", \"kind\": \"Deployment\", \"replicas\": 1,", "\"name\": \"payments\", \"kind\": \"Deployment\", \"replicas\": 2,", StringComparison.Ordinal);
+        Assert.NotEqual(outdated, replicated);
+        outdated = replicated;
         _scenarioFile = Path.Combine(Path.GetTempPath(), $"fleet-outdated-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(_scenarioFile, outdated);
         _sim = await SimulatorHost.StartAsync(new SimulatorOptions { Scenario = _scenarioFile, StartTime = Start });

@@ -41,7 +41,11 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
             n.Version, n.Status, n.CapacityType, n.ScalingConfig?.MinSize, n.ScalingConfig?.MaxSize, n.ScalingConfig?.DesiredSize,
             n.LaunchTemplate?.Id, n.LaunchTemplate?.Name, n.LaunchTemplate?.Version,
             n.Resources?.AutoScalingGroups?.Select(g => g.Name).OfType<string>().ToList() ?? [],
-            n.InstanceTypes ?? []);
+            n.InstanceTypes ?? [])
+        {
+            MaxUnavailable = n.UpdateConfig?.MaxUnavailable,
+            MaxUnavailablePercentage = n.UpdateConfig?.MaxUnavailablePercentage,
+        };
     }
 
     public async Task<EksUpdate> UpdateNodegroupVersionAsync(string clusterName, string nodegroupName, LaunchTemplateReference? launchTemplate,
@@ -166,7 +170,9 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
 
     private sealed record NodegroupShape(string? NodegroupName, string? ClusterName, string? Version, string? ReleaseVersion,
         string? Status, string? CapacityType, string? AmiType, ScalingShape? ScalingConfig, List<string>? InstanceTypes,
-        LaunchTemplateShape? LaunchTemplate, ResourcesShape? Resources);
+        LaunchTemplateShape? LaunchTemplate, ResourcesShape? Resources, UpdateConfigShape? UpdateConfig);
+
+    private sealed record UpdateConfigShape(int? MaxUnavailable, int? MaxUnavailablePercentage);
 
     private sealed record ScalingShape(int? MinSize, int? MaxSize, int? DesiredSize);
 

@@ -12,7 +12,8 @@ public sealed record ReplacementOptions(
     TimeSpan DrainTimeout,
     TimeSpan ReadyTimeout,
     bool Force,
-    bool WhatIf)
+    bool WhatIf,
+    bool LimitsGiven = false)
 {
     /// <summary>How long a new Windows node must stay Ready before it counts (Windows nodes may flap after bootstrap).</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(30);
@@ -33,6 +34,7 @@ public sealed class NodeReplacement(
     IAutoScalingApi autoScalingApi,
     IEksApi eks,
     Func<EksCluster, IKubernetesApi> kubernetesFor,
+    AmiCatalog catalog,
     PatchCalendar calendar,
     TimeProvider timeProvider)
 {
@@ -57,12 +59,9 @@ public sealed class NodeReplacement(
         var facts = FleetInventory.SelectGroups(snapshot, [nodeGroupName], new ThrowingHost(host)).Single();
         if (facts.Kind == NodeGroupKind.Managed)
         {
-            // EKS replaces managed nodes itself: start or follow its update, and name what blocks it.
-            if (!options.WhatIf)
-            {
-                await new ManagedUpdateFollower(eks, Time).RunAsync(snapshot, facts, kubernetesFor(snapshot.Cluster), options, host, cancellationToken).ConfigureAwait(false);
-            }
-
+            // EKS replaces managed nodes itself: plan, start or follow its update, and name what blocks it.
+            await new ManagedUpdateFollower(eks, Ec2, catalog, calendar, Time).RunAsync(snapshot, facts, kubernetesFor(snapshot.Cluster), options, host, cancellationToken)
+                .ConfigureAwait(false);
             return;
         }
 

@@ -22,7 +22,7 @@ public static class ReplacementPlanner
         var oldNodes = snapshot.WindowsNodes.Where(n => oldInstances.Any(i => i.InstanceId == n.InstanceId)).ToList();
         var pods = oldNodes.SelectMany(n => snapshot.PodsByNode.GetValueOrDefault(n.Name) ?? []).ToList();
         var allPods = snapshot.PodsByNode.Values.SelectMany(p => p).ToList();
-        var findings = Preflight(pods, allPods, budgets, targetImage, calendar, force);
+        var findings = Preflight(pods, allPods, budgets, targetImage, calendar, force, managed: false);
 
         var boot = ObservedBoot(snapshot, group) ?? DefaultBoot;
         var grace = TimeSpan.FromSeconds(pods.Select(p => p.TerminationGracePeriodSeconds ?? 30).DefaultIfEmpty(30).Max());
@@ -44,22 +44,58 @@ public static class ReplacementPlanner
         };
     }
 
+    /// <summary>
+    /// The plan of an EKS managed node group update: EKS surges first (<paramref name="surge"/> new nodes), then drains
+    /// <paramref name="unavailable"/> outdated nodes at a time, waits 60 s after each cordon and terminates the node.
+    /// </summary>
+    public static NodeReplacementPlan PlanManaged(ClusterSnapshot snapshot, NodeGroupFacts group, string targetImageId, IReadOnlyList<Ec2Instance> oldInstances,
+        int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, bool force)
+    {
+        var batches = oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal).Select(i => i.InstanceId).Chunk(Math.Max(1, unavailable))
+            .Select(b => (IReadOnlyList<string>)b).ToList();
+        var oldNodes = snapshot.WindowsNodes.Where(n => oldInstances.Any(i => i.InstanceId == n.InstanceId)).ToList();
+        var pods = oldNodes.SelectMany(n => snapshot.PodsByNode.GetValueOrDefault(n.Name) ?? []).ToList();
+        var allPods = snapshot.PodsByNode.Values.SelectMany(p => p).ToList();
+        var boot = ObservedBoot(snapshot, group) ?? DefaultBoot;
+        var grace = TimeSpan.FromSeconds(pods.Select(p => p.TerminationGracePeriodSeconds ?? 30).DefaultIfEmpty(30).Max());
+        var perBatch = grace + TimeSpan.FromMinutes(1) + TimeSpan.FromMinutes(2); // drain, EKS's 60 s after the cordon, terminate
+        return new NodeReplacementPlan
+        {
+            ClusterName = snapshot.Cluster.Name,
+            NodeGroupName = group.Name,
+            Kind = group.Kind,
+            TargetImageId = targetImageId,
+            DesiredSize = desired,
+            MaxSurge = surge,
+            MaxUnavailable = unavailable,
+            CapacityFloor = desired - unavailable,
+            Batches = batches,
+            Preflight = Preflight(pods, allPods, budgets, targetImage, calendar, force, managed: true),
+            EstimatedDuration = boot + perBatch * batches.Count,
+            Resuming = resuming,
+        };
+    }
+
     internal static IReadOnlyList<PreflightFinding> Preflight(IReadOnlyList<KubePod> podsToMove, IReadOnlyList<KubePod> allPods, IReadOnlyList<KubePdb> budgets,
-        Ec2Image? targetImage, PatchCalendar calendar, bool force)
+        Ec2Image? targetImage, PatchCalendar calendar, bool force, bool managed)
     {
         var findings = new List<PreflightFinding>();
         var (evictable, unreplicated) = Drainer.Filter(podsToMove);
         foreach (var budget in budgets.Where(b => b.DisruptionsAllowed == 0 && evictable.Any(b.Selects)))
         {
             var blocked = evictable.Where(budget.Selects).Select(Drainer.Key).ToList();
+            var effect = !managed ? $"evicting {string.Join(", ", blocked)} waits until another replica is Ready elsewhere"
+                : force ? $"EKS's drain of {string.Join(", ", blocked)} waits 15 minutes, then the forced update deletes the pod(s)"
+                : $"EKS's drain of {string.Join(", ", blocked)} waits until another replica is Ready elsewhere, and after 15 minutes the update fails with PodEvictionFailure";
             findings.Add(new PreflightFinding("PodDisruptionBudget", $"{budget.Namespace}/{budget.Name}",
-                $"allows no disruption now ({budget.CurrentHealthy} healthy, {budget.DesiredHealthy} needed): evicting {string.Join(", ", blocked)} waits until another replica is Ready elsewhere"));
+                $"allows no disruption now ({budget.CurrentHealthy} healthy, {budget.DesiredHealthy} needed): {effect}"));
         }
 
         foreach (var pod in unreplicated)
         {
             findings.Add(new PreflightFinding("NoController", Drainer.Key(pod),
-                force ? "no controller recreates it: -Force evicts it and it is gone for good" : "no controller recreates it: the drain refuses its node (move it, or use -Force)"));
+                managed ? "no controller recreates it: EKS evicts it and it is gone for good"
+                : force ? "no controller recreates it: -Force evicts it and it is gone for good" : "no controller recreates it: the drain refuses its node (move it, or use -Force)"));
         }
 
         foreach (var pod in evictable.Where(p => p.HasLocalStorage))

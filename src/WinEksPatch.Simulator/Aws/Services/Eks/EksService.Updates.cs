@@ -74,7 +74,7 @@ public sealed partial class EksService
 
             var parameters = new List<(string, string)>();
             parameters.Add(("Version", image.KubernetesVersion));
-            parameters.Add(("ReleaseVersion", image.OsFamily == "windows" ? $"{image.KubernetesVersion}-{image.CreationDate:yyyy.MM.dd}" : $"{image.KubernetesVersion}.4-{image.CreationDate:yyyyMMdd}"));
+            parameters.Add(("ReleaseVersion", EksNodegroup.ReleaseVersionOf(image, nodegroup.AmiType)));
             if (newUserTemplate is not null)
             {
                 parameters.Add(("LaunchTemplateName", newUserTemplate.LaunchTemplateName));
@@ -126,7 +126,7 @@ public sealed partial class EksService
                 ?? throw new AwsException(400, "InvalidParameterException", $"No {nodegroup.AmiType} release exists for Kubernetes version {kubernetesVersion}.");
         }
 
-        return family.Find(i => releaseVersion == (os == "windows" ? $"{i.KubernetesVersion}-{i.CreationDate:yyyy.MM.dd}" : $"{i.KubernetesVersion}.4-{i.CreationDate:yyyyMMdd}"))
+        return family.Find(i => releaseVersion == EksNodegroup.ReleaseVersionOf(i, nodegroup.AmiType))
             ?? throw new AwsException(400, "InvalidParameterException", $"Requested release version {releaseVersion} is not valid for kubernetes version {kubernetesVersion}.");
     }
 
