@@ -313,10 +313,53 @@ public sealed partial class SimWorld
             InstanceId = instance.InstanceId,
         };
         ScalingActivities.Add(activity);
+        if (Nodegroups.Values.Any(n => n.AutoScalingGroupName == group.Name) && NodeOf(instance) is { } node && PodsToDrain(node).Count > 0)
+        {
+            // A managed node group's termination lifecycle hook: EKS drains the node before the instance goes.
+            instance.LifecycleState = "Terminating:Wait";
+            DrainBeforeTermination(instance, node, activity, Scheduler.Now);
+            return activity;
+        }
+
         instance.LifecycleState = "Terminating";
         ShutDown(instance, activity);
         return activity;
     }
+
+    private static readonly TimeSpan LifecycleDrainRetry = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan LifecycleDrainLimit = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// EKS's drain on a managed node's termination (scale-in, the update's scale-down): cordon, evict the pods through
+    /// their budgets every 10 s; when none is left, or after 15 minutes (the hook's timeout, which continues), shut down.
+    /// </summary>
+    private void DrainBeforeTermination(Ec2Instance instance, KubeNode node, ScalingActivity activity, DateTimeOffset since)
+    {
+        if (!node.Unschedulable)
+        {
+            node.Unschedulable = true;
+            node.ResourceVersion = NextResourceVersion();
+            NodeChanged(node);
+        }
+
+        foreach (KubePod pod in PodsToDrain(node))
+        {
+            EvictPod(pod.ClusterName, pod.Namespace, pod.Name, null, dryRun: false);
+        }
+
+        if (PodsToDrain(node).Count > 0 && Scheduler.Now - since < LifecycleDrainLimit)
+        {
+            Scheduler.After(LifecycleDrainRetry, () => Locked(() => DrainBeforeTermination(instance, node, activity, since)));
+            return;
+        }
+
+        instance.LifecycleState = "Terminating";
+        ShutDown(instance, activity);
+    }
+
+    /// <summary>The node's pods a drain evicts: not DaemonSet pods, not those already terminating.</summary>
+    private List<KubePod> PodsToDrain(KubeNode node) =>
+        Pods.Values.Where(p => p.ClusterName == node.ClusterName && p.NodeName == node.Name && p.OwnerKind != "DaemonSet" && p.DeletionTimestamp is null).ToList();
 
     /// <summary>EC2 TerminateInstances: the instance shuts down; if an Auto Scaling group owns it, the group's health
     /// check takes it out of service and launches a replacement to keep the desired capacity.</summary>

@@ -212,7 +212,7 @@ public sealed partial class SimWorld
     private List<KubePod> EvictAll(KubeNode node)
     {
         var blocked = new List<KubePod>();
-        foreach (KubePod pod in Pods.Values.Where(p => p.ClusterName == node.ClusterName && p.NodeName == node.Name && p.OwnerKind != "DaemonSet").ToList())
+        foreach (KubePod pod in PodsToDrain(node))
         {
             if (EvictPod(pod.ClusterName, pod.Namespace, pod.Name, null, dryRun: false).Code is 429 or 500)
             {
@@ -240,7 +240,7 @@ public sealed partial class SimWorld
         }
 
         // Wait for the terminations to finish before shrinking, so the replacements are not the ones scaled in.
-        if (run.Group.InstanceIds.Select(id => Instances[id]).Any(i => i.LifecycleState == "Terminating") || !NewNodesReady(run))
+        if (run.Group.InstanceIds.Select(id => Instances[id]).Any(i => i.LifecycleState is "Terminating" or "Terminating:Wait") || !NewNodesReady(run))
         {
             Scheduler.After(PollInterval, () => Locked(() => ScaleDownStep(run)));
             return;
