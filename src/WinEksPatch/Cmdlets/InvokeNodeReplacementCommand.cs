@@ -43,6 +43,11 @@ namespace WinEksPatch.Commands;
 ///   <code>Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged | Set-NodeGroupAmi -ImageId (Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks).ImageId -Force | Invoke-NodeReplacement -MaxSurge 2 -Confirm:$false</code>
 ///   <para>Points the group at the latest EKS-optimized AMI and replaces its nodes two at a time, never below its size.</para>
 /// </example>
+/// <example>
+///   <code>$null = Start-WinEksSimulator -Scenario managed -TimeScale 600; Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks | Set-NodeGroupAmi -ClusterName prod -NodeGroupName win-custom -Force | Invoke-NodeReplacement -Force</code>
+///   <para>A managed node group of AMI type CUSTOM: Set-NodeGroupAmi starts EKS's update with a new launch template
+///   version, and Invoke-NodeReplacement follows it, writing a result as each old node leaves.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "NodeReplacement", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType("WinEksPatch.Model.NodeReplacementResult", "WinEksPatch.Model.NodeReplacementPlan")]
 public sealed class InvokeNodeReplacementCommand : FleetCmdlet
