@@ -79,6 +79,29 @@ Describe 'A managed node group on an EKS AMI type' {
     }
 }
 
+Describe 'A self-managed group that launches through a MixedInstancesPolicy' {
+    BeforeAll {
+        $script:mixedBefore = Get-WinNodeGroup -ClusterName prod -Name prod-win-mixed
+        $script:mixedChange = Set-NodeGroupAmi -ClusterName prod -NodeGroupName prod-win-mixed -ImageId $latest.ImageId -Force
+        $script:mixedResults = @(Invoke-NodeReplacement -ClusterName prod -NodeGroupName prod-win-mixed -MaxSurge 2 -Force -WarningAction SilentlyContinue)
+    }
+
+    It 'moves the policy''s launch template to a new numbered version (the simulator refuses a plain LaunchTemplate for such a group)' {
+        $mixedChange.Kind | Should -Be 'SelfManaged'
+        $mixedChange.Changed | Should -BeTrue
+        $mixedBefore.LaunchTemplateVersion | Should -Be '$Latest'
+        $mixedChange.LaunchTemplateVersion | Should -Be '2'
+        (Get-WinNodeGroup -ClusterName prod -Name prod-win-mixed).LaunchTemplateVersion | Should -Be '2'
+    }
+
+    It 'replaces its nodes onto the new AMI' {
+        $mixedResults.Count | Should -Be 2
+        $mixedResults.Result | Sort-Object -Unique | Should -Be 'Replaced'
+        $mixedResults.NewInstanceId | ForEach-Object { $_ | Should -Match '^i-' }
+        (Get-WinNode -ClusterName prod -NodeGroupName prod-win-mixed).ImageId | Sort-Object -Unique | Should -Be $latest.ImageId
+    }
+}
+
 Describe 'When a budget holds EKS''s drain' {
     BeforeAll {
         $script:ledger = (Get-WinNode -ClusterName legacy -NodeGroupName win-legacy)

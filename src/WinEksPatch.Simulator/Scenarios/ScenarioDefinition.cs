@@ -66,6 +66,8 @@ public sealed class NodeGroupDefinition
     public int DesiredSize { get; set; } = 2;
     /// <summary>Managed groups: give the group a custom launch template (common for Windows groups).</summary>
     public bool LaunchTemplate { get; set; }
+    /// <summary>Self-managed groups: launch through a MixedInstancesPolicy (e.g. Spot and On-Demand) rather than a plain launch template.</summary>
+    public bool MixedInstancesPolicy { get; set; }
     public Dictionary<string, string> Labels { get; set; } = [];
     public Dictionary<string, string> Tags { get; set; } = [];
 }

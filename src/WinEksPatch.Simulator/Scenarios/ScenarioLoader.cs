@@ -293,7 +293,7 @@ public sealed class ScenarioLoader
             Name = asgName,
             Arn = $"arn:aws:autoscaling:{_world.Region}:{_world.AccountId}:autoScalingGroup:{Ids.Uuid("asg/" + asgName)}:autoScalingGroupName/{asgName}",
             LaunchTemplate = asgRef,
-            UseMixedInstancesPolicy = managed,
+            UseMixedInstancesPolicy = managed || def.MixedInstancesPolicy,
             MinSize = def.MinSize,
             MaxSize = def.MaxSize,
             DesiredCapacity = def.DesiredSize,
