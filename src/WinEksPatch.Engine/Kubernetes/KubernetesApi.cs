@@ -282,5 +282,11 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
             throw new WinEksPatchException(ErrorIds.KubernetesUnreachable, ErrorKind.ConnectionError,
                 $"The Kubernetes API of cluster '{clusterName}' could not be reached to {what}: {ex.Message}", clusterName, ex);
         }
+        catch (IOException ex)
+        {
+            // A response cut off mid-stream (an HTTP/2 stream reset, a dropped connection): for a watch, a reason to re-list.
+            throw new WinEksPatchException(ErrorIds.KubernetesUnreachable, ErrorKind.ConnectionError,
+                $"The connection to the Kubernetes API of cluster '{clusterName}' broke while it was to {what}: {ex.Message}", clusterName, ex);
+        }
     }
 }

@@ -115,6 +115,7 @@ public sealed class SimClock : TimeProvider
         private readonly ITimer _wallTimer;
         private readonly object _gate = new();
         private DateTimeOffset _due = DateTimeOffset.MaxValue;
+        private bool _disposed;
 
         public OneShotTimer(SimClock clock, TimerCallback callback, object? state, TimeSpan dueTime)
         {
@@ -129,7 +130,13 @@ public sealed class SimClock : TimeProvider
         {
             lock (_gate)
             {
-                _due = dueTime == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : _clock.GetUtcNow() + dueTime;
+                if (_disposed)
+                {
+                    return false;
+                }
+
+                DateTimeOffset now = _clock.GetUtcNow();
+                _due = dueTime == Timeout.InfiniteTimeSpan || dueTime >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + dueTime;
                 return _wallTimer.Change(_clock.ToWall(dueTime), Timeout.InfiniteTimeSpan);
             }
         }
@@ -138,6 +145,11 @@ public sealed class SimClock : TimeProvider
         {
             lock (_gate)
             {
+                if (_disposed)
+                {
+                    return;
+                }
+
                 TimeSpan remaining = _due - _clock.GetUtcNow();
                 if (remaining > TimeSpan.Zero)
                 {
@@ -151,9 +163,25 @@ public sealed class SimClock : TimeProvider
             _callback(_state);
         }
 
-        public void Dispose() => _wallTimer.Dispose();
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _disposed = true;
+            }
 
-        public ValueTask DisposeAsync() => _wallTimer.DisposeAsync();
+            _wallTimer.Dispose();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            lock (_gate)
+            {
+                _disposed = true;
+            }
+
+            return _wallTimer.DisposeAsync();
+        }
     }
 
     private DateTimeOffset NowLocked()

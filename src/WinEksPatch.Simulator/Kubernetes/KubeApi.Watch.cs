@@ -135,14 +135,16 @@ public sealed partial class KubeApi
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, http.RequestAborted);
             try
             {
+                // The timeout only ends the wait for events, never a write: a write cancelled half-way would leave the
+                // response unusable for the closing BOOKMARK (and Kestrel would reset the stream).
                 while (await subscription.Events.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false))
                 {
                     while (subscription.Events.Reader.TryRead(out string? line))
                     {
-                        await http.Response.WriteAsync(Shape(line), linked.Token).ConfigureAwait(false);
+                        await http.Response.WriteAsync(Shape(line), http.RequestAborted).ConfigureAwait(false);
                     }
 
-                    await http.Response.Body.FlushAsync(linked.Token).ConfigureAwait(false);
+                    await http.Response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (timer.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
