@@ -6,7 +6,7 @@ BeforeAll {
     }
     Import-Module (Get-TestModulePath)
     # 600 simulated seconds per second: a build (about 65 simulated minutes) takes seconds.
-    $null = Start-WinEksSimulator -Scenario demo -TimeScale 600
+    $script:sim = Start-WinEksSimulator -Scenario demo -TimeScale 600
 
     # The module's own AWS clients (its engine, loaded by the cmdlets above), pointed at the simulator as the cmdlets are:
     # requests signed by the AWS SDK's pipeline, answered by the simulator's Image Builder, SSM and EC2.
@@ -350,5 +350,64 @@ namespace WinEksPatchTests {
         $failure.FullyQualifiedErrorId | Should -Be 'ImageBuildCancelled,WinEksPatch.Commands.NewWinNodeAmiCommand'
         $failure.CategoryInfo.Category | Should -Be 'OperationStopped'
         $failure.Exception.Message | Should -BeLike "*$arn was cancelled*/aws/imagebuilder/WinEksPatch-demo-2022-Core*"
+    }
+    It 'on the simulator''s timeline, a new node from the AMI starts the cached workload sooner than a new node from the parent AMI' {
+        # After 'pipes into Set-NodeGroupAmi': the self-managed group launches from the AMI; the managed group runs the parent.
+        $kubectlExe = (Get-Command kubectl -CommandType Application | Select-Object -First 1).Source
+        function kubectl { & $kubectlExe --kubeconfig $sim.KubeConfigPath --context demo @args }
+        function Wait-Until([scriptblock] $Condition, [string] $What) {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not (& $Condition)) {
+                if ([DateTime]::UtcNow -gt $deadline) { throw "timed out waiting for $What" }
+                Start-Sleep -Milliseconds 200
+            }
+        }
+        $managed = Get-WinNodeGroup -ClusterName demo -Name win-managed
+        $self = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $managed.ImageId | Should -Be $parent.ImageId
+        $self.ImageId | Should -Be $ami.ImageId
+        $old = @((Get-WinNode -ClusterName demo).NodeName)
+        $replicas = [int](kubectl -n shop get deployment web-iis -o jsonpath='{.spec.replicas}')
+        $old | ForEach-Object { kubectl cordon $_ | Out-Null }
+        try {
+            # One new node in each group, through the Auto Scaling API.
+            $clients = New-ModuleAwsClients
+            try {
+                $autoScaling = $clients.Factory.AutoScaling()
+                foreach ($group in $managed, $self) {
+                    Wait-Task $autoScaling.SetDesiredCapacityAsync($group.AutoScalingGroupName, $group.DesiredSize + 1, [Threading.CancellationToken]::None)
+                }
+            }
+            finally { $clients.Factory.Dispose() }
+            Wait-Until { @(Get-WinNode -ClusterName demo | Where-Object { $_.NodeName -notin $old -and $_.Ready }).Count -eq 2 } 'two new Ready nodes'
+            $new = @(Get-WinNode -ClusterName demo | Where-Object NodeName -notin $old)
+            $fromParent = ($new | Where-Object ImageId -eq $parent.ImageId).NodeName
+            $fromAmi = ($new | Where-Object ImageId -eq $ami.ImageId).NodeName
+            $fromParent | Should -Not -BeNullOrEmpty
+            $fromAmi | Should -Not -BeNullOrEmpty
+            # Their DaemonSet pods first (pulls on a node take turns), then one web-iis pod on each, one node at a time.
+            $fromParent, $fromAmi | ForEach-Object { kubectl cordon $_ | Out-Null }
+            foreach ($node in $fromParent, $fromAmi) {
+                Wait-Until { $pods = (kubectl get pods -A --field-selector "spec.nodeName=$node" -o json | ConvertFrom-Json).items; $pods.Count -gt 0 -and -not ($pods | Where-Object { $_.status.phase -ne 'Running' }) } "the DaemonSet pods on $node"
+            }
+            $started = @{}
+            foreach ($node in $fromParent, $fromAmi) {
+                kubectl uncordon $node | Out-Null
+                $replicas++
+                kubectl -n shop scale deployment web-iis --replicas=$replicas | Out-Null
+                Wait-Until { $script:pod = (kubectl -n shop get pods -l app=web-iis --field-selector "spec.nodeName=$node" -o json | ConvertFrom-Json).items | Where-Object { $_.status.phase -eq 'Running' } | Select-Object -First 1; $script:pod } "web-iis running on $node"
+                kubectl cordon $node | Out-Null
+                $event = (Get-WinEksSimulatorReport).Events | Where-Object { $_.Kind -eq 'PodStarted' -and $_.PodName -eq $pod.metadata.name } | Select-Object -First 1
+                $event | Should -Not -BeNullOrEmpty
+                # From binding to the node (status.startTime) to running, in simulated time.
+                $started[$node] = $event.At - [DateTimeOffset]$pod.status.startTime
+            }
+            $started[$fromAmi] | Should -BeLessThan ([TimeSpan]::FromSeconds(30))          # nothing to pull: the AMI holds the image
+            $started[$fromParent] | Should -BeGreaterThan ([TimeSpan]::FromMinutes(2))     # download and extraction of its layers
+            $started[$fromAmi] | Should -BeLessThan $started[$fromParent]
+        }
+        finally {
+            $old + @($fromParent, $fromAmi) | Where-Object { $_ } | ForEach-Object { kubectl uncordon $_ | Out-Null }
+        }
     }
 }
