@@ -144,6 +144,9 @@ Describe 'New-WinNodeAmi' {
         @{ Case = 'a subnet that does not exist'; Arguments = @{ SubnetId = 'subnet-0000000000000dead' }; Id = 'SubnetNotFound' }
         @{ Case = 'a parent AMI not in the region'; Arguments = @{ ParentImageId = 'ami-00000000000000000' }; Id = 'AmiNotFound' }
         @{ Case = 'an unknown extra component'; Arguments = @{ Component = 'arn:aws:imagebuilder:us-west-2:111122223333:component/nope/1.0.0/1' }; Id = 'ComponentNotFound' }
+        @{ Case = 'a node group the cluster does not have'; Arguments = @{ NodeGroupName = 'nope' }; Id = 'NodeGroupNotFound' }
+        @{ Case = 'a node group without Windows nodes'; Arguments = @{ NodeGroupName = 'linux-system' }; Id = 'NodeGroupNotWindows' }
+        @{ Case = 'a Windows version other than the group''s'; Arguments = @{ NodeGroupName = 'demo-win-selfmanaged' }; Id = 'AmiWindowsBuildMismatch' }
     ) {
         $failure = Get-TerminatingError { New-WinNodeAmi -ClusterName demo -WindowsVersion 2025 -Edition Core @Arguments }
         $failure.FullyQualifiedErrorId | Should -Be "$Id,WinEksPatch.Commands.NewWinNodeAmiCommand"

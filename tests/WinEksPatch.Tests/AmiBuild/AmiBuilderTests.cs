@@ -209,6 +209,35 @@ public class AmiBuilderTests
         Assert.DoesNotContain(world.ImageBuilder.Calls, c => c.StartsWith("Delete", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_configuration_under_the_derived_name_with_other_settings_is_ImageBuilderResourceConflict_before_anything_is_created()
+    {
+        var world = World.WithParent();
+        world.ImageBuilder.ExistingInfrastructure = new InfrastructureSpec("changed-outside", "SomeOtherProfile", ["m5.xlarge"], null, [], true, "required",
+            Arn: "arn:aws:imagebuilder:us-west-2:111122223333:infrastructure-configuration/changed-outside");
+
+        var error = await Assert.ThrowsAsync<WinEksPatchException>(() => world.Builder().RunAsync(Fresh(), new RecordingHost()));
+
+        Assert.Equal(ErrorIds.ImageBuilderResourceConflict, error.ErrorId);
+        Assert.Equal(world.ImageBuilder.ExistingInfrastructure.Arn, error.Target);
+        Assert.DoesNotContain(world.ImageBuilder.Calls, c => c.StartsWith("Create", StringComparison.Ordinal) || c.StartsWith("Delete", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task More_cached_images_than_the_AMI_tags_can_record_is_CacheListTooLong_before_anything_is_created()
+    {
+        var world = World.WithParent();
+        // 60 references of about 200 characters: one per 256-character tag value, more than the 42 tags left.
+        var images = Enumerable.Range(0, 60).Select(i => $"111122223333.dkr.ecr.us-west-2.amazonaws.com/team-{i:D2}/{new string('a', 150)}:1.0.{i}").ToList();
+
+        var error = await Assert.ThrowsAsync<WinEksPatchException>(() =>
+            world.Builder().RunAsync(Fresh() with { CacheImages = images }, new RecordingHost()));
+
+        Assert.Equal(ErrorIds.CacheListTooLong, error.ErrorId);
+        Assert.Equal(ErrorKind.InvalidArgument, error.Kind);
+        Assert.Empty(world.ImageBuilder.Calls);
+    }
+
     private static AmiBuildOptions Fresh() => new() { ClusterName = "demo", WindowsVersion = "2022", Edition = "Core", NoWait = true };
 
     private static EksNodegroup Managed(string name, string amiType) =>
@@ -327,12 +356,21 @@ public class AmiBuilderTests
 
         public WinEksPatchException? Failure { get; set; }
 
+        /// <summary>An infrastructure configuration already there (under whatever name is asked for).</summary>
+        public InfrastructureSpec? ExistingInfrastructure { get; set; }
+
         public override Task<IReadOnlyList<ImageBuilderVersion>> ListComponentsAsync(string name, CancellationToken cancellationToken = default) => Listed<ImageBuilderVersion>("ListComponents");
 
         public override Task<IReadOnlyList<ImageBuilderVersion>> ListImageRecipesAsync(string name, CancellationToken cancellationToken = default) => Listed<ImageBuilderVersion>("ListImageRecipes");
 
-        public override Task<IReadOnlyList<string>> ListInfrastructureConfigurationsAsync(string name, CancellationToken cancellationToken = default) =>
-            Listed<string>("ListInfrastructureConfigurations");
+        public override Task<IReadOnlyList<string>> ListInfrastructureConfigurationsAsync(string name, CancellationToken cancellationToken = default)
+        {
+            Calls.Add("ListInfrastructureConfigurations");
+            return Task.FromResult<IReadOnlyList<string>>(ExistingInfrastructure is { Arn: { } arn } ? [arn] : []);
+        }
+
+        public override Task<InfrastructureSpec> GetInfrastructureConfigurationAsync(string arn, CancellationToken cancellationToken = default) =>
+            Task.FromResult(ExistingInfrastructure!);
 
         public override Task<IReadOnlyList<string>> ListDistributionConfigurationsAsync(string name, CancellationToken cancellationToken = default) =>
             Listed<string>("ListDistributionConfigurations");
