@@ -6,7 +6,57 @@ BeforeAll {
     }
     Import-Module (Get-TestModulePath)
     # 600 simulated seconds per second: a build (about 65 simulated minutes) takes seconds.
-    $null = Start-WinEksSimulator -Scenario demo -TimeScale 600
+    $script:sim = Start-WinEksSimulator -Scenario demo -TimeScale 600
+
+    # The module's own AWS clients (its engine, loaded by the cmdlets above), pointed at the simulator as the cmdlets are:
+    # requests signed by the AWS SDK's pipeline, answered by the simulator's Image Builder, SSM and EC2.
+    function New-ModuleAwsClients {
+        $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'WinEksPatch.Engine' } | Select-Object -First 1
+        $options = [Activator]::CreateInstance($engine.GetType('WinEksPatch.Aws.AwsConnectionOptions', $true), [object[]]@($null, $null))
+        $context = $engine.GetType('WinEksPatch.Aws.AwsContext', $true)::Resolve($options)
+        [pscustomobject]@{
+            Engine  = $engine
+            Factory = [Activator]::CreateInstance($engine.GetType('WinEksPatch.Aws.AwsClientFactory', $true), [object[]]@($context, $null))
+        }
+    }
+    function Wait-Task($Task) { $Task.GetAwaiter().GetResult() }
+    # Every Image Builder resource the account owns (each component and recipe version, every infrastructure and
+    # distribution configuration), whatever its name: POST /ListX with owner Self and no filter, following nextToken.
+    function Get-ImageBuilderResource {
+        $clients = New-ModuleAwsClients
+        try {
+            $thin = $clients.Factory.Thin($clients.Engine.GetType('WinEksPatch.Aws.Thin.ThinServiceDescriptor', $true)::ImageBuilder)
+            $all = foreach ($list in @(
+                    @{ Operation = 'ListComponents'; Member = 'componentVersionList' }
+                    @{ Operation = 'ListImageRecipes'; Member = 'imageRecipeSummaryList' }
+                    @{ Operation = 'ListInfrastructureConfigurations'; Member = 'infrastructureConfigurationSummaryList' }
+                    @{ Operation = 'ListDistributionConfigurations'; Member = 'distributionConfigurationSummaryList' })) {
+                $next = $null
+                do {
+                    $request = [Activator]::CreateInstance($clients.Engine.GetType('WinEksPatch.Aws.Thin.ThinRequest', $true), [object[]]@($list.Operation))
+                    $request.HttpMethod = 'POST'
+                    $request.Path = "/$($list.Operation)"
+                    $request.JsonBody = (@{ owner = 'Self' } + $(if ($next) { @{ nextToken = $next } } else { @{} })) | ConvertTo-Json -Compress
+                    $page = (Wait-Task $thin.SendAsync($request, [Threading.CancellationToken]::None)).Body | ConvertFrom-Json
+                    $page.($list.Member).arn
+                    $next = $page.nextToken
+                } while ($next)
+            }
+            @($all | Sort-Object)
+        }
+        finally { $clients.Factory.Dispose() }
+    }
+    # Runs New-WinNodeAmi and returns what it wrote (verbose records included, as they came) and its terminating error.
+    function Invoke-NewWinNodeAmi([hashtable] $Arguments) {
+        $written = [Collections.Generic.List[object]]::new()
+        $failure = $null
+        try { New-WinNodeAmi @Arguments -Verbose 4>&1 | ForEach-Object { $written.Add($_) } } catch { $failure = $_ }
+        [pscustomobject]@{
+            Verbose = @($written | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            Output  = @($written | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
+            Error   = $failure
+        }
+    }
     $script:webIis = '111122223333.dkr.ecr.us-west-2.amazonaws.com/shop/web-iis:2026.06.1'
     $script:parent = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
 }
@@ -94,6 +144,9 @@ Describe 'New-WinNodeAmi' {
         @{ Case = 'a subnet that does not exist'; Arguments = @{ SubnetId = 'subnet-0000000000000dead' }; Id = 'SubnetNotFound' }
         @{ Case = 'a parent AMI not in the region'; Arguments = @{ ParentImageId = 'ami-00000000000000000' }; Id = 'AmiNotFound' }
         @{ Case = 'an unknown extra component'; Arguments = @{ Component = 'arn:aws:imagebuilder:us-west-2:111122223333:component/nope/1.0.0/1' }; Id = 'ComponentNotFound' }
+        @{ Case = 'a node group the cluster does not have'; Arguments = @{ NodeGroupName = 'nope' }; Id = 'NodeGroupNotFound' }
+        @{ Case = 'a node group without Windows nodes'; Arguments = @{ NodeGroupName = 'linux-system' }; Id = 'NodeGroupNotWindows' }
+        @{ Case = 'a Windows version other than the group''s'; Arguments = @{ NodeGroupName = 'demo-win-selfmanaged' }; Id = 'AmiWindowsBuildMismatch' }
     ) {
         $failure = Get-TerminatingError { New-WinNodeAmi -ClusterName demo -WindowsVersion 2025 -Edition Core @Arguments }
         $failure.FullyQualifiedErrorId | Should -Be "$Id,WinEksPatch.Commands.NewWinNodeAmiCommand"
@@ -103,6 +156,43 @@ Describe 'New-WinNodeAmi' {
         $failure = Get-TerminatingError { New-WinNodeAmi -ClusterName nope -WindowsVersion 2022 }
         $failure.FullyQualifiedErrorId | Should -Be 'ClusterNotFound,WinEksPatch.Commands.NewWinNodeAmiCommand'
         $failure.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'refuses a parent AMI that is not Windows' {
+        $clients = New-ModuleAwsClients
+        try {
+            $linux = (Wait-Task $clients.Factory.Ssm().GetParameterAsync('/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id', [Threading.CancellationToken]::None)).Value
+        }
+        finally { $clients.Factory.Dispose() }
+        $linux | Should -Match '^ami-[0-9a-f]{17}$'
+        $failure = Get-TerminatingError { New-WinNodeAmi -ClusterName demo -ParentImageId $linux }
+        $failure.FullyQualifiedErrorId | Should -Be 'AmiNotWindows,WinEksPatch.Commands.NewWinNodeAmiCommand'
+        $failure.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failure.Exception.Message | Should -BeLike "*$linux*not Windows*"
+    }
+
+    It 'refuses a cluster without Windows nodes when no Windows version is given' {
+        $failure = Get-TerminatingError { New-WinNodeAmi -ClusterName staging }
+        $failure.FullyQualifiedErrorId | Should -Be 'WindowsVersionNotDetermined,WinEksPatch.Commands.NewWinNodeAmiCommand'
+        $failure.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failure.Exception.Message | Should -BeLike "*'staging' has no Windows node group*-WindowsVersion*"
+    }
+
+    It 'refuses when no EKS-optimized AMI is published for the Kubernetes and Windows versions, naming the SSM parameter' {
+        # SSM answers ParameterNotFound, as it does for a name it does not have (a Kubernetes version EKS has not
+        # published Windows AMIs for yet): the rule makes the simulator's SSM lack this one parameter.
+        $parameter = '/aws/service/ami-windows-latest/Windows_Server-2019-English-Full-EKS_Optimized-1.31/image_id'
+        $rule = Add-WinEksSimulatorFault -Service ssm -Operation GetParameter -Resource $parameter -ErrorCode ParameterNotFound
+        try {
+            $failure = Get-TerminatingError { New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Full }
+        }
+        finally { Remove-WinEksSimulatorFault -Id $rule.Id }
+        $failure.FullyQualifiedErrorId | Should -Be 'EksAmiNotFound,WinEksPatch.Commands.NewWinNodeAmiCommand'
+        $failure.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failure.Exception.Message | Should -BeLike "*Kubernetes 1.31 and Windows Server 2019 Full*$parameter*-ParentImageId*"
+        # Without the rule the same versions resolve: the refusal came from the missing parameter, nothing else.
+        $latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2019 -Edition Full -Source Eks
+        $latest.ParameterName | Should -Be $parameter
     }
 
     It '-WhatIf creates nothing, and neither did the refused runs: the first real run creates version 1.0.0 of everything' {
@@ -185,5 +275,142 @@ namespace WinEksPatchTests {
             Get-WinNodeAmi -Source ImageBuilder | Where-Object ImageBuildVersionArn -eq $arn | Should -Not -BeNullOrEmpty
         }
         finally { $ps.Dispose(); $runspace.Dispose() }
+    }
+    It 'a failure part way through creating removes what the run created, newest first; run again, it succeeds' {
+        $before = Get-ImageBuilderResource
+        # An identity that may create everything but distribution configurations: the fourth creation fails.
+        $rule = Add-WinEksSimulatorFault -Service imagebuilder -Operation CreateDistributionConfiguration -ErrorCode AccessDeniedException `
+            -Message 'User is not authorized to perform: imagebuilder:CreateDistributionConfiguration'
+        try {
+            $run = Invoke-NewWinNodeAmi @{ ClusterName = 'demo'; WindowsVersion = '2019'; Edition = 'Core'; NoWait = $true }
+        }
+        finally { Remove-WinEksSimulatorFault -Id $rule.Id }
+        $run.Error.FullyQualifiedErrorId | Should -Be 'AwsAccessDenied,WinEksPatch.Commands.NewWinNodeAmiCommand'
+        $run.Error.Exception.Message | Should -BeLike '*CreateDistributionConfiguration*not authorized*'
+        $run.Output | Should -BeNullOrEmpty
+        $created = @($run.Verbose | Where-Object { $_ -like 'Created *' } | ForEach-Object { $_ -replace '^Created (.+) (arn:\S+)\.$', '$1|$2' })
+        $created.Count | Should -Be 3
+        ($created | ForEach-Object { ($_ -split '\|')[0] }) | Should -Be @('infrastructure configuration', 'component', 'image recipe')
+        $removed = @($run.Verbose | Where-Object { $_ -like 'Removed *' } | ForEach-Object { $_ -replace '^Removed (.+) (arn:\S+) \(created by this run, which failed\)\.$', '$1|$2' })
+        $removed | Should -Be @($created[2], $created[1], $created[0])
+        # The account holds exactly what it held before.
+        $after = Get-ImageBuilderResource
+        $after | Should -Be $before
+        foreach ($arn in $created | ForEach-Object { ($_ -split '\|')[1] }) { $after -join "`n" | Should -Not -BeLike "*$($arn -replace '/1$', '')*" }
+
+        # Without the fault the same command creates the same names and versions (nothing is in the way) and starts the build.
+        $again = Invoke-NewWinNodeAmi @{ ClusterName = 'demo'; WindowsVersion = '2019'; Edition = 'Core'; NoWait = $true }
+        $again.Error | Should -BeNullOrEmpty
+        $again.Output.Status | Should -Be 'PENDING'
+        $again.Output.ImageBuildVersionArn | Should -BeLike '*/winekspatch-demo-2019-core/1.0.0/1'
+        @($again.Verbose | Where-Object { $_ -like 'Created *' } | ForEach-Object { $_ -replace '^Created (.+) (arn:\S+)\.$', '$1|$2' })[0..2] | Should -Be $created
+        (Get-ImageBuilderResource).Count | Should -Be ($before.Count + 4)
+    }
+
+    It 'a failure to start the build removes only the versions the run created; what existed before stays' {
+        # After the 2022 builds above: their component, recipe and configurations exist and must survive.
+        $before = Get-ImageBuilderResource
+        $cache = @($webIis, 'mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022')
+        $rule = Add-WinEksSimulatorFault -Service imagebuilder -Operation CreateImage -ErrorCode ServiceQuotaExceededException -StatusCode 402 `
+            -Message 'You have reached the quota of concurrent image builds.'
+        try {
+            $run = Invoke-NewWinNodeAmi @{ ClusterName = 'demo'; NodeGroupName = 'demo-win-selfmanaged'; CacheImage = $cache }
+        }
+        finally { Remove-WinEksSimulatorFault -Id $rule.Id }
+        $run.Error.FullyQualifiedErrorId | Should -Be 'AwsServiceError,WinEksPatch.Commands.NewWinNodeAmiCommand'
+        $run.Error.Exception.Message | Should -BeLike '*CreateImage*quota*'
+        # The infrastructure configuration of the earlier runs is reused; a new component version, recipe version and
+        # distribution configuration (other cached images, other tags) are created, then removed newest first.
+        ($run.Verbose -join "`n") | Should -Match 'infrastructure configuration\s+WinEksPatch-demo-2022-Core-[0-9a-f]{8}: reuse'
+        $created = @($run.Verbose | Where-Object { $_ -like 'Created *' } | ForEach-Object { $_ -replace '^Created (.+) (arn:\S+)\.$', '$1|$2' })
+        ($created | ForEach-Object { ($_ -split '\|')[0] }) | Should -Be @('component', 'image recipe', 'distribution configuration')
+        $removed = @($run.Verbose | Where-Object { $_ -like 'Removed *' } | ForEach-Object { $_ -replace '^Removed (.+) (arn:\S+) \(created by this run, which failed\)\.$', '$1|$2' })
+        $removed | Should -Be @($created[2], $created[1], $created[0])
+        Get-ImageBuilderResource | Should -Be $before
+
+        $again = Invoke-NewWinNodeAmi @{ ClusterName = 'demo'; NodeGroupName = 'demo-win-selfmanaged'; CacheImage = $cache; WarningAction = 'SilentlyContinue' }
+        $again.Error | Should -BeNullOrEmpty
+        $built = $again.Output | Where-Object { $_.PSObject.TypeNames[0] -eq 'WinEksPatch.Model.WinNodeAmi' }
+        $built.ImageId | Should -Match '^ami-[0-9a-f]{17}$'
+        foreach ($image in $cache) { $built.CachedImages | Should -Contain $image }
+    }
+
+    It 'a build cancelled while it runs is an ImageBuildCancelled error with where the logs are' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; try { New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage '$webIis' } catch { `$_ }")
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not ($building = $ps.Streams.Progress | Where-Object StatusDescription -eq 'BUILDING' | Select-Object -First 1) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $building | Should -Not -BeNullOrEmpty
+            $arn = $building.CurrentOperation
+            $clients = New-ModuleAwsClients
+            try { Wait-Task $clients.Factory.ImageBuilder().CancelImageCreationAsync($arn, [Threading.CancellationToken]::None) }
+            finally { $clients.Factory.Dispose() }
+            $failure = @($ps.EndInvoke($handle)) | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }
+        }
+        finally { $ps.Dispose() }
+        $failure.FullyQualifiedErrorId | Should -Be 'ImageBuildCancelled,WinEksPatch.Commands.NewWinNodeAmiCommand'
+        $failure.CategoryInfo.Category | Should -Be 'OperationStopped'
+        $failure.Exception.Message | Should -BeLike "*$arn was cancelled*/aws/imagebuilder/WinEksPatch-demo-2022-Core*"
+    }
+    It 'on the simulator''s timeline, a new node from the AMI starts the cached workload sooner than a new node from the parent AMI' {
+        # After 'pipes into Set-NodeGroupAmi': the self-managed group launches from the AMI; the managed group runs the parent.
+        $kubectlExe = (Get-Command kubectl -CommandType Application | Select-Object -First 1).Source
+        function kubectl { & $kubectlExe --kubeconfig $sim.KubeConfigPath --context demo @args }
+        function Wait-Until([scriptblock] $Condition, [string] $What) {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not (& $Condition)) {
+                if ([DateTime]::UtcNow -gt $deadline) { throw "timed out waiting for $What" }
+                Start-Sleep -Milliseconds 200
+            }
+        }
+        $managed = Get-WinNodeGroup -ClusterName demo -Name win-managed
+        $self = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $managed.ImageId | Should -Be $parent.ImageId
+        $self.ImageId | Should -Be $ami.ImageId
+        $old = @((Get-WinNode -ClusterName demo).NodeName)
+        $replicas = [int](kubectl -n shop get deployment web-iis -o jsonpath='{.spec.replicas}')
+        $old | ForEach-Object { kubectl cordon $_ | Out-Null }
+        try {
+            # One new node in each group, through the Auto Scaling API.
+            $clients = New-ModuleAwsClients
+            try {
+                $autoScaling = $clients.Factory.AutoScaling()
+                foreach ($group in $managed, $self) {
+                    Wait-Task $autoScaling.SetDesiredCapacityAsync($group.AutoScalingGroupName, $group.DesiredSize + 1, [Threading.CancellationToken]::None)
+                }
+            }
+            finally { $clients.Factory.Dispose() }
+            Wait-Until { @(Get-WinNode -ClusterName demo | Where-Object { $_.NodeName -notin $old -and $_.Ready }).Count -eq 2 } 'two new Ready nodes'
+            $new = @(Get-WinNode -ClusterName demo | Where-Object NodeName -notin $old)
+            $fromParent = ($new | Where-Object ImageId -eq $parent.ImageId).NodeName
+            $fromAmi = ($new | Where-Object ImageId -eq $ami.ImageId).NodeName
+            $fromParent | Should -Not -BeNullOrEmpty
+            $fromAmi | Should -Not -BeNullOrEmpty
+            # Their DaemonSet pods first (pulls on a node take turns), then one web-iis pod on each, one node at a time.
+            $fromParent, $fromAmi | ForEach-Object { kubectl cordon $_ | Out-Null }
+            foreach ($node in $fromParent, $fromAmi) {
+                Wait-Until { $pods = (kubectl get pods -A --field-selector "spec.nodeName=$node" -o json | ConvertFrom-Json).items; $pods.Count -gt 0 -and -not ($pods | Where-Object { $_.status.phase -ne 'Running' }) } "the DaemonSet pods on $node"
+            }
+            $started = @{}
+            foreach ($node in $fromParent, $fromAmi) {
+                kubectl uncordon $node | Out-Null
+                $replicas++
+                kubectl -n shop scale deployment web-iis --replicas=$replicas | Out-Null
+                Wait-Until { $script:pod = (kubectl -n shop get pods -l app=web-iis --field-selector "spec.nodeName=$node" -o json | ConvertFrom-Json).items | Where-Object { $_.status.phase -eq 'Running' } | Select-Object -First 1; $script:pod } "web-iis running on $node"
+                kubectl cordon $node | Out-Null
+                $event = (Get-WinEksSimulatorReport).Events | Where-Object { $_.Kind -eq 'PodStarted' -and $_.PodName -eq $pod.metadata.name } | Select-Object -First 1
+                $event | Should -Not -BeNullOrEmpty
+                # From binding to the node (status.startTime) to running, in simulated time.
+                $started[$node] = $event.At - [DateTimeOffset]$pod.status.startTime
+            }
+            $started[$fromAmi] | Should -BeLessThan ([TimeSpan]::FromSeconds(30))          # nothing to pull: the AMI holds the image
+            $started[$fromParent] | Should -BeGreaterThan ([TimeSpan]::FromMinutes(2))     # download and extraction of its layers
+            $started[$fromAmi] | Should -BeLessThan $started[$fromParent]
+        }
+        finally {
+            $old + @($fromParent, $fromAmi) | Where-Object { $_ } | ForEach-Object { kubectl uncordon $_ | Out-Null }
+        }
     }
 }

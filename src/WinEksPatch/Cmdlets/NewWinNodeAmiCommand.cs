@@ -19,8 +19,23 @@ namespace WinEksPatch.Commands;
 /// version and edition (WinEksPatch-demo-2022-Core...): the component and the recipe get a new semantic version only when
 /// their content changes; the infrastructure configuration (IMDSv2 required, instance terminated on failure) and the
 /// distribution configuration carry a hash of their settings in their names. Running the command again with the same
-/// inputs creates nothing but the new image. Every input is checked before anything is created, and a failure while
-/// creating removes what the run created.</para>
+/// inputs creates nothing but the new image.</para>
+/// <para type="description">Every input is checked, and every resource planned read-only, before anything is created. Error
+/// ids: ClusterNotFound; NodeGroupNotFound and NodeGroupNotWindows (-NodeGroupName); WindowsVersionNotDetermined (no
+/// -WindowsVersion and the cluster has no Windows group or two Windows versions, or the group's or -ParentImageId's version
+/// cannot be read; it is never guessed from other groups); AmiWindowsBuildMismatch (-WindowsVersion differs from the group's
+/// or the parent's); EksAmiNotFound (no EKS-optimized Windows AMI for the Kubernetes and Windows versions: the SSM parameter
+/// named in the message is missing or names an AMI that is gone; pass -ParentImageId); AmiNotFound and AmiNotWindows
+/// (-ParentImageId); InvalidImageReference and CacheListTooLong (-CacheImage); ComponentNotFound (-Component);
+/// ImageBuilderResourceConflict (a configuration under the derived name has other settings); InstanceProfileNotFound and
+/// SubnetNotFound (the infrastructure configuration is created first, so nothing else exists yet); ImageBuildFailed and
+/// ImageBuildCancelled (with the reason and the CloudWatch Logs group); AwsAccessDenied, AwsThrottled, AwsServiceError and
+/// the other Aws* ids for a failed AWS call.</para>
+/// <para type="description">Clean-up: when a creation fails part way (an AWS error, Ctrl+C, anything else), the command
+/// deletes what this run created, newest first (distribution configuration, recipe, component, infrastructure
+/// configuration), then reports the original error; -Verbose lists each removed resource. Resources that existed before the
+/// run are never deleted. A deletion that fails is a warning naming what is left; the original error stands. Once a build
+/// has started, its resources stay (a FAILED or CANCELLED build keeps them for the next run to reuse).</para>
 /// <para type="description">The command waits for the build (polling GetImage) with a progress bar through PENDING,
 /// CREATING, BUILDING, TESTING, DISTRIBUTING, INTEGRATING and AVAILABLE, and emits the AMI as a WinNodeAmi that pipes into
 /// Set-NodeGroupAmi; with -NoWait it emits the started build (WinNodeAmiBuild). Ctrl+C stops waiting, not the build, and

@@ -78,3 +78,79 @@ public abstract class KubernetesApiStub : IKubernetesApi
     public virtual Task<(IReadOnlyList<KubePod> Items, string? ResourceVersion)> ListPodsForWatchAsync(string? fieldSelector, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 }
+
+public abstract class Ec2ApiStub : IEc2Api
+{
+    public virtual Task<IReadOnlyList<Ec2Instance>> DescribeInstancesAsync(IReadOnlyCollection<string> instanceIds, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<Ec2Image>> DescribeImagesAsync(IReadOnlyCollection<string> imageIds, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<Ec2Image>> DescribeImagesAsync(string owner, IReadOnlyDictionary<string, IReadOnlyCollection<string>> filters,
+        CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<LaunchTemplateVersion> CreateLaunchTemplateVersionAsync(string launchTemplateId, long sourceVersion, string imageId, string description,
+        CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task CreateTagsAsync(IReadOnlyCollection<string> resourceIds, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public virtual Task DeleteTagsAsync(IReadOnlyCollection<string> resourceIds, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public virtual Task<LaunchTemplateVersion> DescribeLaunchTemplateVersionAsync(LaunchTemplateReference template, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+}
+
+public abstract class SsmApiStub : ISsmApi
+{
+    public virtual Task<SsmParameter?> GetParameterAsync(string name, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<SsmParameter>> GetParametersByPathAsync(string path, bool recursive, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+}
+
+public abstract class ImageBuilderApiStub : IImageBuilderApi
+{
+    public virtual Task<IReadOnlyList<ImageBuilderVersion>> ListComponentsAsync(string name, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<string>> ListComponentBuildVersionsAsync(string componentVersionArn, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public virtual Task<ImageBuilderComponent> GetComponentAsync(string componentArn, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<string> CreateComponentAsync(ComponentSpec spec, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task DeleteComponentAsync(string componentBuildVersionArn, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<ImageBuilderVersion>> ListImageRecipesAsync(string name, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<ImageRecipeSpec> GetImageRecipeAsync(string imageRecipeArn, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<string> CreateImageRecipeAsync(ImageRecipeSpec spec, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task DeleteImageRecipeAsync(string imageRecipeArn, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<string>> ListInfrastructureConfigurationsAsync(string name, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<InfrastructureSpec> GetInfrastructureConfigurationAsync(string arn, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<string> CreateInfrastructureConfigurationAsync(InfrastructureSpec spec, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task DeleteInfrastructureConfigurationAsync(string arn, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<string>> ListDistributionConfigurationsAsync(string name, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<DistributionSpec> GetDistributionConfigurationAsync(string arn, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<string> CreateDistributionConfigurationAsync(DistributionSpec spec, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task DeleteDistributionConfigurationAsync(string arn, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<string> CreateImageAsync(ImageBuildRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<ImageBuilderImage> GetImageAsync(string imageBuildVersionArn, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task CancelImageCreationAsync(string imageBuildVersionArn, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+}

@@ -189,8 +189,9 @@ public sealed class AmiBuilder(
             buildArn = await imageBuilder.CreateImageAsync(new ImageBuildRequest(recipeArn, infrastructureArn, distributionArn,
                 new Dictionary<string, string> { [AmiFacts.ClusterTag] = options.ClusterName }), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (created.Count > 0 && ex is WinEksPatchException or OperationCanceledException)
+        catch (Exception) when (created.Count > 0)
         {
+            // Whatever the failure (an AWS error, Ctrl+C, anything unexpected), what this run created goes; what existed stays.
             await UndoAsync(created, host).ConfigureAwait(false);
             throw;
         }
@@ -343,6 +344,14 @@ public sealed class AmiBuilder(
         }
         else
         {
+            if (windows == null && options.NodeGroupName is { } unknownGroup)
+            {
+                // Never fall back to the cluster's other groups: their Windows version may not be this group's.
+                throw new WinEksPatchException(ErrorIds.WindowsVersionNotDetermined, ErrorKind.InvalidArgument,
+                    $"The Windows Server version of node group '{unknownGroup}' of cluster '{options.ClusterName}' cannot be told (neither its AMI type, its AMI's name or tags, nor a node's OS build names it): pass -WindowsVersion (and -Edition).",
+                    unknownGroup);
+            }
+
             if (windows == null)
             {
                 snapshot ??= await reader.ReadAsync(options.ClusterName, includeInstances: true, includePods: false, cancellationToken).ConfigureAwait(false);
