@@ -124,7 +124,9 @@ public sealed class KubernetesDisruptionTests
     [Fact]
     public async Task Evictions_are_gated_by_the_PDB_with_the_real_429_body_until_a_replica_is_Ready_elsewhere()
     {
-        await using KubeSim sim = await KubeSim.StartAsync();
+        // Real time (scale 1) while the refusals are checked, so that the replacement cannot become Ready in between on a
+        // slow machine; then the clock jumps ahead to let it start.
+        await using KubeSim sim = await KubeSim.StartAsync(timeScale: 1);
         using k8s.Kubernetes client = sim.Client();
         List<KubePod> webs = sim.Read(w => w.Pods.Values.Where(p => p.Labels.GetValueOrDefault("app") == "web-iis").OrderBy(p => p.Name).ToList());
 
@@ -158,6 +160,7 @@ public sealed class KubernetesDisruptionTests
             new V1Eviction { Metadata = new V1ObjectMeta { Name = webs[1].Name, NamespaceProperty = "shop" } }, webs[1].Name, "shop"));
         Assert.Equal(HttpStatusCode.TooManyRequests, viaClient.Response.StatusCode);
 
+        sim.Host.Clock.Advance(TimeSpan.FromHours(2));
         await sim.UntilAsync(w => w.Pods.Values.Count(p => p.Labels.GetValueOrDefault("app") == "web-iis" && p.Ready && p.DeletionTimestamp is null) == 6, "the replacement is Ready");
         HttpResponseMessage allowed = await http.PostAsync(url, Json($"{{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{{\"name\":\"{webs[1].Name}\"}},\"deleteOptions\":{{\"gracePeriodSeconds\":5}}}}"));
         Assert.Equal(HttpStatusCode.Created, allowed.StatusCode);
@@ -167,6 +170,7 @@ public sealed class KubernetesDisruptionTests
         }
 
         Assert.Equal(5, sim.Read(w => w.Pods[("demo", "shop", webs[1].Name)].DeletionGracePeriodSeconds));
+        sim.Host.Clock.Advance(TimeSpan.FromMinutes(1)); // past the 5 s grace period
         KubernetesDisruptionReport report = sim.World.DisruptionReport();
         Assert.All(report.PodDeletions, d => Assert.Equal(PodDeletionCause.Eviction, d.Cause));
         Assert.Equal(2, report.PodDeletions.Count);
