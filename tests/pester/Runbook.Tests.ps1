@@ -53,7 +53,8 @@ Describe 'The runbook script against the simulator' {
         $payload = @{ ClusterName = 'demo'; NodeGroupNames = @('demo-win-selfmanaged'); ImageSource = 'EksLatest'; MaxSurge = '1'; MaxUnavailable = '0' } | ConvertTo-Json -Compress
         $environment = (Get-SimulatorEnvironment $sim) + @{ WINEKSPATCH_SIMULATOR_ENDPOINT = $sim.endpoint; InputPayload = $payload; WINEKSPATCH_STEP_SECONDS = '2' }
         $statuses = @()
-        for ($round = 0; $round -lt 40; $round++) {
+        # The cap only stops a runaway loop: on a loaded machine a round's 2 s budget is mostly pwsh start-up.
+        for ($round = 0; $round -lt 100; $round++) {
             $result = Invoke-FreshPwsh -Environment $environment -Script "Set-Location '$work'; & '$body'"
             $statuses += $result.Status
             if ($result.Status -ne 'InProgress') { break }
