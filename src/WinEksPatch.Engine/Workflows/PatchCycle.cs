@@ -116,7 +116,9 @@ public sealed class PatchCycle(
 
         var outdated = snapshot.WindowsNodes.Count(n => snapshot.GroupOf(n) == group.NodeGroupName
             && n.InstanceId != null && snapshot.Instances.GetValueOrDefault(n.InstanceId)?.ImageId != target);
-        if (group.ImageId == target && outdated == 0)
+        // Every node on the target, and no interrupted rollout to finish (its last steps restore the group's sizes and
+        // suspended processes): nothing to do.
+        if (group.ImageId == target && outdated == 0 && !group.RolloutInProgress)
         {
             host.Verbose($"{group.NodeGroupName} already runs {target} on every node.");
             entry.Result = GroupPatchResult.UpToDate;
