@@ -18,6 +18,8 @@ public sealed class Connections : IDisposable
     public Connections(AwsConnectionOptions aws, KubernetesConnectionOptions? kubernetes = null, TimeProvider? time = null)
     {
         ModuleEnvironment.AttachFromEnvironment();
+        // The simulator's registries are under its AWS endpoint: https with -Tls, trusted through its CA (that endpoint only).
+        _http = ModuleEnvironment.Simulator?.Trust?.CreateHttpClient(TimeSpan.FromMinutes(2)) ?? new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
         Time = time ?? ModuleEnvironment.Time;
         Aws = new AwsClientFactory(AwsContext.Resolve(aws));
         _kubernetes = kubernetes ?? new KubernetesConnectionOptions();
@@ -87,7 +89,7 @@ public sealed class Connections : IDisposable
         return factory;
     }
 
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(2) };
+    private readonly HttpClient _http;
     private readonly List<AwsClientFactory> _others = [];
 
     public void Dispose()

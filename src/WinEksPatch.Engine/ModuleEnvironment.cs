@@ -24,6 +24,10 @@ public static class ModuleEnvironment
     /// for AWS (a runbook body, a scheduled task) is rehearsed against the simulator unchanged.</summary>
     public const string SimulatorEndpointVariable = "WINEKSPATCH_SIMULATOR_ENDPOINT";
 
+    /// <summary>The CA certificate (PEM file, the simulator's caCertPath) to trust for an https
+    /// <see cref="SimulatorEndpointVariable"/> (a simulator started with -Tls / --tls), for that endpoint only.</summary>
+    public const string SimulatorCaVariable = "WINEKSPATCH_SIMULATOR_CA_CERT";
+
     private static readonly SemaphoreSlim AttachLock = new(1, 1);
 
     /// <summary>Attaches to the simulator named by <see cref="SimulatorEndpointVariable"/>, once, when no simulator is set.</summary>
@@ -37,7 +41,8 @@ public static class ModuleEnvironment
         AttachLock.Wait();
         try
         {
-            Simulator ??= SimulatorSession.AttachAsync(endpoint).GetAwaiter().GetResult();
+            Simulator ??= SimulatorSession.AttachAsync(endpoint, Environment.GetEnvironmentVariable(SimulatorCaVariable) is { Length: > 0 } ca ? ca : null)
+                .GetAwaiter().GetResult();
         }
         finally
         {

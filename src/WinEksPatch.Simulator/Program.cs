@@ -7,7 +7,7 @@ namespace WinEksPatch.Simulator;
 
 /// <summary>
 /// The standalone simulator:
-///   WinEksPatch.Simulator --scenario demo [--time-scale N] [--aws-port P] [--k8s-port P]
+///   WinEksPatch.Simulator --scenario demo [--time-scale N] [--aws-port P] [--k8s-port P] [--tls]
 ///                         [--parent-pid PID] [--ignore-stdin] [--verbose]
 /// Prints exactly one JSON line (SimulatorInfo) on stdout, then serves until SIGINT/SIGTERM, until
 /// stdin reaches end-of-file (a parent stops it by closing the pipe; --ignore-stdin turns that off),
@@ -27,7 +27,7 @@ public static class Program
         catch (ArgumentException e)
         {
             await Console.Error.WriteLineAsync("WinEksPatch.Simulator: " + e.Message).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync("usage: WinEksPatch.Simulator [--scenario <name|path>] [--time-scale <n>] [--aws-port <port>] [--k8s-port <port>] [--parent-pid <pid>] [--ignore-stdin] [--verbose] [--faults <file>]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: WinEksPatch.Simulator [--scenario <name|path>] [--time-scale <n>] [--aws-port <port>] [--k8s-port <port>] [--tls] [--parent-pid <pid>] [--ignore-stdin] [--verbose] [--faults <file>]").ConfigureAwait(false);
             return 2;
         }
 
@@ -131,6 +131,9 @@ public static class Program
                     break;
                 case "--state-dir":
                     options.StateDirectory = Value();
+                    break;
+                case "--tls":
+                    options.Tls = true;
                     break;
                 case "--ignore-stdin":
                     ignoreStdin = true;

@@ -51,7 +51,10 @@ Describe 'The runbook script against the simulator' {
         $body = Join-Path $work 'step.ps1'
         Set-Content $body "`$result = & { $script }`n`$result | ConvertTo-Json -Compress"
         $payload = @{ ClusterName = 'demo'; NodeGroupNames = @('demo-win-selfmanaged'); ImageSource = 'EksLatest'; MaxSurge = '1'; MaxUnavailable = '0' } | ConvertTo-Json -Compress
-        $environment = (Get-SimulatorEnvironment $sim) + @{ WINEKSPATCH_SIMULATOR_ENDPOINT = $sim.endpoint; InputPayload = $payload; WINEKSPATCH_STEP_SECONDS = '2' }
+        # The script expands the attachment under the temp folder once: give it a temp folder of this run's own, so it
+        # installs the module just built rather than one another run (another worktree) left in the machine's /tmp.
+        $temp = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'tmp')).FullName
+        $environment = (Get-SimulatorEnvironment $sim) + @{ WINEKSPATCH_SIMULATOR_ENDPOINT = $sim.endpoint; InputPayload = $payload; WINEKSPATCH_STEP_SECONDS = '2'; TMPDIR = $temp; TMP = $temp; TEMP = $temp }
         $statuses = @()
         # The cap only stops a runaway loop: on a loaded machine a round's 2 s budget is mostly pwsh start-up.
         for ($round = 0; $round -lt 100; $round++) {

@@ -155,6 +155,57 @@ Describe 'fault rules and the report' {
     }
 }
 
+Describe 'a simulator with -Tls' {
+    BeforeAll { $script:tls = Start-WinEksSimulator -Scenario demo -TimeScale 60 -Tls }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'serves the AWS endpoint over https with its CA; the session trusts it and Get-WinNodeGroup and Get-WinEksCluster work' {
+        $tls.Endpoint | Should -Match '^https://127\.0\.0\.1:\d+$'
+        $tls.KubernetesEndpoint | Should -Match '^https://127\.0\.0\.1:\d+$'
+        $tls.CaCertPath | Should -Exist
+        Get-Content -Raw $tls.CaCertPath | Should -Match '-----BEGIN CERTIFICATE-----'
+
+        $null = Get-WinEksSimulatorReport -Reset
+        $groups = Get-WinNodeGroup -ClusterName demo
+        $groups.NodeGroupName | Should -Be @('demo-win-selfmanaged', 'win-managed')
+        (Get-WinEksCluster -Name demo).WindowsNodeCount | Should -Be 7
+        $report = Get-WinEksSimulatorReport
+        ($report.ApiCalls | Where-Object Operation -eq 'DescribeAutoScalingGroups').Count | Should -BeGreaterOrEqual 1
+        ($report.ApiCalls | Where-Object Operation -eq 'DescribeImages').Count | Should -BeGreaterOrEqual 1   # EC2 through the official AWSSDK.EC2 client
+    }
+
+    It 'is not trusted without its CA: Connect-WinEksSimulator says SimulatorCertificateUntrusted; with -CaCertPath it connects' {
+        $thrown = { Connect-WinEksSimulator -Endpoint $tls.Endpoint -ErrorAction Stop } | Should -Throw -PassThru
+        $thrown.FullyQualifiedErrorId | Should -Be 'SimulatorCertificateUntrusted,WinEksPatch.Commands.ConnectWinEksSimulatorCommand'
+        $thrown.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $thrown.Exception.Message | Should -Match '-CaCertPath'
+
+        $thrown = { Connect-WinEksSimulator -Endpoint $tls.Endpoint -CaCertPath $tls.KubeConfigPath -ErrorAction Stop } | Should -Throw -PassThru
+        $thrown.FullyQualifiedErrorId | Should -Be 'SimulatorCaCertificateInvalid,WinEksPatch.Commands.ConnectWinEksSimulatorCommand'
+        $thrown.CategoryInfo.Category | Should -Be 'InvalidArgument'
+
+        $connected = $tls | Connect-WinEksSimulator
+        $connected.Endpoint | Should -Be $tls.Endpoint
+        $connected.CaCertPath | Should -Be $tls.CaCertPath
+        (Get-WinNodeGroup -ClusterName demo).Count | Should -Be 2
+    }
+
+    It 'is reached by a session that attaches through WINEKSPATCH_SIMULATOR_ENDPOINT and WINEKSPATCH_SIMULATOR_CA_CERT' {
+        $environment = @{
+            WINEKSPATCH_SIMULATOR_ENDPOINT = $tls.Endpoint
+            WINEKSPATCH_SIMULATOR_CA_CERT  = $tls.CaCertPath
+            AWS_EC2_METADATA_DISABLED      = 'true'
+        }
+        $result = Invoke-FreshPwsh -Environment $environment -Script @"
+Import-Module `$env:WINEKSPATCH_MODULE
+`$groups = Get-WinNodeGroup -ClusterName demo
+@{ Groups = @(`$groups.NodeGroupName); Nodes = @(Get-WinNode -ClusterName demo).Count } | ConvertTo-Json -Compress
+"@
+        $result.Groups | Should -Be @('demo-win-selfmanaged', 'win-managed')
+        $result.Nodes | Should -Be 7
+    }
+}
+
 Describe 'help' {
     It '<_> has a synopsis, a description and at least two examples that run' -ForEach $controlCmdlets {
         $help = Get-Help $_ -Full

@@ -65,7 +65,7 @@ public sealed class AwsClientFactory(AwsContext context, Diagnostics.ApiCallCoun
     public const int MaxErrorRetry = 8;
 
     /// <summary>Applies the module's retry settings; with an endpoint override (the simulator), every client calls it,
-    /// still signing for the region.</summary>
+    /// still signing for the region, and trusts the simulator's CA for that endpoint when it is https (-Tls).</summary>
     private T Point<T>(T config)
         where T : ClientConfig
     {
@@ -75,6 +75,10 @@ public sealed class AwsClientFactory(AwsContext context, Diagnostics.ApiCallCoun
         {
             config.ServiceURL = endpoint;
             config.AuthenticationRegion = context.Region.SystemName;
+            if (context.EndpointTrust is { } trust)
+            {
+                config.HttpClientFactory = trust.CreateAwsHttpClientFactory();
+            }
         }
 
         return config;

@@ -18,16 +18,20 @@ public sealed record AwsConnectionOptions(string? Region = null, string? Profile
 /// </summary>
 public sealed partial class AwsContext
 {
-    private AwsContext(RegionEndpoint region, AWSCredentials? credentials, string? profileName, string? endpointOverride = null)
+    private AwsContext(RegionEndpoint region, AWSCredentials? credentials, string? profileName, string? endpointOverride = null, Simulator.SimulatorTrust? endpointTrust = null)
     {
         Region = region;
         Credentials = credentials;
         ProfileName = profileName;
         EndpointOverride = endpointOverride;
+        EndpointTrust = endpointTrust;
     }
 
     /// <summary>The one endpoint every service is called at: the simulator's, while the session is pointed at one.</summary>
     public string? EndpointOverride { get; }
+
+    /// <summary>Trust in the CA of a simulator whose <see cref="EndpointOverride"/> is https (-Tls), for that endpoint only.</summary>
+    public Simulator.SimulatorTrust? EndpointTrust { get; }
 
     public RegionEndpoint Region { get; }
 
@@ -46,7 +50,7 @@ public sealed partial class AwsContext
             var info = simulator.Info;
             var simulatedRegion = string.IsNullOrWhiteSpace(options.Region) ? info.Region : ResolveRegion(options.Region, null).SystemName;
             return new AwsContext(RegionEndpoint.GetBySystemName(simulatedRegion),
-                new BasicAWSCredentials(info.AccessKeyId, info.SecretAccessKey), null, info.Endpoint);
+                new BasicAWSCredentials(info.AccessKeyId, info.SecretAccessKey), null, info.Endpoint, simulator.Trust);
         }
 
         AWSCredentials? credentials = null;

@@ -85,6 +85,8 @@ public static class ErrorIds
     public const string SimulatorFailed = nameof(SimulatorFailed);
     public const string SimulatorNotRunning = nameof(SimulatorNotRunning);
     public const string SimulatorFaultNotFound = nameof(SimulatorFaultNotFound);
+    public const string SimulatorCaCertificateInvalid = nameof(SimulatorCaCertificateInvalid);
+    public const string SimulatorCertificateUntrusted = nameof(SimulatorCertificateUntrusted);
 
     // Domain
     public const string ClusterNotFound = nameof(ClusterNotFound);

@@ -5,7 +5,8 @@ public sealed class WinEksSimulator
 {
     public required string Scenario { get; init; }
 
-    /// <summary>The AWS endpoint (every service; SigV4 checked against the simulator's credentials).</summary>
+    /// <summary>The AWS endpoint (every service; SigV4 checked against the simulator's credentials): http, or https
+    /// with -Tls.</summary>
     public required string Endpoint { get; init; }
 
     /// <summary>The Kubernetes API (TLS); each cluster under /clusters/&lt;name&gt;.</summary>
@@ -13,6 +14,10 @@ public sealed class WinEksSimulator
 
     /// <summary>A kubeconfig with one context per cluster, for kubectl and other clients.</summary>
     public required string KubeConfigPath { get; init; }
+
+    /// <summary>The simulator's generated CA certificate (PEM): it signs the Kubernetes endpoint's certificate, and the
+    /// AWS endpoint's with -Tls (for AWS_CA_BUNDLE, Connect-WinEksSimulator -CaCertPath).</summary>
+    public string? CaCertPath { get; init; }
 
     public required string Region { get; init; }
 

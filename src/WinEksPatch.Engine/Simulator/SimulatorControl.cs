@@ -33,7 +33,7 @@ public sealed record SimulatorFaultSpec
 /// The simulator's control surface seen from the module: its report (GET /_sim/report) and fault rules (/_sim/faults),
 /// for the simulator the session is pointed at.
 /// </summary>
-public sealed class SimulatorControl(string adminEndpoint) : IDisposable
+public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust = null) : IDisposable
 {
     private static readonly Dictionary<string, string> KindsFromWire = new(StringComparer.Ordinal)
     {
@@ -44,12 +44,12 @@ public sealed class SimulatorControl(string adminEndpoint) : IDisposable
         ["not-ready"] = "RegistersNotReady",
     };
 
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
+    private readonly HttpClient _http = SimulatorSession.CreateHttpClient(trust, TimeSpan.FromSeconds(60));
 
     /// <summary>The control of the session's simulator, or SimulatorNotRunning.</summary>
     public static SimulatorControl ForSession() =>
         ModuleEnvironment.Simulator is { HasExited: false } session
-            ? new SimulatorControl(session.Info.AdminEndpoint)
+            ? new SimulatorControl(session.Info.AdminEndpoint, session.Trust)
             : throw new WinEksPatchException(ErrorIds.SimulatorNotRunning, ErrorKind.InvalidOperation,
                 "No simulator is running in this session. Start one with Start-WinEksSimulator.", null);
 

@@ -34,33 +34,54 @@ public sealed class SimulatorSession : IDisposable
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Process? _process;
 
-    private SimulatorSession(Process? process, SimulatorInfo info, SimulatorTimeProvider clock)
+    private SimulatorSession(Process? process, SimulatorInfo info, SimulatorTimeProvider clock, SimulatorTrust? trust)
     {
         _process = process;
         Info = info;
         Clock = clock;
+        Trust = trust;
     }
 
     /// <summary>Connects to a simulator another process started (its AWS endpoint, e.g. http://127.0.0.1:4566): reads its
-    /// information and clock from the admin path. Disposing only disconnects.</summary>
-    public static async Task<SimulatorSession> AttachAsync(string endpoint, CancellationToken cancellationToken = default)
+    /// information and clock from the admin path. An https endpoint (a simulator started with -Tls) is trusted through
+    /// the simulator's CA certificate <paramref name="caCertPath"/> (its caCertPath), for that endpoint only. Disposing
+    /// only disconnects.</summary>
+    public static async Task<SimulatorSession> AttachAsync(string endpoint, string? caCertPath = null, CancellationToken cancellationToken = default)
     {
         var admin = endpoint.TrimEnd('/') + "/_sim";
-        SimulatorInfo? info;
+        var trust = Uri.TryCreate(endpoint, UriKind.Absolute, out _) ? SimulatorTrust.For(endpoint, caCertPath) : null;
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            info = await http.GetFromJsonAsync<SimulatorInfo>(new Uri(admin + "/info"), Json, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or UriFormatException)
-        {
-            throw new WinEksPatchException(ErrorIds.SimulatorNotRunning, ErrorKind.ConnectionError,
-                $"-Endpoint: no WinEksPatch simulator answers at {endpoint} ({ex.Message}).", endpoint, ex);
-        }
+            SimulatorInfo? info;
+            try
+            {
+                using var http = CreateHttpClient(trust, TimeSpan.FromSeconds(10));
+                info = await http.GetFromJsonAsync<SimulatorInfo>(new Uri(admin + "/info"), Json, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (ex.InnerException is System.Security.Authentication.AuthenticationException
+                && endpoint.StartsWith("https:", StringComparison.OrdinalIgnoreCase))
+            {
+                var what = trust is null
+                    ? $"name its CA certificate (the caCertPath it printed) with -CaCertPath or {ModuleEnvironment.SimulatorCaVariable}"
+                    : $"its certificate does not chain to the CA certificate '{caCertPath}' (use the caCertPath it printed)";
+                throw new WinEksPatchException(ErrorIds.SimulatorCertificateUntrusted, ErrorKind.AuthenticationError,
+                    $"-Endpoint: the simulator at {endpoint} serves TLS with its own CA: {what}.", endpoint, ex);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or UriFormatException)
+            {
+                throw new WinEksPatchException(ErrorIds.SimulatorNotRunning, ErrorKind.ConnectionError,
+                    $"-Endpoint: no WinEksPatch simulator answers at {endpoint} ({ex.Message}).", endpoint, ex);
+            }
 
-        info = info ?? throw new WinEksPatchException(ErrorIds.SimulatorNotRunning, ErrorKind.InvalidData, $"-Endpoint: {endpoint} sent no simulator information.", endpoint);
-        var clock = await SimulatorTimeProvider.ConnectAsync(info.AdminEndpoint, cancellationToken).ConfigureAwait(false);
-        return new SimulatorSession(null, info, clock);
+            info = info ?? throw new WinEksPatchException(ErrorIds.SimulatorNotRunning, ErrorKind.InvalidData, $"-Endpoint: {endpoint} sent no simulator information.", endpoint);
+            var clock = await SimulatorTimeProvider.ConnectAsync(info.AdminEndpoint, trust, cancellationToken).ConfigureAwait(false);
+            return new SimulatorSession(null, info, clock, trust);
+        }
+        catch
+        {
+            trust?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>True when this session started the simulator process (Stop-WinEksSimulator stops it); false when attached.</summary>
@@ -70,12 +91,22 @@ public sealed class SimulatorSession : IDisposable
 
     public SimulatorTimeProvider Clock { get; }
 
+    /// <summary>Trust in the simulator's CA for its AWS endpoint when that is https (-Tls); null for http.</summary>
+    public SimulatorTrust? Trust { get; }
+
+    /// <summary>An HttpClient for the simulator's AWS endpoint, admin path and registries (trusting its CA with -Tls).</summary>
+    public HttpClient CreateHttpClient(TimeSpan timeout) => CreateHttpClient(Trust, timeout);
+
+    internal static HttpClient CreateHttpClient(SimulatorTrust? trust, TimeSpan timeout) =>
+        trust?.CreateHttpClient(timeout) ?? new HttpClient { Timeout = timeout };
+
     public int ProcessId => _process?.Id ?? 0;
 
     public bool HasExited => _process?.HasExited == true;
 
-    /// <summary>Starts <c>dotnet WinEksPatch.Simulator.dll</c> and waits for its JSON line.</summary>
-    public static async Task<SimulatorSession> StartAsync(string simulatorDll, string scenario, double timeScale, CancellationToken cancellationToken = default)
+    /// <summary>Starts <c>dotnet WinEksPatch.Simulator.dll</c> and waits for its JSON line; with <paramref name="tls"/> its AWS
+    /// endpoint is https with a certificate of its generated CA, which this session then trusts for that endpoint.</summary>
+    public static async Task<SimulatorSession> StartAsync(string simulatorDll, string scenario, double timeScale, bool tls = false, CancellationToken cancellationToken = default)
     {
         if (!File.Exists(simulatorDll))
         {
@@ -93,6 +124,11 @@ public sealed class SimulatorSession : IDisposable
         foreach (var argument in new[] { simulatorDll, "--scenario", scenario, "--time-scale", timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture), "--parent-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (tls)
+        {
+            start.ArgumentList.Add("--tls");
         }
 
         Process process;
@@ -127,16 +163,29 @@ public sealed class SimulatorSession : IDisposable
                 $"The simulator did not start (scenario '{scenario}'): {error}", scenario);
         }
 
-        var info = JsonSerializer.Deserialize<SimulatorInfo>(line, Json)
-            ?? throw new WinEksPatchException(ErrorIds.SimulatorFailed, ErrorKind.InvalidData, "The simulator wrote no information.", scenario);
-        var clock = await SimulatorTimeProvider.ConnectAsync(info.AdminEndpoint, cancellationToken).ConfigureAwait(false);
-        return new SimulatorSession(process, info, clock);
+        SimulatorTrust? trust = null;
+        try
+        {
+            var info = JsonSerializer.Deserialize<SimulatorInfo>(line, Json)
+                ?? throw new WinEksPatchException(ErrorIds.SimulatorFailed, ErrorKind.InvalidData, "The simulator wrote no information.", scenario);
+            trust = SimulatorTrust.For(info.Endpoint, info.CaCertPath);
+            var clock = await SimulatorTimeProvider.ConnectAsync(info.AdminEndpoint, trust, cancellationToken).ConfigureAwait(false);
+            return new SimulatorSession(process, info, clock, trust);
+        }
+        catch
+        {
+            trust?.Dispose();
+            TryKill(process);
+            process.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Stops the simulator: closing its stdin asks it to stop; it is killed if it has not after 10 s.</summary>
     public void Dispose()
     {
         Clock.Dispose();
+        Trust?.Dispose();
         if (_process == null)
         {
             return; // attached: the simulator belongs to another process
@@ -164,7 +213,7 @@ public sealed class SimulatorSession : IDisposable
     /// <summary>GET on the simulator's admin path, e.g. "report".</summary>
     public async Task<JsonDocument> GetAdminAsync(string relative, CancellationToken cancellationToken = default)
     {
-        using var http = new HttpClient();
+        using var http = CreateHttpClient(TimeSpan.FromSeconds(100));
         var stream = await http.GetStreamAsync(new Uri($"{Info.AdminEndpoint}/{relative}"), cancellationToken).ConfigureAwait(false);
         return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
@@ -172,7 +221,7 @@ public sealed class SimulatorSession : IDisposable
     /// <summary>POST on the simulator's admin path with an optional JSON body.</summary>
     public async Task PostAdminAsync(string relative, object? body = null, CancellationToken cancellationToken = default)
     {
-        using var http = new HttpClient();
+        using var http = CreateHttpClient(TimeSpan.FromSeconds(100));
         using var response = await http.PostAsync(new Uri($"{Info.AdminEndpoint}/{relative}"),
             body == null ? null : JsonContent.Create(body), cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)

@@ -12,26 +12,29 @@ namespace WinEksPatch.Simulator;
 public sealed class SimulatorTimeProvider : TimeProvider, IDisposable
 {
     private readonly Uri _clockUri;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly HttpClient _http;
     private readonly ITimer _resync;
     private Anchor _anchor;
 
-    private SimulatorTimeProvider(Uri clockUri, Anchor anchor)
+    private SimulatorTimeProvider(Uri clockUri, Anchor anchor, SimulatorTrust? trust)
     {
         _clockUri = clockUri;
         _anchor = anchor;
+        _http = SimulatorSession.CreateHttpClient(trust, TimeSpan.FromSeconds(5));
         _resync = System.CreateTimer(_ => _ = ResyncAsync(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     public double TimeScale => Volatile.Read(ref _anchor).Scale;
 
-    public static async Task<SimulatorTimeProvider> ConnectAsync(string adminEndpoint, CancellationToken cancellationToken = default)
+    /// <summary>Reads the clock of the simulator whose admin path is <paramref name="adminEndpoint"/> (trusting its CA through
+    /// <paramref name="trust"/> when it serves TLS).</summary>
+    public static async Task<SimulatorTimeProvider> ConnectAsync(string adminEndpoint, SimulatorTrust? trust = null, CancellationToken cancellationToken = default)
     {
         var uri = new Uri($"{adminEndpoint}/clock");
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var http = SimulatorSession.CreateHttpClient(trust, TimeSpan.FromSeconds(10));
         var clock = await http.GetFromJsonAsync<ClockReading>(uri, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidDataException("The simulator's clock answered nothing.");
-        return new SimulatorTimeProvider(uri, Anchor.From(clock));
+        return new SimulatorTimeProvider(uri, Anchor.From(clock), trust);
     }
 
     public override DateTimeOffset GetUtcNow()

@@ -1,8 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,8 +25,9 @@ using WinEksPatch.Simulator.World;
 namespace WinEksPatch.Simulator.Hosting;
 
 /// <summary>
-/// A running simulator: one Kestrel server with two loopback listeners, plain HTTP for AWS (and the
-/// /_sim admin path) and TLS for Kubernetes, over one <see cref="SimWorld"/> loaded from a scenario.
+/// A running simulator: one Kestrel server with two loopback listeners, one for AWS (and the /_sim admin path and the
+/// registries; plain HTTP, or TLS with <see cref="SimulatorOptions.Tls"/>) and one for Kubernetes (always TLS), over one
+/// <see cref="SimWorld"/> loaded from a scenario. Both TLS listeners use certificates of the same generated CA.
 /// Used by the executable and, in-process, by tests.
 /// </summary>
 public sealed class SimulatorHost : IAsyncDisposable
@@ -52,7 +52,7 @@ public sealed class SimulatorHost : IAsyncDisposable
 
     public SimWorld World { get; }
 
-    /// <summary>PEM of the CA that signs the Kubernetes endpoint's certificate.</summary>
+    /// <summary>PEM of the CA that signs the Kubernetes endpoint's certificate (and the AWS endpoint's with TLS).</summary>
     public string CaPem => _ca.CaPem;
 
     public static async Task<SimulatorHost> StartAsync(SimulatorOptions options, CancellationToken cancellationToken = default)
@@ -68,11 +68,24 @@ public sealed class SimulatorHost : IAsyncDisposable
 
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "WinEksPatch.Simulator" });
         builder.WebHost.UseKestrelCore();
+        ListenOptions? awsListener = null;
+        ListenOptions? kubernetesListener = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, options.AwsPort);
-            kestrel.Listen(IPAddress.Loopback, options.KubernetesPort, listen => listen.UseHttps(ca.ServerCertificate));
+            kestrel.Listen(IPAddress.Loopback, options.AwsPort, listen =>
+            {
+                awsListener = listen;
+                if (options.Tls)
+                {
+                    listen.UseHttps(ca.ServerCertificate);
+                }
+            });
+            kestrel.Listen(IPAddress.Loopback, options.KubernetesPort, listen =>
+            {
+                kubernetesListener = listen;
+                listen.UseHttps(ca.ServerCertificate);
+            });
         });
         // The host must not take over Ctrl+C or print anything: the executable owns signals and stdout.
         builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
@@ -105,8 +118,10 @@ public sealed class SimulatorHost : IAsyncDisposable
         var controlAdmin = new ControlAdmin(world);
         var registry = new RegistryApi(world, loggers.CreateLogger("WinEksPatch.Simulator.Registry"));
 
-        // TLS means the Kubernetes listener; the plain listener serves AWS and the admin path.
-        app.Run(http => http.Request.IsHttps ? kube.HandleAsync(http)
+        // The Kubernetes listener's port means Kubernetes (both listeners may be TLS); the other serves AWS, the admin
+        // path and the registries. A port of 0 is known once Kestrel has bound it, before anyone can learn it.
+        int kubernetesPort = options.KubernetesPort;
+        app.Run(http => http.Connection.LocalPort == Volatile.Read(ref kubernetesPort) ? kube.HandleAsync(http)
             : http.Request.Path.StartsWithSegments(FleetAdmin.Prefix) ? fleetAdmin.HandleAsync(http)
             : ControlAdmin.Handles(http) ? controlAdmin.HandleAsync(http)
             : http.Request.Path.StartsWithSegments(AdminApi.Prefix) ? admin.HandleAsync(http)
@@ -116,9 +131,11 @@ public sealed class SimulatorHost : IAsyncDisposable
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            ICollection<string> addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-            string awsUrl = addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal));
-            string kubeUrl = addresses.First(a => a.StartsWith("https://", StringComparison.Ordinal));
+            // Kestrel writes the bound endpoint (the real port for 0) back into each listener's options.
+            int awsPort = awsListener!.IPEndPoint!.Port;
+            Volatile.Write(ref kubernetesPort, kubernetesListener!.IPEndPoint!.Port);
+            string awsUrl = $"{(options.Tls ? "https" : "http")}://127.0.0.1:{awsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+            string kubeUrl = $"https://127.0.0.1:{kubernetesPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
             ScenarioLoader.Load(world, scenario, calendar, name => $"{kubeUrl}{KubeApi.ClusterPathPrefix}{name}", ca.CaDataBase64);
             _ = world.Report; // the report follows node and pod changes from here on

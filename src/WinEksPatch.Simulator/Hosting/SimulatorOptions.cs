@@ -21,6 +21,10 @@ public sealed class SimulatorOptions
     /// <summary>Where to write kubeconfig and ca.crt; default: a new folder under the temp directory (deleted on stop).</summary>
     public string? StateDirectory { get; set; }
 
+    /// <summary>Serve the AWS endpoint (with /_sim and the registries) over HTTPS too, with a certificate of the same
+    /// generated CA as the Kubernetes endpoint's (<c>caCertPath</c>), for clients and policies that insist on https.</summary>
+    public bool Tls { get; set; }
+
     /// <summary>Log requests to stderr.</summary>
     public bool Verbose { get; set; }
 

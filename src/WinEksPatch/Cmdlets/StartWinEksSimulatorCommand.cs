@@ -14,6 +14,10 @@ namespace WinEksPatch.Commands;
 /// simulator's virtual clock: with -TimeScale 60 a Windows node's ten-minute boot takes ten seconds.</para>
 /// <para type="description">Other clients can use the returned endpoints too: the AWS CLI or SDKs with
 /// AWS_ENDPOINT_URL and the simulator's credentials, kubectl with the KubeConfigPath.</para>
+/// <para type="description">The Kubernetes endpoint always serves TLS with a CA the simulator generates (CaCertPath, also in
+/// the kubeconfig); the AWS endpoint is plain http on loopback unless -Tls makes it https with a certificate of the same CA.
+/// This session then trusts that CA for the simulator's AWS endpoint only; other clients trust it with their own CA setting
+/// (AWS_CA_BUNDLE for the AWS CLI, an https agent's ca for the AWS SDK for JavaScript).</para>
 /// </summary>
 /// <example>
 ///   <code>Start-WinEksSimulator -Scenario demo; Get-WinEksCluster; Stop-WinEksSimulator</code>
@@ -22,6 +26,11 @@ namespace WinEksPatch.Commands;
 /// <example>
 ///   <code>$sim = Start-WinEksSimulator -TimeScale 120; kubectl --kubeconfig $sim.KubeConfigPath --context demo get nodes; Stop-WinEksSimulator</code>
 ///   <para>Time runs 120 times faster; kubectl reads the simulated cluster through the kubeconfig the simulator wrote.</para>
+/// </example>
+/// <example>
+///   <code>$sim = Start-WinEksSimulator -Tls; $sim.Endpoint; Get-WinNodeGroup -ClusterName demo; Stop-WinEksSimulator</code>
+///   <para>The AWS endpoint is https (https://127.0.0.1:port) with a certificate of the simulator's CA, which this session
+///   trusts for that endpoint; the node groups are read over TLS.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Start, "WinEksSimulator")]
 [OutputType("WinEksPatch.Model.WinEksSimulator")]
@@ -36,6 +45,12 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
     [Parameter]
     [ValidateRange(0.01, 100000)]
     public double TimeScale { get; set; } = 1;
+
+    /// <summary>Serves the AWS endpoint (and the simulator's admin path and registries) over https too, with a certificate
+    /// of the simulator's generated CA (CaCertPath), for clients and policies that insist on https endpoints. This
+    /// session trusts that CA for the simulator's AWS endpoint only; certificate validation stays on everywhere.</summary>
+    [Parameter]
+    public SwitchParameter Tls { get; set; }
 
     protected override void EndProcessing()
     {
@@ -52,7 +67,7 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
 
             RunWorkflow(async (host, token) =>
             {
-                var session = await SimulatorSession.StartAsync(dll, scenario, TimeScale, token).ConfigureAwait(false);
+                var session = await SimulatorSession.StartAsync(dll, scenario, TimeScale, Tls.IsPresent, token).ConfigureAwait(false);
                 ModuleEnvironment.Simulator = session;
                 host.Verbose($"Simulator running (process {session.ProcessId}); this session's cmdlets now talk to {session.Info.Endpoint}.");
                 host.Output(new WinEksSimulator
@@ -61,6 +76,7 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
                     Endpoint = session.Info.Endpoint,
                     KubernetesEndpoint = session.Info.KubernetesEndpoint,
                     KubeConfigPath = session.Info.KubeConfigPath,
+                    CaCertPath = session.Info.CaCertPath,
                     Region = session.Info.Region,
                     Clusters = session.Info.Clusters,
                     TimeScale = session.Info.TimeScale,
@@ -81,6 +97,9 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
 /// executable (`dotnet WinEksPatch.Simulator.dll --scenario demo`): reads its endpoints, credentials and virtual clock
 /// from its admin path, so that this session's cmdlets and clock agree with it (a second window watching a rollout, a
 /// runbook rehearsal). Stop-WinEksSimulator then only disconnects; the simulator keeps running.</para>
+/// <para type="description">A simulator started with -Tls (or --tls) has an https endpoint whose certificate its own
+/// generated CA signs: name that CA's certificate with -CaCertPath, and this session trusts it for that endpoint only.
+/// Sessions that attach by themselves through WINEKSPATCH_SIMULATOR_ENDPOINT read it from WINEKSPATCH_SIMULATOR_CA_CERT.</para>
 /// </summary>
 /// <example>
 ///   <code>$sim = Start-WinEksSimulator; Connect-WinEksSimulator -Endpoint $sim.Endpoint; Get-WinEksCluster -Name demo</code>
@@ -90,22 +109,34 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
 ///   <code>$sim = Start-WinEksSimulator; Connect-WinEksSimulator -Endpoint $sim.Endpoint | Select-Object Endpoint, Clusters, TimeScale</code>
 ///   <para>What the connected simulator serves.</para>
 /// </example>
+/// <example>
+///   <code>$sim = Start-WinEksSimulator -Tls; $sim | Connect-WinEksSimulator | Select-Object Endpoint, CaCertPath</code>
+///   <para>Connects to a simulator whose AWS endpoint is https: Endpoint and CaCertPath come from the piped object.</para>
+/// </example>
 [Cmdlet(VerbsCommunications.Connect, "WinEksSimulator")]
 [OutputType("WinEksPatch.Model.WinEksSimulator")]
 public sealed class ConnectWinEksSimulatorCommand : WinEksPatchCmdlet
 {
-    /// <summary>The simulator's AWS endpoint, as its JSON line or Start-WinEksSimulator gives it (http://127.0.0.1:port).</summary>
+    /// <summary>The simulator's AWS endpoint, as its JSON line or Start-WinEksSimulator gives it (http://127.0.0.1:port, or
+    /// https://127.0.0.1:port for a simulator started with -Tls).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Endpoint { get; set; } = "";
+
+    /// <summary>The simulator's CA certificate (PEM; the caCertPath of its JSON line, the CaCertPath of
+    /// Start-WinEksSimulator), trusted for an https -Endpoint only. Not needed for an http endpoint.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? CaCertPath { get; set; }
 
     protected override void EndProcessing()
     {
         try
         {
+            var caCertPath = CaCertPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(CaCertPath);
             RunWorkflow(async (host, token) =>
             {
-                var session = await SimulatorSession.AttachAsync(Endpoint, token).ConfigureAwait(false);
+                var session = await SimulatorSession.AttachAsync(Endpoint, caCertPath, token).ConfigureAwait(false);
                 if (ModuleEnvironment.Simulator is { } current && current.Info.Endpoint == session.Info.Endpoint)
                 {
                     session.Dispose(); // already pointed at it (and perhaps its owner): keep that session
@@ -123,6 +154,7 @@ public sealed class ConnectWinEksSimulatorCommand : WinEksPatchCmdlet
                     Endpoint = session.Info.Endpoint,
                     KubernetesEndpoint = session.Info.KubernetesEndpoint,
                     KubeConfigPath = session.Info.KubeConfigPath,
+                    CaCertPath = session.Info.CaCertPath,
                     Region = session.Info.Region,
                     Clusters = session.Info.Clusters,
                     TimeScale = session.Clock.TimeScale,

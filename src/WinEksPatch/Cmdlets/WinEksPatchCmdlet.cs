@@ -33,17 +33,20 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
     {
         using var host = new QueuedHost();
         var token = CancellationToken;
+        // Not Task.Run(..., token): a stop that arrives before the task starts would skip the delegate, and with it the
+        // host.Complete() that ends Pump, leaving the cmdlet (and Stop-Job, Ctrl+C) waiting forever.
         var task = Task.Run(async () =>
         {
             try
             {
+                token.ThrowIfCancellationRequested();
                 await workflow(host, token).ConfigureAwait(false);
             }
             finally
             {
                 host.Complete();
             }
-        }, token);
+        }, CancellationToken.None);
 
         host.Pump(this);
         try

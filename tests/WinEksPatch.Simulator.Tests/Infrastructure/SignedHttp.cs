@@ -20,7 +20,7 @@ public static class SignedHttp
 
     public static async Task<Response> SendAsync(string endpoint, string signingName, string method, string path,
         IDictionary<string, string>? query = null, string? body = null, string? contentType = null,
-        IDictionary<string, string>? headers = null, AWSCredentials? credentials = null, string region = "us-west-2")
+        IDictionary<string, string>? headers = null, AWSCredentials? credentials = null, string region = "us-west-2", HttpClient? client = null)
     {
         var config = new GenericConfig(signingName, region);
         var request = new DefaultRequest(new NoopRequest(), signingName) { HttpMethod = method, Endpoint = new Uri(endpoint), ResourcePath = path };
@@ -71,8 +71,8 @@ public static class SignedHttp
             }
         }
 
-        using var http = new HttpClient();
-        HttpResponseMessage response = await http.SendAsync(message);
+        using var owned = client is null ? new HttpClient() : null;
+        HttpResponseMessage response = await (client ?? owned!).SendAsync(message);
         return new Response((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response);
     }
 
