@@ -215,7 +215,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
         var surge = Math.Min(Math.Max(2 * zones, unavailable), instances.Count);
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
         var targetImage = (await ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
-        return ReplacementPlanner.PlanManaged(snapshot, group, target, instances, desired, surge, unavailable, budgets, targetImage, calendar, resuming, force);
+        return ReplacementPlanner.Plan(snapshot, group, target, instances, desired, surge, unavailable, budgets, targetImage, calendar, resuming, force, managed: true);
     }
 
     private static int EksMaxUnavailable(NodeGroupFacts group) =>

@@ -14,51 +14,25 @@ public static class ReplacementPlanner
     /// <summary>Assumed Windows boot-to-Ready time when the group shows none (EKS Windows nodes take about 10 minutes).</summary>
     public static readonly TimeSpan DefaultBoot = TimeSpan.FromMinutes(10);
 
-    public static NodeReplacementPlan Plan(ClusterSnapshot snapshot, NodeGroupFacts group, string targetImageId, IReadOnlyList<Ec2Instance> oldInstances,
-        int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, bool force)
-    {
-        var perBatch = Math.Max(1, surge + unavailable);
-        var batches = oldInstances.OrderBy(i => i.LaunchTime).Select(i => i.InstanceId).Chunk(perBatch).Select(b => (IReadOnlyList<string>)b).ToList();
-        var oldNodes = snapshot.WindowsNodes.Where(n => oldInstances.Any(i => i.InstanceId == n.InstanceId)).ToList();
-        var pods = oldNodes.SelectMany(n => snapshot.PodsByNode.GetValueOrDefault(n.Name) ?? []).ToList();
-        var allPods = snapshot.PodsByNode.Values.SelectMany(p => p).ToList();
-        var findings = Preflight(pods, allPods, budgets, targetImage, calendar, force, managed: false);
-
-        var boot = ObservedBoot(snapshot, group) ?? DefaultBoot;
-        var grace = TimeSpan.FromSeconds(pods.Select(p => p.TerminationGracePeriodSeconds ?? 30).DefaultIfEmpty(30).Max());
-        var perBatchTime = boot + TimeSpan.FromMinutes(1) + grace + TimeSpan.FromMinutes(2); // boot, settle, drain, terminate
-        return new NodeReplacementPlan
-        {
-            ClusterName = snapshot.Cluster.Name,
-            NodeGroupName = group.Name,
-            Kind = group.Kind,
-            TargetImageId = targetImageId,
-            DesiredSize = desired,
-            MaxSurge = surge,
-            MaxUnavailable = unavailable,
-            CapacityFloor = desired - unavailable,
-            Batches = batches,
-            Preflight = findings,
-            EstimatedDuration = perBatchTime * batches.Count,
-            Resuming = resuming,
-        };
-    }
-
     /// <summary>
-    /// The plan of an EKS managed node group update: EKS surges first (<paramref name="surge"/> new nodes), then drains
-    /// <paramref name="unavailable"/> outdated nodes at a time, waits 60 s after each cordon and terminates the node.
+    /// Self-managed (<paramref name="managed"/> false): batches of MaxSurge + MaxUnavailable old nodes, oldest first, each
+    /// waiting for its new nodes' boot. Managed (EKS's own update, as EKS documents it): <paramref name="surge"/> new nodes
+    /// once up front, then <paramref name="unavailable"/> outdated nodes at a time, each cordoned, given 60 s and terminated.
     /// </summary>
-    public static NodeReplacementPlan PlanManaged(ClusterSnapshot snapshot, NodeGroupFacts group, string targetImageId, IReadOnlyList<Ec2Instance> oldInstances,
-        int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, bool force)
+    public static NodeReplacementPlan Plan(ClusterSnapshot snapshot, NodeGroupFacts group, string targetImageId, IReadOnlyList<Ec2Instance> oldInstances,
+        int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, bool force,
+        bool managed = false)
     {
-        var batches = oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal).Select(i => i.InstanceId).Chunk(Math.Max(1, unavailable))
+        var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal) : oldInstances.OrderBy(i => i.LaunchTime);
+        var batches = ordered.Select(i => i.InstanceId).Chunk(Math.Max(1, managed ? unavailable : surge + unavailable))
             .Select(b => (IReadOnlyList<string>)b).ToList();
         var oldNodes = snapshot.WindowsNodes.Where(n => oldInstances.Any(i => i.InstanceId == n.InstanceId)).ToList();
         var pods = oldNodes.SelectMany(n => snapshot.PodsByNode.GetValueOrDefault(n.Name) ?? []).ToList();
         var allPods = snapshot.PodsByNode.Values.SelectMany(p => p).ToList();
+
         var boot = ObservedBoot(snapshot, group) ?? DefaultBoot;
         var grace = TimeSpan.FromSeconds(pods.Select(p => p.TerminationGracePeriodSeconds ?? 30).DefaultIfEmpty(30).Max());
-        var perBatch = grace + TimeSpan.FromMinutes(1) + TimeSpan.FromMinutes(2); // drain, EKS's 60 s after the cordon, terminate
+        var drainAndTerminate = grace + TimeSpan.FromMinutes(1) + TimeSpan.FromMinutes(2); // drain, settle (EKS: 60 s after the cordon), terminate
         return new NodeReplacementPlan
         {
             ClusterName = snapshot.Cluster.Name,
@@ -70,8 +44,8 @@ public static class ReplacementPlanner
             MaxUnavailable = unavailable,
             CapacityFloor = desired - unavailable,
             Batches = batches,
-            Preflight = Preflight(pods, allPods, budgets, targetImage, calendar, force, managed: true),
-            EstimatedDuration = boot + perBatch * batches.Count,
+            Preflight = Preflight(pods, allPods, budgets, targetImage, calendar, force, managed),
+            EstimatedDuration = managed ? boot + drainAndTerminate * batches.Count : (boot + drainAndTerminate) * batches.Count,
             Resuming = resuming,
         };
     }
