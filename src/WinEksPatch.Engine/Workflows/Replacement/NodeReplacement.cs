@@ -445,7 +445,7 @@ public sealed class NodeReplacement(
 
                 var left = deadline - owner.Time.GetUtcNow();
                 var ok = left > TimeSpan.Zero && await tracker.WaitUntilAsync(
-                    nodes => nodes.Count(Usable) >= needed || nodes.Any(Unknown), left, Recheck, cancellationToken).ConfigureAwait(false);
+                    nodes => nodes.Count(Usable) >= needed || nodes.Any(Unknown), left, Recheck, cancellationToken, options.Settle).ConfigureAwait(false);
                 var nodes = tracker.Nodes;
                 if (ok && nodes.Count(Usable) >= needed)
                 {

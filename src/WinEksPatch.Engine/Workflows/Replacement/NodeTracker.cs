@@ -19,6 +19,9 @@ public sealed class NodeTracker : IAsyncDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
 
+    // Wakes just after a settle period ends rather than on it, so the node then counts as settled.
+    private static readonly TimeSpan SettleMargin = TimeSpan.FromMilliseconds(1);
+
     public NodeTracker(IKubernetesApi kubernetes, TimeProvider time)
     {
         _kubernetes = kubernetes;
@@ -53,9 +56,22 @@ public sealed class NodeTracker : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds over the current nodes, re-checking on every node event
-    /// and at least every <paramref name="recheck"/> (settle periods pass without events). False on timeout.</summary>
-    public async Task<bool> WaitUntilAsync(Func<IReadOnlyList<KubeNode>, bool> condition, TimeSpan timeout, TimeSpan recheck, CancellationToken cancellationToken)
+    /// <summary>How long until the next Ready node completes <paramref name="settle"/> of continuous Ready; null when none is settling.</summary>
+    public TimeSpan? UntilNextSettled(TimeSpan settle)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var pending = _readySince.Values.Where(since => since != DateTimeOffset.MinValue && now - since < settle).Select(since => since + settle - now).ToList();
+            return pending.Count == 0 ? null : pending.Min();
+        }
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds over the current nodes, re-checking on every node event,
+    /// at the moment a node completes <paramref name="settle"/> (settle periods end without an event), and at least
+    /// every <paramref name="recheck"/>. False on timeout.</summary>
+    public async Task<bool> WaitUntilAsync(Func<IReadOnlyList<KubeNode>, bool> condition, TimeSpan timeout, TimeSpan recheck, CancellationToken cancellationToken,
+        TimeSpan? settle = null)
     {
         var deadline = _time.GetUtcNow() + timeout;
         while (true)
@@ -77,8 +93,14 @@ public sealed class NodeTracker : IAsyncDisposable
                 return false;
             }
 
+            var wait = left < recheck ? left : recheck;
+            if (settle is { } period && UntilNextSettled(period) is { } settling && settling + SettleMargin < wait)
+            {
+                wait = settling + SettleMargin;
+            }
+
             using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var delay = Task.Delay(left < recheck ? left : recheck, _time, wake.Token);
+            var delay = Task.Delay(wait, _time, wake.Token);
             await Task.WhenAny(changed, delay).ConfigureAwait(false);
             await wake.CancelAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
