@@ -42,8 +42,11 @@ Describe 'Invoke-NodeReplacement replaces every old node' {
     BeforeAll {
         Start-RolloutSimulator
         $script:before = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
-        $script:results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -Force -WarningAction SilentlyContinue
+        $all = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -Force -WarningAction SilentlyContinue -Verbose 4>&1
+        $script:results = @($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
+        $script:verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
         $script:group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $script:report = Get-WinEksSimulatorReport
     }
     AfterAll { Stop-WinEksSimulator }
 
@@ -58,6 +61,13 @@ Describe 'Invoke-NodeReplacement replaces every old node' {
         }
         ($results.NewInstanceId | Sort-Object -Unique).Count | Should -Be 4
         ($results | Measure-Object PodsEvicted -Sum).Sum | Should -BeGreaterThan 0
+    }
+
+    It 'counts a new node only once its pod IPs are advertised, so Windows capacity never dips below the floor' {
+        # The simulator counts a Windows node only with its pod IPs: draining on Ready alone would take it to 3.
+        ($report.LowestReadyNodes | Where-Object NodeGroup -eq 'demo-win-selfmanaged').Lowest | Should -BeGreaterOrEqual 4
+        @($report.PdbViolations).Count | Should -Be 0
+        $verbose | Should -Contain 'New nodes count once Ready, schedulable and offering vpc.amazonaws.com/PrivateIPv4Address, as the nodes they replace do.'
     }
 
     It 'leaves the group at its size on the new AMI, with nothing of the rollout left behind' {
@@ -174,6 +184,24 @@ Describe 'A replacement that never becomes Ready' {
         $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
         $group.DesiredSize | Should -Be 4
         $group.NodeCount | Should -Be 4
+    }
+}
+
+Describe 'A replacement that turns Ready without its pod IPs' {
+    BeforeAll { Start-RolloutSimulator }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'is not counted: the rollout stops before draining anything and says what the new node lacks and why' {
+        $null = Add-WinEksSimulatorFault -Kind RegistersWithoutPodIps -NodeGroup demo-win-selfmanaged -Count 1
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -ReadyTimeout 00:20:00 -Force `
+            -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -Be 'ReplacementNotReady,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        $failures[0].Exception.Message | Should -BeLike '*Ready nodes without vpc.amazonaws.com/PrivateIPv4Address, which the old nodes offer: ip-*enable-windows-ipam*'
+        $results | Should -BeNullOrEmpty
+        $old = Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Where-Object OsBuild -EQ '10.0.20348.5020'
+        $old.Count | Should -Be 4
+        $old | ForEach-Object { $_.Schedulable | Should -BeTrue }
+        (Get-WinEksSimulatorReport).PdbViolations | Should -BeNullOrEmpty
     }
 }
 

@@ -146,4 +146,17 @@ public sealed record KubeNode(
     /// <summary>Keys of the node's taints (EKS's managed updates mark outdated nodes with eks.amazonaws.com/nodegroup
     /// before they drain them, and only cordon them afterwards).</summary>
     public IReadOnlyList<string> TaintKeys { get; init; } = [];
+
+    /// <summary>Extended resources the node offers (allocatable, above zero): device plugins' and controllers' resources
+    /// such as vpc.amazonaws.com/PrivateIPv4Address, the pod IPs EKS's VPC resource controller gives a Windows node.</summary>
+    public IReadOnlyList<string> ExtendedResources { get; init; } = [];
+
+    /// <summary>Kubernetes' definition: a domain-prefixed resource name outside the kubernetes.io domains.</summary>
+    public static bool IsExtendedResource(string name) =>
+        name.IndexOf('/', StringComparison.Ordinal) is > 0 and var slash
+        && name[..slash] is var domain && domain != "kubernetes.io" && !domain.EndsWith(".kubernetes.io", StringComparison.Ordinal);
+
+    /// <summary>Taints a node carries until it can take pods (kubelet, cloud provider and network not yet done).</summary>
+    public static readonly IReadOnlyList<string> StartupTaints =
+        ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "node.kubernetes.io/network-unavailable", "node.cloudprovider.kubernetes.io/uninitialized"];
 }

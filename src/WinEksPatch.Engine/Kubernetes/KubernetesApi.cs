@@ -251,6 +251,7 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
         n.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : null)
     {
         TaintKeys = n.Spec?.Taints?.Select(t => t.Key).ToList() ?? [],
+        ExtendedResources = n.Status?.Allocatable?.Where(r => KubeNode.IsExtendedResource(r.Key) && r.Value.ToDecimal() > 0).Select(r => r.Key).Order(StringComparer.Ordinal).ToList() ?? [],
     };
 
     private async Task<T> CallAsync<T>(string what, Func<Task<T>> call)

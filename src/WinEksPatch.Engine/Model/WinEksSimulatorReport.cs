@@ -123,7 +123,7 @@ public sealed class WinEksSimulatorFault
 {
     public required string Id { get; init; }
 
-    /// <summary>Api, TokenExpiry, LaunchFailure, NeverRegisters or RegistersNotReady.</summary>
+    /// <summary>Api, TokenExpiry, LaunchFailure, NeverRegisters, RegistersNotReady or RegistersWithoutPodIps.</summary>
     public required string Kind { get; init; }
 
     public string? Service { get; init; }

@@ -11,7 +11,7 @@ namespace WinEksPatch.Simulator;
 /// <summary>A fault rule to add (the cmdlet's parameters): an API rule, a token-expiry rule or a fleet rule.</summary>
 public sealed record SimulatorFaultSpec
 {
-    /// <summary>Api, TokenExpiry, LaunchFailure, NeverRegisters or RegistersNotReady.</summary>
+    /// <summary>Api, TokenExpiry, LaunchFailure, NeverRegisters, RegistersNotReady or RegistersWithoutPodIps.</summary>
     public string Kind { get; init; } = "Api";
     public string? Service { get; init; }
     public string? Operation { get; init; }
@@ -42,6 +42,7 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
         ["launch-failure"] = "LaunchFailure",
         ["never-register"] = "NeverRegisters",
         ["not-ready"] = "RegistersNotReady",
+        ["no-pod-ips"] = "RegistersWithoutPodIps",
     };
 
     private readonly HttpClient _http = SimulatorSession.CreateHttpClient(trust, TimeSpan.FromSeconds(60));
@@ -231,7 +232,7 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
     internal static WinEksSimulatorFault ToFault(JsonObject f)
     {
         string kind = KindsFromWire.GetValueOrDefault(Str(f["kind"]) ?? "api", "Api");
-        bool fleet = kind is "LaunchFailure" or "NeverRegisters" or "RegistersNotReady";
+        bool fleet = kind is "LaunchFailure" or "NeverRegisters" or "RegistersNotReady" or "RegistersWithoutPodIps";
         return new WinEksSimulatorFault
         {
             Id = Str(f["id"]) ?? "",
@@ -241,7 +242,7 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
             Resource = Str(f["resource"]),
             NodeGroup = Str(f["group"]),
             Throttle = f["throttle"]?.GetValue<bool>() ?? false,
-            ErrorCode = kind is "NeverRegisters" or "RegistersNotReady" ? null : Str(f["errorCode"]),
+            ErrorCode = kind is "NeverRegisters" or "RegistersNotReady" or "RegistersWithoutPodIps" ? null : Str(f["errorCode"]),
             StatusCode = f["statusCode"] is JsonNode s ? (int)Long(s) : null,
             LatencySeconds = f["latencySeconds"]?.GetValue<double>(),
             LatencyClock = f["latencySeconds"] is null ? null : Str(f["latencyClock"]),

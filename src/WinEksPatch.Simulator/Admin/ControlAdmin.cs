@@ -9,7 +9,7 @@ namespace WinEksPatch.Simulator.Admin;
 /// <summary>
 /// Fault rules and the report, on the AWS port (loopback, no auth):
 /// GET /_sim/faults → {"faults":[rule...]} (API, token-expiry and fleet rules); POST /_sim/faults with one rule →
-/// the rule with its id (kind api | token-expiry, or a fleet kind launch-failure | never-register | not-ready, which
+/// the rule with its id (kind api | token-expiry, or a fleet kind launch-failure | never-register | not-ready | no-pod-ips, which
 /// goes to the fleet's rules as POST /_sim/fleet/faults would); DELETE /_sim/faults → removes all;
 /// DELETE /_sim/faults/{id} → removes one. GET /_sim/report → the report; POST /_sim/report/reset → counting starts afresh.
 /// </summary>

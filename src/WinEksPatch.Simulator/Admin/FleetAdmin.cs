@@ -8,7 +8,7 @@ namespace WinEksPatch.Simulator.Admin;
 /// <summary>
 /// Fleet fault rules at runtime, under /_sim/fleet on the AWS port (loopback, no auth):
 /// GET /_sim/fleet/faults → {"faults":[rule...]}; POST /_sim/fleet/faults with a rule
-/// {"kind":"launch-failure|never-register|not-ready","group":"glob","count":n,"probability":p,"errorCode":"..."} → the rule
+/// {"kind":"launch-failure|never-register|not-ready|no-pod-ips","group":"glob","count":n,"probability":p,"errorCode":"..."} → the rule
 /// with its id; DELETE /_sim/fleet/faults → removes all; DELETE /_sim/fleet/faults/{id} → removes one.
 /// </summary>
 public sealed class FleetAdmin(SimWorld world)

@@ -77,7 +77,7 @@ public sealed class ApiFaultRule
     {
         if (Kind is not (ApiKind or TokenExpiryKind))
         {
-            return $"kind must be one of {ApiKind}, {TokenExpiryKind}, launch-failure, never-register, not-ready";
+            return $"kind must be one of {ApiKind}, {TokenExpiryKind}, launch-failure, never-register, not-ready, no-pod-ips";
         }
 
         if (string.IsNullOrWhiteSpace(Service) || string.IsNullOrWhiteSpace(Operation))

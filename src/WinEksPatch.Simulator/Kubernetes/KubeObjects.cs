@@ -29,6 +29,12 @@ public static partial class KubeObjects
             ["pods"] = new(n.PodCapacity),
             ["ephemeral-storage"] = new("47233297124"),
         };
+        foreach ((string name, string quantity) in n.ExtendedResources)
+        {
+            capacity[name] = new(quantity);
+            allocatable[name] = new(quantity);
+        }
+
         DateTime heartbeat = now.UtcDateTime.AddSeconds(-(now.Second % 40));
         return new V1Node
         {

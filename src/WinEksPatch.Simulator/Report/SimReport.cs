@@ -323,10 +323,12 @@ public sealed class SimReport
         }
     }
 
-    /// <summary>Ready and schedulable: not cordoned and not tainted unschedulable (EKS update taint included).</summary>
+    /// <summary>Ready and schedulable: not cordoned and not tainted unschedulable (EKS update taint included), and a
+    /// Windows node has its pod IPs (before that, no Windows pod can run there).</summary>
     private static bool Counts(KubeNode node) =>
         node.Ready && !node.Unschedulable
-        && !node.Taints.Any(t => t.Key == "node.kubernetes.io/unschedulable" || (t.Key == "eks.amazonaws.com/nodegroup" && t.Value == "unschedulable"));
+        && !node.Taints.Any(t => t.Key == "node.kubernetes.io/unschedulable" || (t.Key == "eks.amazonaws.com/nodegroup" && t.Value == "unschedulable"))
+        && (node.OperatingSystem != "windows" || node.ExtendedResources.ContainsKey(WindowsPodIps.ResourceName));
 
     /// <summary>The node's group: the managed node group label, else its instance's Auto Scaling group.</summary>
     private string GroupOf(KubeNode node) =>

@@ -416,6 +416,7 @@ public sealed class ScenarioLoader
         {
             // Major.minor.build, without the patch level: what nodeSelectors for process isolation use.
             node.Labels["node.kubernetes.io/windows-build"] = string.Join('.', image.OsVersion.Split('.').Take(3));
+            node.ExtendedResources[WindowsPodIps.ResourceName] = WindowsPodIps.For(def.InstanceType); // running for a while: advertised long ago
         }
 
         if (nodegroup is not null)

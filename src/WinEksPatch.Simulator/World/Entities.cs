@@ -211,6 +211,9 @@ public sealed class KubeNode
     public string CpuCapacity { get; init; } = "4";
     public string MemoryCapacity { get; init; } = "16093756Ki";
     public string PodCapacity { get; init; } = "110";
+    /// <summary>Extended resources in capacity and allocatable, e.g. the Windows pod IPs the VPC resource controller
+    /// advertises as vpc.amazonaws.com/PrivateIPv4Address.</summary>
+    public Dictionary<string, string> ExtendedResources { get; } = new(StringComparer.Ordinal);
     public long ResourceVersion { get; set; }
 }
 

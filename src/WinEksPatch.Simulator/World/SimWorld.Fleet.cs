@@ -239,8 +239,9 @@ public sealed partial class SimWorld
         if (clusterName is not null && TakeFault("never-register", group, nodegroup) is null)
         {
             bool notReady = TakeFault("not-ready", group, nodegroup) is not null;
+            bool noPodIps = windows && !notReady && TakeFault("no-pod-ips", group, nodegroup) is not null;
             Scheduler.After(Spread(windows ? FleetTimings.WindowsRegisterSeconds : FleetTimings.LinuxRegisterSeconds),
-                () => Locked(() => RegisterNode(instance, clusterName, group, nodegroup, image, version, notReady)));
+                () => Locked(() => RegisterNode(instance, clusterName, group, nodegroup, image, version, notReady, noPodIps)));
         }
 
         return true;
@@ -264,7 +265,8 @@ public sealed partial class SimWorld
         activity.EndTime = Scheduler.Now;
     }
 
-    private void RegisterNode(Ec2Instance instance, string clusterName, AutoScalingGroup group, EksNodegroup? nodegroup, AmiImage image, LaunchTemplateVersion version, bool stayNotReady)
+    private void RegisterNode(Ec2Instance instance, string clusterName, AutoScalingGroup group, EksNodegroup? nodegroup, AmiImage image, LaunchTemplateVersion version,
+        bool stayNotReady, bool withoutPodIps)
     {
         if (instance.State is not ("pending" or "running"))
         {
@@ -287,9 +289,30 @@ public sealed partial class SimWorld
                     node.ReadySince = Scheduler.Now;
                     node.ResourceVersion = NextResourceVersion();
                     NodeChanged(node);
+                    if (node.OperatingSystem == "windows" && !withoutPodIps)
+                    {
+                        Scheduler.After(Spread(FleetTimings.WindowsIpamSeconds), () => Locked(() => AdvertisePodIps(node, instance)));
+                    }
                 }
             }));
         }
+    }
+
+    /// <summary>
+    /// The VPC resource controller (Windows IPAM) gives a Ready Windows node its pod IPs as the extended resource
+    /// vpc.amazonaws.com/PrivateIPv4Address; EKS's admission webhook makes every Windows pod request one, so until then
+    /// the scheduler places no Windows pod on the node even though it is Ready.
+    /// </summary>
+    private void AdvertisePodIps(KubeNode node, Ec2Instance instance)
+    {
+        if (Nodes.GetValueOrDefault((node.ClusterName, node.Name)) != node || instance.State != "running")
+        {
+            return;
+        }
+
+        node.ExtendedResources[WindowsPodIps.ResourceName] = WindowsPodIps.For(instance.InstanceType);
+        node.ResourceVersion = NextResourceVersion();
+        NodeChanged(node);
     }
 
     // ---- leaving the group -------------------------------------------------------------------

@@ -717,7 +717,8 @@ public sealed partial class SimWorld
         {
             string cluster = pod.ClusterName;
             List<KubeNode> nodes = nodesByCluster[cluster];
-            int notReady = 0, unschedulable = 0, selector = 0, tainted = 0, full = 0;
+            int notReady = 0, unschedulable = 0, selector = 0, tainted = 0, full = 0, noPodIps = 0;
+            bool needsPodIp = pod.NodeSelector.GetValueOrDefault("kubernetes.io/os") == "windows"; // EKS's webhook adds the request
             KubeNode? best = null;
             foreach (KubeNode node in nodes)
             {
@@ -747,6 +748,10 @@ public sealed partial class SimWorld
                 {
                     full++;
                 }
+                else if (needsPodIp && !node.ExtendedResources.ContainsKey(WindowsPodIps.ResourceName))
+                {
+                    noPodIps++;
+                }
                 else if (best is null || count < PodsOnNode(cluster, best.Name))
                 {
                     best = node; // spread: the node with the fewest pods
@@ -770,6 +775,7 @@ public sealed partial class SimWorld
                     Add(selector, "node(s) didn't match Pod's node affinity/selector");
                     Add(tainted, "node(s) had untolerated taint(s)");
                     Add(full, "Too many pods");
+                    Add(noPodIps, "Insufficient " + WindowsPodIps.ResourceName);
                     Add(unschedulable, "node(s) were unschedulable");
                     reasons.Sort(StringComparer.Ordinal);
                     RecordKubeEvent(cluster, pod.Namespace, "Pod", pod.Name, pod.Uid, "Warning", "FailedScheduling",

@@ -13,7 +13,9 @@ namespace WinEksPatch.Commands;
 /// or with local storage, long grace periods, images the new AMI does not cache, plus an estimated duration from the
 /// group's observed boot times. -WhatIf writes that plan and changes nothing.</para>
 /// <para type="description">Then, per batch: surge (desired capacity up, max if needed), wait until the new nodes are
-/// usable (Ready, schedulable and Ready for 30 s: Windows nodes may flap after bootstrap), cordon the old nodes, drain
+/// usable (Ready, schedulable, free of startup taints, and offering the extended resources the old nodes offer: on EKS
+/// a Windows node takes no Windows pod until the VPC resource controller advertises its pod IPs as
+/// vpc.amazonaws.com/PrivateIPv4Address, seconds after it turns Ready; plus -MinReadyTime if given), cordon the old nodes, drain
 /// them like kubectl drain (evict, never delete; DaemonSet and mirror pods stay; 429s retried while the blocking pod and
 /// PodDisruptionBudget are named in the progress bar and verbose stream; wait until evicted pods are gone), and terminate
 /// them through the Auto Scaling group so desired capacity comes back down. AZRebalance, ScheduledActions and
@@ -33,7 +35,7 @@ namespace WinEksPatch.Commands;
 /// sees it leave (EKS pairs no new node with an old one, so NewInstanceId is empty and DrainDuration unknown), and when
 /// no node has left for two minutes it warns which pods and PodDisruptionBudgets hold EKS's drain. If EKS gives up
 /// (PodEvictionFailure after its fixed 15 minutes) the error names them. -Force starts EKS's update with force (EKS
-/// deletes the blocked pods after 15 minutes); -MaxSurge, -MaxUnavailable, -DrainTimeout and -ReadyTimeout do not apply.</para>
+/// deletes the blocked pods after 15 minutes); -MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout and -MinReadyTime do not apply.</para>
 /// </summary>
 /// <example>
 ///   <code>Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -WhatIf</code>
@@ -82,6 +84,11 @@ public sealed class InvokeNodeReplacementCommand : FleetCmdlet
     [Parameter]
     public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromMinutes(40);
 
+    /// <summary>How long a new node must have stayed Ready before it counts, on top of its own signals (Ready, pod IPs
+    /// advertised). Default 0; set it when the group's user data restarts a node after it joined the cluster.</summary>
+    [Parameter]
+    public TimeSpan MinReadyTime { get; set; } = TimeSpan.Zero;
+
     /// <summary>No confirmation prompts; and pods still blocked by a PodDisruptionBudget after -DrainTimeout are deleted.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -95,8 +102,8 @@ public sealed class InvokeNodeReplacementCommand : FleetCmdlet
 
         var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
         var replacement = Workflow(w => w.Replacement());
-        var limitsGiven = new[] { nameof(MaxSurge), nameof(MaxUnavailable), nameof(DrainTimeout), nameof(ReadyTimeout) }.Any(MyInvocation.BoundParameters.ContainsKey);
-        var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf, limitsGiven);
+        var limitsGiven = new[] { nameof(MaxSurge), nameof(MaxUnavailable), nameof(DrainTimeout), nameof(ReadyTimeout), nameof(MinReadyTime) }.Any(MyInvocation.BoundParameters.ContainsKey);
+        var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf, limitsGiven) { MinReadyTime = MinReadyTime };
         RunWorkflow((host, token) => replacement.RunAsync(ClusterName, NodeGroupName, options, host, token), perInputObject: true);
     }
 }

@@ -51,9 +51,10 @@ public sealed class GetWinEksSimulatorReportCommand : WinEksPatchCmdlet
 /// 'patch nodes'; * and ? are wildcards) and optionally a resource name pattern, and answers the service's own error
 /// (-Throttle: Throttling, ThrottlingException, RequestLimitExceeded or 429 TooManyRequests, as the service does;
 /// -ErrorCode and -StatusCode: any error, in the service's error format) and/or adds latency, with a probability or
-/// for a number of requests. -Kind LaunchFailure, NeverRegisters or RegistersNotReady makes instances of a node group
-/// fail to launch (InsufficientInstanceCapacity in its scaling activities), never register as nodes, or register
-/// NotReady. -TokenExpiry makes the Kubernetes API refuse EKS tokens as expired (401), so the module's re-signing can
+/// for a number of requests. -Kind LaunchFailure, NeverRegisters, RegistersNotReady or RegistersWithoutPodIps makes
+/// instances of a node group fail to launch (InsufficientInstanceCapacity in its scaling activities), never register as
+/// nodes, register NotReady, or turn Ready without the pod IPs (vpc.amazonaws.com/PrivateIPv4Address) a Windows node
+/// needs before Windows pods can run on it. -TokenExpiry makes the Kubernetes API refuse EKS tokens as expired (401), so the module's re-signing can
 /// be seen at work.</para>
 /// </summary>
 /// <example>
@@ -123,9 +124,9 @@ public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
     [Parameter(ParameterSetName = ApiSet)]
     public int? Seed { get; set; }
 
-    /// <summary>A fleet fault: LaunchFailure, NeverRegisters or RegistersNotReady.</summary>
+    /// <summary>A fleet fault: LaunchFailure, NeverRegisters, RegistersNotReady or RegistersWithoutPodIps.</summary>
     [Parameter(Mandatory = true, ParameterSetName = FleetSet)]
-    [ValidateSet("LaunchFailure", "NeverRegisters", "RegistersNotReady")]
+    [ValidateSet("LaunchFailure", "NeverRegisters", "RegistersNotReady", "RegistersWithoutPodIps")]
     public string Kind { get; set; } = "";
 
     /// <summary>The Auto Scaling group or EKS node group whose launches the fleet fault hits (wildcards allowed).</summary>

@@ -98,6 +98,44 @@ public sealed class FleetBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_Windows_node_takes_Windows_pods_only_once_the_VPC_resource_controller_advertises_its_pod_ips()
+    {
+        SignedHttp.Response r = await AutoScaling("SetDesiredCapacity", new Dictionary<string, string> { ["AutoScalingGroupName"] = SelfManaged, ["DesiredCapacity"] = "5" });
+        Assert.Equal(200, r.Status);
+        Ec2Instance launched = Assert.Single(Members(SelfManaged), i => i.LaunchTime >= Start);
+        while (InWorld(w => w.NodeOf(launched)) is not { Ready: true })
+        {
+            Advance(TimeSpan.FromSeconds(1));
+        }
+
+        // Ready, but without pod IPs: with every other Windows node cordoned, a Windows pod that needs a new home stays Pending.
+        KubeNode node = InWorld(w => w.NodeOf(launched))!;
+        Assert.Empty(node.ExtendedResources);
+        string uid = InWorld(w =>
+        {
+            foreach (KubeNode other in w.Nodes.Values.Where(n => n.ClusterName == "demo" && n.OperatingSystem == "windows" && n != node))
+            {
+                other.Unschedulable = true;
+                w.NodeChanged(other);
+            }
+
+            KubePod victim = w.Pods.Values.First(p => p.ClusterName == "demo" && p.Namespace == "shop" && p.OwnerName!.StartsWith("web-iis", StringComparison.Ordinal));
+            w.DeletePodGracefully(victim, 0, PodDeletionCause.Delete);
+            return victim.Uid;
+        });
+        Advance(TimeSpan.FromSeconds(1));
+        KubePod pending = InWorld(w => w.Pods.Values.Single(p => p.Namespace == "shop" && p.OwnerName!.StartsWith("web-iis", StringComparison.Ordinal) && p.NodeName is null));
+        Assert.NotEqual(uid, pending.Uid);
+        Assert.Contains(InWorld(w => w.KubeEvents.ToList()), e => e.InvolvedName == pending.Name && e.Reason == "FailedScheduling"
+            && e.Message.Contains("1 Insufficient vpc.amazonaws.com/PrivateIPv4Address", StringComparison.Ordinal));
+
+        // Seconds later the controller advertises them (m5.2xlarge: 14 secondary IPs of the primary interface) and the pod lands there.
+        Advance(TimeSpan.FromSeconds(25));
+        Assert.Equal(("m5.2xlarge", "14"), InWorld(_ => (launched.InstanceType, node.ExtendedResources.GetValueOrDefault(WindowsPodIps.ResourceName))));
+        Assert.Equal(node.Name, InWorld(_ => pending.NodeName));
+    }
+
+    [Fact]
     public async Task TerminateInstanceInAutoScalingGroup_shrinks_or_replaces_and_the_node_goes_away()
     {
         List<Ec2Instance> before = Members(SelfManaged);

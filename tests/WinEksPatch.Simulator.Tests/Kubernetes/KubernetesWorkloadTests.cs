@@ -106,8 +106,10 @@ public sealed class KubernetesWorkloadTests
 
         lock (sim.World.Gate)
         {
+            // Ready, and its pod IPs advertised (as the VPC resource controller does seconds later; see FleetBehaviourTests).
             fresh.Ready = true;
             fresh.ReadySince = sim.World.Clock.GetUtcNow();
+            fresh.ExtendedResources[WindowsPodIps.ResourceName] = "14";
             sim.World.NodeChanged(fresh);
         }
 

@@ -42,6 +42,64 @@ public sealed class NodeTrackerTests
         Assert.Null(tracker.UntilNextSettled(settle));
     }
 
+    private const string PodIps = "vpc.amazonaws.com/PrivateIPv4Address";
+
+    [Fact]
+    public async Task A_Ready_Windows_node_counts_only_once_it_offers_its_pod_ips_and_carries_no_startup_taint()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        var kube = new ScriptedNodes();
+        await using var tracker = new NodeTracker(kube, time);
+        await tracker.StartAsync(CancellationToken.None);
+        string[] required = [PodIps];
+        Task<bool> wait = tracker.WaitUntilAsync(nodes => nodes.Any(n => tracker.IsUsable(n, TimeSpan.Zero, required)), TimeSpan.FromHours(1), TimeSpan.FromMinutes(10),
+            CancellationToken.None);
+
+        // Ready, but the VPC resource controller has not advertised the pod IPs yet; then Ready with them but still tainted.
+        await kube.Events.Writer.WriteAsync(new WatchEvent<KubeNode>(WatchEventType.Modified, Node(ready: true)));
+        await kube.Events.Writer.WriteAsync(new WatchEvent<KubeNode>(WatchEventType.Modified,
+            Node(ready: true) with { ExtendedResources = [PodIps], TaintKeys = ["node.cloudprovider.kubernetes.io/uninitialized"] }));
+        while (tracker.Nodes.Single().ExtendedResources.Count == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await Task.Delay(100);
+        Assert.False(wait.IsCompleted);
+        Assert.False(tracker.IsUsable(tracker.Nodes.Single(), TimeSpan.Zero), "the startup taint alone keeps it out");
+        Assert.True(tracker.IsUsable(tracker.Nodes.Single() with { TaintKeys = ["example.com/dedicated"] }, TimeSpan.Zero, required), "other taints do not");
+
+        // The event that completes it wakes the wait at once, long before the 10-minute recheck.
+        await kube.Events.Writer.WriteAsync(new WatchEvent<KubeNode>(WatchEventType.Modified, Node(ready: true) with { ExtendedResources = [PodIps] }));
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void Replacements_must_offer_the_extended_resources_every_old_node_offers()
+    {
+        KubeNode On(string instance, params string[] resources) => Node(ready: true) with
+        {
+            Name = instance, ProviderId = $"aws:///us-west-2a/{instance}", ExtendedResources = resources,
+        };
+        Ec2Instance Old(string id) => new(id, "ami-old", null, null, null, null, null, new Dictionary<string, string>());
+        KubeNode[] nodes = [On("i-1", PodIps, "nvidia.com/gpu"), On("i-2", PodIps), On("i-3", "example.com/other"), On("i-4")];
+
+        Assert.Equal([PodIps], NodeReplacement.RequiredResources(nodes, [Old("i-1"), Old("i-2")]));
+        Assert.Equal(["nvidia.com/gpu", PodIps], NodeReplacement.RequiredResources(nodes, [Old("i-1")]));
+        Assert.Empty(NodeReplacement.RequiredResources(nodes, [Old("i-1"), Old("i-4")]));
+        Assert.Empty(NodeReplacement.RequiredResources(nodes, [Old("i-9")])); // no node seen: nothing to require
+    }
+
+    [Theory]
+    [InlineData("vpc.amazonaws.com/PrivateIPv4Address", true)]
+    [InlineData("nvidia.com/gpu", true)]
+    [InlineData("cpu", false)]
+    [InlineData("hugepages-2Mi", false)]
+    [InlineData("kubernetes.io/batch", false)]
+    [InlineData("example.kubernetes.io/thing", false)]
+    public void Extended_resources_are_domain_prefixed_names_outside_kubernetes_io(string name, bool extended) =>
+        Assert.Equal(extended, KubeNode.IsExtendedResource(name));
+
     /// <summary>One NotReady node listed; watch events as the test writes them.</summary>
     private sealed class ScriptedNodes : KubernetesApiStub
     {

@@ -15,8 +15,9 @@ public sealed record ReplacementOptions(
     bool WhatIf,
     bool LimitsGiven = false)
 {
-    /// <summary>How long a new Windows node must stay Ready before it counts (Windows nodes may flap after bootstrap).</summary>
-    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long a new node must have stayed Ready before it counts (-MinReadyTime; for user data that restarts a
+    /// node after it joined). Zero by default: usability comes from the node's own signals, see NodeTracker.IsUsable.</summary>
+    public TimeSpan MinReadyTime { get; init; } = TimeSpan.Zero;
 }
 
 /// <summary>
@@ -51,6 +52,9 @@ public sealed class NodeReplacement(
 
     // How often a wait re-evaluates without a node event (settle periods end silently); local only, no API calls.
     private static readonly TimeSpan Recheck = TimeSpan.FromSeconds(5);
+
+    /// <summary>The pod IPs EKS's VPC resource controller advertises for a Windows node.</summary>
+    private const string PodIpsResource = "vpc.amazonaws.com/PrivateIPv4Address";
     private const int ProgressRoot = 1;
 
     public async Task RunAsync(string clusterName, string nodeGroupName, ReplacementOptions options, IWorkflowHost host, CancellationToken cancellationToken = default)
@@ -113,7 +117,13 @@ public sealed class NodeReplacement(
 
         await using var tracker = new NodeTracker(kubernetes, Time);
         await tracker.StartAsync(cancellationToken).ConfigureAwait(false);
-        var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, surge, unavailable, options, kubernetes, tracker, amis, host);
+        var required = RequiredResources(tracker.Nodes, old);
+        if (required.Count > 0)
+        {
+            host.Verbose($"New nodes count once Ready, schedulable and offering {string.Join(", ", required)}, as the nodes they replace do.");
+        }
+
+        var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, surge, unavailable, options, required, kubernetes, tracker, amis, host);
         await run.ExecuteAsync(plan.NodesToReplace, cancellationToken).ConfigureAwait(false);
 
         // Done: sizes back to what the group had, our suspensions lifted, the state tag gone.
@@ -135,6 +145,21 @@ public sealed class NodeReplacement(
 
         await AutoScaling.DeleteTagsAsync(group.Name, [RolloutState.GroupTag], cancellationToken).ConfigureAwait(false);
         host.Progress(new ProgressUpdate(ProgressRoot, $"Replacing nodes of {clusterName}/{nodeGroupName}", "done", 100, Completed: true));
+    }
+
+    /// <summary>
+    /// The extended resources every old node offers: a replacement is not usable before it offers them too. On EKS that is
+    /// vpc.amazonaws.com/PrivateIPv4Address, the pod IPs the VPC resource controller advertises for a Windows node some
+    /// seconds after it is Ready (every Windows pod requests one); device plugins' resources (GPUs) likewise.
+    /// </summary>
+    internal static IReadOnlyList<string> RequiredResources(IEnumerable<KubeNode> nodes, IEnumerable<Ec2Instance> old)
+    {
+        var ids = old.Select(i => i.InstanceId).ToHashSet(StringComparer.Ordinal);
+        var oldNodes = nodes.Where(n => n.InstanceId != null && ids.Contains(n.InstanceId)).ToList();
+        return oldNodes.Count == 0
+            ? []
+            : oldNodes.Skip(1).Aggregate((IEnumerable<string>)oldNodes[0].ExtendedResources, (common, n) => common.Intersect(n.ExtendedResources, StringComparer.Ordinal))
+                .Order(StringComparer.Ordinal).ToList();
     }
 
     private static List<Ec2Instance> OldInstances(AutoScalingGroup group, IReadOnlyDictionary<string, Ec2Instance> amis, string target) =>
@@ -174,6 +199,7 @@ public sealed class NodeReplacement(
         int surge,
         int unavailable,
         ReplacementOptions options,
+        IReadOnlyList<string> requiredResources,
         IKubernetesApi kubernetes,
         NodeTracker tracker,
         Dictionary<string, Ec2Instance> instances,
@@ -440,12 +466,12 @@ public sealed class NodeReplacement(
             while (true)
             {
                 bool Usable(KubeNode n) => n.InstanceId != null && members.Contains(n.InstanceId) && !excluded.Contains(n.InstanceId)
-                    && tracker.IsUsable(n, options.Settle);
+                    && tracker.IsUsable(n, options.MinReadyTime, requiredResources);
                 bool Unknown(KubeNode n) => n.InstanceId != null && !members.Contains(n.InstanceId) && !instances.ContainsKey(n.InstanceId);
 
                 var left = deadline - owner.Time.GetUtcNow();
                 var ok = left > TimeSpan.Zero && await tracker.WaitUntilAsync(
-                    nodes => nodes.Count(Usable) >= needed || nodes.Any(Unknown), left, Recheck, cancellationToken, options.Settle).ConfigureAwait(false);
+                    nodes => nodes.Count(Usable) >= needed || nodes.Any(Unknown), left, Recheck, cancellationToken, options.MinReadyTime).ConfigureAwait(false);
                 var nodes = tracker.Nodes;
                 if (ok && nodes.Count(Usable) >= needed)
                 {
@@ -473,9 +499,17 @@ public sealed class NodeReplacement(
                 var activities = await owner.AutoScaling.DescribeScalingActivitiesAsync(groupName, 5, cancellationToken).ConfigureAwait(false);
                 var failures = activities.Where(a => a.StatusCode is "Failed" or "Cancelled").Select(a => a.StatusMessage ?? a.Description).OfType<string>()
                     .Distinct(StringComparer.Ordinal).ToList();
+                var lacking = nodes.Where(n => n.Ready && n.InstanceId != null && members.Contains(n.InstanceId) && !excluded.Contains(n.InstanceId))
+                    .SelectMany(n => requiredResources.Except(n.ExtendedResources, StringComparer.Ordinal).Select(r => (Node: n.Name, Resource: r)))
+                    .ToList();
+                var why = failures.Count > 0 ? "scaling activities: " + string.Join("; ", failures)
+                    : lacking.Count > 0 ? $"Ready nodes without {string.Join(", ", lacking.Select(l => l.Resource).Distinct())}, which the old nodes offer: {Summary(lacking.Select(l => l.Node).Distinct())}" +
+                        (lacking.Any(l => l.Resource == PodIpsResource)
+                            ? "; EKS advertises a Windows node's pod IPs only with enable-windows-ipam in the kube-system/amazon-vpc-cni ConfigMap and the AmazonEKSVPCResourceController policy on the cluster role"
+                            : "")
+                    : "new instances did not become Ready nodes";
                 throw new WinEksPatchException(ErrorIds.ReplacementNotReady, ErrorKind.OperationTimeout,
-                    $"{groupName}: only {nodes.Count(Usable)} of the {needed} usable nodes needed after {options.ReadyTimeout} " +
-                    $"({(failures.Count > 0 ? "scaling activities: " + string.Join("; ", failures) : "new instances did not become Ready nodes")}). " +
+                    $"{groupName}: only {nodes.Count(Usable)} of the {needed} usable nodes needed after {options.ReadyTimeout} ({why}). " +
                     "No node of this batch was cordoned or drained, so capacity is intact; re-run to continue once the cause is fixed.", groupName);
             }
         }

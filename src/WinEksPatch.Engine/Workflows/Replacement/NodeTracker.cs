@@ -6,7 +6,7 @@ namespace WinEksPatch.Workflows.Replacement;
 /// <summary>
 /// The cluster's Windows nodes as a watch keeps them: one LIST, then a WATCH from its resource version, re-listed when
 /// the server ends the watch. Waits re-check their condition on every event instead of polling. Also remembers since
-/// when each node has been continuously Ready (Windows nodes may flap right after bootstrap).
+/// when each node has been continuously Ready (for -MinReadyTime: user data that restarts a node after it joined).
 /// </summary>
 public sealed class NodeTracker : IAsyncDisposable
 {
@@ -46,12 +46,22 @@ public sealed class NodeTracker : IAsyncDisposable
         }
     }
 
-    /// <summary>Ready, schedulable and continuously Ready for at least <paramref name="settle"/>: usable for pods.</summary>
-    public bool IsUsable(KubeNode node, TimeSpan settle)
+    /// <summary>
+    /// Usable for pods: Ready, schedulable, without a startup taint, offering every extended resource in
+    /// <paramref name="requiredResources"/> (on EKS a Windows node can run no Windows pod until the VPC resource controller
+    /// advertises its pod IPs, some seconds after Ready), and continuously Ready for at least <paramref name="settle"/>.
+    /// </summary>
+    public bool IsUsable(KubeNode node, TimeSpan settle, IReadOnlyCollection<string>? requiredResources = null)
     {
+        if (!node.Ready || node.Unschedulable || node.TaintKeys.Any(KubeNode.StartupTaints.Contains)
+            || (requiredResources != null && !requiredResources.All(node.ExtendedResources.Contains)))
+        {
+            return false;
+        }
+
         lock (_gate)
         {
-            return node.Ready && !node.Unschedulable && _readySince.TryGetValue(node.Name, out var since)
+            return _readySince.TryGetValue(node.Name, out var since)
                 && (since == DateTimeOffset.MinValue || _time.GetUtcNow() - since >= settle);
         }
     }

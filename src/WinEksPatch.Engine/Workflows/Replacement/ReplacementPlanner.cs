@@ -104,7 +104,7 @@ public static class ReplacementPlanner
         static string p(long seconds) => TimeSpan.FromSeconds(seconds).TotalMinutes >= 1 ? $"{TimeSpan.FromSeconds(seconds).TotalMinutes:0.#} min" : $"{seconds} s";
     }
 
-    /// <summary>Median time from instance launch to node registration in the group, plus the Windows settle time.</summary>
+    /// <summary>Median time from instance launch to node registration in the group, plus a minute until Ready with its pod IPs.</summary>
     private static TimeSpan? ObservedBoot(ClusterSnapshot snapshot, NodeGroupFacts group)
     {
         var samples = snapshot.WindowsNodes

@@ -43,11 +43,13 @@ public sealed class EksUpdate
 /// A fault injected into the fleet (admin path /_sim/fleet/faults or the scenario's fleetFaults):
 /// <c>launch-failure</c>: the group's launches fail (scaling activity Failed with <see cref="ErrorCode"/>);
 /// <c>never-register</c>: the instance runs but its node never joins the cluster;
-/// <c>not-ready</c>: the node joins but stays NotReady.
+/// <c>not-ready</c>: the node joins but stays NotReady;
+/// <c>no-pod-ips</c>: a Windows node turns Ready but never gets its pod IPs (Windows IPAM not enabled in the
+/// amazon-vpc-cni ConfigMap, or the cluster role without AmazonEKSVPCResourceController).
 /// </summary>
 public sealed class FleetFaultRule
 {
-    public static readonly string[] Kinds = ["launch-failure", "never-register", "not-ready"];
+    public static readonly string[] Kinds = ["launch-failure", "never-register", "not-ready", "no-pod-ips"];
 
     public string Id { get; set; } = "";
     public string Kind { get; set; } = "launch-failure";
@@ -73,7 +75,9 @@ public sealed class FleetFaultRule
 /// <summary>
 /// How long instances take, in simulated seconds, each as [min, max] with a uniform spread. Windows defaults:
 /// EC2 reports running after ~40 s; the EKS-optimized Windows AMI's bootstrap (EC2Launch, Start-EKSBootstrap,
-/// kubelet registration) takes minutes; the CNI makes the node Ready about a minute later. Linux is far quicker.
+/// kubelet registration) takes minutes; the CNI makes the node Ready about a minute later, and the VPC resource
+/// controller advertises a Windows node's pod IPs (vpc.amazonaws.com/PrivateIPv4Address) seconds after that. Linux is
+/// far quicker.
 /// </summary>
 public sealed class FleetTimings
 {
@@ -81,6 +85,8 @@ public sealed class FleetTimings
     public double[] WindowsRegisterSeconds { get; set; } = [240, 420];
     public double[] LinuxRegisterSeconds { get; set; } = [50, 80];
     public double[] ReadySeconds { get; set; } = [20, 60];
+    /// <summary>Ready Windows node → its pod IPs advertised (until then no Windows pod can be scheduled there).</summary>
+    public double[] WindowsIpamSeconds { get; set; } = [5, 20];
     public double[] WindowsShutdownSeconds { get; set; } = [60, 120];
     public double[] LinuxShutdownSeconds { get; set; } = [20, 40];
     /// <summary>How soon Auto Scaling retries after a failed launch.</summary>
