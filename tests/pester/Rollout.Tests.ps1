@@ -9,6 +9,24 @@ BeforeAll {
         $script:latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
         $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
     }
+
+    $script:kubectlExe = (Get-Command kubectl -CommandType Application | Select-Object -First 1).Source
+    function kubectl { & $kubectlExe --kubeconfig $sim.KubeConfigPath --context demo @args }
+
+    # Puts the single payments replica (PDB minAvailable 1) on a self-managed node, so that node's drain is blocked:
+    # cordon the managed nodes, delete the pod so its ReplicaSet recreates it there, uncordon. Returns that node.
+    function Move-PaymentsToSelfManaged {
+        $managed = (Get-WinNode -ClusterName demo -NodeGroupName win-managed).NodeName
+        $managed | ForEach-Object { kubectl cordon $_ | Out-Null }
+        kubectl delete pod -n shop -l app=payments --wait=false | Out-Null
+        $deadline = (Get-Date).AddSeconds(60)
+        do {
+            Start-Sleep -Milliseconds 500
+            $placed = @(kubectl get pods -n shop -l app=payments -o 'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\n"}{end}')
+        } until (($placed -match 'Running') -or (Get-Date) -gt $deadline)
+        $managed | ForEach-Object { kubectl uncordon $_ | Out-Null }
+        @($placed -match 'Running')[0].Split(' ')[0]
+    }
 }
 
 Describe 'Invoke-NodeReplacement plans before it acts' {
@@ -122,20 +140,7 @@ Describe 'Invoke-WinEksPatch' {
 Describe 'A PodDisruptionBudget that allows no disruption' {
     BeforeAll {
         Start-RolloutSimulator
-        $script:kubectlExe = (Get-Command kubectl -CommandType Application | Select-Object -First 1).Source
-        function kubectl { & $kubectlExe --kubeconfig $sim.KubeConfigPath --context demo @args }
-        # Put the single payments replica (PDB minAvailable 1) on a self-managed node: cordon the managed ones, delete
-        # the pod so its ReplicaSet recreates it there, uncordon.
-        $managed = (Get-WinNode -ClusterName demo -NodeGroupName win-managed).NodeName
-        $managed | ForEach-Object { kubectl cordon $_ | Out-Null }
-        kubectl delete pod -n shop -l app=payments --wait=false | Out-Null
-        $deadline = (Get-Date).AddSeconds(60)
-        do {
-            Start-Sleep -Milliseconds 500
-            $placed = @(kubectl get pods -n shop -l app=payments -o 'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\n"}{end}')
-        } until (($placed -match 'Running') -or (Get-Date) -gt $deadline)
-        $managed | ForEach-Object { kubectl uncordon $_ | Out-Null }
-        $script:paymentsNode = @($placed -match 'Running')[0].Split(' ')[0]
+        $script:paymentsNode = Move-PaymentsToSelfManaged
     }
     AfterAll { Stop-WinEksSimulator }
 
@@ -159,6 +164,77 @@ Describe 'A PodDisruptionBudget that allows no disruption' {
         $forced.PodsDeleted | Should -BeLike 'shop/payments-*'
         $forced.Blockers | Should -BeLike '*PodDisruptionBudget payments*'
         (Get-WinPatchStatus -ClusterName demo -NodeGroupName demo-win-selfmanaged).OutdatedNodes | Should -Be 0
+    }
+}
+
+Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
+    BeforeAll {
+        Start-RolloutSimulator
+        $script:paymentsNode = Move-PaymentsToSelfManaged
+        # The rollout runs in a runspace of its own in this process (same module, same simulator) so it can be stopped
+        # as Ctrl+C stops a pipeline, and watched through its verbose stream meanwhile.
+        function Start-Rollout {
+            $runspace = [runspacefactory]::CreateRunspace()
+            $runspace.Open()
+            $ps = [powershell]::Create()
+            $ps.Runspace = $runspace
+            $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 4 -DrainTimeout 10:00:00 -Confirm:`$false -Verbose -WarningAction SilentlyContinue")
+            [pscustomobject]@{ PowerShell = $ps; Runspace = $runspace; Handle = $ps.BeginInvoke() }
+        }
+        function Wait-Blocked($rollout) {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ($rollout.PowerShell.Streams.Verbose.Message -match 'blocked by PodDisruptionBudget payments') -and -not $rollout.Handle.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 50
+            }
+            @($rollout.PowerShell.Streams.Verbose.Message -match 'blocked by PodDisruptionBudget payments')
+        }
+        # The setup's own kubectl delete of the payments pod is a budget violation: count from here on.
+        $null = Get-WinEksSimulatorReport -Reset
+    }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'Ctrl+C mid-drain leaves the rollout resumable: the node cordoned, the group still marked and suspended' {
+        $rollout = Start-Rollout
+        try {
+            $blocked = @(Wait-Blocked $rollout)
+            $blocked.Count | Should -BeGreaterThan 0 -Because 'the payments node''s drain should be blocked and say so'
+            $blocked[0] | Should -BeLike "$($paymentsNode): shop/payments-* blocked by PodDisruptionBudget payments since *"
+            $rollout.PowerShell.Stop()
+            { $rollout.PowerShell.EndInvoke($rollout.Handle) } | Should -Throw '*stopped*'
+        }
+        finally { $rollout.PowerShell.Dispose(); $rollout.Runspace.Dispose() }
+
+        (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Where-Object NodeName -EQ $paymentsNode).Schedulable | Should -BeFalse
+        $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $group.RolloutInProgress | Should -BeTrue
+        $group.SuspendedProcesses | Should -Contain 'AZRebalance'
+    }
+
+    It 'the re-run names the budget again, and once a replica is Ready elsewhere the drain goes through without -Force' {
+        $rollout = Start-Rollout
+        try {
+            @(Wait-Blocked $rollout).Count | Should -BeGreaterThan 0 -Because 'the re-run should resume the blocked drain first'
+            kubectl scale deployment payments -n shop --replicas=2 | Out-Null
+            $results = @($rollout.PowerShell.EndInvoke($rollout.Handle))
+            $rollout.PowerShell.Streams.Error | Should -BeNullOrEmpty
+        }
+        finally { $rollout.PowerShell.Dispose(); $rollout.Runspace.Dispose() }
+
+        $payments = $results | Where-Object OldNodeName -EQ $paymentsNode
+        $payments.Result | Should -Be 'Replaced'
+        $payments.PodsDeleted.Count | Should -Be 0
+        $results.Result | Should -Not -Contain 'ReplacedWithForce'
+        $report = Get-WinEksSimulatorReport
+        $report.PdbViolations | ForEach-Object { "$($_.Cause) $($_.Namespace)/$($_.PodName) at $($_.At)" } | Should -BeNullOrEmpty
+        @($report.PodsDeletedNotEvicted).Count | Should -Be 0
+        # Over both runs exactly one new node per old one, and the group whole again on the new AMI.
+        @($report.Events | Where-Object { $_.Kind -eq 'NodeAdded' -and $_.NodeGroup -eq 'demo-win-selfmanaged' }).Count | Should -Be 4
+        ($report.LowestReadyNodes | Where-Object NodeGroup -eq 'demo-win-selfmanaged').Lowest | Should -BeGreaterOrEqual 4
+        $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $group.RolloutInProgress | Should -BeFalse
+        @($group.SuspendedProcesses).Count | Should -Be 0
+        $group.DesiredSize | Should -Be 4
+        (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged).OsBuild | Sort-Object -Unique | Should -Be '10.0.20348.5622'
     }
 }
 
