@@ -378,7 +378,7 @@ function Invoke-RolloutBench {
         Write-Host ("    run {0}: {1:N0} s wall" -f $i, $sw.Elapsed.TotalSeconds)
     }
     $makespan = @(); $command = @(); $ideal = @(); $ratio = @(); $managed = @(); $vsManaged = @(); $mutPerNode = @(); $descPerNode = @()
-    $errors = 0; $throttle = 0; $replaced = @(); $boot = @(); $drain = @(); $watches = @(); $lists = @()
+    $errors = 0; $throttle = 0; $throttleAnswered = 0; $replaced = @(); $boot = @(); $drain = @(); $watches = @(); $lists = @()
     $calls = $null
     foreach ($r in $runs) {
         $done = @($r.sm.results | Where-Object { $_.result -like 'Replaced*' })
@@ -401,6 +401,10 @@ function Invoke-RolloutBench {
         $lists += ($k | Where-Object { $_.operation -like 'list *' } | Measure-Object -Property count -Sum).Sum
         $errors += @($r.sm.errors).Count
         $throttle += @($r.sm.errors | Where-Object { $_ -match 'Throttl|TooManyRequests|Rate exceeded|RequestLimitExceeded' }).Count
+        # Throttled answers the SDK retried never reach the error stream: the simulator counts every one it gave.
+        if ($r.simReport) {
+            $throttleAnswered += [int](@(@($r.simReport.apiCalls) + @($r.simReport.kubernetesRequests)) | Measure-Object -Property throttled -Sum).Sum
+        }
         $calls = $r.sm.calls
     }
     $aws = [ordered]@{}; $kube = [ordered]@{}
@@ -422,12 +426,13 @@ function Invoke-RolloutBench {
         awsDescribePerNode = Get-Stat $descPerNode
         errors = $errors
         throttlingErrors = $throttle
+        throttledAnswers = $throttleAnswered
         kubernetesWatches = Get-Stat $watches
         kubernetesLists = Get-Stat $lists
         awsCallsLastRun = $aws
         kubernetesRequestsLastRun = $kube
         observedPodStartSecondsOnNewNodes = if ($starts.Count) { Get-Stat $starts } else { $null }
-        simulatorReport = if ($runs[-1].simReport) { $runs[-1].simReport } else { 'GET /_sim/report not served by this simulator build; throttling counted from the module''s error stream' }
+        simulatorReport = $runs[-1].simReport
     }
     $R = $Results.rollout
     Write-Host ("    makespan {0:N1} min, ideal {1:N1} min (x{2:N2}); EKS managed {3:N1} min (x{4:N2}); {5:N1} mutating + {6:N1} describe AWS calls per node" -f `
@@ -435,7 +440,7 @@ function Invoke-RolloutBench {
     Add-Goal 'rollout: makespan <= 1.10 x ideal schedule' ($R.makespanVsIdeal.median -le 1.10) ("x{0:N3}" -f $R.makespanVsIdeal.median)
     Add-Goal 'rollout: <= 6 mutating AWS calls per replaced node' ($R.awsMutatingPerNode.median -le 6) ("{0:N2}" -f $R.awsMutatingPerNode.median)
     Add-Goal 'rollout: <= 15 describe AWS calls per replaced node' ($R.awsDescribePerNode.median -le 15) ("{0:N2}" -f $R.awsDescribePerNode.median)
-    Add-Goal 'rollout: zero throttling errors' ($throttle -eq 0) ("$throttle")
+    Add-Goal 'rollout: zero throttling (errors, and throttled answers retried)' ($throttle -eq 0 -and $throttleAnswered -eq 0) ("$throttle errors, $throttleAnswered throttled answers")
     Add-Goal 'rollout: every node replaced' (@($replaced | Where-Object { $_ -ne 100 }).Count -eq 0) ("replaced per run: $($replaced -join ', ')")
 }
 
@@ -545,7 +550,7 @@ if ($Results.Contains('rollout')) {
     $md.Add("| rollout | EKS managed node group update of 100 nodes (maxUnavailable $($r.maxSurge)) | $(F $r.eksManagedUpdateMinutes ' min' 'N1') | |")
     $md.Add("| rollout | Invoke-NodeReplacement / EKS managed update (whole command) | $(F $r.vsEksManagedUpdate '' 'N2') | |")
     $md.Add("| rollout | AWS calls per replaced node: mutating / describe | $(F $r.awsMutatingPerNode '' 'N2') / $(F $r.awsDescribePerNode '' 'N2') | ≤ 6 / ≤ 15 |")
-    $md.Add("| rollout | throttling errors | $($r.throttlingErrors) | 0 |")
+    $md.Add("| rollout | throttling: errors in the module's error stream / throttled answers the simulator gave (SDK retries) | $($r.throttlingErrors) / $($r.throttledAnswers) | 0 |")
     $md.Add("| rollout | Kubernetes watches / lists | $(F $r.kubernetesWatches) / $(F $r.kubernetesLists) | |")
 }
 if ($Results.Contains('imageCache')) {

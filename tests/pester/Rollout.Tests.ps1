@@ -106,6 +106,34 @@ Describe 'Invoke-WinEksPatch' {
     BeforeAll { $null = Start-WinEksSimulator -Scenario demo -TimeScale 600 }
     AfterAll { Stop-WinEksSimulator }
 
+    It '-WhatIf writes the plan of every step, reports the groups Planned and changes nothing (<Source>)' -ForEach @(
+        @{ Source = 'EksLatest'; Step = '*new version of launch template*' }
+        @{ Source = 'Build'; Step = '*Build a Windows AMI for cluster ''demo''*' }
+    ) {
+        $before = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        # "What if:" lines go to the host, so a transcript is what sees them.
+        $log = Join-Path $TestDrive "whatif-$Source.txt"
+        Start-Transcript -Path $log | Out-Null
+        try { $out = Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource $Source -WhatIf -WarningAction SilentlyContinue }
+        finally { Stop-Transcript | Out-Null }
+        $whatIf = Get-Content $log -Raw
+        $plans = @($out | Where-Object { $_.PSObject.TypeNames[0] -eq 'WinEksPatch.Model.NodeReplacementPlan' })
+        $report = $out | Where-Object { $_.PSObject.TypeNames[0] -eq 'WinEksPatch.Model.WinEksPatchReport' }
+
+        $whatIf | Should -BeLike $Step
+        $plans.Count | Should -Be 1
+        $plans[0].NodesToReplace | Should -Be 4
+        $plans[0].CapacityFloor | Should -Be 4
+        $plans[0].TargetImageId | Should -Be $(if ($Source -eq 'Build') { '(the AMI New-WinNodeAmi builds)' } else { (Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks).ImageId })
+        $report.Succeeded | Should -BeTrue
+        $report.Groups.Result | Should -Be 'Planned'
+        $after = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $after.ImageId | Should -Be $before.ImageId
+        $after.LaunchTemplateVersion | Should -Be $before.LaunchTemplateVersion
+        $after.DesiredSize | Should -Be $before.DesiredSize
+        Get-WinNodeAmi -Source ImageBuilder | Should -BeNullOrEmpty
+    }
+
     It 'patches the outdated group, leaves the current one, and writes the report as JSON' {
         $path = Join-Path $TestDrive 'report.json'
         $report = Invoke-WinEksPatch -ClusterName demo -ImageSource EksLatest -ReportPath $path -Force -WarningAction SilentlyContinue

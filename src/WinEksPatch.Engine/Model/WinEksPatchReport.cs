@@ -11,8 +11,11 @@ public enum GroupPatchResult
     /// <summary>It already ran the target AMI: nothing to do.</summary>
     UpToDate,
 
-    /// <summary>Not attempted: an earlier group failed.</summary>
+    /// <summary>Not attempted: an earlier group failed, or the change was declined at the confirmation prompt.</summary>
     NotAttempted,
+
+    /// <summary>-WhatIf: planned (the plan was written), nothing changed.</summary>
+    Planned,
 
     Failed,
 }
@@ -66,7 +69,7 @@ public sealed class WinEksPatchReport
 
     public TimeSpan Duration => FinishedAt - StartedAt;
 
-    public bool Succeeded => Groups.All(g => g.Result is GroupPatchResult.Patched or GroupPatchResult.UpToDate);
+    public bool Succeeded => Groups.All(g => g.Result is GroupPatchResult.Patched or GroupPatchResult.UpToDate or GroupPatchResult.Planned);
 
     public List<WinEksPatchGroupReport> Groups { get; } = [];
 

@@ -27,4 +27,7 @@ public sealed class CapturingHost(IWorkflowHost inner, bool forward = false) : I
     public void Progress(ProgressUpdate update) => inner.Progress(update);
 
     public Task<bool> ShouldProcessAsync(string target, string action) => inner.ShouldProcessAsync(target, action);
+
+    // Forwarded explicitly: the interface's default would drop the description (the -WhatIf text of a whole plan).
+    public Task<bool> ShouldProcessAsync(string target, string action, string description) => inner.ShouldProcessAsync(target, action, description);
 }

@@ -20,7 +20,8 @@ public abstract record ImageSource
         public override string ToString() => ImageId;
     }
 
-    public sealed record Build(Func<WinNodeGroup, IWorkflowHost, CancellationToken, Task<string>> BuildAsync) : ImageSource
+    /// <summary>BuildAsync returns the new AMI, or null under -WhatIf (the build was only planned).</summary>
+    public sealed record Build(Func<WinNodeGroup, IWorkflowHost, CancellationToken, Task<string?>> BuildAsync) : ImageSource
     {
         public override string ToString() => "Build";
     }
@@ -29,6 +30,8 @@ public abstract record ImageSource
 /// <summary>
 /// Invoke-WinEksPatch: the whole monthly cycle, group by group: assess, choose or build the AMI, set it, replace the
 /// nodes; stop at the first group that fails (the others are left as they were). Emits one <see cref="WinEksPatchReport"/>.
+/// Under -WhatIf each step writes its plan instead (the build's, the launch template change's, the replacement's
+/// NodeReplacementPlan against the AMI the group would get) and the groups are reported Planned.
 /// </summary>
 public sealed class PatchCycle(
     ClusterSnapshotReader reader,
@@ -102,12 +105,15 @@ public sealed class PatchCycle(
         {
             _ when managedRelease => await LatestEksAsync(snapshot, group, cancellationToken).ConfigureAwait(false),
             ImageSource.Given given => given.ImageId,
-            ImageSource.Build build => await build.BuildAsync(group, host, cancellationToken).ConfigureAwait(false),
+            ImageSource.Build build => await build.BuildAsync(group, host, cancellationToken).ConfigureAwait(false)
+                ?? (options.WhatIf ? ReplacementOptions.AmiToBeBuilt : throw new WinEksPatchException(ErrorIds.ImageBuildFailed, ErrorKind.InvalidOperation,
+                    $"No AMI was built for {group.ClusterName}/{group.NodeGroupName}.", group.NodeGroupName)),
             _ => await LatestEksAsync(snapshot, group, cancellationToken).ConfigureAwait(false),
         };
-        var image = (await ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+        var toBeBuilt = target == ReplacementOptions.AmiToBeBuilt;
+        var image = toBeBuilt ? null : (await ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
         var targetBuild = AmiFacts.OsBuild(image, calendar);
-        entry.AfterImageId = target;
+        entry.AfterImageId = toBeBuilt ? null : target;
         entry.AfterOsBuild = targetBuild?.ToString();
         if (WindowsBuild.ParseOrNull(entry.BeforeOsBuild) is { } current && targetBuild is { } next)
         {
@@ -127,15 +133,23 @@ public sealed class PatchCycle(
 
         // Managed groups on an EKS AMI type take the latest EKS release through their own update; the others need the
         // AMI set in a new launch template version first.
-        if (!managedRelease && group.ImageId != target)
+        if (!managedRelease && group.ImageId != target && !toBeBuilt)
         {
             var change = new CapturingHost(host);
             await amiUpdate.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, target, change, cancellationToken).ConfigureAwait(false);
-            if (change.Items.Count == 0)
+            if (change.Items.Count == 0 && !options.WhatIf)
             {
                 entry.Result = GroupPatchResult.NotAttempted; // declined at the confirmation prompt
                 return;
             }
+        }
+
+        if (options.WhatIf)
+        {
+            // The replacement's plan against the AMI the group would get; nothing has changed.
+            await replacement.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, options with { PlannedImageId = target }, host, cancellationToken).ConfigureAwait(false);
+            entry.Result = GroupPatchResult.Planned;
+            return;
         }
 
         var results = new CapturingHost(host);

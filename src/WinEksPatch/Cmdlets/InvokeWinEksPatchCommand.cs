@@ -22,11 +22,19 @@ namespace WinEksPatch.Commands;
 /// caught up, nodes replaced, durations, the pods and budgets that held drains up, and the API calls made. -ReportPath
 /// also writes it as JSON. For runbooks and scheduled tasks: -Force (or -Confirm:$false) asks nothing, and when a group
 /// failed the cmdlet ends with a terminating error (PatchCycleFailed) after writing the report, so a script run with
-/// `pwsh -File` and $ErrorActionPreference = 'Stop' exits non-zero.</para>
+/// `pwsh -File` and $ErrorActionPreference = 'Stop' exits non-zero. A group declined at the confirmation prompt is
+/// reported NotAttempted and is not a failure.</para>
+/// <para type="description">-WhatIf changes nothing and writes the plan of every step: the image build's (with -ImageSource
+/// Build), the launch template change's, and per group the NodeReplacementPlan against the AMI the group would get
+/// (old nodes, batches, capacity floor, pre-flight, estimate); the report lists the groups as Planned.</para>
 /// </summary>
 /// <example>
 ///   <code>Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource EksLatest -Force | Format-List</code>
 ///   <para>Patches one group to the latest EKS-optimized AMI without prompting and shows the report.</para>
+/// </example>
+/// <example>
+///   <code>Invoke-WinEksPatch -ClusterName demo -WhatIf -WarningAction SilentlyContinue | Where-Object NodesToReplace | Format-List NodeGroupName, TargetImageId, NodesToReplace, CapacityFloor, EstimatedDuration</code>
+///   <para>What a cycle would do to every Windows group, without changing anything.</para>
 /// </example>
 /// <example>
 ///   <code>Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource Build -CacheImagesFromCluster -Force | Select-Object -ExpandProperty Groups</code>
@@ -37,7 +45,7 @@ namespace WinEksPatch.Commands;
 ///   <para>Two nodes at a time; the report is also written as JSON for the runbook's output.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "WinEksPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
-[OutputType("WinEksPatch.Model.WinEksPatchReport")]
+[OutputType("WinEksPatch.Model.WinEksPatchReport", "WinEksPatch.Model.NodeReplacementPlan")]
 public sealed class InvokeWinEksPatchCommand : FleetCmdlet
 {
     /// <summary>The EKS cluster.</summary>
@@ -89,7 +97,7 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
     public SwitchParameter Force { get; set; }
 
     /// <summary>-ImageSource Build: New-WinNodeAmi for the group (caching what its pods run, with -CacheImagesFromCluster).</summary>
-    private async Task<string> BuildForGroupAsync(WinNodeGroup group, IWorkflowHost host, CancellationToken cancellationToken)
+    private async Task<string?> BuildForGroupAsync(WinNodeGroup group, IWorkflowHost host, CancellationToken cancellationToken)
     {
         var workflows = new WorkflowFactory(Connections);
         IReadOnlyList<string> cache = [];
@@ -104,8 +112,7 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
         var builder = workflows.AmiBuilder();
         await builder.RunAsync(new Workflows.AmiBuild.AmiBuildOptions { ClusterName = group.ClusterName, NodeGroupName = group.NodeGroupName, CacheImages = cache },
             built, cancellationToken).ConfigureAwait(false);
-        return built.Items.OfType<WinNodeAmi>().SingleOrDefault()?.ImageId ?? throw new WinEksPatchException(ErrorIds.ImageBuildFailed, ErrorKind.InvalidOperation,
-            $"No AMI was built for {group.ClusterName}/{group.NodeGroupName}.", group.NodeGroupName);
+        return built.Items.OfType<WinNodeAmi>().SingleOrDefault()?.ImageId; // none under -WhatIf (the build's plan was written)
     }
 
     private static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web)
@@ -143,9 +150,9 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
             host.Output(report);
         }, perInputObject: true);
 
-        if (report is { Succeeded: false } && !whatIf)
+        // A group declined at the confirmation prompt is NotAttempted, not a failure.
+        if (report?.Groups.FirstOrDefault(g => g.Result == GroupPatchResult.Failed) is { } failed)
         {
-            var failed = report.Groups.First(g => g.Result == GroupPatchResult.Failed);
             ThrowTerminatingError(ToErrorRecord(new WinEksPatchException(ErrorIds.PatchCycleFailed, ErrorKind.InvalidOperation,
                 $"The patch cycle of {ClusterName} stopped at node group {failed.NodeGroupName}: {failed.Error}", ClusterName)));
         }

@@ -75,7 +75,7 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
     /// <summary>ShouldProcess that honours -Force: with -WhatIf it only reports; with -Force it does not prompt.</summary>
     internal bool ShouldChange(string target, string action)
     {
-        if (_force && !(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && whatIf is SwitchParameter { IsPresent: true }))
+        if (ForcedWithoutWhatIf)
         {
             WriteVerbose($"Performing the operation \"{action}\" on target \"{target}\".");
             return true;
@@ -83,6 +83,22 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
 
         return ShouldProcess(target, action);
     }
+
+    /// <summary>Like <see cref="ShouldChange(string, string)"/> with the whole change described (the -WhatIf text, the
+    /// verbose line, the -Confirm question).</summary>
+    internal bool ShouldChange(string target, string action, string description)
+    {
+        if (ForcedWithoutWhatIf)
+        {
+            WriteVerbose(description);
+            return true;
+        }
+
+        return ShouldProcess(description, $"{description}{Environment.NewLine}{action}?", $"{action}: {target}");
+    }
+
+    private bool ForcedWithoutWhatIf =>
+        _force && !(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && whatIf is SwitchParameter { IsPresent: true });
 
     /// <summary>Runs a synchronous step (parameter checks, connection setup), turning its module error into a terminating error.</summary>
     protected T Guard<T>(Func<T> step)
@@ -178,7 +194,7 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
             {
                 try
                 {
-                    answer.SetResult(c.ShouldProcess(description, $"{description}{Environment.NewLine}{action}?", $"{action}: {target}"));
+                    answer.SetResult(c.ShouldChange(target, action, description));
                 }
                 catch (Exception ex)
                 {

@@ -30,7 +30,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
         CancellationToken cancellationToken)
     {
         var clusterName = snapshot.Cluster.Name;
-        var target = await TargetImageAsync(snapshot, group, cancellationToken).ConfigureAwait(false);
+        var target = options.TargetOr(null) ?? await TargetImageAsync(snapshot, group, cancellationToken).ConfigureAwait(false);
         var running = await InProgressUpdateAsync(clusterName, group.Name, cancellationToken).ConfigureAwait(false);
         var old = snapshot.WindowsNodes
             .Where(n => snapshot.GroupOf(n) == group.Name && (n.InstanceId == null || snapshot.Instances.GetValueOrDefault(n.InstanceId)?.ImageId != target))
@@ -214,7 +214,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
             .Select(i => i.AvailabilityZone).Distinct(StringComparer.Ordinal).Count());
         var surge = Math.Min(Math.Max(2 * zones, unavailable), instances.Count);
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
-        var targetImage = (await ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+        var targetImage = target == ReplacementOptions.AmiToBeBuilt ? null : (await ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
         return ReplacementPlanner.Plan(snapshot, group, target, instances, desired, surge, unavailable, budgets, targetImage, calendar, resuming, force, managed: true);
     }
 

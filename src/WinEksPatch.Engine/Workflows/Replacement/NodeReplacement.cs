@@ -18,6 +18,16 @@ public sealed record ReplacementOptions(
     /// <summary>How long a new node must have stayed Ready before it counts (-MinReadyTime; for user data that restarts a
     /// node after it joined). Zero by default: usability comes from the node's own signals, see NodeTracker.IsUsable.</summary>
     public TimeSpan MinReadyTime { get; init; } = TimeSpan.Zero;
+
+    /// <summary>With WhatIf: plan for this AMI rather than the one the group's launch template names (Invoke-WinEksPatch
+    /// -WhatIf plans before Set-NodeGroupAmi has run); <see cref="AmiToBeBuilt"/> when the AMI does not exist yet.</summary>
+    public string? PlannedImageId { get; init; }
+
+    /// <summary>The planned AMI of Invoke-WinEksPatch -ImageSource Build -WhatIf: every node is replaced by it.</summary>
+    public const string AmiToBeBuilt = "(the AMI New-WinNodeAmi builds)";
+
+    /// <summary>The AMI a rollout replaces nodes with: under WhatIf the planned one if given, else the group's.</summary>
+    internal string? TargetOr(string? groupTarget) => WhatIf && PlannedImageId != null ? PlannedImageId : groupTarget;
 }
 
 /// <summary>
@@ -70,7 +80,7 @@ public sealed class NodeReplacement(
         }
 
         var group = facts.AutoScalingGroup!;
-        var target = facts.TemplateVersion?.ImageId ?? throw new WinEksPatchException(ErrorIds.NodeGroupHasNoLaunchTemplate, ErrorKind.InvalidOperation,
+        var target = options.TargetOr(facts.TemplateVersion?.ImageId) ?? throw new WinEksPatchException(ErrorIds.NodeGroupHasNoLaunchTemplate, ErrorKind.InvalidOperation,
             $"Node group '{nodeGroupName}' has no launch template AMI to replace its nodes with.", nodeGroupName);
         var kubernetes = kubernetesFor(snapshot.Cluster);
         var amis = new Dictionary<string, Ec2Instance>(StringComparer.Ordinal);
@@ -87,7 +97,7 @@ public sealed class NodeReplacement(
         }
 
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
-        var targetImage = (await Ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+        var targetImage = target == ReplacementOptions.AmiToBeBuilt ? null : (await Ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
         var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Force);
         foreach (var finding in plan.Preflight)
         {
