@@ -94,5 +94,15 @@ Describe 'Get-WinImageCachePlan' {
         $plan.SavedBytes | Should -Be ($plan.SavedBytes | Sort-Object -Descending)
         $plan | ForEach-Object { $_.Pods | Should -BeGreaterThan 0; $_.EstimatedPullTime.TotalSeconds | Should -BeGreaterThan 0 }
         $plan[0].Image | Should -Not -BeNullOrEmpty
+        # Bytes saved = what each new node of a group would pull and extract, times the pods that run it there.
+        $plan | Where-Object { $_.NodeGroups.Count -eq 1 } | ForEach-Object { $_.SavedBytes | Should -Be (($_.DownloadSize + $_.ExtractSize) * $_.Pods) }
+    }
+
+    It 'leaves out an image built for another Windows build than the hosts, and says why' {
+        $plan = Get-WinImageCachePlan -ClusterName demo -WarningVariable warnings -WarningAction SilentlyContinue
+        $plan.Image | Should -Not -Contain '111122223333.dkr.ecr.us-west-2.amazonaws.com/shop/orders-api:3.4.0'
+        $plan.Image | Should -Contain '111122223333.dkr.ecr.us-west-2.amazonaws.com/shop/web-iis:2026.06.1'
+        @($warnings).Count | Should -Be 1
+        "$($warnings[0])" | Should -BeLike '*shop/orders-api:3.4.0 is built for Windows 10.0.17763.*demo-win-selfmanaged (hosts 20348)*cannot start there with process isolation*'
     }
 }

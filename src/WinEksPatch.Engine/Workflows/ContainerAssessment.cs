@@ -85,6 +85,9 @@ public sealed class ContainerAssessment(ClusterSnapshotReader reader, ImageAnaly
             var (build, layers, _) = group.TemplateVersion?.ImageId is { } ami
                 ? await cost.PresentLayersAsync(new PullTarget.Ami(ami), cancellationToken).ConfigureAwait(false)
                 : (null, new HashSet<string>(), null);
+            // A group on an EKS AMI type names no AMI: its hosts' build is what its nodes report.
+            build ??= snapshot.WindowsNodes.Where(n => snapshot.GroupOf(n) == group.Name).Select(n => WindowsBuild.ParseOrNull(n.KernelVersion))
+                .FirstOrDefault(b => b != null);
             presentByGroup[group.Name] = (build, layers);
         }
 
@@ -95,6 +98,8 @@ public sealed class ContainerAssessment(ClusterSnapshotReader reader, ImageAnaly
             long download = 0, extract = 0, saved = 0;
             string? osVersion = null;
             var resolvedAny = false;
+            var compatibleAny = false;
+            var incompatible = new List<string>();
             foreach (var (group, (pods, _)) in byGroup)
             {
                 var (build, present) = presentByGroup[group];
@@ -106,6 +111,15 @@ public sealed class ContainerAssessment(ClusterSnapshotReader reader, ImageAnaly
 
                 resolvedAny = true;
                 osVersion ??= image.OsVersion;
+                if (build is { } hostBuild && WindowsBuild.ParseOrNull(image.OsVersion) is { } imageBuild && imageBuild.Build != hostBuild.Build)
+                {
+                    // Process isolation needs the container's Windows build to be the host's: this image cannot start on
+                    // the group's nodes, and caching it in their AMI would only make the AMI bigger.
+                    incompatible.Add($"{group} (hosts {hostBuild.Build})");
+                    continue;
+                }
+
+                compatibleAny = true;
                 var missing = image.Layers.Where(l => !present.Contains(l.Digest)).ToList();
                 long groupDownload = missing.Sum(l => l.CompressedSize), groupExtract = missing.Sum(l => l.Size ?? 0);
                 download = Math.Max(download, groupDownload);
@@ -113,7 +127,13 @@ public sealed class ContainerAssessment(ClusterSnapshotReader reader, ImageAnaly
                 saved += (groupDownload + groupExtract) * pods;
             }
 
-            if (!resolvedAny)
+            if (incompatible.Count > 0)
+            {
+                host.Warning($"{imageText} is built for Windows {osVersion}, not the build of the nodes it runs on in {string.Join(", ", incompatible)}: " +
+                    "it cannot start there with process isolation, so it is left out of the cache plan for those groups. Rebuild it on the hosts' Windows version.");
+            }
+
+            if (!resolvedAny || !compatibleAny)
             {
                 continue;
             }

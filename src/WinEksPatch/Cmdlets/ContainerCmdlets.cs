@@ -54,7 +54,8 @@ public sealed class GetWinContainerPatchStatusCommand : ContainerCmdlet
 /// and, against the AMI each node group launches, the bytes a new node must download (compressed layers not cached in
 /// the AMI) and extract (their on-disk size). Ranked by (download + extract) × pods: what caching the image saves each
 /// time the nodes are replaced. EstimatedPullTime uses nominal rates (20 MB/s download, 7.6 MB/s Windows extraction).
-/// The output pipes into New-WinNodeAmi -CacheImage.</para>
+/// The output pipes into New-WinNodeAmi -CacheImage. An image built for another Windows build than a group's hosts
+/// cannot start there with process isolation: it is left out for that group, with a warning naming it.</para>
 /// </summary>
 /// <example>
 ///   <code>Get-WinImageCachePlan -ClusterName demo</code>
