@@ -111,7 +111,7 @@ public sealed class PatchCycle(
             _ => await LatestEksAsync(snapshot, group, cancellationToken).ConfigureAwait(false),
         };
         var toBeBuilt = target == ReplacementOptions.AmiToBeBuilt;
-        var image = toBeBuilt ? null : (await ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+        var image = await ReplacementOptions.DescribeTargetAsync(ec2, target, cancellationToken).ConfigureAwait(false);
         var targetBuild = AmiFacts.OsBuild(image, calendar);
         entry.AfterImageId = toBeBuilt ? null : target;
         entry.AfterOsBuild = targetBuild?.ToString();

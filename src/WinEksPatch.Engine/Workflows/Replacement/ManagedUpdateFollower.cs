@@ -214,7 +214,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
             .Select(i => i.AvailabilityZone).Distinct(StringComparer.Ordinal).Count());
         var surge = Math.Min(Math.Max(2 * zones, unavailable), instances.Count);
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
-        var targetImage = target == ReplacementOptions.AmiToBeBuilt ? null : (await ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+        var targetImage = await ReplacementOptions.DescribeTargetAsync(ec2, target, cancellationToken).ConfigureAwait(false);
         return ReplacementPlanner.Plan(snapshot, group, target, instances, desired, surge, unavailable, budgets, targetImage, calendar, resuming, force, managed: true);
     }
 

@@ -28,6 +28,10 @@ public sealed record ReplacementOptions(
 
     /// <summary>The AMI a rollout replaces nodes with: under WhatIf the planned one if given, else the group's.</summary>
     internal string? TargetOr(string? groupTarget) => WhatIf && PlannedImageId != null ? PlannedImageId : groupTarget;
+
+    /// <summary>The target AMI as EC2 describes it; null when it does not exist (yet: <see cref="AmiToBeBuilt"/>).</summary>
+    internal static async Task<Ec2Image?> DescribeTargetAsync(IEc2Api ec2, string target, CancellationToken cancellationToken) =>
+        target == AmiToBeBuilt ? null : (await ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
 }
 
 /// <summary>
@@ -97,7 +101,7 @@ public sealed class NodeReplacement(
         }
 
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
-        var targetImage = target == ReplacementOptions.AmiToBeBuilt ? null : (await Ec2.DescribeImagesAsync([target], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+        var targetImage = await ReplacementOptions.DescribeTargetAsync(Ec2, target, cancellationToken).ConfigureAwait(false);
         var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Force);
         foreach (var finding in plan.Preflight)
         {
