@@ -32,7 +32,7 @@ public interface IAutoScalingApi
 
     Task DeleteTagsAsync(string name, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default);
 
-    /// <summary>The most recent scaling activities of a group (newest first).</summary>
+    /// <summary>The <paramref name="maxRecords"/> most recent scaling activities of a group, newest first, over as many pages as that takes.</summary>
     Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default);
 }
 

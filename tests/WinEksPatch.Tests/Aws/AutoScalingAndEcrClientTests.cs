@@ -82,6 +82,115 @@ public class AutoScalingAndEcrClientTests
         Assert.Equal([50, 50, 20], server.All.Select(r => r.Form().Keys.Count(k => k.StartsWith("InstanceIds.member.", StringComparison.Ordinal))));
     }
 
+    private static CannedResponse Empty(string operation) =>
+        new(200, $"""<{operation}Response xmlns="{Ns}"><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></{operation}Response>""", "text/xml");
+
+    /// <summary>The form each write sends, beyond Action and Version (checked for all of them).</summary>
+    public static TheoryData<string, Dictionary<string, string>> Writes => new()
+    {
+        {
+            "UpdateAutoScalingGroup", new()
+            {
+                ["AutoScalingGroupName"] = "win", ["MinSize"] = "2", ["MaxSize"] = "9", ["DesiredCapacity"] = "5",
+                ["LaunchTemplate.LaunchTemplateId"] = "lt-1", ["LaunchTemplate.Version"] = "8",
+            }
+        },
+        {
+            "UpdateAutoScalingGroup/mixed", new()
+            {
+                ["AutoScalingGroupName"] = "win", ["MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateName"] = "win-lt",
+                ["MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.Version"] = "$Latest",
+            }
+        },
+        { "SetDesiredCapacity", new() { ["AutoScalingGroupName"] = "win", ["DesiredCapacity"] = "6", ["HonorCooldown"] = "false" } },
+        { "TerminateInstanceInAutoScalingGroup", new() { ["InstanceId"] = "i-0abc", ["ShouldDecrementDesiredCapacity"] = "true" } },
+        {
+            "SuspendProcesses", new()
+            {
+                ["AutoScalingGroupName"] = "win", ["ScalingProcesses.member.1"] = "AZRebalance", ["ScalingProcesses.member.2"] = "ReplaceUnhealthy",
+            }
+        },
+        { "ResumeProcesses", new() { ["AutoScalingGroupName"] = "win", ["ScalingProcesses.member.1"] = "AZRebalance" } },
+        {
+            "CreateOrUpdateTags", new()
+            {
+                ["Tags.member.1.ResourceId"] = "win", ["Tags.member.1.ResourceType"] = "auto-scaling-group", ["Tags.member.1.Key"] = "winekspatch:rollout",
+                ["Tags.member.1.Value"] = "{\"batch\":2}", ["Tags.member.1.PropagateAtLaunch"] = "false",
+            }
+        },
+        {
+            "DeleteTags", new()
+            {
+                ["Tags.member.1.ResourceId"] = "win", ["Tags.member.1.ResourceType"] = "auto-scaling-group", ["Tags.member.1.Key"] = "winekspatch:rollout",
+                ["Tags.member.2.ResourceId"] = "win", ["Tags.member.2.ResourceType"] = "auto-scaling-group", ["Tags.member.2.Key"] = "winekspatch:sizes",
+            }
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Writes))]
+    public async Task Each_write_posts_exactly_its_awsQuery_form(string call, Dictionary<string, string> expected)
+    {
+        var operation = call.Split('/')[0];
+        using var server = new LoopbackServer(_ => Empty(operation));
+        var client = TestCredentials.AutoScaling(server.Url);
+
+        await (call switch
+        {
+            "UpdateAutoScalingGroup" => client.UpdateAutoScalingGroupAsync("win", 2, 9, 5, new("lt-1", "ignored-when-id-is-set", "8")),
+            "UpdateAutoScalingGroup/mixed" => client.UpdateAutoScalingGroupAsync("win", launchTemplate: new(null, "win-lt", "$Latest"), mixedInstancesPolicy: true),
+            "SetDesiredCapacity" => client.SetDesiredCapacityAsync("win", 6),
+            "TerminateInstanceInAutoScalingGroup" => client.TerminateInstanceInAutoScalingGroupAsync("i-0abc", decrementDesiredCapacity: true),
+            "SuspendProcesses" => client.SuspendProcessesAsync("win", ["AZRebalance", "ReplaceUnhealthy"]),
+            "ResumeProcesses" => client.ResumeProcessesAsync("win", ["AZRebalance"]),
+            "CreateOrUpdateTags" => client.CreateOrUpdateTagsAsync("win", new Dictionary<string, string> { ["winekspatch:rollout"] = "{\"batch\":2}" }),
+            "DeleteTags" => client.DeleteTagsAsync("win", ["winekspatch:rollout", "winekspatch:sizes"]),
+            _ => throw new ArgumentOutOfRangeException(nameof(call)),
+        });
+
+        var request = server.All.Single();
+        Assert.Equal(("POST", "/"), (request.Method, request.Path));
+        Assert.Contains("/us-west-2/autoscaling/aws4_request", request.Header("Authorization"), StringComparison.Ordinal);
+        var form = request.Form();
+        Assert.Equal(operation, form["Action"]);
+        Assert.Equal("2011-01-01", form["Version"]);
+        Assert.Equal(expected.OrderBy(kv => kv.Key, StringComparer.Ordinal),
+            form.Where(kv => kv.Key is not ("Action" or "Version")).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+    }
+
+    private static string ActivitiesPage(int first, int count, string? nextToken) => $"""
+        <DescribeScalingActivitiesResponse xmlns="{Ns}"><DescribeScalingActivitiesResult><Activities>
+        {string.Concat(Enumerable.Range(first, count).Select(i => $"<member><ActivityId>a-{i}</ActivityId><Description>Launching a new EC2 instance</Description>" +
+            $"<StatusCode>{(i == 0 ? "Failed" : "Successful")}</StatusCode><StatusMessage>{(i == 0 ? "InsufficientInstanceCapacity" : "")}</StatusMessage>" +
+            $"<StartTime>2026-12-01T10:{i % 60:d2}:00Z</StartTime></member>"))}
+        </Activities>{(nextToken == null ? "" : $"<NextToken>{nextToken}</NextToken>")}</DescribeScalingActivitiesResult></DescribeScalingActivitiesResponse>
+        """;
+
+    [Fact]
+    public async Task DescribeScalingActivities_reads_newest_first_and_pages_only_as_far_as_asked()
+    {
+        // The service hands out pages of what MaxRecords asks for and always has more.
+        using var server = new LoopbackServer(r =>
+        {
+            var form = r.Form();
+            var first = form.TryGetValue("NextToken", out var token) ? int.Parse(token, System.Globalization.CultureInfo.InvariantCulture) : 0;
+            var count = int.Parse(form["MaxRecords"], System.Globalization.CultureInfo.InvariantCulture);
+            return new CannedResponse(200, ActivitiesPage(first, count, (first + count).ToString(System.Globalization.CultureInfo.InvariantCulture)), "text/xml");
+        });
+        var client = TestCredentials.AutoScaling(server.Url);
+
+        var recent = await client.DescribeScalingActivitiesAsync("win", 5);
+        var many = await client.DescribeScalingActivitiesAsync("win", 230);
+
+        Assert.Equal(["a-0", "a-1", "a-2", "a-3", "a-4"], recent.Select(a => a.ActivityId));
+        Assert.Equal(("Failed", "InsufficientInstanceCapacity"), (recent[0].StatusCode, recent[0].StatusMessage));
+        Assert.Equal(new DateTimeOffset(2026, 12, 1, 10, 1, 0, TimeSpan.Zero), recent[1].StartTime);
+        Assert.Equal(Enumerable.Range(0, 230).Select(i => $"a-{i}"), many.Select(a => a.ActivityId));
+        Assert.Equal(["5", "100", "100", "30"], server.All.Select(r => r.Form()["MaxRecords"]));
+        Assert.All(server.All, r => Assert.Equal(("DescribeScalingActivities", "win"), (r.Form()["Action"], r.Form()["AutoScalingGroupName"])));
+        Assert.Equal(["100", "200"], server.All.Skip(2).Select(r => r.Form()["NextToken"]));
+    }
+
     [Fact]
     public async Task A_query_error_response_maps_code_and_request_id()
     {

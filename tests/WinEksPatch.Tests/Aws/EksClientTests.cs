@@ -69,6 +69,79 @@ public class EksClientTests
         Assert.Equal(["eks-win-1234"], group.AutoScalingGroupNames);
     }
 
+    private const string UpdateBody = """
+        {"update":{"id":"0f2c-upd","status":"Failed","type":"VersionUpdate","createdAt":1764583200.5,
+         "errors":[{"errorCode":"PodEvictionFailure","errorMessage":"Reached max retries while trying to evict pods","resourceIds":["ip-10-0-1-5"]}]}}
+        """;
+
+    [Fact]
+    public async Task UpdateNodegroupVersion_posts_the_launch_template_by_id_force_and_a_request_token()
+    {
+        using var server = new LoopbackServer(_ => new CannedResponse(200, UpdateBody));
+
+        var update = await TestCredentials.Eks(server.Url).UpdateNodegroupVersionAsync("demo", "win managed", new("lt-0abc", "win-lt", "7"), null, force: true);
+
+        var request = server.All.Single();
+        Assert.Equal(("POST", "/clusters/demo/node-groups/win%20managed/update-version", ""), (request.Method, request.Path, request.Query));
+        Assert.StartsWith("application/json", request.Header("Content-Type"), StringComparison.Ordinal);
+        using var body = System.Text.Json.JsonDocument.Parse(request.Body);
+        var root = body.RootElement;
+        Assert.True(root.GetProperty("force").GetBoolean());
+        Assert.True(Guid.TryParse(root.GetProperty("clientRequestToken").GetString(), out _));
+        // EKS takes the template by id or by name, never both.
+        Assert.Equal("""{"id":"lt-0abc","version":"7"}""", root.GetProperty("launchTemplate").GetRawText());
+        Assert.False(root.TryGetProperty("releaseVersion", out _));
+        Assert.Equal(("0f2c-upd", "Failed", "VersionUpdate"), (update.Id, update.Status, update.Type));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1764583200500), update.CreatedAt);
+        var error = Assert.Single(update.Errors);
+        Assert.Equal(("PodEvictionFailure", "ip-10-0-1-5"), (error.ErrorCode, error.ResourceIds.Single()));
+    }
+
+    [Fact]
+    public async Task UpdateNodegroupVersion_to_a_release_version_sends_it_without_a_template()
+    {
+        using var server = new LoopbackServer(_ => new CannedResponse(200, UpdateBody));
+
+        await TestCredentials.Eks(server.Url).UpdateNodegroupVersionAsync("demo", "win", null, "1.31.2-20251111", force: false);
+
+        using var body = System.Text.Json.JsonDocument.Parse(server.All.Single().Body);
+        Assert.Equal("1.31.2-20251111", body.RootElement.GetProperty("releaseVersion").GetString());
+        Assert.False(body.RootElement.GetProperty("force").GetBoolean());
+        Assert.False(body.RootElement.TryGetProperty("launchTemplate", out _));
+    }
+
+    [Fact]
+    public async Task DescribeUpdate_is_a_GET_of_the_update_with_the_node_group_in_the_query()
+    {
+        using var server = new LoopbackServer(_ => new CannedResponse(200, UpdateBody));
+
+        var update = await TestCredentials.Eks(server.Url).DescribeUpdateAsync("demo", "win", "0f2c-upd");
+
+        var request = server.All.Single();
+        Assert.Equal(("GET", "/clusters/demo/updates/0f2c-upd", "?nodegroupName=win", ""), (request.Method, request.Path, request.Query, request.Body));
+        Assert.Equal("Failed", update.Status);
+    }
+
+    [Fact]
+    public async Task ListUpdates_filters_by_node_group_and_follows_nextToken()
+    {
+        using var server = new LoopbackServer(r => r.Query.Contains("nextToken=n2", StringComparison.Ordinal)
+            ? new CannedResponse(200, """{"updateIds":["u3"]}""")
+            : new CannedResponse(200, """{"updateIds":["u1","u2"],"nextToken":"n2"}"""));
+
+        var ids = await TestCredentials.Eks(server.Url).ListUpdatesAsync("demo", "win");
+
+        Assert.Equal(["u1", "u2", "u3"], ids);
+        Assert.Equal(2, server.All.Count);
+        Assert.All(server.All, r =>
+        {
+            Assert.Equal(("GET", "/clusters/demo/updates"), (r.Method, r.Path));
+            Assert.Contains("nodegroupName=win", r.Query, StringComparison.Ordinal);
+            Assert.Contains("maxResults=100", r.Query, StringComparison.Ordinal);
+        });
+        Assert.DoesNotContain("nextToken", server.All[0].Query, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_404_becomes_AwsResourceNotFound_with_the_code_and_request_id()
     {

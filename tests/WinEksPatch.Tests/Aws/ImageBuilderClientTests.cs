@@ -176,6 +176,161 @@ public class ImageBuilderClientTests
         Assert.True(body.RootElement.TryGetProperty("clientToken", out _));
     }
 
+    private const string Account = "arn:aws:imagebuilder:us-west-2:111122223333:";
+
+    [Fact]
+    public async Task ListComponentBuildVersions_posts_the_version_arn_and_follows_nextToken()
+    {
+        const string VersionArn = Account + "component/c/1.0.0";
+        using var server = new LoopbackServer(r => r.Body.Contains("\"nextToken\":\"b2\"", StringComparison.Ordinal)
+            ? new CannedResponse(200, $$"""{"componentSummaryList":[{"arn":"{{VersionArn}}/2"}]}""")
+            : new CannedResponse(200, $$"""{"componentSummaryList":[{"arn":"{{VersionArn}}/1"}],"nextToken":"b2"}"""));
+
+        var builds = await Client(server).ListComponentBuildVersionsAsync(VersionArn);
+
+        Assert.Equal([VersionArn + "/1", VersionArn + "/2"], builds);
+        Assert.All(server.All, r =>
+        {
+            Assert.Equal(("POST", "/ListComponentBuildVersions", ""), (r.Method, r.Path, r.Query));
+            using var body = JsonDocument.Parse(r.Body);
+            Assert.Equal(VersionArn, body.RootElement.GetProperty("componentVersionArn").GetString());
+            Assert.Equal(25, body.RootElement.GetProperty("maxResults").GetInt32());
+        });
+    }
+
+    /// <summary>Every Get is a GET with the ARN as its one query parameter and no body; every list is a POST of the name filter.</summary>
+    public static TheoryData<string, string, string> Reads => new()
+    {
+        { "GetComponent", "componentBuildVersionArn", ComponentArn },
+        { "GetImageRecipe", "imageRecipeArn", Account + "image-recipe/r/1.0.2" },
+        { "GetInfrastructureConfiguration", "infrastructureConfigurationArn", Account + "infrastructure-configuration/i" },
+        { "GetDistributionConfiguration", "distributionConfigurationArn", Account + "distribution-configuration/d" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Reads))]
+    public async Task Each_Get_sends_the_arn_in_the_query_and_reads_the_resource_back(string operation, string parameter, string arn)
+    {
+        using var server = new LoopbackServer(_ => new CannedResponse(200, operation switch
+        {
+            "GetComponent" => $$$"""{"component":{"arn":"{{{arn}}}","name":"cache","version":"1.0.0","platform":"Windows","owner":"111122223333","data":"name: cache\n"}}""",
+            "GetImageRecipe" => $$$"""
+                {"imageRecipe":{"arn":"{{{arn}}}","name":"r","version":"1.0.2","parentImage":"ami-0123456789abcdef0","description":"monthly",
+                 "components":[{"componentArn":"{{{Account}}}component/a/1.0.0/1"},{"componentArn":"{{{ComponentArn}}}"}],
+                 "blockDeviceMappings":[{"deviceName":"/dev/sda1","ebs":{"volumeSize":80,"volumeType":"gp3","deleteOnTermination":false}},{"deviceName":"xvdb","noDevice":""}]}}
+                """,
+            "GetInfrastructureConfiguration" => $$$"""
+                {"infrastructureConfiguration":{"arn":"{{{arn}}}","name":"i","instanceProfileName":"EC2InstanceProfileForImageBuilder",
+                 "instanceTypes":["m5.xlarge","m6i.xlarge"],"subnetId":"subnet-1","securityGroupIds":["sg-1"],"terminateInstanceOnFailure":false,
+                 "instanceMetadataOptions":{"httpTokens":"required","httpPutResponseHopLimit":2} } }
+                """,
+            _ => $$$"""
+                {"distributionConfiguration":{"arn":"{{{arn}}}","name":"d","description":"patched",
+                 "distributions":[{"region":"us-west-2","amiDistributionConfiguration":{"name":"x-{{imagebuilder:buildDate}}","amiTags":{"WinEksPatch:Cluster":"demo"} } }]} }
+                """,
+        }));
+        var client = Client(server);
+
+        object read = operation switch
+        {
+            "GetComponent" => await client.GetComponentAsync(arn),
+            "GetImageRecipe" => await client.GetImageRecipeAsync(arn),
+            "GetInfrastructureConfiguration" => await client.GetInfrastructureConfigurationAsync(arn),
+            _ => await client.GetDistributionConfigurationAsync(arn),
+        };
+
+        var request = server.All.Single();
+        Assert.Equal(("GET", "/" + operation, $"?{parameter}={Uri.EscapeDataString(arn)}", ""), (request.Method, request.Path, request.Query, request.Body));
+        switch (read)
+        {
+            case ImageBuilderComponent c:
+                Assert.Equal((arn, "cache", "1.0.0", "Windows", "name: cache\n"), (c.Arn, c.Name, c.Version, c.Platform, c.Data));
+                break;
+            case ImageRecipeSpec r:
+                Assert.Equal((arn, "1.0.2", "ami-0123456789abcdef0", "monthly"), (r.Arn, r.SemanticVersion, r.ParentImage, r.Description));
+                Assert.Equal([Account + "component/a/1.0.0/1", ComponentArn], r.Components);
+                Assert.Equal(new RecipeBlockDevice("/dev/sda1", 80, "gp3", false), Assert.Single(r.BlockDevices)); // a noDevice mapping is no volume
+                break;
+            case InfrastructureSpec i:
+                Assert.Equal(["m5.xlarge", "m6i.xlarge"], i.InstanceTypes);
+                Assert.Equal(("subnet-1", "sg-1", false, "required"), (i.SubnetId, i.SecurityGroupIds.Single(), i.TerminateInstanceOnFailure, i.HttpTokens));
+                break;
+            case DistributionSpec d:
+                var region = Assert.Single(d.Distributions);
+                Assert.Equal(("patched", "us-west-2", "x-{{imagebuilder:buildDate}}", "demo"),
+                    (d.Description, region.Region, region.AmiName, region.AmiTags["WinEksPatch:Cluster"]));
+                break;
+        }
+    }
+
+    [Theory]
+    [InlineData("ListInfrastructureConfigurations", "infrastructureConfigurationSummaryList")]
+    [InlineData("ListDistributionConfigurations", "distributionConfigurationSummaryList")]
+    public async Task Configuration_lists_filter_by_name_without_an_owner_and_follow_nextToken(string operation, string listMember)
+    {
+        using var server = new LoopbackServer(r => r.Body.Contains("\"nextToken\":\"t\"", StringComparison.Ordinal)
+            ? new CannedResponse(200, $$"""{"{{listMember}}":[{"arn":"{{Account}}x/b","name":"b"}]}""")
+            : new CannedResponse(200, $$"""{"{{listMember}}":[{"arn":"{{Account}}x/a","name":"a"}],"nextToken":"t"}"""));
+        var client = Client(server);
+
+        var arns = operation == "ListInfrastructureConfigurations"
+            ? await client.ListInfrastructureConfigurationsAsync("winekspatch-demo")
+            : await client.ListDistributionConfigurationsAsync("winekspatch-demo");
+
+        Assert.Equal([Account + "x/a", Account + "x/b"], arns);
+        Assert.All(server.All, r =>
+        {
+            Assert.Equal(("POST", "/" + operation), (r.Method, r.Path));
+            using var body = JsonDocument.Parse(r.Body);
+            // These two operations have no owner member in the service model.
+            Assert.False(body.RootElement.TryGetProperty("owner", out _));
+            Assert.Equal("winekspatch-demo", body.RootElement.GetProperty("filters")[0].GetProperty("values")[0].GetString());
+        });
+    }
+
+    [Theory]
+    [InlineData("DeleteImageRecipe", "imageRecipeArn")]
+    [InlineData("DeleteInfrastructureConfiguration", "infrastructureConfigurationArn")]
+    [InlineData("DeleteDistributionConfiguration", "distributionConfigurationArn")]
+    public async Task Each_Delete_is_a_DELETE_with_the_arn_in_the_query(string operation, string parameter)
+    {
+        var arn = Account + "resource/x/1.0.0";
+        using var server = new LoopbackServer(_ => new CannedResponse(200, $$"""{"requestId":"r","{{parameter}}":"{{arn}}"}"""));
+        var client = Client(server);
+
+        await (operation switch
+        {
+            "DeleteImageRecipe" => client.DeleteImageRecipeAsync(arn),
+            "DeleteInfrastructureConfiguration" => client.DeleteInfrastructureConfigurationAsync(arn),
+            _ => client.DeleteDistributionConfigurationAsync(arn),
+        });
+
+        var request = server.All.Single();
+        Assert.Equal(("DELETE", "/" + operation, $"?{parameter}={Uri.EscapeDataString(arn)}", ""), (request.Method, request.Path, request.Query, request.Body));
+    }
+
+    [Fact]
+    public async Task CreateImage_sends_the_three_configurations_tests_and_tags()
+    {
+        const string Build = Account + "image/r/1.0.2/1";
+        using var server = new LoopbackServer(_ => new CannedResponse(200, $$"""{"requestId":"r","clientToken":"t","imageBuildVersionArn":"{{Build}}"}"""));
+
+        var arn = await Client(server).CreateImageAsync(new ImageBuildRequest(Account + "image-recipe/r/1.0.2", Account + "infrastructure-configuration/i",
+            Account + "distribution-configuration/d", new Dictionary<string, string> { ["WinEksPatch:Cluster"] = "demo" }, ImageTestsEnabled: false));
+
+        Assert.Equal(Build, arn);
+        var request = server.All.Single();
+        Assert.Equal(("PUT", "/CreateImage", ""), (request.Method, request.Path, request.Query));
+        using var body = JsonDocument.Parse(request.Body);
+        var root = body.RootElement;
+        Assert.Equal(Account + "image-recipe/r/1.0.2", root.GetProperty("imageRecipeArn").GetString());
+        Assert.Equal(Account + "infrastructure-configuration/i", root.GetProperty("infrastructureConfigurationArn").GetString());
+        Assert.Equal(Account + "distribution-configuration/d", root.GetProperty("distributionConfigurationArn").GetString());
+        Assert.False(root.GetProperty("imageTestsConfiguration").GetProperty("imageTestsEnabled").GetBoolean());
+        Assert.Equal("demo", root.GetProperty("tags").GetProperty("WinEksPatch:Cluster").GetString());
+        Assert.True(Guid.TryParse(root.GetProperty("clientToken").GetString(), out _));
+    }
+
     [Fact]
     public async Task A_ResourceNotFoundException_becomes_AwsResourceNotFound_with_code_and_request_id()
     {

@@ -9,7 +9,9 @@ namespace WinEksPatch.Tests.Aws;
 /// </summary>
 public class SigV4ConformanceTests
 {
-    public static TheoryData<string> Operations => new() { "eks-get", "autoscaling-form", "ecr-json" };
+    /// <summary>One request of each shape: rest-json GET, awsQuery form, JSON 1.1, a rest-json path label that needs encoding, and an
+    /// ARN (with ':' and '/') in the query string, whose double encoding in the canonical request is the classic SigV4 mistake.</summary>
+    public static TheoryData<string> Operations => new() { "eks-get", "autoscaling-form", "ecr-json", "eks-label", "imagebuilder-arn-query" };
 
     [Theory]
     [MemberData(nameof(Operations))]
@@ -19,6 +21,8 @@ public class SigV4ConformanceTests
         {
             "autoscaling-form" => new CannedResponse(200, """<DescribeAutoScalingInstancesResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingInstancesResult><AutoScalingInstances/></DescribeAutoScalingInstancesResult></DescribeAutoScalingInstancesResponse>""", "text/xml"),
             "ecr-json" => new CannedResponse(200, """{"authorizationData":[{"authorizationToken":"QVdTOng=","proxyEndpoint":"https://x"}]}"""),
+            "eks-label" => new CannedResponse(200, """{"update":{"id":"u 1","status":"Successful"}}"""),
+            "imagebuilder-arn-query" => new CannedResponse(200, """{"image":{"arn":"x","state":{"status":"AVAILABLE"}}}"""),
             _ => new CannedResponse(200, """{"clusters":[]}"""),
         });
         switch (operation)
@@ -28,6 +32,13 @@ public class SigV4ConformanceTests
                 break;
             case "ecr-json":
                 await TestCredentials.Ecr(server.Url).GetAuthorizationTokenAsync();
+                break;
+            case "eks-label":
+                await TestCredentials.Eks(server.Url).DescribeUpdateAsync("demo", "win managed", "u 1");
+                break;
+            case "imagebuilder-arn-query":
+                await new WinEksPatch.Aws.ImageBuilder.ImageBuilderClient(TestCredentials.Client(WinEksPatch.Aws.Thin.ThinServiceDescriptor.ImageBuilder, server.Url))
+                    .GetImageAsync("arn:aws:imagebuilder:us-west-2:111122223333:image/win-2022/1.0.2/1");
                 break;
             default:
                 await TestCredentials.Eks(server.Url).ListClustersAsync();

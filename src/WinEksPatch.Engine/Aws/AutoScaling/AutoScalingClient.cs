@@ -11,6 +11,9 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
     /// <summary>DescribeAutoScalingInstances takes at most 50 ids per call.</summary>
     internal const int InstanceBatchSize = 50;
 
+    /// <summary>DescribeScalingActivities returns at most 100 activities per page.</summary>
+    private const int ActivityPageSize = 100;
+
     public async Task<IReadOnlyList<AutoScalingGroup>> DescribeAutoScalingGroupsAsync(
         IReadOnlyCollection<string>? names = null,
         IReadOnlyDictionary<string, IReadOnlyCollection<string>>? filters = null,
@@ -144,15 +147,25 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
 
     public async Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default)
     {
-        var request = new ThinRequest("DescribeScalingActivities");
-        request.Parameters["AutoScalingGroupName"] = name;
-        request.Parameters["MaxRecords"] = maxRecords.ToString(CultureInfo.InvariantCulture);
-        var response = await AwsErrorTranslator.CallAsync(request.Operation, name, () => client.SendAsync(request, cancellationToken)).ConfigureAwait(false);
-        var root = XDocument.Parse(response.Body).Root!;
-        var result = root.Element(root.Name.Namespace + "DescribeScalingActivitiesResult");
-        return Members(result?.Element(root.Name.Namespace + "Activities")).Select(a => new ScalingActivity(
-            Text(a, "ActivityId") ?? "", Text(a, "Description"), Text(a, "Cause"), Text(a, "StatusCode"), Text(a, "StatusMessage"),
-            Date(Text(a, "StartTime")), Date(Text(a, "EndTime")))).ToList();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRecords);
+        var activities = new List<ScalingActivity>();
+        // Newest first, at most 100 per page: follows NextToken only until maxRecords are read, never through a group's whole history.
+        await foreach (var result in PagesAsync("DescribeScalingActivities", name, request =>
+        {
+            request.Parameters["AutoScalingGroupName"] = name;
+            request.Parameters["MaxRecords"] = Math.Min(maxRecords - activities.Count, ActivityPageSize).ToString(CultureInfo.InvariantCulture);
+        }, cancellationToken).ConfigureAwait(false))
+        {
+            activities.AddRange(Members(result.Element(result.Name.Namespace + "Activities")).Select(a => new ScalingActivity(
+                Text(a, "ActivityId") ?? "", Text(a, "Description"), Text(a, "Cause"), Text(a, "StatusCode"), Text(a, "StatusMessage"),
+                Date(Text(a, "StartTime")), Date(Text(a, "EndTime")))));
+            if (activities.Count >= maxRecords)
+            {
+                break;
+            }
+        }
+
+        return activities.Take(maxRecords).ToList();
     }
 
     private async Task SendAsync(string operation, object? target, Action<ThinRequest> fill, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
     public async Task<EksCluster> DescribeClusterAsync(string clusterName, CancellationToken cancellationToken = default)
     {
         var response = await SendAsync<DescribeClusterResponse>(
-            new ThinRequest("DescribeCluster") { HttpMethod = "GET", Path = $"/clusters/{Label(clusterName)}" },
+            new ThinRequest("DescribeCluster") { HttpMethod = "GET", Path = "/clusters/{name}", PathLabels = { ["name"] = clusterName } },
             clusterName, cancellationToken).ConfigureAwait(false);
         var c = response.Cluster ?? throw new InvalidDataException("DescribeCluster returned no cluster.");
         return new EksCluster(c.Name ?? clusterName, c.Arn, c.Version, c.Status, c.Endpoint, c.CertificateAuthority?.Data,
@@ -24,8 +24,8 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
     }
 
     public Task<IReadOnlyList<string>> ListNodegroupsAsync(string clusterName, CancellationToken cancellationToken = default) =>
-        ListAllAsync<ListNodegroupsResponse>("ListNodegroups", $"/clusters/{Label(clusterName)}/node-groups", clusterName,
-            r => (r.Nodegroups, r.NextToken), cancellationToken);
+        ListAllAsync<ListNodegroupsResponse>("ListNodegroups", "/clusters/{name}/node-groups", clusterName,
+            r => (r.Nodegroups, r.NextToken), cancellationToken, request => request.PathLabels["name"] = clusterName);
 
     public async Task<EksNodegroup> DescribeNodegroupAsync(string clusterName, string nodegroupName, CancellationToken cancellationToken = default)
     {
@@ -33,7 +33,8 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
             new ThinRequest("DescribeNodegroup")
             {
                 HttpMethod = "GET",
-                Path = $"/clusters/{Label(clusterName)}/node-groups/{Label(nodegroupName)}",
+                Path = "/clusters/{name}/node-groups/{nodegroupName}",
+                PathLabels = { ["name"] = clusterName, ["nodegroupName"] = nodegroupName },
             },
             nodegroupName, cancellationToken).ConfigureAwait(false);
         var n = response.Nodegroup ?? throw new InvalidDataException("DescribeNodegroup returned no node group.");
@@ -70,7 +71,8 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
         var response = await SendAsync<UpdateResponse>(new ThinRequest("UpdateNodegroupVersion")
         {
             HttpMethod = "POST",
-            Path = $"/clusters/{Label(clusterName)}/node-groups/{Label(nodegroupName)}/update-version",
+            Path = "/clusters/{name}/node-groups/{nodegroupName}/update-version",
+            PathLabels = { ["name"] = clusterName, ["nodegroupName"] = nodegroupName },
             JsonBody = JsonSerializer.Serialize(body, Json),
         }, nodegroupName, cancellationToken).ConfigureAwait(false);
         return ToUpdate(response.Update);
@@ -78,50 +80,39 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
 
     public async Task<EksUpdate> DescribeUpdateAsync(string clusterName, string nodegroupName, string updateId, CancellationToken cancellationToken = default)
     {
-        var request = new ThinRequest("DescribeUpdate") { HttpMethod = "GET", Path = $"/clusters/{Label(clusterName)}/updates/{Label(updateId)}" };
+        var request = new ThinRequest("DescribeUpdate")
+        {
+            HttpMethod = "GET",
+            Path = "/clusters/{name}/updates/{updateId}",
+            PathLabels = { ["name"] = clusterName, ["updateId"] = updateId },
+        };
         request.Parameters["nodegroupName"] = nodegroupName;
         var response = await SendAsync<UpdateResponse>(request, updateId, cancellationToken).ConfigureAwait(false);
         return ToUpdate(response.Update);
     }
 
-    public async Task<IReadOnlyList<string>> ListUpdatesAsync(string clusterName, string nodegroupName, CancellationToken cancellationToken = default)
-    {
-        var all = new List<string>();
-        string? next = null;
-        do
-        {
-            var request = new ThinRequest("ListUpdates") { HttpMethod = "GET", Path = $"/clusters/{Label(clusterName)}/updates" };
-            request.Parameters["nodegroupName"] = nodegroupName;
-            request.Parameters["maxResults"] = "100";
-            if (next != null)
+    public Task<IReadOnlyList<string>> ListUpdatesAsync(string clusterName, string nodegroupName, CancellationToken cancellationToken = default) =>
+        ListAllAsync<ListUpdatesResponse>("ListUpdates", "/clusters/{name}/updates", nodegroupName,
+            page => (page.UpdateIds, page.NextToken), cancellationToken, request =>
             {
-                request.Parameters["nextToken"] = next;
-            }
-
-            var page = await SendAsync<ListUpdatesResponse>(request, nodegroupName, cancellationToken).ConfigureAwait(false);
-            all.AddRange(page.UpdateIds ?? []);
-            next = string.IsNullOrEmpty(page.NextToken) ? null : page.NextToken;
-        }
-        while (next != null);
-        return all;
-    }
+                request.PathLabels["name"] = clusterName;
+                request.Parameters["nodegroupName"] = nodegroupName;
+            });
 
     private static EksUpdate ToUpdate(UpdateShape? u) => u == null
         ? throw new InvalidDataException("EKS returned no update.")
         : new EksUpdate(u.Id ?? "", u.Status, u.Type, u.CreatedAt is { } epoch ? DateTimeOffset.FromUnixTimeMilliseconds((long)(epoch * 1000)) : null,
             (u.Errors ?? []).Select(e => new EksUpdateError(e.ErrorCode, e.ErrorMessage, e.ResourceIds ?? [])).ToList());
 
-    /// <summary>Path labels are URI-encoded as the rest-json protocol requires (names may not contain '/', but be strict).</summary>
-    private static string Label(string value) => Uri.EscapeDataString(value);
-
     private async Task<IReadOnlyList<string>> ListAllAsync<TPage>(string operation, string path, object? target,
-        Func<TPage, (List<string>? Items, string? Next)> read, CancellationToken cancellationToken)
+        Func<TPage, (List<string>? Items, string? Next)> read, CancellationToken cancellationToken, Action<ThinRequest>? addLabelsAndParameters = null)
     {
         var all = new List<string>();
         string? next = null;
         do
         {
             var request = new ThinRequest(operation) { HttpMethod = "GET", Path = path };
+            addLabelsAndParameters?.Invoke(request);
             request.Parameters["maxResults"] = "100";
             if (next != null)
             {

@@ -19,10 +19,13 @@ public sealed class ThinRequest : AmazonWebServiceRequest
 
     public string Operation { get; }
 
-    /// <summary>rest-json only: HTTP method and path (already URL-encoded per label).</summary>
+    /// <summary>rest-json only: HTTP method and path template, with labels such as <c>{name}</c> filled from <see cref="PathLabels"/>.</summary>
     public string HttpMethod { get; init; } = "POST";
 
     public string Path { get; init; } = "/";
+
+    /// <summary>rest-json: the values of the path's labels, unencoded; the SDK URI-encodes each once, as the protocol requires.</summary>
+    public IDictionary<string, string> PathLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>rest-json: query string; awsQuery: form parameters (Action and Version are added).</summary>
     public IDictionary<string, string> Parameters { get; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -139,6 +142,11 @@ internal sealed class ThinMarshaller(ThinServiceDescriptor service) : IMarshalle
             case AwsWireProtocol.RestJson:
                 wire.HttpMethod = request.HttpMethod;
                 wire.ResourcePath = request.Path;
+                foreach (var (label, value) in request.PathLabels)
+                {
+                    wire.AddPathResource("{" + label + "}", value);
+                }
+
                 wire.UseQueryString = true;
                 foreach (var (key, value) in request.Parameters)
                 {
