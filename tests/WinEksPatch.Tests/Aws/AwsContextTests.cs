@@ -98,4 +98,91 @@ public sealed class AwsContextTests : IDisposable
         Assert.Equal(2, server.All.Count);
         Assert.All(server.All, r => Assert.Contains("Credential=AKIDENV/", r.Header("Authorization"), StringComparison.Ordinal));
     }
+
+    // ---- the SDK's credential providers, each against a loopback STS/SSO and EKS -----------------------------------
+
+    private static readonly string Expiration = DateTime.UtcNow.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string StsCredentials(string operation) => $"""
+        <{operation}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><{operation}Result>
+          <Credentials><AccessKeyId>ASIAASSUMED</AccessKeyId><SecretAccessKey>assumed-secret</SecretAccessKey>
+            <SessionToken>assumed-session-token</SessionToken><Expiration>{Expiration}</Expiration></Credentials>
+          <AssumedRoleUser><Arn>arn:aws:sts::111122223333:assumed-role/WinEksPatcher/s</Arn><AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId></AssumedRoleUser>
+        </{operation}Result><ResponseMetadata><RequestId>sts-1</RequestId></ResponseMetadata></{operation}Response>
+        """;
+
+    /// <summary>STS (AssumeRole, AssumeRoleWithWebIdentity), SSO's GetRoleCredentials and EKS ListClusters on one port.</summary>
+    private static LoopbackServer StsSsoAndEks() => new(r =>
+        r.Path == "/federation/credentials"
+            ? new CannedResponse(200, $$$"""{"roleCredentials":{"accessKeyId":"ASIASSO","secretAccessKey":"sso-secret","sessionToken":"sso-session-token","expiration":{{{DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds()}}} } }""")
+            : r.Method == "POST" && r.Form().TryGetValue("Action", out var action)
+                ? new CannedResponse(200, StsCredentials(action), "text/xml")
+                : new CannedResponse(200, """{"clusters":["prod"]}"""));
+
+    private static void AssertSignedWithTheSessionCredentials(RecordedRequest eks, string accessKey, string sessionToken)
+    {
+        Assert.Equal("/clusters", eks.Path);
+        Assert.Contains($"Credential={accessKey}/", eks.Header("Authorization"), StringComparison.Ordinal);
+        Assert.Equal(sessionToken, eks.Header("X-Amz-Security-Token"));
+    }
+
+    [Fact]
+    public async Task An_assume_role_profile_calls_STS_with_its_source_profile_and_signs_with_the_role()
+    {
+        using var server = StsSsoAndEks();
+        _env.Set("AWS_ENDPOINT_URL", server.Url);
+        using var factory = new AwsClientFactory(AwsContext.Resolve(new AwsConnectionOptions(ProfileName: "assumer")));
+
+        Assert.Equal(["prod"], await factory.Eks().ListClustersAsync());
+
+        var assume = server.All.Single(r => r.Method == "POST");
+        var form = assume.Form();
+        Assert.Equal(("AssumeRole", "arn:aws:iam::111122223333:role/WinEksPatcher", "winekspatch-test"), (form["Action"], form["RoleArn"], form["RoleSessionName"]));
+        Assert.Contains("Credential=AKIDSANDBOX/", assume.Header("Authorization"), StringComparison.Ordinal);
+        Assert.Contains("/sts/aws4_request", assume.Header("Authorization"), StringComparison.Ordinal);
+        AssertSignedWithTheSessionCredentials(server.All.Single(r => r.Method == "GET"), "ASIAASSUMED", "assumed-session-token");
+    }
+
+    [Fact]
+    public async Task Web_identity_from_the_environment_is_exchanged_unsigned_for_role_credentials()
+    {
+        using var server = StsSsoAndEks();
+        var tokenFile = Path.Combine(TestAwsFiles.Directory, "web-identity-token");
+        File.WriteAllText(tokenFile, "eyJhbGciOiJSUzI1NiJ9.service-account-token.sig");
+        _env.Set("AWS_ENDPOINT_URL", server.Url).Set("AWS_ACCESS_KEY_ID", null).Set("AWS_SECRET_ACCESS_KEY", null)
+            .Set("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile).Set("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/irsa-patcher")
+            .Set("AWS_ROLE_SESSION_NAME", "runbook");
+        using var factory = new AwsClientFactory(AwsContext.Resolve(new AwsConnectionOptions("us-west-2")));
+
+        Assert.Equal(["prod"], await factory.Eks().ListClustersAsync());
+
+        var exchange = server.All.Single(r => r.Method == "POST").Form();
+        Assert.Equal(("AssumeRoleWithWebIdentity", "arn:aws:iam::111122223333:role/irsa-patcher", "runbook"),
+            (exchange["Action"], exchange["RoleArn"], exchange["RoleSessionName"]));
+        Assert.Equal("eyJhbGciOiJSUzI1NiJ9.service-account-token.sig", exchange["WebIdentityToken"]);
+        Assert.Equal("", server.All.Single(r => r.Method == "POST").Header("Authorization"));
+        AssertSignedWithTheSessionCredentials(server.All.Single(r => r.Method == "GET" && r.Path == "/clusters"), "ASIAASSUMED", "assumed-session-token");
+    }
+
+    [Fact]
+    public async Task An_SSO_profile_uses_the_cached_login_token_to_get_role_credentials()
+    {
+        using var server = StsSsoAndEks();
+        // `aws sso login` caches the token under ~/.aws/sso/cache, named by the SHA-1 of the sso-session's name.
+        var home = Directory.CreateTempSubdirectory("wineks-home-").FullName;
+        var cache = Directory.CreateDirectory(Path.Combine(home, ".aws", "sso", "cache")).FullName;
+        var name = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes("corp")));
+        File.WriteAllText(Path.Combine(cache, name + ".json"), $$"""
+            {"startUrl":"https://corp.awsapps.com/start","region":"us-west-2","accessToken":"sso-bearer-token","expiresAt":"{{Expiration}}"}
+            """);
+        _env.Set("AWS_ENDPOINT_URL", server.Url).Set("HOME", home).Set("USERPROFILE", home);
+        using var factory = new AwsClientFactory(AwsContext.Resolve(new AwsConnectionOptions(ProfileName: "sso-admin")));
+
+        Assert.Equal(["prod"], await factory.Eks().ListClustersAsync());
+
+        var roleCredentials = server.All.Single(r => r.Path == "/federation/credentials");
+        Assert.Equal("sso-bearer-token", roleCredentials.Header("x-amz-sso_bearer_token"));
+        Assert.Equal(("111122223333", "PatchAdmin"), (roleCredentials.Form(fromQuery: true)["account_id"], roleCredentials.Form(fromQuery: true)["role_name"]));
+        AssertSignedWithTheSessionCredentials(server.All.Single(r => r.Path == "/clusters"), "ASIASSO", "sso-session-token");
+    }
 }

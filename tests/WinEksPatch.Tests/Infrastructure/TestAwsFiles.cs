@@ -20,6 +20,19 @@ public static class TestAwsFiles
             region = eu-central-1
             [profile noregion]
             output = json
+            [profile assumer]
+            role_arn = arn:aws:iam::111122223333:role/WinEksPatcher
+            source_profile = sandbox
+            role_session_name = winekspatch-test
+            region = us-west-2
+            [profile sso-admin]
+            sso_session = corp
+            sso_account_id = 111122223333
+            sso_role_name = PatchAdmin
+            region = us-west-2
+            [sso-session corp]
+            sso_start_url = https://corp.awsapps.com/start
+            sso_region = us-west-2
             """);
         File.WriteAllText(Path.Combine(Directory, "credentials"), """
             [sandbox]
