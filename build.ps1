@@ -144,7 +144,11 @@ function Invoke-ConformanceSuites {
     if (-not (Test-Path (Join-Path $dir 'package.json'))) { return @() }
     # npm packages are needed by the xUnit suites too (the SigV4 cross-check), so install them even with no node tests.
     Write-Host '==> npm ci (tests/conformance)'
-    $null = Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') -WorkingDirectory $dir
+    $code = Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') -WorkingDirectory $dir -AllowFailure
+    if ($code -ne 0) {
+        Write-Host "    npm ci failed (exit code $code): the conformance suite cannot run"
+        return @(@{ Name = 'conformance'; Passed = 0; Failed = 1; Skipped = 0 })
+    }
     if (-not (Get-ChildItem $dir -Recurse -Filter '*.test.mjs' | Where-Object FullName -NotMatch 'node_modules')) { return @() }
     Write-Host '==> conformance (node)'
     $report = Join-Path $ResultsDir 'conformance.json'
@@ -156,8 +160,25 @@ function Invoke-ConformanceSuites {
     return @(@{ Name = 'conformance'; Passed = [int]$s.passed; Failed = [int]$s.failed; Skipped = [int]$s.skipped })
 }
 
+function Write-TestSummary([object[]] $Suites) {
+    Write-Host ''
+    foreach ($s in $Suites) { Write-Host ("    {0,-32} {1,5} passed {2,4} failed {3,4} skipped" -f $s.Name, $s.Passed, $s.Failed, $s.Skipped) }
+    $passed = ($Suites | Measure-Object -Property Passed -Sum).Sum
+    $failed = ($Suites | Measure-Object -Property Failed -Sum).Sum
+    $skipped = ($Suites | Measure-Object -Property Skipped -Sum).Sum
+    $line = "Tests: $passed passed, $failed failed"
+    if ($skipped -gt 0) { $line += ", $skipped skipped" }
+    Write-Host $line
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
 function Invoke-Test {
-    Invoke-Build
+    # A build that fails still ends with the summary line, counted as one failure, so CI and people read the same last line.
+    try { Invoke-Build }
+    catch {
+        Write-Host "    build failed: $_"
+        Write-TestSummary @(@{ Name = 'build'; Passed = 0; Failed = 1; Skipped = 0 })
+    }
     if (Test-Path $ResultsDir) { Remove-Item $ResultsDir -Recurse -Force }
     New-Item -ItemType Directory -Force -Path $ResultsDir | Out-Null
     # Node tooling first: the xUnit suites check signatures against @smithy/signature-v4 from there.
@@ -165,16 +186,7 @@ function Invoke-Test {
     $suites += Invoke-ConformanceSuites
     $suites += Invoke-XunitSuites
     $suites += Invoke-PesterSuite
-
-    Write-Host ''
-    foreach ($s in $suites) { Write-Host ("    {0,-32} {1,5} passed {2,4} failed {3,4} skipped" -f $s.Name, $s.Passed, $s.Failed, $s.Skipped) }
-    $passed = ($suites | Measure-Object -Property Passed -Sum).Sum
-    $failed = ($suites | Measure-Object -Property Failed -Sum).Sum
-    $skipped = ($suites | Measure-Object -Property Skipped -Sum).Sum
-    $line = "Tests: $passed passed, $failed failed"
-    if ($skipped -gt 0) { $line += ", $skipped skipped" }
-    Write-Host $line
-    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+    Write-TestSummary $suites
 }
 
 function Invoke-Demo {
