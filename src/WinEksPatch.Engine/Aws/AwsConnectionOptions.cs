@@ -86,14 +86,22 @@ public sealed partial class AwsContext
     {
         if (!string.IsNullOrWhiteSpace(explicitRegion))
         {
-            // RegionEndpoint.GetBySystemName accepts any string, so a typo would only fail later as a DNS error
-            // against a made-up host. Known regions pass; unknown ones must at least look like a region code
-            // (new regions appear before the SDK knows them).
-            var known = RegionEndpoint.EnumerableAllRegions.Any(r => r.SystemName == explicitRegion);
-            if (!known && !RegionPattern().IsMatch(explicitRegion))
+            // RegionEndpoint.GetBySystemName accepts any string, so a typo would only fail later, as a DNS error against a
+            // made-up host, in the middle of a run. Only regions the SDK's endpoint data knows pass.
+            if (!RegionEndpoint.EnumerableAllRegions.Any(r => r.SystemName == explicitRegion))
             {
+                var shaped = RegionPattern().IsMatch(explicitRegion);
+                var nearby = shaped
+                    ? RegionEndpoint.EnumerableAllRegions.Select(r => r.SystemName)
+                        .Where(r => r.StartsWith(explicitRegion[..(explicitRegion.LastIndexOf('-') + 1)], StringComparison.Ordinal))
+                        .Order(StringComparer.Ordinal).ToList()
+                    : [];
                 throw new WinEksPatchException(ErrorIds.InvalidRegion, ErrorKind.InvalidArgument,
-                    $"-Region: '{explicitRegion}' is not an AWS region code (for example us-west-2 or eu-central-1).",
+                    shaped
+                        ? $"-Region: '{explicitRegion}' is not a region this module's AWS SDK knows" +
+                          (nearby.Count > 0 ? $" (known: {string.Join(", ", nearby)})" : "") +
+                          ". A region newer than the module needs a newer WinEksPatch."
+                        : $"-Region: '{explicitRegion}' is not an AWS region code (for example us-west-2 or eu-central-1).",
                     explicitRegion);
             }
 

@@ -56,9 +56,24 @@ public sealed class AwsContextTests : IDisposable
     }
 
     [Fact]
-    public void A_region_the_SDK_does_not_know_yet_but_shaped_like_one_is_accepted()
+    public void A_region_shaped_code_that_is_no_region_names_Region_and_the_known_ones_like_it()
     {
-        Assert.Equal("xx-newplace-7", AwsContext.Resolve(new AwsConnectionOptions("xx-newplace-7")).Region.SystemName);
+        var error = Assert.Throws<WinEksPatchException>(() => AwsContext.Resolve(new AwsConnectionOptions("us-west-9")));
+
+        Assert.Equal(ErrorIds.InvalidRegion, error.ErrorId);
+        Assert.Equal(ErrorKind.InvalidArgument, error.Kind);
+        Assert.StartsWith("-Region: 'us-west-9' is not a region", error.Message, StringComparison.Ordinal);
+        Assert.Contains("us-west-1, us-west-2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("us-west-2")]
+    [InlineData("eu-central-1")]
+    [InlineData("us-gov-west-1")]
+    [InlineData("cn-north-1")]
+    public void Every_partition_s_regions_are_accepted(string region)
+    {
+        Assert.Equal(region, AwsContext.Resolve(new AwsConnectionOptions(region)).Region.SystemName);
     }
 
     [Fact]
