@@ -2,10 +2,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { EKSClient, ListClustersCommand, DescribeClusterCommand, ListNodegroupsCommand, DescribeNodegroupCommand, ResourceNotFoundException } from "@aws-sdk/client-eks";
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, paginateDescribeAutoScalingGroups } from "@aws-sdk/client-auto-scaling";
+import { EKSClient, ListClustersCommand, DescribeClusterCommand, ListNodegroupsCommand, DescribeNodegroupCommand, ResourceNotFoundException, paginateListNodegroups } from "@aws-sdk/client-eks";
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, paginateDescribeAutoScalingGroups, paginateDescribeTags } from "@aws-sdk/client-auto-scaling";
 import { EC2Client, DescribeInstancesCommand, DescribeImagesCommand, paginateDescribeInstances } from "@aws-sdk/client-ec2";
-import { SSMClient, GetParameterCommand, GetParametersByPathCommand, ParameterNotFound, paginateGetParametersByPath } from "@aws-sdk/client-ssm";
+import { SSMClient, GetParameterCommand, GetParametersCommand, GetParametersByPathCommand, ParameterNotFound, paginateGetParametersByPath } from "@aws-sdk/client-ssm";
 import { startSimulator } from "./lib/simulator.mjs";
 
 let sim;
@@ -38,6 +38,10 @@ test("EKS lists, pages and describes clusters and node groups", async () => {
   assert.match(cluster.endpoint, /^https:\/\/127\.0\.0\.1:\d+\/clusters\/demo$/);
   const groups = await eks.send(new ListNodegroupsCommand({ clusterName: "demo" }));
   assert.deepEqual(groups.nodegroups.sort(), ["linux-system", "win-managed"]);
+  const paged = [];
+  for await (const page of paginateListNodegroups({ client: eks, pageSize: 1 }, { clusterName: "demo" })) paged.push(page.nodegroups);
+  assert.deepEqual(paged.map((p) => p.length), [1, 1]);
+  assert.deepEqual(paged.flat().sort(), groups.nodegroups.sort());
   const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName: "demo", nodegroupName: "win-managed" }));
   assert.equal(nodegroup.amiType, "WINDOWS_CORE_2022_x86_64");
   assert.equal(nodegroup.scalingConfig.desiredSize, 3);
@@ -62,6 +66,14 @@ test("Auto Scaling describes groups by tag filter with pagination, and instances
   assert.ok(group.LaunchTemplate.LaunchTemplateId.startsWith("lt-"));
   const { AutoScalingInstances } = await asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [group.Instances[0].InstanceId] }));
   assert.equal(AutoScalingInstances[0].AutoScalingGroupName, "demo-win-selfmanaged");
+
+  const tagPages = [];
+  for await (const page of paginateDescribeTags({ client: asg, pageSize: 1 }, { Filters: [{ Name: "auto-scaling-group", Values: ["demo-win-selfmanaged"] }] })) {
+    tagPages.push(page.Tags);
+  }
+  assert.ok(tagPages.length >= 2, "one tag per page, and the group has several");
+  assert.ok(tagPages.every((p) => p.length === 1));
+  assert.deepEqual(tagPages.flat().map((t) => t.Key).sort(), group.Tags.map((t) => t.Key).sort());
 });
 
 test("EC2 describes instances (paginated) and Windows images", async () => {
@@ -88,4 +100,10 @@ test("SSM serves the EKS-optimized Windows AMI parameters", async () => {
   }
   assert.ok(names.length >= 18);
   await assert.rejects(ssm.send(new GetParameterCommand({ Name: "/nope" })), (e) => e instanceof ParameterNotFound);
+
+  const [core, full] = ["Core", "Full"].map((e) => `/aws/service/ami-windows-latest/Windows_Server-2022-English-${e}-EKS_Optimized-1.31/image_id`);
+  const many = await ssm.send(new GetParametersCommand({ Names: [core, "/nope", full] }));
+  assert.deepEqual(many.Parameters.map((p) => p.Name).sort(), [core, full].sort());
+  assert.equal(many.Parameters.find((p) => p.Name === core).Value, Parameter.Value);
+  assert.deepEqual(many.InvalidParameters, ["/nope"]);
 });

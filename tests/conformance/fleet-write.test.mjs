@@ -13,7 +13,7 @@ import {
   CreateTagsCommand, DeleteTagsCommand as Ec2DeleteTagsCommand, DescribeInstancesCommand, TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import {
-  EKSClient, UpdateNodegroupConfigCommand, UpdateNodegroupVersionCommand, DescribeUpdateCommand, ListUpdatesCommand,
+  EKSClient, UpdateNodegroupConfigCommand, UpdateNodegroupVersionCommand, DescribeUpdateCommand, ListUpdatesCommand, paginateListUpdates,
   InvalidParameterException, ResourceInUseException, ResourceNotFoundException,
 } from "@aws-sdk/client-eks";
 import { startSimulator, admin } from "./lib/simulator.mjs";
@@ -134,6 +134,9 @@ test("EKS: config and version updates, DescribeUpdate and ListUpdates, errors", 
   assert.equal(finished.status, "Successful");
   const { updateIds } = await eks.send(new ListUpdatesCommand({ name: "demo", nodegroupName: "win-managed" }));
   assert.deepEqual(updateIds, [config.id, update.id]);
+  const pages = [];
+  for await (const page of paginateListUpdates({ client: eks, pageSize: 1 }, { name: "demo", nodegroupName: "win-managed" })) pages.push(page.updateIds);
+  assert.deepEqual(pages, [[config.id], [update.id]]);
 
   await assert.rejects(eks.send(new UpdateNodegroupVersionCommand({ clusterName: "demo", nodegroupName: "win-managed", version: "1.40" })), (e) => e instanceof InvalidParameterException);
   await assert.rejects(eks.send(new DescribeUpdateCommand({ name: "demo", nodegroupName: "win-managed", updateId: "nope" })), (e) => e instanceof ResourceNotFoundException);

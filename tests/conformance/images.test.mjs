@@ -9,6 +9,10 @@ import {
   CreateInfrastructureConfigurationCommand, CreateDistributionConfigurationCommand, CreateImagePipelineCommand, StartImagePipelineExecutionCommand,
   CreateImageCommand, GetImageCommand, ListImagesCommand, ListImagePipelineImagesCommand, CancelImageCreationCommand, DeleteComponentCommand,
   ResourceAlreadyExistsException, InvalidParameterValueException, ResourceNotFoundException, ResourceDependencyException,
+  GetInfrastructureConfigurationCommand, GetDistributionConfigurationCommand, GetImagePipelineCommand, DeleteImageRecipeCommand,
+  DeleteInfrastructureConfigurationCommand, DeleteDistributionConfigurationCommand, DeleteImagePipelineCommand,
+  paginateListImageRecipes, paginateListInfrastructureConfigurations, paginateListDistributionConfigurations, paginateListImagePipelines,
+  paginateListComponentBuildVersions,
 } from "@aws-sdk/client-imagebuilder";
 import { EC2Client, DescribeImagesCommand as Ec2DescribeImagesCommand } from "@aws-sdk/client-ec2";
 import { startSimulator, admin } from "./lib/simulator.mjs";
@@ -200,4 +204,86 @@ test("Image Builder: a cache component naming an image the registries lack fails
   const second = await ib.send(new CreateImageCommand({ imageRecipeArn: recipe.imageRecipeArn, infrastructureConfigurationArn: infra.infrastructureConfigurationArn, clientToken: randomUUID() }));
   await ib.send(new CancelImageCreationCommand({ imageBuildVersionArn: second.imageBuildVersionArn, clientToken: randomUUID() }));
   assert.equal((await ib.send(new GetImageCommand({ imageBuildVersionArn: second.imageBuildVersionArn }))).image.state.status, "CANCELLED");
+});
+
+test("Image Builder: every resource kind lists page by page, reads back, and deletes only once nothing depends on it", async () => {
+  const ib = new ImagebuilderClient(sim.aws);
+  const parentImage = "ssm:/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-1.31/image_id";
+  const component = await ib.send(new CreateComponentCommand({
+    name: "lifecycle-cache", semanticVersion: "1.0.0", platform: "Windows", clientToken: randomUUID(),
+    data: cacheComponentYaml(["mcr.microsoft.com/windows/servercore:ltsc2022"]),
+  }));
+  const recipes = [];
+  for (const semanticVersion of ["1.0.0", "1.0.1", "1.0.2"]) {
+    recipes.push((await ib.send(new CreateImageRecipeCommand({
+      name: "lifecycle", semanticVersion, parentImage, components: [{ componentArn: component.componentBuildVersionArn }], clientToken: randomUUID(),
+    }))).imageRecipeArn);
+  }
+  const names = ["lifecycle-a", "lifecycle-b"];
+  const infras = [];
+  const dists = [];
+  for (const name of names) {
+    infras.push((await ib.send(new CreateInfrastructureConfigurationCommand({
+      name, instanceProfileName: "EC2InstanceProfileForImageBuilder", instanceTypes: ["m5.xlarge"], clientToken: randomUUID(),
+    }))).infrastructureConfigurationArn);
+    dists.push((await ib.send(new CreateDistributionConfigurationCommand({
+      name, clientToken: randomUUID(), distributions: [{ region: "us-west-2", amiDistributionConfiguration: { name: `${name}-{{imagebuilder:buildDate}}` } }],
+    }))).distributionConfigurationArn);
+  }
+  const pipelines = [];
+  for (const name of names) {
+    pipelines.push((await ib.send(new CreateImagePipelineCommand({
+      name, imageRecipeArn: recipes[2], infrastructureConfigurationArn: infras[0], distributionConfigurationArn: dists[0], clientToken: randomUUID(),
+    }))).imagePipelineArn);
+  }
+
+  /** Every item of a paginator, and how many pages it took. */
+  const collect = async (paginator, list) => {
+    const pages = [];
+    for await (const page of paginator) pages.push(page[list]);
+    return { arns: pages.flat().map((i) => i.arn).sort(), pages: pages.length };
+  };
+  const byName = (values) => ({ filters: [{ name: "name", values }] });
+  assert.deepEqual(await collect(paginateListImageRecipes({ client: ib, pageSize: 2 }, byName(["lifecycle"])), "imageRecipeSummaryList"),
+    { arns: [...recipes].sort(), pages: 2 });
+  assert.deepEqual(await collect(paginateListInfrastructureConfigurations({ client: ib, pageSize: 1 }, byName(names)), "infrastructureConfigurationSummaryList"),
+    { arns: [...infras].sort(), pages: 2 });
+  assert.deepEqual(await collect(paginateListDistributionConfigurations({ client: ib, pageSize: 1 }, byName(names)), "distributionConfigurationSummaryList"),
+    { arns: [...dists].sort(), pages: 2 });
+  assert.deepEqual(await collect(paginateListImagePipelines({ client: ib, pageSize: 1 }, byName(names)), "imagePipelineList"),
+    { arns: [...pipelines].sort(), pages: 2 });
+  const builds = await collect(paginateListComponentBuildVersions({ client: ib, pageSize: 1 },
+    { componentVersionArn: component.componentBuildVersionArn.replace(/\/1$/, "") }), "componentSummaryList");
+  assert.deepEqual(builds.arns, [component.componentBuildVersionArn]);
+
+  const { infrastructureConfiguration } = await ib.send(new GetInfrastructureConfigurationCommand({ infrastructureConfigurationArn: infras[1] }));
+  assert.deepEqual([infrastructureConfiguration.name, infrastructureConfiguration.instanceProfileName, infrastructureConfiguration.instanceTypes],
+    ["lifecycle-b", "EC2InstanceProfileForImageBuilder", ["m5.xlarge"]]);
+  const { distributionConfiguration } = await ib.send(new GetDistributionConfigurationCommand({ distributionConfigurationArn: dists[1] }));
+  assert.equal(distributionConfiguration.distributions[0].amiDistributionConfiguration.name, "lifecycle-b-{{imagebuilder:buildDate}}");
+  const { imagePipeline } = await ib.send(new GetImagePipelineCommand({ imagePipelineArn: pipelines[0] }));
+  assert.deepEqual([imagePipeline.imageRecipeArn, imagePipeline.infrastructureConfigurationArn, imagePipeline.distributionConfigurationArn],
+    [recipes[2], infras[0], dists[0]]);
+
+  // What a pipeline uses cannot go while the pipeline is there; what nothing uses can.
+  const inUse = (e) => e instanceof ResourceDependencyException;
+  await assert.rejects(ib.send(new DeleteImageRecipeCommand({ imageRecipeArn: recipes[2] })), inUse);
+  await assert.rejects(ib.send(new DeleteInfrastructureConfigurationCommand({ infrastructureConfigurationArn: infras[0] })), inUse);
+  await assert.rejects(ib.send(new DeleteDistributionConfigurationCommand({ distributionConfigurationArn: dists[0] })), inUse);
+  await assert.rejects(ib.send(new DeleteComponentCommand({ componentBuildVersionArn: component.componentBuildVersionArn })), inUse);
+  assert.equal((await ib.send(new DeleteImageRecipeCommand({ imageRecipeArn: recipes[0] }))).imageRecipeArn, recipes[0]);
+  for (const imagePipelineArn of pipelines) {
+    assert.equal((await ib.send(new DeleteImagePipelineCommand({ imagePipelineArn }))).imagePipelineArn, imagePipelineArn);
+  }
+  for (const imageRecipeArn of recipes.slice(1)) await ib.send(new DeleteImageRecipeCommand({ imageRecipeArn }));
+  for (const infrastructureConfigurationArn of infras) await ib.send(new DeleteInfrastructureConfigurationCommand({ infrastructureConfigurationArn }));
+  for (const distributionConfigurationArn of dists) await ib.send(new DeleteDistributionConfigurationCommand({ distributionConfigurationArn }));
+  await ib.send(new DeleteComponentCommand({ componentBuildVersionArn: component.componentBuildVersionArn }));
+
+  const gone = (e) => e instanceof ResourceNotFoundException;
+  await assert.rejects(ib.send(new GetImagePipelineCommand({ imagePipelineArn: pipelines[1] })), gone);
+  await assert.rejects(ib.send(new GetInfrastructureConfigurationCommand({ infrastructureConfigurationArn: infras[0] })), gone);
+  await assert.rejects(ib.send(new GetDistributionConfigurationCommand({ distributionConfigurationArn: dists[1] })), gone);
+  await assert.rejects(ib.send(new GetComponentCommand({ componentBuildVersionArn: component.componentBuildVersionArn })), gone);
+  assert.deepEqual(await collect(paginateListImageRecipes({ client: ib }, byName(["lifecycle"])), "imageRecipeSummaryList"), { arns: [], pages: 1 });
 });
