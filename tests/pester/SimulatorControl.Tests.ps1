@@ -206,6 +206,66 @@ Import-Module `$env:WINEKSPATCH_MODULE
     }
 }
 
+Describe 'starting with a scenario file and fault rules' {
+    BeforeAll {
+        # A scenario of one's own: the demo one, moved to another region, in a file named relative to the PowerShell location.
+        $bundled = Join-Path (Split-Path (Get-TestModulePath)) 'simulator/Scenarios/demo.json'
+        $script:scenarioDir = Join-Path $TestDrive 'scenarios'
+        $null = New-Item -ItemType Directory -Force $scenarioDir
+        (Get-Content $bundled -Raw).Replace('us-west-2', 'eu-central-1') | Set-Content (Join-Path $scenarioDir 'frankfurt.json')
+        $script:faultsFile = Join-Path $TestDrive 'faults.json'
+        '{ "faults": [ { "service": "eks", "operation": "ListClusters", "errorCode": "AccessDeniedException", "count": 1 } ] }' | Set-Content $faultsFile
+    }
+    AfterEach { Stop-WinEksSimulator }
+
+    It 'loads a scenario file by a path relative to the PowerShell location' {
+        Push-Location $scenarioDir
+        try { $sim = Start-WinEksSimulator -Scenario ./frankfurt.json }
+        finally { Pop-Location }
+
+        $sim.Region | Should -Be 'eu-central-1'
+        $sim.Clusters | Should -Be @('demo', 'staging')
+        (Get-WinEksCluster -Name demo).WindowsNodeCount | Should -Be 7
+    }
+
+    It 'has the rules of -FaultsPath in force from the first request' {
+        $null = Start-WinEksSimulator -FaultsPath $faultsFile
+
+        $rule = Get-WinEksSimulatorFault
+        $rule.Operation | Should -Be 'ListClusters'
+        { Get-WinEksCluster } | Should -Throw -ErrorId 'AwsAccessDenied,WinEksPatch.Commands.GetWinEksClusterCommand'
+        (Get-WinEksCluster).ClusterName | Should -Be @('demo', 'staging')   # the rule answered once (-Count 1)
+    }
+
+    It 'refuses a missing faults file and a bad rule, naming them' {
+        { Start-WinEksSimulator -FaultsPath (Join-Path $TestDrive 'none.json') } |
+            Should -Throw -ErrorId 'SimulatorFaultsFileNotFound,WinEksPatch.Commands.StartWinEksSimulatorCommand'
+        $bad = Join-Path $TestDrive 'bad-faults.json'
+        '[ { "service": "eks", "operation": "ListClusters" } ]' | Set-Content $bad
+        $thrown = { Start-WinEksSimulator -FaultsPath $bad } | Should -Throw -ErrorId 'SimulatorFailed,WinEksPatch.Commands.StartWinEksSimulatorCommand' -PassThru
+        $thrown.Exception.Message | Should -BeLike '*bad-faults.json*bad fault rule*'
+    }
+
+    It 'runs standalone with --faults, serves until Ctrl+C (SIGINT), then exits 0 and frees its port' -Skip:$IsWindows {
+        $sim = Start-TestSimulator -ExtraArguments '--faults', $faultsFile
+        try {
+            $result = Invoke-FreshPwsh -Environment (Get-SimulatorEnvironment $sim) -Script @'
+Import-Module $env:WINEKSPATCH_MODULE
+$first = try { Get-WinEksCluster; 'no error' } catch { $_.FullyQualifiedErrorId }
+@{ First = $first; Second = @((Get-WinEksCluster).ClusterName) } | ConvertTo-Json -Compress
+'@
+            $result.First | Should -BeLike 'AwsAccessDenied,*'
+            $result.Second | Should -Be @('demo', 'staging')
+
+            & kill -s INT $sim.Process.Id
+            $sim.Process.WaitForExit(15000) | Should -BeTrue
+            $sim.Process.ExitCode | Should -Be 0
+            { [Net.Http.HttpClient]::new().GetAsync($sim.endpoint).GetAwaiter().GetResult() } | Should -Throw
+        }
+        finally { Stop-TestSimulator $sim }
+    }
+}
+
 Describe 'help' {
     It '<_> has a synopsis, a description and at least two examples that run' -ForEach $controlCmdlets {
         $help = Get-Help $_ -Full

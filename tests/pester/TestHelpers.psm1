@@ -44,11 +44,11 @@ function Invoke-FreshPwsh {
     process. Stop it with Stop-TestSimulator.
 #>
 function Start-TestSimulator {
-    param([string] $Scenario = 'demo', [double] $TimeScale = 1)
+    param([string] $Scenario = 'demo', [double] $TimeScale = 1, [string[]] $ExtraArguments = @())
     $dll = Join-Path (Split-Path $script:ModulePath) 'simulator/WinEksPatch.Simulator.dll'
     if (-not (Test-Path $dll)) { throw "The simulator is not built at $dll (run build.ps1 build)." }
     $start = [Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in @($dll, '--scenario', $Scenario, '--time-scale', "$TimeScale", '--parent-pid', "$PID")) { $start.ArgumentList.Add($a) }
+    foreach ($a in @($dll, '--scenario', $Scenario, '--time-scale', "$TimeScale", '--parent-pid', "$PID") + $ExtraArguments) { $start.ArgumentList.Add($a) }
     $start.RedirectStandardOutput = $true
     $start.RedirectStandardInput = $true
     $start.RedirectStandardError = $true

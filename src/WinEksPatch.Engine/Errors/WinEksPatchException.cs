@@ -85,6 +85,7 @@ public static class ErrorIds
     public const string SimulatorFailed = nameof(SimulatorFailed);
     public const string SimulatorNotRunning = nameof(SimulatorNotRunning);
     public const string SimulatorFaultNotFound = nameof(SimulatorFaultNotFound);
+    public const string SimulatorFaultsFileNotFound = nameof(SimulatorFaultsFileNotFound);
     public const string SimulatorCaCertificateInvalid = nameof(SimulatorCaCertificateInvalid);
     public const string SimulatorCertificateUntrusted = nameof(SimulatorCertificateUntrusted);
 

@@ -106,7 +106,8 @@ public sealed class SimulatorSession : IDisposable
 
     /// <summary>Starts <c>dotnet WinEksPatch.Simulator.dll</c> and waits for its JSON line; with <paramref name="tls"/> its AWS
     /// endpoint is https with a certificate of its generated CA, which this session then trusts for that endpoint.</summary>
-    public static async Task<SimulatorSession> StartAsync(string simulatorDll, string scenario, double timeScale, bool tls = false, CancellationToken cancellationToken = default)
+    public static async Task<SimulatorSession> StartAsync(string simulatorDll, string scenario, double timeScale, bool tls = false,
+        string? faultsFile = null, CancellationToken cancellationToken = default)
     {
         if (!File.Exists(simulatorDll))
         {
@@ -129,6 +130,12 @@ public sealed class SimulatorSession : IDisposable
         if (tls)
         {
             start.ArgumentList.Add("--tls");
+        }
+
+        if (faultsFile != null)
+        {
+            start.ArgumentList.Add("--faults");
+            start.ArgumentList.Add(faultsFile);
         }
 
         Process process;

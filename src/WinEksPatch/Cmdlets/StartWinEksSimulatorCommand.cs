@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using WinEksPatch.Errors;
 using WinEksPatch.Model;
 using WinEksPatch.Simulator;
 
@@ -32,6 +33,11 @@ namespace WinEksPatch.Commands;
 ///   <para>The AWS endpoint is https (https://127.0.0.1:port) with a certificate of the simulator's CA, which this session
 ///   trusts for that endpoint; the node groups are read over TLS.</para>
 /// </example>
+/// <example>
+///   <code>$faults = Join-Path ([IO.Path]::GetTempPath()) 'wineks-faults.json'; '[{"service":"autoscaling","operation":"DescribeAutoScalingGroups","throttle":true,"count":2}]' | Set-Content $faults; Start-WinEksSimulator -FaultsPath $faults; Get-WinNodeGroup -ClusterName demo; Stop-WinEksSimulator</code>
+///   <para>Starts with Auto Scaling throttling its first two DescribeAutoScalingGroups answers; the AWS SDK retries them and
+///   Get-WinNodeGroup still lists the groups (Get-WinEksSimulatorReport counts the throttled calls).</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Start, "WinEksSimulator")]
 [OutputType("WinEksPatch.Model.WinEksSimulator")]
 public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
@@ -52,12 +58,30 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
     [Parameter]
     public SwitchParameter Tls { get; set; }
 
+    /// <summary>A JSON file of fault rules in force from the simulator's first request: an array of rules, or an object with a
+    /// "faults" array, in the simulator's rule format (the fields Add-WinEksSimulatorFault sends: service, operation, resource,
+    /// throttle, errorCode, statusCode, latencySeconds, probability, count; kind "fleet" with nodeGroup and fault). A rule the
+    /// simulator rejects stops the start with SimulatorFailed naming it. Rules added later with Add-WinEksSimulatorFault
+    /// come on top.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FaultsPath { get; set; }
+
     protected override void EndProcessing()
     {
         try
         {
             var dll = Path.Combine(Path.GetDirectoryName(typeof(StartWinEksSimulatorCommand).Assembly.Location)!, "simulator", "WinEksPatch.Simulator.dll");
-            var scenario = File.Exists(Scenario) ? Path.GetFullPath(Scenario) : Scenario;
+            // A path is relative to the PowerShell location (not the process's directory); anything else names a bundled scenario.
+            var scenarioPath = GetUnresolvedProviderPathFromPSPath(Scenario);
+            var scenario = File.Exists(scenarioPath) ? scenarioPath : Scenario;
+            var faults = FaultsPath == null ? null : Guard(() =>
+            {
+                var path = GetUnresolvedProviderPathFromPSPath(FaultsPath);
+                return File.Exists(path) ? path
+                    : throw new WinEksPatchException(ErrorIds.SimulatorFaultsFileNotFound, ErrorKind.ObjectNotFound, $"-FaultsPath: no file '{path}'.", FaultsPath);
+            });
+
             if (ModuleEnvironment.Simulator is { } previous)
             {
                 WriteVerbose($"Stopping the simulator started before (process {previous.ProcessId}).");
@@ -67,7 +91,7 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
 
             RunWorkflow(async (host, token) =>
             {
-                var session = await SimulatorSession.StartAsync(dll, scenario, TimeScale, Tls.IsPresent, token).ConfigureAwait(false);
+                var session = await SimulatorSession.StartAsync(dll, scenario, TimeScale, Tls.IsPresent, faults, token).ConfigureAwait(false);
                 ModuleEnvironment.Simulator = session;
                 host.Verbose($"Simulator running (process {session.ProcessId}); this session's cmdlets now talk to {session.Info.Endpoint}.");
                 host.Output(new WinEksSimulator
