@@ -96,6 +96,12 @@ public sealed partial class SimWorld
     {
         /// <summary>Outdated instances being drained, with when their eviction started.</summary>
         public Dictionary<string, DateTimeOffset> Draining { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Drained and cordoned instances in their 60 s wait before the termination request; they still hold their
+        /// maxUnavailable slot (EKS works through drain, cordon, wait, terminate per node).</summary>
+        public HashSet<string> AwaitingTermination { get; } = new(StringComparer.Ordinal);
+
+        public int Unavailable => Draining.Count + AwaitingTermination.Count;
     }
 
     private List<Ec2Instance> Outdated(ManagedUpdateRun run) =>
@@ -139,7 +145,7 @@ public sealed partial class SimWorld
         }
 
         List<Ec2Instance> outdated = Outdated(run);
-        if (outdated.Count == 0 && run.Draining.Count == 0)
+        if (outdated.Count == 0 && run.Unavailable == 0)
         {
             ScaleDownStep(run);
             return;
@@ -148,9 +154,10 @@ public sealed partial class SimWorld
         // Keep up to maxUnavailable outdated nodes draining, and only while the new nodes are Ready.
         if (NewNodesReady(run))
         {
-            foreach (Ec2Instance next in outdated.Where(i => !run.Draining.ContainsKey(i.InstanceId)).OrderBy(i => i.InstanceId, StringComparer.Ordinal))
+            foreach (Ec2Instance next in outdated.Where(i => !run.Draining.ContainsKey(i.InstanceId) && !run.AwaitingTermination.Contains(i.InstanceId))
+                .OrderBy(i => i.InstanceId, StringComparer.Ordinal))
             {
-                if (run.Draining.Count >= Math.Max(1, run.Nodegroup.MaxUnavailable))
+                if (run.Unavailable >= Math.Max(1, run.Nodegroup.MaxUnavailable))
                 {
                     break;
                 }
@@ -185,6 +192,7 @@ public sealed partial class SimWorld
             if (blocked.Count == 0)
             {
                 run.Draining.Remove(instanceId);
+                run.AwaitingTermination.Add(instanceId);
                 if (node is not null && !node.Unschedulable)
                 {
                     node.Unschedulable = true;
@@ -195,6 +203,7 @@ public sealed partial class SimWorld
                 // EKS waits 60 s after the cordon, then asks the ASG to terminate the node (which replaces it).
                 Scheduler.After(CordonWait, () => Locked(() =>
                 {
+                    run.AwaitingTermination.Remove(instanceId);
                     if (instance.LifecycleState == "InService" && run.Update.Status == "InProgress")
                     {
                         BeginTermination(run.Group, instance, $"At {Stamp()} instance {instance.InstanceId} was taken out of service in response to a user request.");

@@ -346,6 +346,61 @@ public sealed class FleetBehaviourTests : IAsyncLifetime
         Assert.StartsWith("1.31-2026.09.", JsonDocument.Parse(r.Body).RootElement.GetProperty("nodegroup").GetProperty("releaseVersion").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task EKS_update_takes_at_most_maxUnavailable_old_nodes_at_a_time_and_terminates_each_60_s_after_its_cordon(int maxUnavailable)
+    {
+        await RestartWithOutdatedManagedGroup();
+        if (maxUnavailable != 1)
+        {
+            Assert.Equal(200, (await Eks("POST", "/clusters/demo/node-groups/win-managed/update-config", $$$"""{"updateConfig":{"maxUnavailable":{{{maxUnavailable}}} } }""")).Status);
+            Advance(TimeSpan.FromMinutes(2));
+        }
+
+        string asgName = InWorld(w => w.Nodegroups[("demo", "win-managed")].AutoScalingGroupName);
+        HashSet<string> old = [.. Members(asgName).Select(i => i.InstanceId)];
+        SignedHttp.Response r = await Eks("POST", "/clusters/demo/node-groups/win-managed/update-version", "{}");
+        string id = JsonDocument.Parse(r.Body).RootElement.GetProperty("update").GetProperty("id").GetString()!;
+
+        // Sampled every 5 simulated seconds: when each old node was first seen cordoned, and its instance first seen leaving service.
+        var cordoned = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var leaving = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        int mostAtOnce = 0;
+        string status = "InProgress";
+        for (int step = 0; step < 2 * 720 && status == "InProgress"; step++)
+        {
+            Advance(TimeSpan.FromSeconds(5));
+            (DateTimeOffset now, List<(string Id, bool Cordoned, bool InService)> states, status) = InWorld(w => (w.Scheduler.Now,
+                old.Select(i => (i, w.Nodes.Values.Any(n => n.ProviderId.EndsWith("/" + i, StringComparison.Ordinal) && n.Unschedulable),
+                    w.Instances[i].LifecycleState == "InService")).ToList(),
+                w.EksUpdates.Single(u => u.Id == id).Status));
+            foreach ((string instance, bool isCordoned, bool inService) in states)
+            {
+                if (isCordoned)
+                {
+                    cordoned.TryAdd(instance, now);
+                }
+
+                if (!inService)
+                {
+                    leaving.TryAdd(instance, now);
+                }
+            }
+
+            mostAtOnce = Math.Max(mostAtOnce, states.Count(s => s.Cordoned && s.InService));
+        }
+
+        Assert.Equal("Successful", status);
+        Assert.Equal(old.Order(), cordoned.Keys.Order());
+        Assert.InRange(mostAtOnce, 1, maxUnavailable);
+        foreach (string instance in old)
+        {
+            // 60 s exactly in the simulator; sampling every 5 s blurs each end by up to 5 s.
+            Assert.InRange((leaving[instance] - cordoned[instance]).TotalSeconds, 55, 65);
+        }
+    }
+
     [Fact]
     public async Task EKS_update_fails_with_PodEvictionFailure_when_a_budget_blocks_evictions_for_15_minutes_and_violates_none()
     {
