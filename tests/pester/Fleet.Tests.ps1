@@ -76,6 +76,19 @@ Describe 'Get-WinNode' {
         ($nodes | Where-Object NodeGroupName -eq 'win-managed').OsBuild | Sort-Object -Unique | Should -Be '10.0.20348.5622'
     }
 
+    It 'reads the 7 nodes of both groups in batches: one call per API and one LIST per kind, never one per node' {
+        $null = Get-WinEksSimulatorReport -Reset
+        @(Get-WinNode -ClusterName demo).Count | Should -Be 7
+        $report = Get-WinEksSimulatorReport
+        foreach ($operation in 'DescribeInstances', 'DescribeImages') {
+            ($report.ApiCalls | Where-Object Operation -eq $operation).Count | Should -Be 1 -Because "$operation is batched"
+        }
+        foreach ($kind in 'nodes', 'pods') {
+            ($report.KubernetesRequests | Where-Object { $_.Verb -eq 'list' -and $_.Resource -eq $kind }).Count | Should -Be 1 -Because "one LIST of $kind"
+        }
+        ($report.KubernetesRequests | Where-Object Verb -eq 'get').Count | Should -Be 0 -Because 'no per-object GET'
+    }
+
     It 'filters by node group from the pipeline' {
         $selected = Get-WinNodeGroup -ClusterName demo -Name win-managed | Get-WinNode
         $selected.Count | Should -Be 3
@@ -119,5 +132,23 @@ Describe 'Get-WinPatchStatus' {
         $s.MonthsBehind | Should -Be 0
         $s.OutdatedNodes | Should -Be 0
         $s.UpToDate | Should -BeTrue
+    }
+}
+
+Describe 'table views' {
+    It '<Name> fits 120 columns' -ForEach @(
+        @{ Name = 'Get-WinEksCluster'; Command = { Get-WinEksCluster } }
+        @{ Name = 'Get-WinNodeGroup'; Command = { Get-WinNodeGroup -ClusterName demo } }
+        @{ Name = 'Get-WinNode'; Command = { Get-WinNode -ClusterName demo } }
+        @{ Name = 'Get-WinNodeAmi'; Command = { Get-WinNodeAmi -KubernetesVersion 1.31 } }
+        @{ Name = 'Get-WinPatchStatus'; Command = { Get-WinPatchStatus -ClusterName demo } }
+        @{ Name = 'Get-WinContainerPatchStatus'; Command = { Get-WinContainerPatchStatus -ClusterName demo } }
+        @{ Name = 'Get-WinImageCachePlan'; Command = { Get-WinImageCachePlan -ClusterName demo 3>$null } }
+        @{ Name = 'Measure-WinContainerImage'; Command = { Measure-WinContainerImage -Image 111122223333.dkr.ecr.us-west-2.amazonaws.com/fluentd-windows:1.17.3-ltsc2019 } }
+    ) {
+        # Rendered wider than a terminal would, so a view that needs more than 120 columns shows up as a longer line.
+        $lines = (& $Command | Format-Table | Out-String -Width 250) -split "`n" | Where-Object { $_.Trim() }
+        $lines.Count | Should -BeGreaterThan 2
+        ($lines | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 120
     }
 }

@@ -62,6 +62,31 @@ Describe 'Measure-WinContainerImage' {
     }
 }
 
+Describe 'Measure-WinContainerImage -NodeName' {
+    It 'counts what the node''s pods pulled as present: an image they run downloads nothing there, unlike on a fresh node of its AMI' {
+        $running = Get-WinContainerPatchStatus -ClusterName demo | Where-Object Image -like '*/shop/web-iis:*' | Select-Object -First 1
+        $node = Get-WinNode -ClusterName demo | Where-Object NodeName -eq $running.NodeName
+
+        $onNode = Measure-WinContainerImage -Image $running.Image -ClusterName demo -NodeName $node.NodeName
+        $onAmi = Measure-WinContainerImage -Image $running.Image -ImageId $node.ImageId
+
+        $onNode.Target | Should -Be $node.NodeName
+        $onNode.DownloadSize | Should -Be 0
+        $onNode.ExtractSize | Should -Be 0
+        $onNode.SharedSize | Should -Be $onNode.Size
+        $onAmi.DownloadSize | Should -BeGreaterThan 0
+        $onAmi.SharedSize | Should -BeLessThan $onNode.SharedSize
+    }
+
+    It 'reports a node the cluster does not have as NodeNotFound' {
+        $thrown = { Measure-WinContainerImage -Image mcr.microsoft.com/windows/servercore:ltsc2022 -ClusterName demo -NodeName ip-10-9-9-9.us-west-2.compute.internal -ErrorAction Stop } |
+            Should -Throw -PassThru
+        $thrown.FullyQualifiedErrorId | Should -Be 'NodeNotFound,WinEksPatch.Commands.MeasureWinContainerImageCommand'
+        $thrown.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $thrown.Exception.Message | Should -BeLike '*ip-10-9-9-9*'
+    }
+}
+
 Describe 'Get-WinContainerPatchStatus' {
     BeforeAll { $script:status = Get-WinContainerPatchStatus -ClusterName demo }
 
