@@ -55,6 +55,22 @@ Describe 'Measure-WinContainerImage' {
         $failures[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
     }
 
+    It 'reports a registry that refuses the credentials as RegistryAccessDenied, without the password, and measures the others' {
+        $rule = Add-WinEksSimulatorFault -Service registry -Operation manifests -Resource 111122223333.dkr.ecr.us-west-2.amazonaws.com -StatusCode 401
+        try {
+            $found = Measure-WinContainerImage -Image $fluentd, 'mcr.microsoft.com/windows/nanoserver:ltsc2022' -ErrorVariable failures -ErrorAction SilentlyContinue
+        }
+        finally { $rule | Remove-WinEksSimulatorFault }
+
+        $found.Image | Should -Be 'mcr.microsoft.com/windows/nanoserver:ltsc2022'
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -Be 'RegistryAccessDenied,WinEksPatch.Commands.MeasureWinContainerImageCommand'
+        $failures[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $failures[0].Exception.Message | Should -BeLike '*111122223333.dkr.ecr.us-west-2.amazonaws.com*'
+        (Get-WinEksSimulatorReport).ApiCalls | Where-Object Operation -eq 'GetAuthorizationToken' | Should -Not -BeNullOrEmpty   # it had credentials to refuse
+        $failures[0].Exception.Message | Should -Not -Match 'Basic |[A-Za-z0-9+/]{40,}'                                         # and says nothing of them
+    }
+
     It 'reports a Linux-only image as ImageNotWindows' {
         Measure-WinContainerImage -Image public.ecr.aws/docker/library/busybox:1.36 -ErrorVariable failures -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $failures[0].FullyQualifiedErrorId | Should -Be 'ImageNotWindows,WinEksPatch.Commands.MeasureWinContainerImageCommand'

@@ -15,6 +15,9 @@ public sealed record FaultDecision(string RuleId, int? Status, string? Code, str
 /// </summary>
 public sealed class ApiFaults
 {
+    /// <summary>The service name of the simulator's OCI registries in fault rules; operations: v2, token, manifests, blobs, tags.</summary>
+    public const string RegistryService = "registry";
+
     private readonly object _lock = new();
     private readonly List<ApiFaultRule> _rules = [];
     private int _sequence;
@@ -185,6 +188,21 @@ public sealed class ApiFaults
         bool kubernetes = service == "kubernetes";
         string? code = rule.ErrorCode;
         int? status = rule.StatusCode;
+        if (service == RegistryService)
+        {
+            // Distribution-spec error codes; without either, a registry that refuses the credentials it was given.
+            code ??= rule.Throttle || status == 429 ? "TOOMANYREQUESTS" : status is null or 401 ? "UNAUTHORIZED" : status == 403 ? "DENIED" : status == 404 ? "NAME_UNKNOWN" : "UNKNOWN";
+            status ??= code switch
+            {
+                "UNAUTHORIZED" => 401,
+                "DENIED" => 403,
+                "TOOMANYREQUESTS" => 429,
+                "NAME_UNKNOWN" or "MANIFEST_UNKNOWN" or "BLOB_UNKNOWN" => 404,
+                _ => 500,
+            };
+            return (status.Value, code, rule.Message ?? (status == 401 ? "authentication required" : $"{operation} was refused: {code}"));
+        }
+
         if (code is null && (rule.Throttle || status == 429))
         {
             (string throttleCode, int throttleStatus) = ThrottlingFor(service);

@@ -59,6 +59,11 @@ public sealed class RegistryApi(SimWorld world, ILogger logger)
             return;
         }
 
+        if (await InjectedFault(http, registry, baseUrl, rest).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (rest == "/token")
         {
             await Token(http, registry).ConfigureAwait(false);
@@ -139,6 +144,37 @@ public sealed class RegistryApi(SimWorld world, ILogger logger)
         }
 
         return (null, "", null);
+    }
+
+    /// <summary>Applies the fault rules of service "registry" (operation v2, token, manifests, blobs or tags; resource the
+    /// registry host, the repository or host/repository). A 401 comes with the registry's own challenge, as a registry that
+    /// refuses the credentials it was given answers. Returns whether the request was answered.</summary>
+    private async Task<bool> InjectedFault(HttpContext http, ContainerRegistry registry, string baseUrl, string rest)
+    {
+        string route = rest.StartsWith("/v2/", StringComparison.Ordinal) ? rest["/v2/".Length..] : "";
+        (string? name, string kind, _) = SplitRoute(route);
+        string operation = rest == "/token" ? "token" : name is null ? "v2" : kind;
+        IEnumerable<string> Resources() => name is null ? [registry.Host] : [registry.Host, name, $"{registry.Host}/{name}"];
+        if (world.ApiFaults.Match(Faults.ApiFaults.RegistryService, operation, Resources) is not Faults.FaultDecision fault)
+        {
+            return false;
+        }
+
+        await Faults.FaultInjection.DelayAsync(world, fault, http.RequestAborted).ConfigureAwait(false);
+        if (fault.Status is not int status)
+        {
+            return false;
+        }
+
+        if (status == 401)
+        {
+            http.Response.Headers.WWWAuthenticate = registry.Auth == RegistryAuth.Ecr
+                ? $"Basic realm=\"https://{registry.Host}/\",service=\"ecr.amazonaws.com\""
+                : $"Bearer realm=\"{baseUrl}/token\",service=\"{registry.Host}\"";
+        }
+
+        await WriteError(http, status, fault.Code!, fault.Message!).ConfigureAwait(false);
+        return true;
     }
 
     // ---- auth --------------------------------------------------------------------------------

@@ -73,17 +73,21 @@ public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
     private const string FleetSet = "Fleet";
     private const string TokenSet = "TokenExpiry";
 
-    /// <summary>The service the rule hits: ec2, autoscaling, eks, ssm, sts, ecr, imagebuilder or kubernetes (wildcards allowed).</summary>
+    /// <summary>The service the rule hits: ec2, autoscaling, eks, ssm, sts, ecr, imagebuilder, kubernetes, or registry (the
+    /// simulator's container registries; -StatusCode 401 makes a registry refuse the credentials it is given, with its own
+    /// challenge); wildcards allowed.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ApiSet)]
     [ValidateNotNullOrEmpty]
     public string Service { get; set; } = "";
 
-    /// <summary>The operation: an AWS operation name (DescribeAutoScalingGroups) or a Kubernetes verb and resource ('list pods', 'create pods/eviction'); wildcards allowed.</summary>
+    /// <summary>The operation: an AWS operation name (DescribeAutoScalingGroups), a Kubernetes verb and resource ('list pods',
+    /// 'create pods/eviction'), or for a registry v2, token, manifests, blobs or tags; wildcards allowed.</summary>
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = ApiSet)]
     [ValidateNotNullOrEmpty]
     public string Operation { get; set; } = "";
 
-    /// <summary>Only requests naming a matching resource: an AWS parameter value or path segment (a group, cluster or instance), a Kubernetes object name or namespace/name; wildcards allowed.
+    /// <summary>Only requests naming a matching resource: an AWS parameter value or path segment (a group, cluster or instance), a Kubernetes object name or namespace/name,
+    /// a registry host or repository; wildcards allowed.
     /// With -TokenExpiry: the cluster whose API refuses the tokens.</summary>
     [Parameter(ParameterSetName = ApiSet)]
     [Parameter(ParameterSetName = TokenSet)]
