@@ -32,6 +32,21 @@ ConvertTo-Json -Compress -InputObject @((Get-Command -Module WinEksPatch).Name |
     }
 }
 
+Describe 'Format views' {
+    BeforeAll { Import-Module (Get-TestModulePath) }
+
+    It 'every output type, and the report''s per-group entries, have a table view and a list view with the details' {
+        $types = @((Get-Command -Module WinEksPatch).OutputType.Name | Where-Object { $_ -like 'WinEksPatch.Model.*' } | Sort-Object -Unique) +
+            'WinEksPatch.Model.WinEksPatchGroupReport'
+        $types.Count | Should -BeGreaterThan 15
+        foreach ($type in $types) {
+            $controls = (Get-FormatData -TypeName $type).FormatViewDefinition.Control | ForEach-Object { $_.GetType().Name }
+            $controls | Should -Contain 'TableControl' -Because "$type needs a table view"
+            $controls | Should -Contain 'ListControl' -Because "$type needs a list view"
+        }
+    }
+}
+
 Describe 'Bad input gets a specific error naming the parameter' {
     It '<Case>' -ForEach @(
         @{ Case = 'a malformed region'; Arguments = '-Region nowhere'; Id = 'InvalidRegion'; Category = 'InvalidArgument'; Says = '-Region:' }

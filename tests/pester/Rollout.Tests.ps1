@@ -185,12 +185,22 @@ Describe 'A PodDisruptionBudget that allows no disruption' {
         ($results | Where-Object Result -eq 'Replaced').Count | Should -Be 3   # the others of the batch went through
     }
 
-    It 'with -Force deletes what is still blocked after the timeout and says so' {
-        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -DrainTimeout 00:30:00 -Force -WarningAction SilentlyContinue
-        $forced = $results | Where-Object Result -eq 'ReplacedWithForce'
+    It 'Invoke-WinEksPatch -Force deletes what is still blocked after the timeout, and its report names the blocker and the group''s calls' {
+        $report = Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -DrainTimeout 00:30:00 -Force -WarningAction SilentlyContinue
+        $group = $report.Groups | Where-Object NodeGroupName -eq 'demo-win-selfmanaged'
+        $forced = $group.Nodes | Where-Object Result -eq 'ReplacedWithForce'
         $forced.OldNodeName | Should -Be $paymentsNode
         $forced.PodsDeleted | Should -BeLike 'shop/payments-*'
         $forced.Blockers | Should -BeLike '*PodDisruptionBudget payments*'
+        $group.Result | Should -Be 'Patched'
+        $group.Blockers | Should -BeLike '*PodDisruptionBudget payments*'
+        # The group's own calls: the rollout's evictions and its termination, and no more than the run made in total.
+        ($group.ApiCalls | Where-Object Operation -eq 'create pods/eviction').Count | Should -BeGreaterThan 0
+        ($group.ApiCalls | Where-Object Operation -eq 'TerminateInstanceInAutoScalingGroup').Count | Should -Be 1
+        foreach ($call in $group.ApiCalls) {
+            ($report.ApiCalls | Where-Object { $_.Service -eq $call.Service -and $_.Operation -eq $call.Operation }).Count | Should -BeGreaterOrEqual $call.Count
+        }
+        ($report.ApiCalls | Measure-Object Count -Sum).Sum | Should -BeGreaterThan ($group.ApiCalls | Measure-Object Count -Sum).Sum   # the assessment before the group
         (Get-WinPatchStatus -ClusterName demo -NodeGroupName demo-win-selfmanaged).OutdatedNodes | Should -Be 0
     }
 }
@@ -418,14 +428,19 @@ Describe 'Invoke-WinEksPatch unattended' {
 Import-Module '$(Get-TestModulePath)'
 `$null = Connect-WinEksSimulator -Endpoint '$($shared.endpoint)'
 `$wrong = (Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2019 -Edition Core -Source Eks).ImageId
-Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource `$wrong -ReportPath '$report' -Force
+Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged, win-managed -ImageSource `$wrong -ReportPath '$report' -Force -WarningAction SilentlyContinue
 '@ready'
 "@
         $output = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File $script 2>&1
         $LASTEXITCODE | Should -Not -Be 0
         ($output -join "`n") | Should -Not -Match '@ready'
         $json = Get-Content $report -Raw | ConvertFrom-Json
+        $json.groups[0].nodeGroupName | Should -Be 'demo-win-selfmanaged'
         $json.groups[0].result | Should -Be 'Failed'
         $json.groups[0].error | Should -BeLike 'AmiWindowsBuildMismatch*'
+        # It stops at the first group that fails: the next one is not touched.
+        $json.groups[1].nodeGroupName | Should -Be 'win-managed'
+        $json.groups[1].result | Should -Be 'NotAttempted'
+        $json.groups[1].apiCalls | Should -BeNullOrEmpty
     }
 }

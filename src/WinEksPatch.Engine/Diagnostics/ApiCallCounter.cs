@@ -5,7 +5,10 @@ using WinEksPatch.Aws.Thin;
 namespace WinEksPatch.Diagnostics;
 
 /// <summary>One kind of call and how often it was made.</summary>
-public sealed record ApiCallCount(string Service, string Operation, int Count, bool Mutating);
+public sealed record ApiCallCount(string Service, string Operation, int Count, bool Mutating)
+{
+    public override string ToString() => $"{Service} {Operation} {Count}";
+}
 
 /// <summary>
 /// Counts the calls one invocation makes: every AWS request attempt (retries included, from the SDK's own
@@ -37,6 +40,14 @@ public sealed class ApiCallCounter
     public IReadOnlyList<ApiCallCount> Snapshot() =>
         [.. _counts.Select(kv => new ApiCallCount(kv.Key.Service, kv.Key.Operation, kv.Value, IsMutating(kv.Key.Operation)))
             .OrderBy(c => c.Service, StringComparer.Ordinal).ThenBy(c => c.Operation, StringComparer.Ordinal)];
+
+    /// <summary>The calls made since <paramref name="earlier"/> (a snapshot of this counter): what one step cost.</summary>
+    public IReadOnlyList<ApiCallCount> Since(IReadOnlyList<ApiCallCount> earlier)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        var before = earlier.ToDictionary(c => (c.Service, c.Operation), c => c.Count);
+        return [.. Snapshot().Select(c => c with { Count = c.Count - before.GetValueOrDefault((c.Service, c.Operation)) }).Where(c => c.Count > 0)];
+    }
 
     /// <summary>A handler for KubernetesClient that counts requests as "verb resource" (list pods, watch nodes, create pods/eviction).</summary>
     public DelegatingHandler KubernetesHandler() => new CountingHandler(this);

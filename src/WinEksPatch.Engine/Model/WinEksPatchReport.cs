@@ -50,6 +50,14 @@ public sealed class WinEksPatchGroupReport
     public string? Error { get; set; }
 
     public List<NodeReplacementResult> Nodes { get; } = [];
+
+    /// <summary>The AWS and Kubernetes calls this group's part made (groups run one after another, so each call is one group's).</summary>
+    public IReadOnlyList<ApiCallCount> ApiCalls { get; set; } = [];
+
+    public override string ToString() =>
+        $"{NodeGroupName}: {Result}" + (NodesReplaced > 0 ? $", {NodesReplaced} node(s) replaced" : "")
+        + (AfterOsBuild != null && AfterOsBuild != BeforeOsBuild ? $", {BeforeOsBuild} -> {AfterOsBuild}" : "")
+        + (Blockers.Count > 0 ? $", {Blockers.Count} blocker(s)" : "");
 }
 
 /// <summary>What Invoke-WinEksPatch did: per group before/after AMI and OS build, nodes replaced, durations, blockers met
@@ -75,6 +83,7 @@ public sealed class WinEksPatchReport
 
     public int NodesReplaced => Groups.Sum(g => g.NodesReplaced);
 
+    /// <summary>Every call of the run: the groups' and the assessment before them.</summary>
     public IReadOnlyList<ApiCallCount> ApiCalls { get; set; } = [];
 
     public override string ToString() => $"{ClusterName}: {(Succeeded ? "succeeded" : "failed")}, {NodesReplaced} node(s) replaced in {Duration}";

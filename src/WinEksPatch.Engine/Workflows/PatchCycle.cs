@@ -70,6 +70,7 @@ public sealed class PatchCycle(
             }
 
             var started = time.GetUtcNow();
+            var callsBefore = calls.Snapshot();
             try
             {
                 await PatchGroupAsync(snapshot, group, entry, source, options, host, cancellationToken).ConfigureAwait(false);
@@ -83,6 +84,7 @@ public sealed class PatchCycle(
             }
 
             entry.Duration = time.GetUtcNow() - started;
+            entry.ApiCalls = calls.Since(callsBefore);
         }
 
         report.FinishedAt = time.GetUtcNow();

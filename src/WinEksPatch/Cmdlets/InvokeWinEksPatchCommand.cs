@@ -19,7 +19,8 @@ namespace WinEksPatch.Commands;
 /// (Invoke-NodeReplacement; managed groups through EKS's own update, followed to the end). Groups are done one after
 /// the other, stopping at the first that fails; the others are left as they were.</para>
 /// <para type="description">Emits one WinEksPatchReport: per group the AMI and OS build before and after, monthly patches
-/// caught up, nodes replaced, durations, the pods and budgets that held drains up, and the API calls made. -ReportPath
+/// caught up, nodes replaced, durations, the pods and budgets that held drains up, and the API calls that group made (the
+/// report adds the run's total, assessment included). -ReportPath
 /// also writes it as JSON. For runbooks and scheduled tasks: -Force (or -Confirm:$false) asks nothing, and when a group
 /// failed the cmdlet ends with a terminating error (PatchCycleFailed) after writing the report, so a script run with
 /// `pwsh -File` and $ErrorActionPreference = 'Stop' exits non-zero. A group declined at the confirmation prompt is
