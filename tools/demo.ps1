@@ -13,7 +13,9 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'   # progress bars are for interactive sessions; the demo prints what happened
+# Progress bars need an interactive console (build.ps1 pipes this script's output), so the patch step's progress is
+# printed as a log instead: the module's verbose messages, stamped with the simulated time since the step began.
+$ProgressPreference = 'SilentlyContinue'
 Import-Module $ModulePath
 
 function Write-Section([string] $Title) {
@@ -22,6 +24,12 @@ function Write-Section([string] $Title) {
 }
 
 function Show([object[]] $InputObject) { $InputObject | Out-String -Width 120 | Write-Host }
+
+# One line per message, cut to the width of the demo's tables.
+function Format-LogLine([string] $Message) {
+    $line = ($Message -replace '\s+', ' ').Trim()
+    if ($line.Length -gt 108) { $line.Substring(0, 107) + '…' } else { $line }
+}
 
 $wall = [Diagnostics.Stopwatch]::StartNew()
 $sim = Start-WinEksSimulator -Scenario demo -TimeScale $TimeScale
@@ -49,9 +57,19 @@ try {
     Write-Section 'Patch: Invoke-WinEksPatch -ClusterName demo -ImageSource Build -CacheImagesFromCluster -Force'
     $null = Get-WinEksSimulatorReport -Reset
     $started = Get-Date
-    $report = Invoke-WinEksPatch -ClusterName demo -ImageSource Build -CacheImagesFromCluster -Force -WarningAction SilentlyContinue
-    Show ($report.Groups | Format-Table NodeGroupName, Kind, Result, BeforeOsBuild, AfterOsBuild, MonthsBehind, NodesReplaced, Duration -AutoSize)
-    Show ($report.Groups.Nodes | Format-Table OldNodeName, OldInstanceId, NewInstanceId, PodsEvicted, DrainDuration, Result -AutoSize)
+    Write-Host "  simulated  progress (the module's -Verbose messages)"
+    $stopwatch = [Diagnostics.Stopwatch]::StartNew()
+    $report = Invoke-WinEksPatch -ClusterName demo -ImageSource Build -CacheImagesFromCluster -Force -WarningAction SilentlyContinue -Verbose 4>&1 |
+        ForEach-Object {
+            if ($_ -is [Management.Automation.VerboseRecord]) {
+                $simulated = [TimeSpan]::FromSeconds([Math]::Round($stopwatch.Elapsed.TotalSeconds * $TimeScale))
+                Write-Host ("  {0:hh\:mm\:ss}  {1}" -f $simulated, (Format-LogLine $_.Message))
+            }
+            else { $_ }
+        }
+    Write-Host ''
+    Show $report.Groups
+    Show $report.Groups.Nodes
     $mutating = ($report.ApiCalls | Where-Object { $_.Mutating -and $_.Service -ne 'kubernetes' } | Measure-Object Count -Sum).Sum
     $describes = ($report.ApiCalls | Where-Object { -not $_.Mutating -and $_.Service -ne 'kubernetes' } | Measure-Object Count -Sum).Sum
     Write-Host ("Nodes replaced: {0}; simulated time {1:hh\:mm\:ss} (wall {2:mm\:ss}); AWS calls: {3} mutating, {4} describe/list" -f `
