@@ -47,6 +47,17 @@ Describe 'Format views' {
     }
 }
 
+Describe 'about_WinEksPatch' {
+    BeforeAll { Import-Module (Get-TestModulePath) }
+
+    It 'tells the monthly workflow, the safety guarantees and the simulator' {
+        $about = Get-Help about_WinEksPatch | Out-String
+        foreach ($section in 'THE MONTHLY JOB', 'SAFETY', 'THE SIMULATOR', 'CONNECTING') { $about | Should -Match "(?m)^$section\s*$" }
+        $about | Should -Match 'PodDisruptionBudgets are never violated without -Force'
+        $about | Should -Match 'Start-WinEksSimulator -Scenario demo'
+    }
+}
+
 Describe 'Bad input gets a specific error naming the parameter' {
     It '<Case>' -ForEach @(
         @{ Case = 'a malformed region'; Arguments = '-Region nowhere'; Id = 'InvalidRegion'; Category = 'InvalidArgument'; Says = '-Region:' }
