@@ -9,6 +9,30 @@ BeforeAll {
     $yaml = Get-Content (Join-Path $packages 'WinEksPatch-Runbook.yaml') -Raw
     $script:document = [YamlDotNet.Serialization.DeserializerBuilder]::new().Build().Deserialize([System.IO.StringReader]::new($yaml))
     $script:steps = $document['mainSteps']
+
+    function Get-Step([string] $Name) { $steps | Where-Object { $_['name'] -eq $Name } }
+
+    # The steps Automation runs before the patch step for these parameter values: aws:branch choices on Boolean
+    # parameters (the only kind the document uses), then nextStep or the following step.
+    function Get-PathToPatch([hashtable] $Parameters) {
+        $path = @()
+        $index = 0
+        while ($index -lt $steps.Count) {
+            $step = $steps[$index]
+            $path += $step['name']
+            if ($step['name'] -eq 'Patch') { return $path }
+            $next = $step['nextStep']
+            if ($step['action'] -eq 'aws:branch') {
+                $next = $step['inputs']['Default']
+                foreach ($choice in $step['inputs']['Choices']) {
+                    $variable = $choice['Variable'] -replace '^\{\{\s*(\w+)\s*\}\}$', '$1'
+                    if ($Parameters.ContainsKey($variable) -and [bool]::Parse("$($choice['BooleanEquals'])") -eq $Parameters[$variable]) { $next = $choice['NextStep']; break }
+                }
+            }
+            $index = if ($next) { [array]::IndexOf(@($steps | ForEach-Object { $_['name'] }), $next) } else { $index + 1 }
+        }
+        throw "no path to Patch: $($path -join ' > ')"
+    }
 }
 
 Describe 'The runbook document' {
@@ -30,13 +54,41 @@ Describe 'The runbook document' {
     }
 
     It 'runs PowerShell 7.4 with the module zip attached, its checksum filled in, and only declared parameters' {
-        $patch = $steps | Where-Object { $_['action'] -eq 'aws:executeScript' }
+        $patch = Get-Step Patch
         $patch['inputs']['Runtime'] | Should -Be 'PowerShell 7.4'
         [int]$patch['timeoutSeconds'] | Should -BeLessOrEqual 600
         $patch['inputs']['Attachment'] | Should -Be 'WinEksPatch.zip'
         $document['files']['WinEksPatch.zip']['checksums']['sha256'] | Should -Be (Get-FileHash (Join-Path $packages 'WinEksPatch.zip') -Algorithm SHA256).Hash.ToLowerInvariant()
         $referenced = [regex]::Matches(($patch['inputs']['InputPayload'].Values -join ' '), '\{\{\s*(\w+)\s*\}\}') | ForEach-Object { $_.Groups[1].Value }
         $referenced | ForEach-Object { $_ | Should -BeIn $document['parameters'].Keys }
+    }
+}
+
+Describe 'The approval option' {
+    It 'asks for approval only when RequireApproval is true, after checking there is someone to ask' {
+        Get-PathToPatch @{ RequireApproval = $false } | Should -Be @('ChooseApproval', 'Patch')
+        Get-PathToPatch @{ RequireApproval = $true } | Should -Be @('ChooseApproval', 'CheckApprovers', 'Approve', 'Patch')
+        $approve = Get-Step Approve
+        $approve['inputs']['Approvers'] | Should -Be '{{ Approvers }}'
+        [int]$approve['inputs']['MinRequiredApprovals'] | Should -Be 1
+        $approve['onFailure'] | Should -Be 'Abort'   # a rejection stops the runbook before the patch step
+        $approve['inputs']['Message'] | Should -Match '\{\{ ClusterName \}\}'
+    }
+
+    It 'stops before anything changes when nobody may approve, and lets named approvers through' -ForEach @(
+        @{ Approvers = @(); Refused = $true }
+        @{ Approvers = @('  '); Refused = $true }
+        @{ Approvers = @('arn:aws:iam::111122223333:role/PatchApprovers', 'alice'); Refused = $false }
+    ) {
+        $check = Join-Path $TestDrive 'check.ps1'
+        Set-Content $check "`$result = & { $((Get-Step CheckApprovers)['inputs']['Script']) }`n`$result | ConvertTo-Json -Compress"
+        $payload = @{ Approvers = $Approvers } | ConvertTo-Json -Compress
+        if ($Refused) {
+            { Invoke-FreshPwsh -Environment @{ InputPayload = $payload } -Script "& '$check'" } | Should -Throw '*Approvers is empty*'
+        }
+        else {
+            (Invoke-FreshPwsh -Environment @{ InputPayload = $payload } -Script "& '$check'").Approvers | Should -Be 2
+        }
     }
 }
 
@@ -47,7 +99,7 @@ Describe 'The runbook script against the simulator' {
     It 'patches in rounds: InProgress when stopped at the step budget, then Succeeded' {
         $work = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'step')
         Copy-Item (Join-Path $packages 'WinEksPatch.zip') $work
-        $script = ($steps | Where-Object { $_['action'] -eq 'aws:executeScript' })['inputs']['Script']
+        $script = (Get-Step Patch)['inputs']['Script']
         $body = Join-Path $work 'step.ps1'
         Set-Content $body "`$result = & { $script }`n`$result | ConvertTo-Json -Compress"
         $payload = @{ ClusterName = 'demo'; NodeGroupNames = @('demo-win-selfmanaged'); ImageSource = 'EksLatest'; MaxSurge = '1'; MaxUnavailable = '0' } | ConvertTo-Json -Compress
