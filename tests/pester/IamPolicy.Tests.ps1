@@ -28,4 +28,20 @@ Describe 'Get-WinEksPatchIamPolicy' {
         }
         finally { Stop-WinEksSimulator }
     }
+
+    It 'allows every AWS call an image build makes with ReadOnly and Build, and Build grants no rollout writes' {
+        $null = Start-WinEksSimulator -Scenario demo -TimeScale 600
+        try {
+            $cache = (Get-WinImageCachePlan -ClusterName demo -NodeGroupName demo-win-selfmanaged -WarningAction SilentlyContinue).Image
+            $ami = New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage $cache -Confirm:$false -WarningAction SilentlyContinue
+            $ami.ImageId | Should -Match '^ami-'
+            $made = [WinEksPatch.Commands.AwsCmdlet]::LastApiCalls | Where-Object Service -ne 'kubernetes' | ForEach-Object { "$($_.Service):$($_.Operation)" } | Sort-Object -Unique
+            $made | Should -Contain 'imagebuilder:CreateImage'
+            $made | Where-Object { $_ -notin (Get-Actions (Get-WinEksPatchIamPolicy -Scope ReadOnly, Build)) } | Should -BeNullOrEmpty
+        }
+        finally { Stop-WinEksSimulator }
+        $buildOnly = Get-Actions (Get-WinEksPatchIamPolicy -Scope Build)
+        $buildOnly | Where-Object { $_ -match '^(autoscaling|eks):' -and $_ -notmatch ':(Describe|List|Get)' } | Should -BeNullOrEmpty
+        $buildOnly | Should -Not -Contain 'ec2:TerminateInstances'
+    }
 }
