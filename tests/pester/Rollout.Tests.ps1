@@ -443,4 +443,25 @@ Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged, win-ma
         $json.groups[1].result | Should -Be 'NotAttempted'
         $json.groups[1].apiCalls | Should -BeNullOrEmpty
     }
+
+    It 'leaves a group declined at the confirmation prompt untouched: NotAttempted, no error, exit code 0' {
+        $script = Join-Path $TestDrive 'decline.ps1'
+        Set-Content $script @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$(Get-TestModulePath)'
+`$null = Connect-WinEksSimulator -Endpoint '$($shared.endpoint)'
+`$before = (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).LaunchTemplateVersion
+`$report = Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -Confirm -WarningAction SilentlyContinue
+`$after = (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).LaunchTemplateVersion
+@{ Result = "`$(`$report.Groups.Result)"; Succeeded = `$report.Succeeded; Before = `$before; After = `$after } | ConvertTo-Json -Compress
+"@
+        # The console host reads the answer to the prompt from standard input: No.
+        $output = 'N' | & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -File $script 2>&1
+        $LASTEXITCODE | Should -Be 0
+        ($output -join "`n") | Should -BeLike '*Performing the operation "Launch ami-*'
+        $result = ($output | Where-Object { "$_" -match '^\{' } | Select-Object -Last 1) | ConvertFrom-Json
+        $result.Result | Should -Be 'NotAttempted'
+        $result.Succeeded | Should -BeFalse   # the group is not patched, though nothing failed
+        $result.After | Should -Be $result.Before
+    }
 }

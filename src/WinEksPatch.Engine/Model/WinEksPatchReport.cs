@@ -77,6 +77,8 @@ public sealed class WinEksPatchReport
 
     public TimeSpan Duration => FinishedAt - StartedAt;
 
+    /// <summary>Every group Patched, UpToDate or Planned. A group declined at the confirmation prompt (NotAttempted) makes
+    /// it false without being an error; a Failed group is also a terminating error (PatchCycleFailed).</summary>
     public bool Succeeded => Groups.All(g => g.Result is GroupPatchResult.Patched or GroupPatchResult.UpToDate or GroupPatchResult.Planned);
 
     public List<WinEksPatchGroupReport> Groups { get; } = [];
