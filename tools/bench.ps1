@@ -18,9 +18,10 @@
                  makespan in simulated time against the ideal schedule of the same boot and drain times and limits (goal
                  <= 1.10), against EKS's own managed node group update of 100 nodes with the same limits (ratio), AWS calls per
                  replaced node (goal <= 6 mutating, <= 15 describe), throttling errors (goal 0), Kubernetes watches vs lists.
-    Image cache  pod start on a new node with and without the workload images cached in the AMI (Measure-WinContainerImage
-                 on the rollout's target AMI, turned into time with the simulator's pull model), and the pod starts the
-                 simulator recorded on the new nodes of the rollout.
+    Image cache  pod start on a new node with and without the workload images cached in the AMI: modelled per image
+                 (Measure-WinContainerImage on the rollout's target AMI, turned into time with the simulator's pull model),
+                 and observed: the pod starts the simulator recorded on the new nodes of Invoke-WinEksPatch runs onto the
+                 latest EKS AMI and onto an AMI built with the cluster's images cached, and on the rollout's new nodes.
     Simulator    requests per second it serves for describe/list calls (bounded loop, loopback only).
 #>
 [CmdletBinding()]
@@ -118,6 +119,23 @@ function Get-KubeList($Sim, [string] $Cluster, [string] $Path) {
     $r = Invoke-SimClient @('kube', $Sim.InfoPath, "/clusters/$Cluster$Path")
     if ($r.status -ne 200) { throw "GET $Path -> $($r.status)" }
     return ($r.body | ConvertFrom-Json -AsHashtable -Depth 100).items
+}
+
+# How long each pod scheduled onto one of $Nodes took to start, from the simulator's events (Scheduled -> Started): the
+# image pulls (serialized per node, as the kubelet's serializeImagePulls does) and the container start.
+function Get-PodStarts($Sim, [string] $Cluster, [string[]] $Nodes) {
+    $time = { param($e) [DateTimeOffset]::Parse($(if ($e['eventTime']) { $e['eventTime'] } elseif ($e['firstTimestamp']) { $e['firstTimestamp'] } else { $e['lastTimestamp'] })) }
+    $images = @{}
+    foreach ($pod in Get-KubeList $Sim $Cluster '/api/v1/pods') { $images["$($pod.metadata.namespace)/$($pod.metadata.name)"] = $pod.spec.containers[0].image }
+    $byPod = Get-KubeList $Sim $Cluster '/api/v1/events' | Where-Object { $_.involvedObject.kind -eq 'Pod' } |
+        Group-Object { "$($_.involvedObject.namespace)/$($_.involvedObject.name)" }
+    foreach ($g in $byPod) {
+        $scheduled = $g.Group | Where-Object { $_.reason -eq 'Scheduled' -and ($Nodes | Where-Object { $_ -and $g.Group.message -match [regex]::Escape($_) }) } | Select-Object -First 1
+        $started = $g.Group | Where-Object reason -EQ 'Started' | Select-Object -First 1
+        if ($scheduled -and $started) {
+            [pscustomobject]@{ pod = $g.Name; image = $images[$g.Name]; seconds = ((& $time $started) - (& $time $scheduled)).TotalSeconds }
+        }
+    }
 }
 
 function Add-Goal([string] $Name, [bool] $Met, [string] $Detail) {
@@ -329,18 +347,7 @@ function Now { [DateTimeOffset]::Parse((Invoke-RestMethod '$admin/clock').utcNow
             }
         }
         # Pod starts the simulator recorded on the new nodes (Scheduled -> Started events): no image cached but pause/servercore.
-        $newNodes = @($sm.results | ForEach-Object { $_.newNode } | Where-Object { $_ })
-        $events = @(Get-KubeList $sim 'rollout' '/api/v1/events')
-        $podStarts = @()
-        $byPod = $events | Where-Object { $_.involvedObject.kind -eq 'Pod' } | Group-Object { "$($_.involvedObject.namespace)/$($_.involvedObject.name)" }
-        foreach ($g in $byPod) {
-            $scheduled = $g.Group | Where-Object { $_.reason -eq 'Scheduled' -and ($newNodes | Where-Object { $_ -and $g.Group.message -match [regex]::Escape($_) }) } | Select-Object -First 1
-            $started = $g.Group | Where-Object reason -EQ 'Started' | Select-Object -First 1
-            if ($scheduled -and $started) {
-                $t = { param($e) [DateTimeOffset]::Parse($(if ($e['eventTime']) { $e['eventTime'] } elseif ($e['firstTimestamp']) { $e['firstTimestamp'] } else { $e['lastTimestamp'] })) }
-                $podStarts += ((& $t $started) - (& $t $scheduled)).TotalSeconds
-            }
-        }
+        $podStarts = @(Get-PodStarts $sim 'rollout' @($sm.results | ForEach-Object { $_.newNode } | Where-Object { $_ }) | ForEach-Object { $_.seconds })
 
         # The same fleet as an EKS managed node group, the same limits: maxUnavailable = $Surge (EKS surges max(2 x zones, maxUnavailable)).
         $cfg = Invoke-SimClient @('aws', $sim.InfoPath, 'eks', 'POST', '/clusters/rollout-managed/node-groups/win-managed/update-config',
@@ -480,6 +487,38 @@ Connect-WinEksSimulator -Endpoint '$($sim.Info.endpoint)' | Out-Null
         foreach ($l in $list) { Write-Host ("    {0}: {1:N0} s without cache, {2} s with" -f $l.image, $l.podStartWithoutCacheSeconds, $l.podStartWithCacheSeconds) }
     }
     finally { Stop-BenchSimulator $sim }
+
+    # Observed: the demo's self-managed group patched by Invoke-WinEksPatch onto the latest EKS AMI (caches only the Windows
+    # base images) and onto an AMI built with the cluster's images cached (-ImageSource Build -CacheImagesFromCluster);
+    # the pod starts the simulator recorded on the new nodes.
+    $Results.imageCache.observed = [ordered]@{}
+    foreach ($source in 'EksLatest', 'Build') {
+        $starts = @(); $byImage = @{}
+        for ($i = 0; $i -lt $Runs; $i++) {
+            $sim = Start-BenchSimulator 'demo' 600
+            try {
+                $cache = if ($source -eq 'Build') { '-CacheImagesFromCluster' } else { '' }
+                $r = Invoke-Pwsh -Json @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$Manifest'
+Connect-WinEksSimulator -Endpoint '$($sim.Info.endpoint)' | Out-Null
+`$report = Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource $source $cache -Force -WarningAction SilentlyContinue
+@{ nodes = @(`$report.Groups.Nodes | ForEach-Object { `$_.NewNodeName }); ami = `$report.Groups[0].AfterImageId } | ConvertTo-Json -Compress
+"@
+                foreach ($p in Get-PodStarts $sim 'demo' @($r.nodes)) {
+                    $starts += $p.seconds
+                    $image = if ($p.image) { $p.image } else { '(pod deleted since)' }
+                    if (-not $byImage.ContainsKey($image)) { $byImage[$image] = @() }
+                    $byImage[$image] += $p.seconds
+                }
+            }
+            finally { Stop-BenchSimulator $sim }
+        }
+        $Results.imageCache.observed[$source] = [ordered]@{ podStartSeconds = Get-Stat $starts
+            byImage = [ordered]@{} }
+        foreach ($image in $byImage.Keys | Sort-Object) { $Results.imageCache.observed[$source].byImage[$image] = Get-Stat $byImage[$image] }
+        Write-Host ("    observed on new nodes, {0}: {1:N0} s median pod start ({2} pods)" -f $source, (Get-Stat $starts).median, $starts.Count)
+    }
 }
 
 # ---- simulator ------------------------------------------------------------------------------------------------------
@@ -556,6 +595,14 @@ if ($Results.Contains('rollout')) {
 if ($Results.Contains('imageCache')) {
     foreach ($l in $Results.imageCache.images) {
         $md.Add("| image cache | pod start on a new node, ``$($l.image)``: not cached ($($l.downloadMB) MB down, $($l.extractMB) MB extracted) / cached in the AMI | $($l.podStartWithoutCacheSeconds) s / $($l.podStartWithCacheSeconds) s | |")
+    }
+    if ($Results.imageCache.Contains('observed')) {
+        $o = $Results.imageCache.observed
+        $md.Add("| image cache | pod starts on the new nodes of a simulated Invoke-WinEksPatch (demo's self-managed group, $Runs runs each): latest EKS AMI / AMI built with the cluster's images cached | $(F $o.EksLatest.podStartSeconds ' s') / $(F $o.Build.podStartSeconds ' s') | |")
+        foreach ($image in $o.EksLatest.byImage.Keys) {
+            $with = if ($o.Build.byImage.Contains($image)) { F $o.Build.byImage[$image] ' s' } else { '–' }
+            $md.Add("| image cache | the same, ``$image`` | $(F $o.EksLatest.byImage[$image] ' s') / $with | |")
+        }
     }
     if ($Results.Contains('rollout') -and $Results.rollout.observedPodStartSecondsOnNewNodes) {
         $md.Add("| image cache | pod starts the simulator recorded on the rollout's new nodes (nothing extra cached) | $(F $Results.rollout.observedPodStartSecondsOnNewNodes ' s') | |")
