@@ -59,8 +59,9 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
     public SwitchParameter Tls { get; set; }
 
     /// <summary>A JSON file of fault rules in force from the simulator's first request: an array of rules, or an object with a
-    /// "faults" array, in the simulator's rule format (the fields Add-WinEksSimulatorFault sends: service, operation, resource,
-    /// throttle, errorCode, statusCode, latencySeconds, probability, count; kind "fleet" with nodeGroup and fault). A rule the
+    /// "faults" array, in the simulator's rule format: API rules {service, operation, resource, throttle, errorCode, statusCode,
+    /// latencySeconds, probability, count}; fleet rules {kind: launch-failure|never-register|not-ready|no-pod-ips, group,
+    /// count, probability, errorCode} (the simulator's README has every field). A rule the
     /// simulator rejects stops the start with SimulatorFailed naming it. Rules added later with Add-WinEksSimulatorFault
     /// come on top.</summary>
     [Parameter]
