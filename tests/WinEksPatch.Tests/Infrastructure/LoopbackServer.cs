@@ -51,7 +51,8 @@ public sealed class LoopbackServer : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone: on Unix, Stop followed by Close removes the prefixes twice, and the second removal binds the port
+        // again (HttpEndPointManager.GetEPListener), failing with "Address already in use" once another test owns it.
         _listener.Close();
         try
         {
@@ -63,11 +64,22 @@ public sealed class LoopbackServer : IDisposable
         }
     }
 
+    /// <summary>Ports handed out in this process: a port the OS just freed can come back from the probe while an earlier
+    /// server of a parallel test still listens on it (HttpListener cannot bind port 0 itself).</summary>
+    private static readonly ConcurrentDictionary<int, bool> Handed = new();
+
     private static int FreePort()
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
+        while (true)
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            if (Handed.TryAdd(port, true))
+            {
+                return port;
+            }
+        }
     }
 
     private async Task LoopAsync()
