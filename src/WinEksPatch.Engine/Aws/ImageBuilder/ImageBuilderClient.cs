@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using WinEksPatch.Abstractions;
 using WinEksPatch.Aws.Thin;
 
@@ -9,53 +9,47 @@ namespace WinEksPatch.Aws.ImageBuilder;
 /// <summary>
 /// EC2 Image Builder over rest-json (service model imagebuilder-2019-12-02): PUT /CreateX with a JSON body, GET /GetX and
 /// DELETE /DeleteX with the ARN in the query string, POST /ListX with filters and nextToken. Only the operations the module
-/// uses; every list follows all pages; failures go through <see cref="AwsErrorTranslator"/>.
+/// uses, with request and response shapes named after the service model's members (private records at the end); every
+/// list follows all pages; failures go through <see cref="AwsErrorTranslator"/>.
 /// </summary>
 public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilderApi
 {
     private const int PageSize = 25;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
 
     // ---- components --------------------------------------------------------------------------
 
     public async Task<IReadOnlyList<ImageBuilderVersion>> ListComponentsAsync(string name, CancellationToken cancellationToken = default)
     {
-        var items = await ListAllAsync("ListComponents", new JsonObject { ["owner"] = "Self", ["filters"] = NameFilter(name) }, "componentVersionList",
-            name, cancellationToken).ConfigureAwait(false);
-        return items.Select(i => new ImageBuilderVersion(Str(i, "arn") ?? "", Str(i, "name") ?? name, Str(i, "version"))).ToList();
+        var items = await ListAllAsync<ListComponentsResponse, VersionSummary>("ListComponents",
+            token => new OwnedListRequest("Self", NameFilter(name), PageSize, token), page => (page.ComponentVersionList, page.NextToken), name,
+            cancellationToken).ConfigureAwait(false);
+        return items.Select(i => new ImageBuilderVersion(i.Arn ?? "", i.Name ?? name, i.Version)).ToList();
     }
 
     public async Task<IReadOnlyList<string>> ListComponentBuildVersionsAsync(string componentVersionArn, CancellationToken cancellationToken = default)
     {
-        var items = await ListAllAsync("ListComponentBuildVersions", new JsonObject { ["componentVersionArn"] = componentVersionArn },
-            "componentSummaryList", componentVersionArn, cancellationToken).ConfigureAwait(false);
-        return items.Select(i => Str(i, "arn")).OfType<string>().ToList();
+        var items = await ListAllAsync<ListComponentBuildVersionsResponse, VersionSummary>("ListComponentBuildVersions",
+            token => new ListComponentBuildVersionsRequest(componentVersionArn, PageSize, token), page => (page.ComponentSummaryList, page.NextToken),
+            componentVersionArn, cancellationToken).ConfigureAwait(false);
+        return items.Select(i => i.Arn).OfType<string>().ToList();
     }
 
     public async Task<ImageBuilderComponent> GetComponentAsync(string componentArn, CancellationToken cancellationToken = default)
     {
-        var c = await GetAsync("GetComponent", "componentBuildVersionArn", componentArn, "component", cancellationToken).ConfigureAwait(false);
-        return new ImageBuilderComponent(Str(c, "arn") ?? componentArn, Str(c, "name") ?? "", Str(c, "version"), Str(c, "platform"), Str(c, "owner"), Str(c, "data"));
+        var c = (await GetAsync<GetComponentResponse>("GetComponent", "componentBuildVersionArn", componentArn, cancellationToken).ConfigureAwait(false))
+            .Component ?? throw NoMember("GetComponent", "component");
+        return new ImageBuilderComponent(c.Arn ?? componentArn, c.Name ?? "", c.Version, c.Platform, c.Owner, c.Data);
     }
 
-    public async Task<string> CreateComponentAsync(ComponentSpec spec, CancellationToken cancellationToken = default)
-    {
-        var body = new JsonObject
-        {
-            ["name"] = spec.Name,
-            ["semanticVersion"] = spec.SemanticVersion,
-            ["platform"] = spec.Platform,
-            ["data"] = spec.Data,
-        };
-        AddIf(body, "description", spec.Description);
-        AddIf(body, "changeDescription", spec.ChangeDescription);
-        if (spec.SupportedOsVersions is { Count: > 0 } os)
-        {
-            body["supportedOsVersions"] = Array(os);
-        }
-
-        return await CreateAsync("CreateComponent", body, "componentBuildVersionArn", spec.Name, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<string> CreateComponentAsync(ComponentSpec spec, CancellationToken cancellationToken = default) =>
+        CreateAsync("CreateComponent", new CreateComponentRequest(spec.Name, spec.SemanticVersion, spec.Platform, spec.Data, spec.Description,
+            spec.ChangeDescription, spec.SupportedOsVersions is { Count: > 0 } os ? [.. os] : null, NewClientToken()),
+            (CreateComponentResponse r) => r.ComponentBuildVersionArn, spec.Name, cancellationToken);
 
     public Task DeleteComponentAsync(string componentBuildVersionArn, CancellationToken cancellationToken = default) =>
         DeleteAsync("DeleteComponent", "componentBuildVersionArn", componentBuildVersionArn, cancellationToken);
@@ -64,47 +58,34 @@ public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilder
 
     public async Task<IReadOnlyList<ImageBuilderVersion>> ListImageRecipesAsync(string name, CancellationToken cancellationToken = default)
     {
-        var items = await ListAllAsync("ListImageRecipes", new JsonObject { ["owner"] = "Self", ["filters"] = NameFilter(name) }, "imageRecipeSummaryList",
-            name, cancellationToken).ConfigureAwait(false);
+        var items = await ListAllAsync<ListImageRecipesResponse, VersionSummary>("ListImageRecipes",
+            token => new OwnedListRequest("Self", NameFilter(name), PageSize, token), page => (page.ImageRecipeSummaryList, page.NextToken), name,
+            cancellationToken).ConfigureAwait(false);
         // Recipe summaries carry no version member: it is the last segment of the ARN (…:image-recipe/name/1.0.2).
-        return items.Select(i => Str(i, "arn") is { } arn ? new ImageBuilderVersion(arn, Str(i, "name") ?? name, arn[(arn.LastIndexOf('/') + 1)..]) : null)
+        return items.Select(i => i.Arn is { } arn ? new ImageBuilderVersion(arn, i.Name ?? name, arn[(arn.LastIndexOf('/') + 1)..]) : null)
             .OfType<ImageBuilderVersion>().ToList();
     }
 
     public async Task<ImageRecipeSpec> GetImageRecipeAsync(string imageRecipeArn, CancellationToken cancellationToken = default)
     {
-        var r = await GetAsync("GetImageRecipe", "imageRecipeArn", imageRecipeArn, "imageRecipe", cancellationToken).ConfigureAwait(false);
-        var components = (r["components"] as JsonArray ?? []).Select(c => Str(c, "componentArn")).OfType<string>().ToList();
-        var devices = (r["blockDeviceMappings"] as JsonArray ?? [])
-            .Where(d => d?["ebs"] is JsonObject)
-            .Select(d => new RecipeBlockDevice(Str(d, "deviceName") ?? "", Int(d!["ebs"], "volumeSize") ?? 0, Str(d!["ebs"], "volumeType") ?? "gp2",
-                Bool(d!["ebs"], "deleteOnTermination") ?? true))
+        var r = (await GetAsync<GetImageRecipeResponse>("GetImageRecipe", "imageRecipeArn", imageRecipeArn, cancellationToken).ConfigureAwait(false))
+            .ImageRecipe ?? throw NoMember("GetImageRecipe", "imageRecipe");
+        var components = (r.Components ?? []).Select(c => c.ComponentArn).OfType<string>().ToList();
+        // A mapping without ebs (noDevice, a virtual name) is no volume of the recipe's.
+        var devices = (r.BlockDeviceMappings ?? []).Where(d => d.Ebs != null)
+            .Select(d => new RecipeBlockDevice(d.DeviceName ?? "", d.Ebs!.VolumeSize ?? 0, d.Ebs.VolumeType ?? "gp2", d.Ebs.DeleteOnTermination ?? true))
             .ToList();
-        return new ImageRecipeSpec(Str(r, "name") ?? "", Str(r, "version") ?? "", Str(r, "parentImage") ?? "", components, devices,
-            Str(r, "description"), Str(r, "arn") ?? imageRecipeArn);
+        return new ImageRecipeSpec(r.Name ?? "", r.Version ?? "", r.ParentImage ?? "", components, devices, r.Description, r.Arn ?? imageRecipeArn);
     }
 
-    public async Task<string> CreateImageRecipeAsync(ImageRecipeSpec spec, CancellationToken cancellationToken = default)
-    {
-        var body = new JsonObject
-        {
-            ["name"] = spec.Name,
-            ["semanticVersion"] = spec.SemanticVersion,
-            ["parentImage"] = spec.ParentImage,
-            ["components"] = new JsonArray([.. spec.Components.Select(c => (JsonNode)new JsonObject { ["componentArn"] = c })]),
-        };
-        AddIf(body, "description", spec.Description);
-        if (spec.BlockDevices.Count > 0)
-        {
-            body["blockDeviceMappings"] = new JsonArray([.. spec.BlockDevices.Select(d => (JsonNode)new JsonObject
-            {
-                ["deviceName"] = d.DeviceName,
-                ["ebs"] = new JsonObject { ["volumeSize"] = d.VolumeSize, ["volumeType"] = d.VolumeType, ["deleteOnTermination"] = d.DeleteOnTermination },
-            })]);
-        }
-
-        return await CreateAsync("CreateImageRecipe", body, "imageRecipeArn", spec.Name, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<string> CreateImageRecipeAsync(ImageRecipeSpec spec, CancellationToken cancellationToken = default) =>
+        CreateAsync("CreateImageRecipe", new CreateImageRecipeRequest(spec.Name, spec.SemanticVersion, spec.ParentImage,
+            [.. spec.Components.Select(c => new ComponentConfiguration(c))],
+            spec.BlockDevices.Count > 0
+                ? [.. spec.BlockDevices.Select(d => new BlockDeviceMapping(d.DeviceName, new EbsVolume(d.VolumeSize, d.VolumeType, d.DeleteOnTermination)))]
+                : null,
+            spec.Description, NewClientToken()),
+            (CreateImageRecipeResponse r) => r.ImageRecipeArn, spec.Name, cancellationToken);
 
     public Task DeleteImageRecipeAsync(string imageRecipeArn, CancellationToken cancellationToken = default) =>
         DeleteAsync("DeleteImageRecipe", "imageRecipeArn", imageRecipeArn, cancellationToken);
@@ -112,41 +93,24 @@ public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilder
     // ---- infrastructure configurations -------------------------------------------------------
 
     public async Task<IReadOnlyList<string>> ListInfrastructureConfigurationsAsync(string name, CancellationToken cancellationToken = default) =>
-        (await ListAllAsync("ListInfrastructureConfigurations", new JsonObject { ["filters"] = NameFilter(name) }, "infrastructureConfigurationSummaryList",
-            name, cancellationToken).ConfigureAwait(false)).Select(i => Str(i, "arn")).OfType<string>().ToList();
+        (await ListAllAsync<ListInfrastructureConfigurationsResponse, VersionSummary>("ListInfrastructureConfigurations",
+            token => new ListRequest(NameFilter(name), PageSize, token), page => (page.InfrastructureConfigurationSummaryList, page.NextToken), name,
+            cancellationToken).ConfigureAwait(false)).Select(i => i.Arn).OfType<string>().ToList();
 
     public async Task<InfrastructureSpec> GetInfrastructureConfigurationAsync(string arn, CancellationToken cancellationToken = default)
     {
-        var c = await GetAsync("GetInfrastructureConfiguration", "infrastructureConfigurationArn", arn, "infrastructureConfiguration", cancellationToken)
-            .ConfigureAwait(false);
-        return new InfrastructureSpec(Str(c, "name") ?? "", Str(c, "instanceProfileName") ?? "", Strings(c["instanceTypes"]), Str(c, "subnetId"),
-            Strings(c["securityGroupIds"]), Bool(c, "terminateInstanceOnFailure") ?? true, Str(c["instanceMetadataOptions"], "httpTokens") ?? "optional",
-            Str(c, "description"), Str(c, "arn") ?? arn);
+        var c = (await GetAsync<GetInfrastructureConfigurationResponse>("GetInfrastructureConfiguration", "infrastructureConfigurationArn", arn,
+            cancellationToken).ConfigureAwait(false)).InfrastructureConfiguration ?? throw NoMember("GetInfrastructureConfiguration", "infrastructureConfiguration");
+        return new InfrastructureSpec(c.Name ?? "", c.InstanceProfileName ?? "", c.InstanceTypes ?? [], c.SubnetId, c.SecurityGroupIds ?? [],
+            c.TerminateInstanceOnFailure ?? true, c.InstanceMetadataOptions?.HttpTokens ?? "optional", c.Description, c.Arn ?? arn);
     }
 
-    public async Task<string> CreateInfrastructureConfigurationAsync(InfrastructureSpec spec, CancellationToken cancellationToken = default)
-    {
-        var body = new JsonObject
-        {
-            ["name"] = spec.Name,
-            ["instanceProfileName"] = spec.InstanceProfileName,
-            ["terminateInstanceOnFailure"] = spec.TerminateInstanceOnFailure,
-            ["instanceMetadataOptions"] = new JsonObject { ["httpTokens"] = spec.HttpTokens, ["httpPutResponseHopLimit"] = 2 },
-        };
-        AddIf(body, "description", spec.Description);
-        if (spec.InstanceTypes.Count > 0)
-        {
-            body["instanceTypes"] = Array(spec.InstanceTypes);
-        }
-
-        AddIf(body, "subnetId", spec.SubnetId);
-        if (spec.SecurityGroupIds.Count > 0)
-        {
-            body["securityGroupIds"] = Array(spec.SecurityGroupIds);
-        }
-
-        return await CreateAsync("CreateInfrastructureConfiguration", body, "infrastructureConfigurationArn", spec.Name, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<string> CreateInfrastructureConfigurationAsync(InfrastructureSpec spec, CancellationToken cancellationToken = default) =>
+        CreateAsync("CreateInfrastructureConfiguration", new CreateInfrastructureConfigurationRequest(spec.Name, spec.InstanceProfileName,
+            spec.TerminateInstanceOnFailure, new InstanceMetadataOptions(spec.HttpTokens, 2), spec.Description,
+            spec.InstanceTypes.Count > 0 ? [.. spec.InstanceTypes] : null, spec.SubnetId,
+            spec.SecurityGroupIds.Count > 0 ? [.. spec.SecurityGroupIds] : null, NewClientToken()),
+            (CreateInfrastructureConfigurationResponse r) => r.InfrastructureConfigurationArn, spec.Name, cancellationToken);
 
     public Task DeleteInfrastructureConfigurationAsync(string arn, CancellationToken cancellationToken = default) =>
         DeleteAsync("DeleteInfrastructureConfiguration", "infrastructureConfigurationArn", arn, cancellationToken);
@@ -154,155 +118,205 @@ public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilder
     // ---- distribution configurations ---------------------------------------------------------
 
     public async Task<IReadOnlyList<string>> ListDistributionConfigurationsAsync(string name, CancellationToken cancellationToken = default) =>
-        (await ListAllAsync("ListDistributionConfigurations", new JsonObject { ["filters"] = NameFilter(name) }, "distributionConfigurationSummaryList",
-            name, cancellationToken).ConfigureAwait(false)).Select(i => Str(i, "arn")).OfType<string>().ToList();
+        (await ListAllAsync<ListDistributionConfigurationsResponse, VersionSummary>("ListDistributionConfigurations",
+            token => new ListRequest(NameFilter(name), PageSize, token), page => (page.DistributionConfigurationSummaryList, page.NextToken), name,
+            cancellationToken).ConfigureAwait(false)).Select(i => i.Arn).OfType<string>().ToList();
 
     public async Task<DistributionSpec> GetDistributionConfigurationAsync(string arn, CancellationToken cancellationToken = default)
     {
-        var c = await GetAsync("GetDistributionConfiguration", "distributionConfigurationArn", arn, "distributionConfiguration", cancellationToken)
-            .ConfigureAwait(false);
-        var distributions = (c["distributions"] as JsonArray ?? []).Select(d =>
-        {
-            var ami = d?["amiDistributionConfiguration"];
-            var tags = (ami?["amiTags"] as JsonObject ?? []).ToDictionary(t => t.Key, t => t.Value?.GetValue<string>() ?? "", StringComparer.Ordinal);
-            return new AmiDistribution(Str(d, "region") ?? "", Str(ami, "name") ?? "", Str(ami, "description"), tags);
-        }).ToList();
-        return new DistributionSpec(Str(c, "name") ?? "", distributions, Str(c, "description"), Str(c, "arn") ?? arn);
+        var c = (await GetAsync<GetDistributionConfigurationResponse>("GetDistributionConfiguration", "distributionConfigurationArn", arn,
+            cancellationToken).ConfigureAwait(false)).DistributionConfiguration ?? throw NoMember("GetDistributionConfiguration", "distributionConfiguration");
+        var distributions = (c.Distributions ?? []).Select(d => new AmiDistribution(d.Region ?? "", d.AmiDistributionConfiguration?.Name ?? "",
+            d.AmiDistributionConfiguration?.Description, d.AmiDistributionConfiguration?.AmiTags ?? new Dictionary<string, string>(StringComparer.Ordinal))).ToList();
+        return new DistributionSpec(c.Name ?? "", distributions, c.Description, c.Arn ?? arn);
     }
 
-    public async Task<string> CreateDistributionConfigurationAsync(DistributionSpec spec, CancellationToken cancellationToken = default)
-    {
-        var body = new JsonObject
-        {
-            ["name"] = spec.Name,
-            ["distributions"] = new JsonArray([.. spec.Distributions.Select(d =>
-            {
-                var ami = new JsonObject { ["name"] = d.AmiName };
-                AddIf(ami, "description", d.AmiDescription);
-                ami["amiTags"] = new JsonObject([.. d.AmiTags.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)t.Value))]);
-                return (JsonNode)new JsonObject { ["region"] = d.Region, ["amiDistributionConfiguration"] = ami };
-            })]),
-        };
-        AddIf(body, "description", spec.Description);
-        return await CreateAsync("CreateDistributionConfiguration", body, "distributionConfigurationArn", spec.Name, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<string> CreateDistributionConfigurationAsync(DistributionSpec spec, CancellationToken cancellationToken = default) =>
+        CreateAsync("CreateDistributionConfiguration", new CreateDistributionConfigurationRequest(spec.Name,
+            [.. spec.Distributions.Select(d => new Distribution(d.Region, new AmiDistributionConfiguration(d.AmiName, d.AmiDescription, new(d.AmiTags))))],
+            spec.Description, NewClientToken()),
+            (CreateDistributionConfigurationResponse r) => r.DistributionConfigurationArn, spec.Name, cancellationToken);
 
     public Task DeleteDistributionConfigurationAsync(string arn, CancellationToken cancellationToken = default) =>
         DeleteAsync("DeleteDistributionConfiguration", "distributionConfigurationArn", arn, cancellationToken);
 
     // ---- images ------------------------------------------------------------------------------
 
-    public async Task<string> CreateImageAsync(ImageBuildRequest request, CancellationToken cancellationToken = default)
-    {
-        var body = new JsonObject
-        {
-            ["imageRecipeArn"] = request.ImageRecipeArn,
-            ["infrastructureConfigurationArn"] = request.InfrastructureConfigurationArn,
-        };
-        AddIf(body, "distributionConfigurationArn", request.DistributionConfigurationArn);
-        body["imageTestsConfiguration"] = new JsonObject { ["imageTestsEnabled"] = request.ImageTestsEnabled, ["timeoutMinutes"] = 720 };
-        body["enhancedImageMetadataEnabled"] = true;
-        if (request.Tags.Count > 0)
-        {
-            body["tags"] = new JsonObject([.. request.Tags.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)t.Value))]);
-        }
-
-        return await CreateAsync("CreateImage", body, "imageBuildVersionArn", request.ImageRecipeArn, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<string> CreateImageAsync(ImageBuildRequest request, CancellationToken cancellationToken = default) =>
+        CreateAsync("CreateImage", new CreateImageRequest(request.ImageRecipeArn, request.InfrastructureConfigurationArn,
+            request.DistributionConfigurationArn, new ImageTestsConfiguration(request.ImageTestsEnabled, 720), EnhancedImageMetadataEnabled: true,
+            request.Tags.Count > 0 ? new(request.Tags) : null, NewClientToken()),
+            (CreateImageResponse r) => r.ImageBuildVersionArn, request.ImageRecipeArn, cancellationToken);
 
     public async Task<ImageBuilderImage> GetImageAsync(string imageBuildVersionArn, CancellationToken cancellationToken = default)
     {
-        var i = await GetAsync("GetImage", "imageBuildVersionArn", imageBuildVersionArn, "image", cancellationToken).ConfigureAwait(false);
-        var amis = (i["outputResources"]?["amis"] as JsonArray ?? [])
-            .Select(a => Str(a, "image") is { } id ? new ImageBuilderOutputAmi(Str(a, "region") ?? "", id, Str(a, "name")) : null)
-            .OfType<ImageBuilderOutputAmi>().ToList();
-        return new ImageBuilderImage(Str(i, "arn") ?? imageBuildVersionArn, Str(i, "name"), Str(i, "version"), Str(i["state"], "status") ?? "UNKNOWN",
-            Str(i["state"], "reason"), Date(Str(i, "dateCreated")), amis);
+        var i = (await GetAsync<GetImageResponse>("GetImage", "imageBuildVersionArn", imageBuildVersionArn, cancellationToken).ConfigureAwait(false))
+            .Image ?? throw NoMember("GetImage", "image");
+        var amis = (i.OutputResources?.Amis ?? []).Where(a => a.Image != null).Select(a => new ImageBuilderOutputAmi(a.Region ?? "", a.Image!, a.Name)).ToList();
+        return new ImageBuilderImage(i.Arn ?? imageBuildVersionArn, i.Name, i.Version, i.State?.Status ?? "UNKNOWN", i.State?.Reason, Date(i.DateCreated), amis);
     }
 
-    public async Task CancelImageCreationAsync(string imageBuildVersionArn, CancellationToken cancellationToken = default) =>
-        await CreateAsync("CancelImageCreation", new JsonObject { ["imageBuildVersionArn"] = imageBuildVersionArn }, "imageBuildVersionArn",
-            imageBuildVersionArn, cancellationToken).ConfigureAwait(false);
+    public Task CancelImageCreationAsync(string imageBuildVersionArn, CancellationToken cancellationToken = default) =>
+        CreateAsync("CancelImageCreation", new CancelImageCreationRequest(imageBuildVersionArn, NewClientToken()),
+            (CancelImageCreationResponse r) => r.ImageBuildVersionArn, imageBuildVersionArn, cancellationToken);
 
     // ---- wire ----------------------------------------------------------------------------------
 
-    /// <summary>A PUT /CreateX with a fresh clientToken (Image Builder's idempotency token; a retry of the same request by the
-    /// SDK reuses it, so a lost response cannot create twice).</summary>
-    private async Task<string> CreateAsync(string operation, JsonObject body, string resultMember, object? target, CancellationToken cancellationToken)
+    /// <summary>Image Builder's idempotency token, fresh per call: a retry of the same request by the SDK resends the same
+    /// body, hence the same token, so a lost response cannot create twice.</summary>
+    private static string NewClientToken() => Guid.NewGuid().ToString();
+
+    /// <summary>A PUT /CreateX (and CancelImageCreation, which is shaped the same) returning the ARN member of the response.</summary>
+    private async Task<string> CreateAsync<TRequest, TResponse>(string operation, TRequest body, Func<TResponse, string?> arnOf, object? target,
+        CancellationToken cancellationToken)
     {
-        body["clientToken"] = Guid.NewGuid().ToString();
-        var response = await SendAsync(new ThinRequest(operation) { HttpMethod = "PUT", Path = "/" + operation, JsonBody = body.ToJsonString(Json) },
+        var response = await SendAsync<TResponse>(new ThinRequest(operation) { HttpMethod = "PUT", Path = "/" + operation, JsonBody = JsonSerializer.Serialize(body, Json) },
             target, cancellationToken).ConfigureAwait(false);
-        return Str(response, resultMember) ?? throw new InvalidDataException($"{operation} returned no {resultMember}.");
+        return arnOf(response) ?? throw new InvalidDataException($"{operation} returned no ARN.");
     }
 
-    private async Task<JsonNode> GetAsync(string operation, string parameter, string arn, string resultMember, CancellationToken cancellationToken)
+    private Task<TResponse> GetAsync<TResponse>(string operation, string parameter, string arn, CancellationToken cancellationToken)
     {
         var request = new ThinRequest(operation) { HttpMethod = "GET", Path = "/" + operation };
         request.Parameters[parameter] = arn;
-        var response = await SendAsync(request, arn, cancellationToken).ConfigureAwait(false);
-        return response[resultMember] ?? throw new InvalidDataException($"{operation} returned no {resultMember}.");
+        return SendAsync<TResponse>(request, arn, cancellationToken);
     }
 
     private async Task DeleteAsync(string operation, string parameter, string arn, CancellationToken cancellationToken)
     {
         var request = new ThinRequest(operation) { HttpMethod = "DELETE", Path = "/" + operation };
         request.Parameters[parameter] = arn;
-        await SendAsync(request, arn, cancellationToken).ConfigureAwait(false);
+        await SendAsync<JsonElement>(request, arn, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<List<JsonNode>> ListAllAsync(string operation, JsonObject body, string listMember, object? target, CancellationToken cancellationToken)
+    /// <summary>POST /ListX page by page: <paramref name="requestFor"/> builds the body for a page token (null for the first).</summary>
+    private async Task<List<TItem>> ListAllAsync<TPage, TItem>(string operation, Func<string?, object> requestFor,
+        Func<TPage, (List<TItem>? Items, string? NextToken)> read, object? target, CancellationToken cancellationToken)
     {
-        var all = new List<JsonNode>();
+        var all = new List<TItem>();
         string? next = null;
         do
         {
-            var page = (JsonObject)body.DeepClone();
-            page["maxResults"] = PageSize;
-            if (next != null)
+            var page = await SendAsync<TPage>(new ThinRequest(operation)
             {
-                page["nextToken"] = next;
-            }
-
-            var response = await SendAsync(new ThinRequest(operation) { HttpMethod = "POST", Path = "/" + operation, JsonBody = page.ToJsonString(Json) },
-                target, cancellationToken).ConfigureAwait(false);
-            all.AddRange((response[listMember] as JsonArray ?? []).OfType<JsonNode>());
-            next = Str(response, "nextToken") is { Length: > 0 } token ? token : null;
+                HttpMethod = "POST",
+                Path = "/" + operation,
+                JsonBody = JsonSerializer.Serialize(requestFor(next), Json),
+            }, target, cancellationToken).ConfigureAwait(false);
+            var (items, token) = read(page);
+            all.AddRange(items ?? []);
+            next = string.IsNullOrEmpty(token) ? null : token;
         }
         while (next != null);
         return all;
     }
 
-    private async Task<JsonNode> SendAsync(ThinRequest request, object? target, CancellationToken cancellationToken)
+    private async Task<T> SendAsync<T>(ThinRequest request, object? target, CancellationToken cancellationToken)
     {
         var response = await AwsErrorTranslator.CallAsync(request.Operation, target, () => client.SendAsync(request, cancellationToken)).ConfigureAwait(false);
-        return JsonNode.Parse(string.IsNullOrEmpty(response.Body) ? "{}" : response.Body) ?? new JsonObject();
+        return JsonSerializer.Deserialize<T>(string.IsNullOrEmpty(response.Body) ? "{}" : response.Body, Json)
+            ?? throw new InvalidDataException($"{request.Operation} returned an empty body.");
     }
 
-    private static JsonArray NameFilter(string name) => [new JsonObject { ["name"] = "name", ["values"] = new JsonArray(name) }];
+    private static List<Filter> NameFilter(string name) => [new Filter("name", [name])];
 
-    private static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode)JsonValue.Create(v)!)]);
-
-    private static void AddIf(JsonObject o, string member, string? value)
-    {
-        if (value != null)
-        {
-            o[member] = value;
-        }
-    }
-
-    private static string? Str(JsonNode? node, string member) =>
-        node is JsonObject o && o[member] is JsonValue v && v.TryGetValue(out string? s) ? s : null;
-
-    private static int? Int(JsonNode? node, string member) =>
-        node is JsonObject o && o[member] is JsonValue v && v.TryGetValue(out int i) ? i : null;
-
-    private static bool? Bool(JsonNode? node, string member) =>
-        node is JsonObject o && o[member] is JsonValue v && v.TryGetValue(out bool b) ? b : null;
-
-    private static List<string> Strings(JsonNode? node) => (node as JsonArray ?? []).Select(n => n is JsonValue v && v.TryGetValue(out string? s) ? s : null)
-        .OfType<string>().ToList();
+    private static InvalidDataException NoMember(string operation, string member) => new($"{operation} returned no {member}.");
 
     private static DateTimeOffset? Date(string? text) =>
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d) ? d : null;
+
+    // Wire shapes, named as in the service model (members camelCase on the wire; null members are left out).
+
+    private sealed record Filter(string Name, List<string> Values);
+
+    private sealed record OwnedListRequest(string Owner, List<Filter> Filters, int MaxResults, string? NextToken);
+
+    private sealed record ListRequest(List<Filter> Filters, int MaxResults, string? NextToken);
+
+    private sealed record ListComponentBuildVersionsRequest(string ComponentVersionArn, int MaxResults, string? NextToken);
+
+    /// <summary>The members the module reads of a component version, component build, recipe or configuration summary.</summary>
+    private sealed record VersionSummary(string? Arn, string? Name, string? Version);
+
+    private sealed record ListComponentsResponse(List<VersionSummary>? ComponentVersionList, string? NextToken);
+
+    private sealed record ListComponentBuildVersionsResponse(List<VersionSummary>? ComponentSummaryList, string? NextToken);
+
+    private sealed record ListImageRecipesResponse(List<VersionSummary>? ImageRecipeSummaryList, string? NextToken);
+
+    private sealed record ListInfrastructureConfigurationsResponse(List<VersionSummary>? InfrastructureConfigurationSummaryList, string? NextToken);
+
+    private sealed record ListDistributionConfigurationsResponse(List<VersionSummary>? DistributionConfigurationSummaryList, string? NextToken);
+
+    private sealed record CreateComponentRequest(string Name, string SemanticVersion, string Platform, string Data, string? Description,
+        string? ChangeDescription, List<string>? SupportedOsVersions, string ClientToken);
+
+    private sealed record CreateComponentResponse(string? ComponentBuildVersionArn);
+
+    private sealed record GetComponentResponse(ComponentShape? Component);
+
+    private sealed record ComponentShape(string? Arn, string? Name, string? Version, string? Platform, string? Owner, string? Data);
+
+    private sealed record ComponentConfiguration(string? ComponentArn);
+
+    private sealed record EbsVolume(int? VolumeSize, string? VolumeType, bool? DeleteOnTermination);
+
+    private sealed record BlockDeviceMapping(string? DeviceName, EbsVolume? Ebs);
+
+    private sealed record CreateImageRecipeRequest(string Name, string SemanticVersion, string ParentImage, List<ComponentConfiguration> Components,
+        List<BlockDeviceMapping>? BlockDeviceMappings, string? Description, string ClientToken);
+
+    private sealed record CreateImageRecipeResponse(string? ImageRecipeArn);
+
+    private sealed record GetImageRecipeResponse(ImageRecipeShape? ImageRecipe);
+
+    private sealed record ImageRecipeShape(string? Arn, string? Name, string? Version, string? ParentImage, string? Description,
+        List<ComponentConfiguration>? Components, List<BlockDeviceMapping>? BlockDeviceMappings);
+
+    private sealed record InstanceMetadataOptions(string? HttpTokens, int? HttpPutResponseHopLimit);
+
+    private sealed record CreateInfrastructureConfigurationRequest(string Name, string InstanceProfileName, bool TerminateInstanceOnFailure,
+        InstanceMetadataOptions InstanceMetadataOptions, string? Description, List<string>? InstanceTypes, string? SubnetId,
+        List<string>? SecurityGroupIds, string ClientToken);
+
+    private sealed record CreateInfrastructureConfigurationResponse(string? InfrastructureConfigurationArn);
+
+    private sealed record GetInfrastructureConfigurationResponse(InfrastructureConfigurationShape? InfrastructureConfiguration);
+
+    private sealed record InfrastructureConfigurationShape(string? Arn, string? Name, string? Description, string? InstanceProfileName,
+        List<string>? InstanceTypes, string? SubnetId, List<string>? SecurityGroupIds, bool? TerminateInstanceOnFailure,
+        InstanceMetadataOptions? InstanceMetadataOptions);
+
+    private sealed record AmiDistributionConfiguration(string? Name, string? Description, Dictionary<string, string>? AmiTags);
+
+    private sealed record Distribution(string? Region, AmiDistributionConfiguration? AmiDistributionConfiguration);
+
+    private sealed record CreateDistributionConfigurationRequest(string Name, List<Distribution> Distributions, string? Description, string ClientToken);
+
+    private sealed record CreateDistributionConfigurationResponse(string? DistributionConfigurationArn);
+
+    private sealed record GetDistributionConfigurationResponse(DistributionConfigurationShape? DistributionConfiguration);
+
+    private sealed record DistributionConfigurationShape(string? Arn, string? Name, string? Description, List<Distribution>? Distributions);
+
+    private sealed record ImageTestsConfiguration(bool ImageTestsEnabled, int TimeoutMinutes);
+
+    private sealed record CreateImageRequest(string ImageRecipeArn, string InfrastructureConfigurationArn, string? DistributionConfigurationArn,
+        ImageTestsConfiguration ImageTestsConfiguration, bool EnhancedImageMetadataEnabled, Dictionary<string, string>? Tags, string ClientToken);
+
+    private sealed record CreateImageResponse(string? ImageBuildVersionArn);
+
+    private sealed record CancelImageCreationRequest(string ImageBuildVersionArn, string ClientToken);
+
+    private sealed record CancelImageCreationResponse(string? ImageBuildVersionArn);
+
+    private sealed record GetImageResponse(ImageShape? Image);
+
+    private sealed record ImageShape(string? Arn, string? Name, string? Version, ImageState? State, string? DateCreated, OutputResources? OutputResources);
+
+    private sealed record ImageState(string? Status, string? Reason);
+
+    private sealed record OutputResources(List<AmiShape>? Amis);
+
+    private sealed record AmiShape(string? Region, string? Image, string? Name);
 }
