@@ -14,7 +14,8 @@ param(
 
 $ErrorActionPreference = 'Stop'
 # Progress bars need an interactive console (build.ps1 pipes this script's output), so the patch step's progress is
-# printed as a log instead: the module's verbose messages, stamped with the simulated time since the step began.
+# printed as a log instead: the module's verbose messages, stamped with the time since the step began in simulated
+# seconds (wall time x the time scale, so approximately).
 $ProgressPreference = 'SilentlyContinue'
 Import-Module $ModulePath
 
@@ -57,7 +58,7 @@ try {
     Write-Section 'Patch: Invoke-WinEksPatch -ClusterName demo -ImageSource Build -CacheImagesFromCluster -Force'
     $null = Get-WinEksSimulatorReport -Reset
     $started = Get-Date
-    Write-Host "  simulated  progress (the module's -Verbose messages)"
+    Write-Host "  ~sim time  progress (the module's -Verbose messages)"
     $stopwatch = [Diagnostics.Stopwatch]::StartNew()
     $report = Invoke-WinEksPatch -ClusterName demo -ImageSource Build -CacheImagesFromCluster -Force -WarningAction SilentlyContinue -Verbose 4>&1 |
         ForEach-Object {

@@ -57,6 +57,7 @@ Describe 'Measure-WinContainerImage' {
 
     It 'reports a registry that refuses the credentials as RegistryAccessDenied, without the password, and measures the others' {
         $rule = Add-WinEksSimulatorFault -Service registry -Operation manifests -Resource 111122223333.dkr.ecr.us-west-2.amazonaws.com -StatusCode 401
+        $null = Get-WinEksSimulatorReport -Reset
         try {
             $found = Measure-WinContainerImage -Image $fluentd, 'mcr.microsoft.com/windows/nanoserver:ltsc2022' -ErrorVariable failures -ErrorAction SilentlyContinue
         }

@@ -194,13 +194,10 @@ Describe 'A PodDisruptionBudget that allows no disruption' {
         $forced.Blockers | Should -BeLike '*PodDisruptionBudget payments*'
         $group.Result | Should -Be 'Patched'
         $group.Blockers | Should -BeLike '*PodDisruptionBudget payments*'
-        # The group's own calls: the rollout's evictions and its termination, and no more than the run made in total.
+        # The group's own calls: the rollout's evictions and its one termination; the assessment before it is the run's only.
         ($group.ApiCalls | Where-Object Operation -eq 'create pods/eviction').Count | Should -BeGreaterThan 0
         ($group.ApiCalls | Where-Object Operation -eq 'TerminateInstanceInAutoScalingGroup').Count | Should -Be 1
-        foreach ($call in $group.ApiCalls) {
-            ($report.ApiCalls | Where-Object { $_.Service -eq $call.Service -and $_.Operation -eq $call.Operation }).Count | Should -BeGreaterOrEqual $call.Count
-        }
-        ($report.ApiCalls | Measure-Object Count -Sum).Sum | Should -BeGreaterThan ($group.ApiCalls | Measure-Object Count -Sum).Sum   # the assessment before the group
+        ($report.ApiCalls | Measure-Object Count -Sum).Sum | Should -BeGreaterThan ($group.ApiCalls | Measure-Object Count -Sum).Sum
         (Get-WinPatchStatus -ClusterName demo -NodeGroupName demo-win-selfmanaged).OutdatedNodes | Should -Be 0
     }
 }

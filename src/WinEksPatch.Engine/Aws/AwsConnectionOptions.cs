@@ -78,46 +78,58 @@ public sealed partial class AwsContext
             }
         }
 
-        var region = ResolveRegion(options.Region, profileRegion);
+        var region = ResolveRegion(options.Region, profileRegion, options.ProfileName);
         return new AwsContext(region, credentials, options.ProfileName);
     }
 
-    private static RegionEndpoint ResolveRegion(string? explicitRegion, string? profileRegion)
+    private static RegionEndpoint ResolveRegion(string? explicitRegion, string? profileRegion, string? profileName = null)
     {
         if (!string.IsNullOrWhiteSpace(explicitRegion))
         {
-            // RegionEndpoint.GetBySystemName accepts any string, so a typo would only fail later, as a DNS error against a
-            // made-up host, in the middle of a run. Only regions the SDK's endpoint data knows pass.
-            if (!RegionEndpoint.EnumerableAllRegions.Any(r => r.SystemName == explicitRegion))
-            {
-                var shaped = RegionPattern().IsMatch(explicitRegion);
-                var nearby = shaped
-                    ? RegionEndpoint.EnumerableAllRegions.Select(r => r.SystemName)
-                        .Where(r => r.StartsWith(explicitRegion[..(explicitRegion.LastIndexOf('-') + 1)], StringComparison.Ordinal))
-                        .Order(StringComparer.Ordinal).ToList()
-                    : [];
-                throw new WinEksPatchException(ErrorIds.InvalidRegion, ErrorKind.InvalidArgument,
-                    shaped
-                        ? $"-Region: '{explicitRegion}' is not a region this module's AWS SDK knows" +
-                          (nearby.Count > 0 ? $" (known: {string.Join(", ", nearby)})" : "") +
-                          ". A region newer than the module needs a newer WinEksPatch."
-                        : $"-Region: '{explicitRegion}' is not an AWS region code (for example us-west-2 or eu-central-1).",
-                    explicitRegion);
-            }
-
-            return RegionEndpoint.GetBySystemName(explicitRegion);
+            return KnownRegion(explicitRegion, $"-Region: '{explicitRegion}'");
         }
 
         if (profileRegion != null)
         {
-            return RegionEndpoint.GetBySystemName(profileRegion);
+            return KnownRegion(profileRegion, $"-ProfileName: the region '{profileRegion}' of profile '{profileName}'");
         }
 
         var fallback = FallbackRegionFactory.GetRegionEndpoint();
-        return fallback ?? throw new WinEksPatchException(ErrorIds.NoRegion, ErrorKind.InvalidArgument,
-            "-Region: no AWS region given and none configured (AWS_REGION, AWS_DEFAULT_REGION or the profile's region).",
-            "Region");
+        return fallback == null
+            ? throw new WinEksPatchException(ErrorIds.NoRegion, ErrorKind.InvalidArgument,
+                "-Region: no AWS region given and none configured (AWS_REGION, AWS_DEFAULT_REGION or the profile's region).", "Region")
+            : KnownRegion(fallback.SystemName, $"-Region: the configured region '{fallback.SystemName}' (AWS_REGION, AWS_DEFAULT_REGION or the default profile)");
     }
+
+    /// <summary>
+    /// RegionEndpoint.GetBySystemName accepts any string, so a typo (from -Region, a profile or the environment) would only
+    /// fail later, as a DNS error against a made-up host, in the middle of a run. Only regions the SDK's endpoint data knows
+    /// pass; the message says where the region came from and lists the known regions like it.
+    /// </summary>
+    private static RegionEndpoint KnownRegion(string region, string source)
+    {
+        if (RegionEndpoint.EnumerableAllRegions.FirstOrDefault(r => r.SystemName == region && IsKnown(r)) is { } known)
+        {
+            return known;
+        }
+
+        var shaped = RegionPattern().IsMatch(region);
+        var nearby = shaped
+            ? RegionEndpoint.EnumerableAllRegions.Where(IsKnown).Select(r => r.SystemName)
+                .Where(r => r.StartsWith(region[..(region.LastIndexOf('-') + 1)], StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal).ToList()
+            : [];
+        throw new WinEksPatchException(ErrorIds.InvalidRegion, ErrorKind.InvalidArgument,
+            shaped
+                ? $"{source} is not a region this module's AWS SDK knows" + (nearby.Count > 0 ? $" (known: {string.Join(", ", nearby)})" : "") +
+                  ". A region newer than the module needs a newer WinEksPatch."
+                : $"{source} is not an AWS region code (for example us-west-2 or eu-central-1).",
+            region);
+    }
+
+    /// <summary>Whether the SDK's endpoint data has the region: GetBySystemName (a profile's or the environment's region goes
+    /// through it) also makes, and from then on lists, a RegionEndpoint for any other name, with the display name "Unknown".</summary>
+    private static bool IsKnown(RegionEndpoint region) => region.DisplayName != "Unknown";
 
     [GeneratedRegex("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$")]
     private static partial Regex RegionPattern();

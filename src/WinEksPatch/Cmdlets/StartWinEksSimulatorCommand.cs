@@ -42,7 +42,8 @@ namespace WinEksPatch.Commands;
 [OutputType("WinEksPatch.Model.WinEksSimulator")]
 public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
 {
-    /// <summary>A bundled scenario name (demo, large) or the path of a scenario file.</summary>
+    /// <summary>A bundled scenario name (demo, managed, large) or the path of a scenario file (with a directory separator or
+    /// ending in .json; relative to the current location).</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
     public string Scenario { get; set; } = "demo";
@@ -68,20 +69,32 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
     [ValidateNotNullOrEmpty]
     public string? FaultsPath { get; set; }
 
+    /// <summary>The file-system path of a PowerShell path, or null when it is not one (a location on Cert:, Env:, HKLM:...).</summary>
+    private string? FileSystemPath(string path)
+    {
+        try
+        {
+            var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+            return provider.ImplementingType == typeof(Microsoft.PowerShell.Commands.FileSystemProvider) ? resolved : null;
+        }
+        catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or ArgumentException or PSInvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     protected override void EndProcessing()
     {
         try
         {
             var dll = Path.Combine(Path.GetDirectoryName(typeof(StartWinEksSimulatorCommand).Assembly.Location)!, "simulator", "WinEksPatch.Simulator.dll");
-            // A path is relative to the PowerShell location (not the process's directory); anything else names a bundled scenario.
-            var scenarioPath = GetUnresolvedProviderPathFromPSPath(Scenario);
-            var scenario = File.Exists(scenarioPath) ? scenarioPath : Scenario;
-            var faults = FaultsPath == null ? null : Guard(() =>
-            {
-                var path = GetUnresolvedProviderPathFromPSPath(FaultsPath);
-                return File.Exists(path) ? path
-                    : throw new WinEksPatchException(ErrorIds.SimulatorFaultsFileNotFound, ErrorKind.ObjectNotFound, $"-FaultsPath: no file '{path}'.", FaultsPath);
-            });
+            // A path (it has a directory separator or ends in .json) is relative to the PowerShell location, not the process's
+            // directory; anything else names a bundled scenario, even when a file of that name happens to be here.
+            var looksLikePath = Scenario.IndexOfAny(['/', '\\']) >= 0 || Scenario.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+            var scenario = looksLikePath && FileSystemPath(Scenario) is { } scenarioPath && File.Exists(scenarioPath) ? scenarioPath : Scenario;
+            var faults = FaultsPath == null ? null : Guard(() => FileSystemPath(FaultsPath) is { } path && File.Exists(path) ? path
+                : throw new WinEksPatchException(ErrorIds.SimulatorFaultsFileNotFound, ErrorKind.ObjectNotFound,
+                    $"-FaultsPath: no file '{FaultsPath}' in the file system.", FaultsPath));
 
             if (ModuleEnvironment.Simulator is { } previous)
             {

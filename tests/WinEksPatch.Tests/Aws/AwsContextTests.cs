@@ -13,9 +13,23 @@ public sealed class AwsContextTests : IDisposable
     public AwsContextTests() =>
         _env.Set("AWS_REGION", null).Set("AWS_DEFAULT_REGION", null).Set("AWS_PROFILE", null);
 
+    /// <summary>Files and folders a test wrote (tokens of the credential-provider tests), deleted after it.</summary>
+    private readonly List<string> _written = [];
+
     public void Dispose()
     {
         _env.Dispose();
+        foreach (var path in _written)
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            else
+            {
+                File.Delete(path);
+            }
+        }
     }
 
     [Fact]
@@ -64,6 +78,34 @@ public sealed class AwsContextTests : IDisposable
         Assert.Equal(ErrorKind.InvalidArgument, error.Kind);
         Assert.StartsWith("-Region: 'us-west-9' is not a region", error.Message, StringComparison.Ordinal);
         Assert.Contains("us-west-1, us-west-2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_profile_whose_region_is_no_region_names_the_profile()
+    {
+        var error = Assert.Throws<WinEksPatchException>(() => AwsContext.Resolve(new AwsConnectionOptions(ProfileName: "typo-region")));
+
+        Assert.Equal(ErrorIds.InvalidRegion, error.ErrorId);
+        Assert.StartsWith("-ProfileName: the region 'eu-centrall-1' of profile 'typo-region' is not a region", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_configured_region_that_is_no_region_says_where_it_came_from()
+    {
+        _env.Set("AWS_REGION", "us-west-9");
+        Amazon.Runtime.FallbackRegionFactory.Reset(); // the SDK caches the region it found in the environment
+        try
+        {
+            var error = Assert.Throws<WinEksPatchException>(() => AwsContext.Resolve(new AwsConnectionOptions()));
+
+            Assert.Equal(ErrorIds.InvalidRegion, error.ErrorId);
+            Assert.StartsWith("-Region: the configured region 'us-west-9' (AWS_REGION", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            _env.Set("AWS_REGION", null);
+            Amazon.Runtime.FallbackRegionFactory.Reset();
+        }
     }
 
     [Theory]
@@ -164,6 +206,7 @@ public sealed class AwsContextTests : IDisposable
         using var server = StsSsoAndEks();
         var tokenFile = Path.Combine(TestAwsFiles.Directory, "web-identity-token");
         File.WriteAllText(tokenFile, "eyJhbGciOiJSUzI1NiJ9.service-account-token.sig");
+        _written.Add(tokenFile);
         _env.Set("AWS_ENDPOINT_URL", server.Url).Set("AWS_ACCESS_KEY_ID", null).Set("AWS_SECRET_ACCESS_KEY", null)
             .Set("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile).Set("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/irsa-patcher")
             .Set("AWS_ROLE_SESSION_NAME", "runbook");
@@ -185,6 +228,7 @@ public sealed class AwsContextTests : IDisposable
         using var server = StsSsoAndEks();
         // `aws sso login` caches the token under ~/.aws/sso/cache, named by the SHA-1 of the sso-session's name.
         var home = Directory.CreateTempSubdirectory("wineks-home-").FullName;
+        _written.Add(home);
         var cache = Directory.CreateDirectory(Path.Combine(home, ".aws", "sso", "cache")).FullName;
         var name = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes("corp")));
         File.WriteAllText(Path.Combine(cache, name + ".json"), $$"""

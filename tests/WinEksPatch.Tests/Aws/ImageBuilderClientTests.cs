@@ -332,6 +332,18 @@ public class ImageBuilderClientTests
     }
 
     [Fact]
+    public async Task A_body_of_another_shape_is_AwsServiceError_naming_the_operation()
+    {
+        // A proxy or mock answering 200 with something else: "state" should be an object.
+        using var server = new LoopbackServer(_ => new CannedResponse(200, """{"image":{"arn":"x","state":"AVAILABLE"}}"""));
+
+        var error = await Assert.ThrowsAsync<WinEksPatchException>(() => Client(server).GetImageAsync(Account + "image/r/1.0.0/1"));
+
+        Assert.Equal((ErrorIds.AwsServiceError, ErrorKind.InvalidData), (error.ErrorId, error.Kind));
+        Assert.StartsWith("GetImage returned a body that is not its response shape", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_ResourceNotFoundException_becomes_AwsResourceNotFound_with_code_and_request_id()
     {
         using var server = new LoopbackServer(_ => new CannedResponse(404, """{"message":"The resource 'arn' does not exist."}""",

@@ -29,17 +29,31 @@ public sealed record CannedResponse(int Status, string Body, string ContentType 
 /// </summary>
 public sealed class LoopbackServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Func<RecordedRequest, CannedResponse> _handler;
     private readonly Task _loop;
 
     public LoopbackServer(Func<RecordedRequest, CannedResponse> handler)
     {
         _handler = handler;
-        var port = FreePort();
-        Url = $"http://127.0.0.1:{port}";
-        _listener.Prefixes.Add(Url + "/");
-        _listener.Start();
+        // Another process can take the probed port before the listener binds it: then take another one.
+        for (var attempt = 1; ; attempt++)
+        {
+            var url = $"http://127.0.0.1:{FreePort()}";
+            var listener = new HttpListener();
+            listener.Prefixes.Add(url + "/");
+            try
+            {
+                listener.Start();
+                (_listener, Url) = (listener, url);
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                listener.Close();
+            }
+        }
+
         _loop = Task.Run(LoopAsync);
     }
 

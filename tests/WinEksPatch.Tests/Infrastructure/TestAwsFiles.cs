@@ -20,6 +20,8 @@ public static class TestAwsFiles
             region = eu-central-1
             [profile noregion]
             output = json
+            [profile typo-region]
+            region = eu-centrall-1
             [profile assumer]
             role_arn = arn:aws:iam::111122223333:role/WinEksPatcher
             source_profile = sandbox
@@ -41,6 +43,9 @@ public static class TestAwsFiles
             [noregion]
             aws_access_key_id = AKIDNOREGION
             aws_secret_access_key = noregion-secret
+            [typo-region]
+            aws_access_key_id = AKIDTYPO
+            aws_secret_access_key = typo-secret
             """);
         Environment.SetEnvironmentVariable("AWS_CONFIG_FILE", Path.Combine(Directory, "config"));
         Environment.SetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE", Path.Combine(Directory, "credentials"));

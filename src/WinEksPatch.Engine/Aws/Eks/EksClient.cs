@@ -132,8 +132,17 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
     {
         var response = await AwsErrorTranslator.CallAsync(request.Operation, target,
             () => client.SendAsync(request, cancellationToken)).ConfigureAwait(false);
-        return JsonSerializer.Deserialize<T>(response.Body, Json)
-            ?? throw new InvalidDataException($"{request.Operation} returned an empty body.");
+        try
+        {
+            return JsonSerializer.Deserialize<T>(response.Body, Json)
+                ?? throw new InvalidDataException($"{request.Operation} returned an empty body.");
+        }
+        catch (JsonException ex)
+        {
+            // An endpoint that is not the service (a proxy page, a mock) or a model change: say which call, not a parser trace.
+            throw new Errors.WinEksPatchException(Errors.ErrorIds.AwsServiceError, Errors.ErrorKind.InvalidData,
+                $"{request.Operation} returned a body that is not its response shape ({ex.Message}).", target, ex);
+        }
     }
 
     // Wire shapes, named as in the service model.

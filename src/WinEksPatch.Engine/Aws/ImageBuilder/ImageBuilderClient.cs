@@ -214,8 +214,17 @@ public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilder
     private async Task<T> SendAsync<T>(ThinRequest request, object? target, CancellationToken cancellationToken)
     {
         var response = await AwsErrorTranslator.CallAsync(request.Operation, target, () => client.SendAsync(request, cancellationToken)).ConfigureAwait(false);
-        return JsonSerializer.Deserialize<T>(string.IsNullOrEmpty(response.Body) ? "{}" : response.Body, Json)
-            ?? throw new InvalidDataException($"{request.Operation} returned an empty body.");
+        try
+        {
+            return JsonSerializer.Deserialize<T>(string.IsNullOrEmpty(response.Body) ? "{}" : response.Body, Json)
+                ?? throw new InvalidDataException($"{request.Operation} returned an empty body.");
+        }
+        catch (JsonException ex)
+        {
+            // An endpoint that is not the service (a proxy page, a mock) or a model change: say which call, not a parser trace.
+            throw new Errors.WinEksPatchException(Errors.ErrorIds.AwsServiceError, Errors.ErrorKind.InvalidData,
+                $"{request.Operation} returned a body that is not its response shape ({ex.Message}).", target, ex);
+        }
     }
 
     private static List<Filter> NameFilter(string name) => [new Filter("name", [name])];
