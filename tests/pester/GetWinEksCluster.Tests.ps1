@@ -37,6 +37,14 @@ Describe 'Get-WinEksCluster against the simulator' {
         $cluster.WindowsNodeCount | Should -Be 7
     }
 
+    It 'takes a -KubeConfigPath relative to the PowerShell location, which is not the process''s directory' {
+        Push-Location (Split-Path $sim.KubeConfigPath)
+        try { $cluster = Get-WinEksCluster -Name demo -KubeConfigPath (Join-Path . (Split-Path $sim.KubeConfigPath -Leaf)) -KubeContext demo }
+        finally { Pop-Location }
+        [Environment]::CurrentDirectory | Should -Not -Be (Split-Path $sim.KubeConfigPath)
+        $cluster.WindowsNodeCount | Should -Be 7
+    }
+
     It 'names -KubeContext when the kubeconfig lacks it' {
         { Get-WinEksCluster -Name demo -KubeConfigPath $sim.KubeConfigPath -KubeContext prod } |
             Should -Throw -ErrorId 'KubeContextNotFound,WinEksPatch.Commands.GetWinEksClusterCommand'

@@ -58,6 +58,7 @@ public static class ErrorIds
     public const string KubeConfigNotFound = nameof(KubeConfigNotFound);
     public const string KubeContextNotFound = nameof(KubeContextNotFound);
     public const string KubeConfigInvalid = nameof(KubeConfigInvalid);
+    public const string ReportPathInvalid = nameof(ReportPathInvalid);
     public const string KubernetesUnauthorized = nameof(KubernetesUnauthorized);
     public const string KubernetesUnreachable = nameof(KubernetesUnreachable);
     public const string KubernetesApiError = nameof(KubernetesApiError);

@@ -56,5 +56,7 @@ public abstract class KubernetesCmdlet : AwsCmdlet
     [ValidateNotNullOrEmpty]
     public string? KubeContext { get; set; }
 
-    private protected override KubernetesConnectionOptions? KubernetesOptions => new(KubeConfigPath, KubeContext);
+    // A path that names no file-system location is passed on as given: the connector then reports KubeConfigNotFound for it.
+    private protected override KubernetesConnectionOptions? KubernetesOptions =>
+        new(KubeConfigPath == null ? null : FileSystemPath(KubeConfigPath) ?? KubeConfigPath, KubeContext);
 }

@@ -130,7 +130,8 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
         }
 
         var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
-        var reportPath = ReportPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ReportPath);
+        var reportPath = ReportPath == null ? null : Guard(() => FileSystemPath(ReportPath)
+            ?? throw new WinEksPatchException(ErrorIds.ReportPathInvalid, ErrorKind.InvalidArgument, $"-ReportPath: '{ReportPath}' is not a file-system path.", ReportPath));
         var cycle = Workflow(w => w.PatchCycle());
         ImageSource source = ImageSource switch
         {

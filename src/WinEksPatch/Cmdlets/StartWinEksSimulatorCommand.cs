@@ -69,20 +69,6 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
     [ValidateNotNullOrEmpty]
     public string? FaultsPath { get; set; }
 
-    /// <summary>The file-system path of a PowerShell path, or null when it is not one (a location on Cert:, Env:, HKLM:...).</summary>
-    private string? FileSystemPath(string path)
-    {
-        try
-        {
-            var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
-            return provider.ImplementingType == typeof(Microsoft.PowerShell.Commands.FileSystemProvider) ? resolved : null;
-        }
-        catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or ArgumentException or PSInvalidOperationException)
-        {
-            return null;
-        }
-    }
-
     protected override void EndProcessing()
     {
         try
@@ -171,7 +157,7 @@ public sealed class ConnectWinEksSimulatorCommand : WinEksPatchCmdlet
     {
         try
         {
-            var caCertPath = CaCertPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(CaCertPath);
+            var caCertPath = CaCertPath == null ? null : FileSystemPath(CaCertPath) ?? CaCertPath;
             RunWorkflow(async (host, token) =>
             {
                 var session = await SimulatorSession.AttachAsync(Endpoint, caCertPath, token).ConfigureAwait(false);

@@ -100,6 +100,23 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
     private bool ForcedWithoutWhatIf =>
         _force && !(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && whatIf is SwitchParameter { IsPresent: true });
 
+    /// <summary>A path parameter as a file-system path: relative to the PowerShell location (not the process's directory,
+    /// which PowerShell does not move), with ~ and drives resolved; null when it names no file-system location (Cert:, Env:,
+    /// HKLM:...). Every path parameter of the module goes through here.</summary>
+    private protected string? FileSystemPath(string path)
+    {
+        try
+        {
+            var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+            return provider.ImplementingType == typeof(Microsoft.PowerShell.Commands.FileSystemProvider) ? resolved : null;
+        }
+        catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException
+            or ArgumentException or PSInvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Runs a synchronous step (parameter checks, connection setup), turning its module error into a terminating error.</summary>
     protected T Guard<T>(Func<T> step)
     {
