@@ -59,7 +59,9 @@ public sealed class RegistryApi(SimWorld world, ILogger logger)
             return;
         }
 
-        if (await InjectedFault(http, registry, baseUrl, rest).ConfigureAwait(false))
+        // "a/b/manifests/ref", "a/b/blobs/digest" or "a/b/tags/list" under /v2/; name is null for any other route.
+        (string? name, string kind, string? reference) = rest.StartsWith("/v2/", StringComparison.Ordinal) ? SplitRoute(rest["/v2/".Length..]) : (null, "", null);
+        if (await InjectedFault(http, registry, baseUrl, rest == "/token" ? "token" : name is null ? "v2" : kind, name).ConfigureAwait(false))
         {
             return;
         }
@@ -80,14 +82,6 @@ public sealed class RegistryApi(SimWorld world, ILogger logger)
             return;
         }
 
-        if (!rest.StartsWith("/v2/", StringComparison.Ordinal))
-        {
-            await WriteError(http, 404, "UNSUPPORTED", $"no registry route {method} {rest}").ConfigureAwait(false);
-            return;
-        }
-
-        string route = rest["/v2/".Length..];
-        (string? name, string kind, string? reference) = SplitRoute(route);
         if (name is null)
         {
             await WriteError(http, 404, "UNSUPPORTED", $"no registry route {method} {rest}").ConfigureAwait(false);
@@ -149,11 +143,8 @@ public sealed class RegistryApi(SimWorld world, ILogger logger)
     /// <summary>Applies the fault rules of service "registry" (operation v2, token, manifests, blobs or tags; resource the
     /// registry host, the repository or host/repository). A 401 comes with the registry's own challenge, as a registry that
     /// refuses the credentials it was given answers. Returns whether the request was answered.</summary>
-    private async Task<bool> InjectedFault(HttpContext http, ContainerRegistry registry, string baseUrl, string rest)
+    private async Task<bool> InjectedFault(HttpContext http, ContainerRegistry registry, string baseUrl, string operation, string? name)
     {
-        string route = rest.StartsWith("/v2/", StringComparison.Ordinal) ? rest["/v2/".Length..] : "";
-        (string? name, string kind, _) = SplitRoute(route);
-        string operation = rest == "/token" ? "token" : name is null ? "v2" : kind;
         IEnumerable<string> Resources() => name is null ? [registry.Host] : [registry.Host, name, $"{registry.Host}/{name}"];
         if (world.ApiFaults.Match(Faults.ApiFaults.RegistryService, operation, Resources) is not Faults.FaultDecision fault)
         {
