@@ -60,8 +60,9 @@ Describe 'A CUSTOM managed node group moves to a new AMI through its launch temp
         @((Get-WinEksSimulatorReport).PdbViolations).Count | Should -Be 0
     }
 
-    It 'is a no-op once the group runs its AMI' {
+    It 'is a no-op once the group runs its AMI, without reading the group''s update history' {
         Invoke-NodeReplacement -ClusterName prod -NodeGroupName win-custom -Force | Should -BeNullOrEmpty
+        [WinEksPatch.Commands.AwsCmdlet]::LastApiCalls | Where-Object Operation -in 'ListUpdates', 'DescribeUpdate' | Should -BeNullOrEmpty
     }
 }
 

@@ -31,7 +31,9 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
     {
         var clusterName = snapshot.Cluster.Name;
         var target = options.TargetOr(null) ?? await TargetImageAsync(snapshot, group, cancellationToken).ConfigureAwait(false);
-        var running = await InProgressUpdateAsync(clusterName, group.Name, cancellationToken).ConfigureAwait(false);
+        // EKS marks a group UPDATING while an update runs: an ACTIVE group has none, and its update history (one
+        // DescribeUpdate per past update) need not be read.
+        var running = group.Managed?.Status == "ACTIVE" ? null : await InProgressUpdateAsync(clusterName, group.Name, cancellationToken).ConfigureAwait(false);
         var old = snapshot.WindowsNodes
             .Where(n => snapshot.GroupOf(n) == group.Name && (n.InstanceId == null || snapshot.Instances.GetValueOrDefault(n.InstanceId)?.ImageId != target))
             .ToList();
