@@ -33,6 +33,36 @@ public interface IKubernetesApi
 
     /// <summary>Lists pods and returns the list's resource version, to start a watch from.</summary>
     Task<(IReadOnlyList<KubePod> Items, string? ResourceVersion)> ListPodsForWatchAsync(string? fieldSelector, CancellationToken cancellationToken = default);
+
+    /// <summary>A coordination.k8s.io/v1 Lease, or null when there is none.</summary>
+    Task<KubeLease?> GetLeaseAsync(string @namespace, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a Lease; null when one of that name exists already (409 AlreadyExists: someone else was first).</summary>
+    Task<KubeLease?> CreateLeaseAsync(KubeLease lease, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces a Lease at the resource version it carries; null when the Lease changed since (409 Conflict) or is gone.</summary>
+    Task<KubeLease?> ReplaceLeaseAsync(KubeLease lease, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a Lease if it is still at <paramref name="resourceVersion"/> (a delete precondition); false when it
+    /// changed since or is gone.</summary>
+    Task<bool> DeleteLeaseAsync(string @namespace, string name, string resourceVersion, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A coordination.k8s.io/v1 Lease: who holds it, since when, when it was last renewed and for how long a renewal
+/// counts. <see cref="Annotations"/> carry what a holder wants others to see of it.</summary>
+public sealed record KubeLease(
+    string Namespace,
+    string Name,
+    string? HolderIdentity,
+    int? LeaseDurationSeconds,
+    DateTimeOffset? AcquireTime,
+    DateTimeOffset? RenewTime,
+    int LeaseTransitions,
+    IReadOnlyDictionary<string, string> Annotations,
+    string? ResourceVersion = null)
+{
+    /// <summary>When the holder's claim lapses unless renewed; null when nobody holds it.</summary>
+    public DateTimeOffset? ExpiresAt => string.IsNullOrEmpty(HolderIdentity) ? null : (RenewTime ?? AcquireTime) + TimeSpan.FromSeconds(LeaseDurationSeconds ?? 0);
 }
 
 public enum WatchEventType

@@ -107,6 +107,10 @@ public static class ErrorIds
     // Rollouts
     public const string RolloutCannotProgress = nameof(RolloutCannotProgress);
     public const string InvalidRolloutLimit = nameof(InvalidRolloutLimit);
+    public const string InvalidTimeout = nameof(InvalidTimeout);
+    public const string NodeGroupBusy = nameof(NodeGroupBusy);
+    public const string RolloutLeaseLost = nameof(RolloutLeaseLost);
+    public const string RolloutInterrupted = nameof(RolloutInterrupted);
     public const string ReplacementNotReady = nameof(ReplacementNotReady);
     public const string DrainTimeout = nameof(DrainTimeout);
     public const string DrainRefused = nameof(DrainRefused);

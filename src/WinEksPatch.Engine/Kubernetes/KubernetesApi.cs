@@ -220,6 +220,94 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
         return pods;
     }
 
+    public async Task<KubeLease?> GetLeaseAsync(string @namespace, string name, CancellationToken cancellationToken = default) =>
+        await CallAsync($"read lease {@namespace}/{name}", async () =>
+        {
+            try
+            {
+                return ToLease(await client.CoordinationV1.ReadNamespacedLeaseAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false));
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+        }).ConfigureAwait(false);
+
+    public async Task<KubeLease?> CreateLeaseAsync(KubeLease lease, CancellationToken cancellationToken = default) =>
+        await CallAsync($"create lease {lease.Namespace}/{lease.Name}", async () =>
+        {
+            try
+            {
+                return ToLease(await client.CoordinationV1.CreateNamespacedLeaseAsync(FromLease(lease), lease.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false));
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                return null;
+            }
+        }).ConfigureAwait(false);
+
+    public async Task<KubeLease?> ReplaceLeaseAsync(KubeLease lease, CancellationToken cancellationToken = default) =>
+        await CallAsync($"update lease {lease.Namespace}/{lease.Name}", async () =>
+        {
+            try
+            {
+                return ToLease(await client.CoordinationV1.ReplaceNamespacedLeaseAsync(FromLease(lease), lease.Name, lease.Namespace, cancellationToken: cancellationToken)
+                    .ConfigureAwait(false));
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+        }).ConfigureAwait(false);
+
+    public async Task<bool> DeleteLeaseAsync(string @namespace, string name, string resourceVersion, CancellationToken cancellationToken = default) =>
+        await CallAsync($"delete lease {@namespace}/{name}", async () =>
+        {
+            try
+            {
+                await client.CoordinationV1.DeleteNamespacedLeaseAsync(name, @namespace,
+                    new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = resourceVersion } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+        }).ConfigureAwait(false);
+
+    private static KubeLease ToLease(V1Lease l) => new(
+        l.Metadata.NamespaceProperty ?? "default",
+        l.Metadata.Name,
+        l.Spec?.HolderIdentity,
+        l.Spec?.LeaseDurationSeconds,
+        l.Spec?.AcquireTime is { } acquired ? new DateTimeOffset(DateTime.SpecifyKind(acquired, DateTimeKind.Utc)) : null,
+        l.Spec?.RenewTime is { } renewed ? new DateTimeOffset(DateTime.SpecifyKind(renewed, DateTimeKind.Utc)) : null,
+        l.Spec?.LeaseTransitions ?? 0,
+        l.Metadata.Annotations is { } annotations ? new Dictionary<string, string>(annotations, StringComparer.Ordinal) : new Dictionary<string, string>(),
+        l.Metadata.ResourceVersion);
+
+    private static V1Lease FromLease(KubeLease l) => new()
+    {
+        ApiVersion = "coordination.k8s.io/v1",
+        Kind = "Lease",
+        Metadata = new V1ObjectMeta
+        {
+            Name = l.Name,
+            NamespaceProperty = l.Namespace,
+            ResourceVersion = l.ResourceVersion,
+            Annotations = l.Annotations.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal),
+            Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "WinEksPatch" },
+        },
+        Spec = new V1LeaseSpec
+        {
+            HolderIdentity = l.HolderIdentity,
+            LeaseDurationSeconds = l.LeaseDurationSeconds,
+            AcquireTime = l.AcquireTime?.UtcDateTime,
+            RenewTime = l.RenewTime?.UtcDateTime,
+            LeaseTransitions = l.LeaseTransitions,
+        },
+    };
+
     internal static KubePod ToPod(k8s.Models.V1Pod p)
     {
         var owner = p.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true);

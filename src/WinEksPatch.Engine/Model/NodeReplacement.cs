@@ -6,8 +6,9 @@ public enum ReplacementOutcome
     /// <summary>Drained (every pod evicted and gone) and terminated; a node on the target AMI took its place.</summary>
     Replaced,
 
-    /// <summary>Drained with -Force after the drain timeout: some pods were deleted instead of evicted.</summary>
-    ReplacedWithForce,
+    /// <summary>Replaced, but pods a PodDisruptionBudget still blocked after the drain timeout were deleted instead of
+    /// evicted (-OverridePodDisruptionBudget); PodsDeleted names them.</summary>
+    ReplacedPodsDeleted,
 
     /// <summary>The drain timed out: the node was uncordoned and kept.</summary>
     DrainTimedOut,
@@ -44,7 +45,7 @@ public sealed class NodeReplacementResult
 
     public int PodsEvicted { get; init; }
 
-    /// <summary>Pods deleted rather than evicted (only with -Force, after the drain timeout).</summary>
+    /// <summary>Pods deleted rather than evicted (only with -OverridePodDisruptionBudget, after the drain timeout).</summary>
     public IReadOnlyList<string> PodsDeleted { get; init; } = [];
 
     /// <summary>From the cordon to the last evicted pod gone; null for a managed group, whose drain EKS runs unseen.</summary>

@@ -47,6 +47,10 @@ public sealed class WinEksPatchGroupReport
     /// <summary>Pods and PodDisruptionBudgets that held drains up.</summary>
     public List<string> Blockers { get; } = [];
 
+    /// <summary>Pods deleted instead of evicted because a budget still blocked them after the drain timeout (only with
+    /// -OverridePodDisruptionBudget).</summary>
+    public List<string> PodsDeleted { get; } = [];
+
     public string? Error { get; set; }
 
     public List<NodeReplacementResult> Nodes { get; } = [];
@@ -57,7 +61,8 @@ public sealed class WinEksPatchGroupReport
     public override string ToString() =>
         $"{NodeGroupName}: {Result}" + (NodesReplaced > 0 ? $", {NodesReplaced} node(s) replaced" : "")
         + (AfterOsBuild != null && AfterOsBuild != BeforeOsBuild ? $", {BeforeOsBuild} -> {AfterOsBuild}" : "")
-        + (Blockers.Count > 0 ? $", {Blockers.Count} blocker(s)" : "");
+        + (Blockers.Count > 0 ? $", {Blockers.Count} blocker(s)" : "")
+        + (PodsDeleted.Count > 0 ? $", {PodsDeleted.Count} pod(s) deleted" : "");
 }
 
 /// <summary>What Invoke-WinEksPatch did: per group before/after AMI and OS build, nodes replaced, durations, blockers met

@@ -40,6 +40,7 @@ public sealed class PatchCycle(
     IEc2Api ec2,
     NodeGroupAmiUpdate amiUpdate,
     NodeReplacement replacement,
+    Func<EksCluster, IKubernetesApi> kubernetesFor,
     PatchCalendar calendar,
     ApiCallCounter calls,
     TimeProvider time)
@@ -133,6 +134,12 @@ public sealed class PatchCycle(
             return;
         }
 
+        // One run per group, from the launch template change to the last node: the group's lease is taken before anything
+        // changes (a second run is refused here with NodeGroupBusy) and handed to the replacement.
+        await using var lease = options.WhatIf ? null
+            : await RolloutLease.AcquireAsync(kubernetesFor(snapshot.Cluster), snapshot.Cluster.Name, group.NodeGroupName, RolloutHolder.Current(), time, cancellationToken)
+                .ConfigureAwait(false);
+
         // Managed groups on an EKS AMI type take the latest EKS release through their own update; the others need the
         // AMI set in a new launch template version first.
         if (!managedRelease && group.ImageId != target && !toBeBuilt)
@@ -155,14 +162,23 @@ public sealed class PatchCycle(
         }
 
         var results = new CapturingHost(host);
-        await replacement.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, options, results, cancellationToken).ConfigureAwait(false);
-        foreach (var node in results.Items.OfType<NodeReplacementResult>())
+        try
         {
-            entry.Nodes.Add(node);
-            entry.Blockers.AddRange(node.Blockers);
+            await replacement.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, options, lease, results, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A group that failed part-way reports the nodes it did replace (and the pods it deleted) as well.
+            foreach (var node in results.Items.OfType<NodeReplacementResult>())
+            {
+                entry.Nodes.Add(node);
+                entry.Blockers.AddRange(node.Blockers);
+                entry.PodsDeleted.AddRange(node.PodsDeleted);
+            }
+
+            entry.NodesReplaced = entry.Nodes.Count(n => n.Result is ReplacementOutcome.Replaced or ReplacementOutcome.ReplacedPodsDeleted);
         }
 
-        entry.NodesReplaced = entry.Nodes.Count(n => n.Result is ReplacementOutcome.Replaced or ReplacementOutcome.ReplacedWithForce);
         entry.Result = GroupPatchResult.Patched;
     }
 

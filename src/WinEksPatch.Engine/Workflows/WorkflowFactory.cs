@@ -37,5 +37,5 @@ public sealed class WorkflowFactory(Connections connections)
             new RegistryCacheImageResolver(connections.Registry, connections.Images), Calendar, connections.Time, connections.Region);
 
     public PatchCycle PatchCycle() =>
-        new(Reader(), Fleet(), Catalog(), connections.Aws.Ec2(), AmiUpdate(), Replacement(), Calendar, connections.Aws.Calls, connections.Time);
+        new(Reader(), Fleet(), Catalog(), connections.Aws.Ec2(), AmiUpdate(), Replacement(), connections.KubernetesFor, Calendar, connections.Aws.Calls, connections.Time);
 }

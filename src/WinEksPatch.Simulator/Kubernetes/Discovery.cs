@@ -54,7 +54,7 @@ public static class Discovery
         Resource("pods", "pod", true, "Pod", ["delete", "get", "list", "watch"], ["po"], all: true),
         Resource("pods/eviction", "", true, "Eviction", ["create"], group: "policy", version: "v1"));
 
-    private static readonly (string Group, string[] Versions)[] GroupVersions = [("apps", ["v1"]), ("policy", ["v1"])];
+    private static readonly (string Group, string[] Versions)[] GroupVersions = [("apps", ["v1"]), ("coordination.k8s.io", ["v1"]), ("policy", ["v1"])];
 
     private static JsonObject GroupObject(string name, string[] versions) => new()
     {
@@ -96,6 +96,8 @@ public static class Discovery
             Resource("replicasets/scale", "", true, "Scale", ["get", "patch", "update"], group: "autoscaling", version: "v1"),
             Resource("statefulsets", "statefulset", true, "StatefulSet", ["get", "list"], ["sts"], all: true),
             Resource("statefulsets/scale", "", true, "Scale", ["get", "patch", "update"], group: "autoscaling", version: "v1")),
+        ("coordination.k8s.io", "v1") => List("coordination.k8s.io/v1",
+            Resource("leases", "lease", true, "Lease", ["create", "delete", "get", "list", "update"])),
         ("policy", "v1") => List("policy/v1",
             Resource("poddisruptionbudgets", "poddisruptionbudget", true, "PodDisruptionBudget", ["get", "list"], ["pdb"])),
         _ => null,

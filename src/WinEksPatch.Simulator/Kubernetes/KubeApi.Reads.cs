@@ -18,12 +18,14 @@ public sealed partial class KubeApi
         ["replicasets"] = "ReplicaSetList",
         ["daemonsets"] = "DaemonSetList",
         ["statefulsets"] = "StatefulSetList",
+        ["leases"] = "LeaseList",
     };
 
     private static string ApiVersionOf(string resource) => resource switch
     {
         "events" => "v1",
         "poddisruptionbudgets" => "policy/v1",
+        "leases" => "coordination.k8s.io/v1",
         _ => "apps/v1",
     };
 
@@ -68,7 +70,7 @@ public sealed partial class KubeApi
     {
         if (item is null)
         {
-            string group = resource is "events" ? "" : resource == "poddisruptionbudgets" ? ".policy" : ".apps";
+            string group = resource switch { "events" => "", "poddisruptionbudgets" => ".policy", "leases" => ".coordination.k8s.io", _ => ".apps" };
             return WriteStatusAsync(http, 404, "NotFound", $"{resource}{group} \"{name}\" not found", name, resource);
         }
 

@@ -169,6 +169,12 @@ public sealed partial class KubeApi(SimWorld world, EksTokenValidator tokens, IL
             ("GET", ["apis", "policy", "v1", "poddisruptionbudgets"]) => ListPdbs(http, cluster, null),
             ("GET", ["apis", "policy", "v1", "namespaces", string ns, "poddisruptionbudgets"]) => ListPdbs(http, cluster, ns),
             ("GET", ["apis", "policy", "v1", "namespaces", string ns, "poddisruptionbudgets", string name]) => GetPdb(http, cluster, ns, name),
+            ("GET", ["apis", "coordination.k8s.io", "v1", "leases"]) => ListLeases(http, cluster, null),
+            ("GET", ["apis", "coordination.k8s.io", "v1", "namespaces", string ns, "leases"]) => ListLeases(http, cluster, ns),
+            ("POST", ["apis", "coordination.k8s.io", "v1", "namespaces", string ns, "leases"]) => CreateLeaseAsync(http, cluster, ns),
+            ("GET", ["apis", "coordination.k8s.io", "v1", "namespaces", string ns, "leases", string name]) => GetLease(http, cluster, ns, name),
+            ("PUT", ["apis", "coordination.k8s.io", "v1", "namespaces", string ns, "leases", string name]) => ReplaceLeaseAsync(http, cluster, ns, name),
+            ("DELETE", ["apis", "coordination.k8s.io", "v1", "namespaces", string ns, "leases", string name]) => DeleteLeaseAsync(http, cluster, ns, name),
             ("GET", ["apis", "apps", "v1", string resource]) when AppsResources.Kinds.ContainsKey(resource) => ListWorkloads(http, cluster, null, resource),
             ("GET", ["apis", "apps", "v1", "namespaces", string ns, string resource]) when AppsResources.Kinds.ContainsKey(resource) => ListWorkloads(http, cluster, ns, resource),
             ("GET", ["apis", "apps", "v1", "namespaces", string ns, string resource, string name]) when AppsResources.Kinds.ContainsKey(resource) => GetWorkload(http, cluster, ns, resource, name),
@@ -183,7 +189,7 @@ public sealed partial class KubeApi(SimWorld world, EksTokenValidator tokens, IL
     /// <summary>A known path with a method it does not serve gets 405; anything else 404.</summary>
     private static Task NotFoundOrNotAllowed(HttpContext http, string[] path)
     {
-        bool known = path is ["api", "v1", "nodes", ..] or ["api", "v1", "pods"] or ["api", "v1", "namespaces", ..] or ["apis", "apps" or "policy", "v1", ..];
+        bool known = path is ["api", "v1", "nodes", ..] or ["api", "v1", "pods"] or ["api", "v1", "namespaces", ..] or ["apis", "apps" or "policy" or "coordination.k8s.io", "v1", ..];
         return known && http.Request.Method != "GET"
             ? WriteStatusAsync(http, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
             : WriteStatusAsync(http, 404, "NotFound", "the server could not find the requested resource");

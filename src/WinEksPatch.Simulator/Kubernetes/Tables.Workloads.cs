@@ -69,6 +69,11 @@ public static partial class Tables
                 Column("Containers", "string", "Names of each container in the template.", 1),
                 Column("Images", "string", "Images referenced by each container in the template.", 1)),
                 o => [Str(o, "metadata", "name"), $"{Num(o, "status", "readyReplicas")}/{Num(o, "spec", "replicas")}", AgeOf(o, now), Containers(o, "name"), Containers(o, "image")]),
+            "leases" => (new JsonArray(
+                Column("Name", "string", NameDescription, 0, "name"),
+                Column("Holder", "string", "The holder of the lease."),
+                Column("Age", "string", AgeDescription)),
+                o => [Str(o, "metadata", "name"), Str(o, "spec", "holderIdentity") ?? "", AgeOf(o, now)]),
             "events" => (new JsonArray(
                 Column("Last Seen", "string", "Time when last event occurred"),
                 Column("Type", "string", "Type of this event."),

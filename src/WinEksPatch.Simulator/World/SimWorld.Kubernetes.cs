@@ -28,6 +28,9 @@ public sealed partial class SimWorld
     /// <summary>PodDisruptionBudgets keyed by (cluster, namespace, name).</summary>
     public Dictionary<(string Cluster, string Namespace, string Name), KubePdb> PodDisruptionBudgets { get; } = [];
 
+    /// <summary>coordination.k8s.io/v1 Leases keyed by (cluster, namespace, name), stored as the API server returns them.</summary>
+    public Dictionary<(string Cluster, string Namespace, string Name), System.Text.Json.Nodes.JsonObject> Leases { get; } = [];
+
     /// <summary>core/v1 Events, oldest first (bounded: the oldest are dropped, as the API server's TTL would).</summary>
     public List<KubeEvent> KubeEvents { get; } = [];
 

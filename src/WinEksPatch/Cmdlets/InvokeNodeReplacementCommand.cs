@@ -21,8 +21,13 @@ namespace WinEksPatch.Commands;
 /// them through the Auto Scaling group so desired capacity comes back down. AZRebalance, ScheduledActions and
 /// AlarmNotification are suspended for the rollout and resumed after (only those it suspended). Node and pod state come
 /// from watches; nothing sleeps a fixed time.</para>
-/// <para type="description">On -DrainTimeout the node is uncordoned, the rollout stops and the error names the blockers;
-/// with -Force, pods still blocked at the timeout are deleted and the result names them. If a new node never becomes
+/// <para type="description">Like kubectl drain, a node running a pod that no controller recreates is not drained: the
+/// rollout stops naming the pod (DrainRefused) unless -EvictUnreplicatedPods is given. Pods with emptyDir volumes are
+/// evicted (scratch data, as EKS and Karpenter treat it) and named in the pre-flight. On -DrainTimeout the node is
+/// uncordoned, the rollout stops and the error names the pods and budgets that blocked it; only with
+/// -OverridePodDisruptionBudget are the pods still blocked deleted, and the result names them (ReplacedPodsDeleted,
+/// PodsDeleted). -Force skips the confirmation prompts and nothing else.</para>
+/// <para type="description">If a new node never becomes
 /// usable within -ReadyTimeout the rollout stops before draining anything, and the error quotes the group's scaling
 /// activities. The rollout's state is kept in tags on the Auto Scaling group and its instances: after Ctrl+C, a crash or
 /// a lost session, the same command continues where it was, launching nothing twice and terminating nothing that was not
@@ -34,8 +39,8 @@ namespace WinEksPatch.Commands;
 /// which is also how a stopped run picks up again. It writes a NodeReplacementResult per old node as the node watch
 /// sees it leave (EKS pairs no new node with an old one, so NewInstanceId is empty and DrainDuration unknown), and when
 /// no node has left for two minutes it warns which pods and PodDisruptionBudgets hold EKS's drain. If EKS gives up
-/// (PodEvictionFailure after its fixed 15 minutes) the error names them. -Force starts EKS's update with force (EKS
-/// deletes the blocked pods after 15 minutes); -MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout and -MinReadyTime do not apply.</para>
+/// (PodEvictionFailure after its fixed 15 minutes) the error names them. -OverridePodDisruptionBudget starts EKS's update
+/// with force (EKS deletes the blocked pods after 15 minutes); -MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout and -MinReadyTime do not apply.</para>
 /// </summary>
 /// <example>
 ///   <code>Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -WhatIf</code>
@@ -52,7 +57,7 @@ namespace WinEksPatch.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "NodeReplacement", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType("WinEksPatch.Model.NodeReplacementResult", "WinEksPatch.Model.NodeReplacementPlan")]
-public sealed class InvokeNodeReplacementCommand : FleetCmdlet
+public sealed class InvokeNodeReplacementCommand : RolloutCmdlet
 {
     /// <summary>The EKS cluster.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -66,44 +71,10 @@ public sealed class InvokeNodeReplacementCommand : FleetCmdlet
     [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
     public string NodeGroupName { get; set; } = "";
 
-    /// <summary>Nodes that may be unavailable at once, as a count or a percentage of the desired size (default 0).</summary>
-    [Parameter]
-    [ValidatePattern(@"^\d+%?$")]
-    public string MaxUnavailable { get; set; } = "0";
-
-    /// <summary>Extra nodes launched above the desired size during the rollout, as a count or a percentage (default 1).</summary>
-    [Parameter]
-    [ValidatePattern(@"^\d+%?$")]
-    public string MaxSurge { get; set; } = "1";
-
-    /// <summary>How long one node's drain may take before it is given up (or, with -Force, its blocked pods deleted). Default 30 minutes.</summary>
-    [Parameter]
-    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(30);
-
-    /// <summary>How long new Windows nodes may take to become usable (boot, bootstrap, Ready). Default 40 minutes.</summary>
-    [Parameter]
-    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromMinutes(40);
-
-    /// <summary>How long a new node must have stayed Ready before it counts, on top of its own signals (Ready, pod IPs
-    /// advertised). Default 0; set it when the group's user data restarts a node after it joined the cluster.</summary>
-    [Parameter]
-    public TimeSpan MinReadyTime { get; set; } = TimeSpan.Zero;
-
-    /// <summary>No confirmation prompts; and pods still blocked by a PodDisruptionBudget after -DrainTimeout are deleted.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
-
     protected override void ProcessRecord()
     {
-        if (Force)
-        {
-            ConfirmPreferenceOverride();
-        }
-
-        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
+        var options = RolloutOptions();
         var replacement = Workflow(w => w.Replacement());
-        var limitsGiven = new[] { nameof(MaxSurge), nameof(MaxUnavailable), nameof(DrainTimeout), nameof(ReadyTimeout), nameof(MinReadyTime) }.Any(MyInvocation.BoundParameters.ContainsKey);
-        var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf, limitsGiven) { MinReadyTime = MinReadyTime };
         RunWorkflow((host, token) => replacement.RunAsync(ClusterName, NodeGroupName, options, host, token), perInputObject: true);
     }
 }

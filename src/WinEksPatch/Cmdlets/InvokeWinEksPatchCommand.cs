@@ -21,7 +21,9 @@ namespace WinEksPatch.Commands;
 /// <para type="description">Emits one WinEksPatchReport: per group the AMI and OS build before and after, monthly patches
 /// caught up, nodes replaced, durations, the pods and budgets that held drains up, and the API calls that group made (the
 /// report adds the run's total, assessment included). -ReportPath
-/// also writes it as JSON. For runbooks and scheduled tasks: -Force (or -Confirm:$false) asks nothing, and when a group
+/// also writes it as JSON. For runbooks and scheduled tasks: -Force (or -Confirm:$false) asks nothing and overrides
+/// nothing (drains honour PodDisruptionBudgets and refuse pods no controller recreates unless -OverridePodDisruptionBudget
+/// or -EvictUnreplicatedPods say otherwise; each group's entry lists the pods deleted), and when a group
 /// failed the cmdlet ends with a terminating error (PatchCycleFailed) after writing the report, so a script run with
 /// `pwsh -File` and $ErrorActionPreference = 'Stop' exits non-zero. A group declined at the confirmation prompt is
 /// reported NotAttempted and is not a failure.</para>
@@ -47,7 +49,7 @@ namespace WinEksPatch.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "WinEksPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType("WinEksPatch.Model.WinEksPatchReport", "WinEksPatch.Model.NodeReplacementPlan")]
-public sealed class InvokeWinEksPatchCommand : FleetCmdlet
+public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
 {
     /// <summary>The EKS cluster.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -70,32 +72,10 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
     [Parameter]
     public SwitchParameter CacheImagesFromCluster { get; set; }
 
-    /// <summary>Nodes that may be unavailable at once per group (count or percentage; default 0).</summary>
-    [Parameter]
-    [ValidatePattern(@"^\d+%?$")]
-    public string MaxUnavailable { get; set; } = "0";
-
-    /// <summary>Extra nodes launched above the desired size (count or percentage; default 1).</summary>
-    [Parameter]
-    [ValidatePattern(@"^\d+%?$")]
-    public string MaxSurge { get; set; } = "1";
-
-    /// <summary>How long one node's drain may take. Default 30 minutes.</summary>
-    [Parameter]
-    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(30);
-
-    /// <summary>How long new Windows nodes may take to become usable. Default 40 minutes.</summary>
-    [Parameter]
-    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromMinutes(40);
-
     /// <summary>Also write the report as JSON to this file.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? ReportPath { get; set; }
-
-    /// <summary>No prompts; pods still blocked after -DrainTimeout are deleted.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
 
     /// <summary>-ImageSource Build: New-WinNodeAmi for the group (caching what its pods run, with -CacheImagesFromCluster).</summary>
     private async Task<string?> BuildForGroupAsync(WinNodeGroup group, IWorkflowHost host, CancellationToken cancellationToken)
@@ -124,12 +104,7 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
 
     protected override void ProcessRecord()
     {
-        if (Force)
-        {
-            ConfirmPreferenceOverride();
-        }
-
-        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
+        var options = RolloutOptions();
         var reportPath = ReportPath == null ? null : Guard(() => FileSystemPath(ReportPath)
             ?? throw new WinEksPatchException(ErrorIds.ReportPathInvalid, ErrorKind.InvalidArgument, $"-ReportPath: '{ReportPath}' is not a file-system path.", ReportPath));
         var cycle = Workflow(w => w.PatchCycle());
@@ -139,7 +114,6 @@ public sealed class InvokeWinEksPatchCommand : FleetCmdlet
             "Build" => new ImageSource.Build(BuildForGroupAsync),
             var ami => new ImageSource.Given(ami),
         };
-        var options = new ReplacementOptions(MaxSurge, MaxUnavailable, DrainTimeout, ReadyTimeout, Force, whatIf);
         WinEksPatchReport? report = null;
         RunWorkflow(async (host, token) =>
         {

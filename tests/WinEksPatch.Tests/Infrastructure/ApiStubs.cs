@@ -77,6 +77,15 @@ public abstract class KubernetesApiStub : IKubernetesApi
 
     public virtual Task<(IReadOnlyList<KubePod> Items, string? ResourceVersion)> ListPodsForWatchAsync(string? fieldSelector, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
+
+    public virtual Task<KubeLease?> GetLeaseAsync(string @namespace, string name, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<KubeLease?> CreateLeaseAsync(KubeLease lease, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<KubeLease?> ReplaceLeaseAsync(KubeLease lease, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public virtual Task<bool> DeleteLeaseAsync(string @namespace, string name, string resourceVersion, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
 }
 
 public abstract class Ec2ApiStub : IEc2Api

@@ -9,10 +9,11 @@ public sealed record DrainOutcome(bool Completed, int Evicted, IReadOnlyList<str
 
 /// <summary>
 /// Drains a node the way <c>kubectl drain</c> does (pkg/drain): a filter over its pods (skip DaemonSet, mirror and
-/// finished pods; refuse pods without a controller unless forced), evictions through the eviction subresource so that
+/// finished pods; refuse pods without a controller unless told), evictions through the eviction subresource so that
 /// PodDisruptionBudgets decide, 429 retried every 5 s while naming the pod and budget that block and since when, 404
-/// meaning done, and a wait until every evicted pod is gone (from a pod watch, not polling). One overall timeout; with
-/// force, pods still blocked at the timeout are deleted and named.
+/// meaning done, and a wait until every evicted pod is gone (from a pod watch, not polling). One overall timeout; only
+/// with <see cref="DrainOverrides.DeletePodsBlockedByBudget"/> are pods still blocked at the timeout deleted (and named),
+/// and only with <see cref="DrainOverrides.EvictUnreplicatedPods"/> are pods that no controller recreates evicted.
 /// </summary>
 public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time)
 {
@@ -36,20 +37,21 @@ public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time)
         return (toEvict, unreplicated);
     }
 
-    public async Task<DrainOutcome> DrainAsync(string nodeName, TimeSpan timeout, bool force, Action<string> report, CancellationToken cancellationToken)
+    public async Task<DrainOutcome> DrainAsync(string nodeName, TimeSpan timeout, DrainOverrides overrides, Action<string> report, CancellationToken cancellationToken)
     {
         var started = time.GetUtcNow();
         var deadline = started + timeout;
         var (pods, version) = await kubernetes.ListPodsForWatchAsync($"spec.nodeName={nodeName}", cancellationToken).ConfigureAwait(false);
         var (evictable, unreplicated) = Filter(pods);
-        if (unreplicated.Count > 0 && !force)
+        if (unreplicated.Count > 0 && !overrides.HasFlag(DrainOverrides.EvictUnreplicatedPods))
         {
             throw new WinEksPatchException(ErrorIds.DrainRefused, ErrorKind.InvalidOperation,
-                $"Node {nodeName} runs pods that no controller would recreate: {Names(unreplicated)}. Evicting them would lose them; move them yourself or use -Force.",
+                $"Node {nodeName} runs pods that no controller would recreate: {Names(unreplicated)}. Evicting them would lose them; move them yourself or pass -EvictUnreplicatedPods.",
                 nodeName);
         }
 
-        var toEvict = evictable.Concat(unreplicated).ToList(); // unreplicated pods only get here with -Force
+        var deleteBlocked = overrides.HasFlag(DrainOverrides.DeletePodsBlockedByBudget);
+        var toEvict = evictable.Concat(unreplicated).ToList(); // unreplicated pods only get here with -EvictUnreplicatedPods
         var remaining = new ConcurrentDictionary<string, KubePod>(toEvict.ToDictionary(p => p.Uid ?? Key(p), p => p));
         var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -100,7 +102,7 @@ public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time)
         }).ConfigureAwait(false);
 
         var deleted = new List<string>();
-        if (!stillBlocked.IsEmpty && force)
+        if (!stillBlocked.IsEmpty && deleteBlocked)
         {
             foreach (var pod in stillBlocked)
             {
@@ -108,11 +110,11 @@ public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time)
                 deleted.Add(Key(pod));
             }
 
-            report($"deleted after the drain timeout (-Force): {string.Join(", ", deleted)}");
+            report($"deleted after the drain timeout (-OverridePodDisruptionBudget): {string.Join(", ", deleted)}");
         }
 
         var describedBlockers = blockers.Select(b => $"{b.Key} (PodDisruptionBudget {b.Value.Budget}, since {b.Value.Since:u})").Order(StringComparer.Ordinal).ToList();
-        if (!stillBlocked.IsEmpty && !force)
+        if (!stillBlocked.IsEmpty && !deleteBlocked)
         {
             await watchStop.CancelAsync().ConfigureAwait(false);
             await IgnoreCancellation(watch).ConfigureAwait(false);

@@ -49,7 +49,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
                 $"{EksMaxUnavailable(group)}) with its fixed 15-minute drain limit; -MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout and -MinReadyTime apply to self-managed groups only.");
         }
 
-        var plan = await PlanAsync(snapshot, group, target, old, kubernetes, running != null, options.Force, cancellationToken).ConfigureAwait(false);
+        var plan = await PlanAsync(snapshot, group, target, old, kubernetes, running != null, options.Overrides, cancellationToken).ConfigureAwait(false);
         foreach (var finding in plan.Preflight)
         {
             host.Warning($"{finding.Kind} {finding.Subject}: {finding.Effect}");
@@ -73,7 +73,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
             // A CUSTOM group moves to its launch template's current version (the AMI Set-NodeGroupAmi put there); an EKS AMI
             // type moves to the latest release.
             var template = group.Managed?.AmiType == "CUSTOM" ? group.LaunchTemplate : null;
-            running = await eks.UpdateNodegroupVersionAsync(clusterName, group.Name, template, null, options.Force, cancellationToken).ConfigureAwait(false);
+            running = await eks.UpdateNodegroupVersionAsync(clusterName, group.Name, template, null, options.DeletesPodsBlockedByBudget, cancellationToken).ConfigureAwait(false);
             host.Verbose($"{clusterName}/{group.Name}: EKS update {running.Id} started.");
         }
         else
@@ -165,7 +165,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
                 {
                     if (reportedBlockers.Add(blocker))
                     {
-                        host.Warning($"EKS's drain of {group.Name} is held by {blocker}; EKS gives up after 15 minutes with PodEvictionFailure unless the update was started with -Force.");
+                        host.Warning($"EKS's drain of {group.Name} is held by {blocker}; EKS gives up after 15 minutes with PodEvictionFailure unless the update was started with -OverridePodDisruptionBudget (EKS's force).");
                         host.Progress(new ProgressUpdate(ProgressRoot, activity, $"drain held by {blocker}", 100 * replaced / Math.Max(1, old.Count)));
                     }
                 }
@@ -207,7 +207,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
     /// <summary>EKS's plan, as it documents it: surge max(2 × zones, maxUnavailable) new nodes capped by the outdated ones,
     /// then drain maxUnavailable outdated nodes at a time.</summary>
     private async Task<NodeReplacementPlan> PlanAsync(ClusterSnapshot snapshot, NodeGroupFacts group, string target, IReadOnlyList<KubeNode> old,
-        IKubernetesApi kubernetes, bool resuming, bool force, CancellationToken cancellationToken)
+        IKubernetesApi kubernetes, bool resuming, DrainOverrides overrides, CancellationToken cancellationToken)
     {
         var instances = old.Select(n => n.InstanceId is { } id ? snapshot.Instances.GetValueOrDefault(id) : null).OfType<Ec2Instance>().ToList();
         var desired = group.Managed?.DesiredSize ?? old.Count;
@@ -217,7 +217,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
         var surge = Math.Min(Math.Max(2 * zones, unavailable), instances.Count);
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
         var targetImage = await ReplacementOptions.DescribeTargetAsync(ec2, target, cancellationToken).ConfigureAwait(false);
-        return ReplacementPlanner.Plan(snapshot, group, target, instances, desired, surge, unavailable, budgets, targetImage, calendar, resuming, force, managed: true);
+        return ReplacementPlanner.Plan(snapshot, group, target, instances, desired, surge, unavailable, budgets, targetImage, calendar, resuming, overrides, managed: true);
     }
 
     private static int EksMaxUnavailable(NodeGroupFacts group) =>

@@ -20,7 +20,7 @@ public static class ReplacementPlanner
     /// once up front, then <paramref name="unavailable"/> outdated nodes at a time, each cordoned, given 60 s and terminated.
     /// </summary>
     public static NodeReplacementPlan Plan(ClusterSnapshot snapshot, NodeGroupFacts group, string targetImageId, IReadOnlyList<Ec2Instance> oldInstances,
-        int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, bool force,
+        int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, DrainOverrides overrides,
         bool managed = false)
     {
         var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal) : oldInstances.OrderBy(i => i.LaunchTime);
@@ -44,22 +44,26 @@ public static class ReplacementPlanner
             MaxUnavailable = unavailable,
             CapacityFloor = desired - unavailable,
             Batches = batches,
-            Preflight = Preflight(pods, allPods, budgets, targetImage, calendar, force, managed),
+            Preflight = Preflight(pods, allPods, budgets, targetImage, calendar, overrides, managed),
             EstimatedDuration = managed ? boot + drainAndTerminate * batches.Count : (boot + drainAndTerminate) * batches.Count,
             Resuming = resuming,
         };
     }
 
     internal static IReadOnlyList<PreflightFinding> Preflight(IReadOnlyList<KubePod> podsToMove, IReadOnlyList<KubePod> allPods, IReadOnlyList<KubePdb> budgets,
-        Ec2Image? targetImage, PatchCalendar calendar, bool force, bool managed)
+        Ec2Image? targetImage, PatchCalendar calendar, DrainOverrides overrides, bool managed)
     {
+        var deleteBlocked = overrides.HasFlag(DrainOverrides.DeletePodsBlockedByBudget);
+        var evictUnreplicated = overrides.HasFlag(DrainOverrides.EvictUnreplicatedPods);
         var findings = new List<PreflightFinding>();
         var (evictable, unreplicated) = Drainer.Filter(podsToMove);
         foreach (var budget in budgets.Where(b => b.DisruptionsAllowed == 0 && evictable.Any(b.Selects)))
         {
             var blocked = evictable.Where(budget.Selects).Select(Drainer.Key).ToList();
-            var effect = !managed ? $"evicting {string.Join(", ", blocked)} waits until another replica is Ready elsewhere"
-                : force ? $"EKS's drain of {string.Join(", ", blocked)} waits 15 minutes, then the forced update deletes the pod(s)"
+            var effect = !managed
+                ? $"evicting {string.Join(", ", blocked)} waits until another replica is Ready elsewhere" +
+                    (deleteBlocked ? "; -OverridePodDisruptionBudget deletes the pod(s) still blocked after -DrainTimeout" : ", and the rollout stops after -DrainTimeout")
+                : deleteBlocked ? $"EKS's drain of {string.Join(", ", blocked)} waits 15 minutes, then the forced update (-OverridePodDisruptionBudget) deletes the pod(s)"
                 : $"EKS's drain of {string.Join(", ", blocked)} waits until another replica is Ready elsewhere, and after 15 minutes the update fails with PodEvictionFailure";
             findings.Add(new PreflightFinding("PodDisruptionBudget", $"{budget.Namespace}/{budget.Name}",
                 $"allows no disruption now ({budget.CurrentHealthy} healthy, {budget.DesiredHealthy} needed): {effect}"));
@@ -69,12 +73,13 @@ public static class ReplacementPlanner
         {
             findings.Add(new PreflightFinding("NoController", Drainer.Key(pod),
                 managed ? "no controller recreates it: EKS evicts it and it is gone for good"
-                : force ? "no controller recreates it: -Force evicts it and it is gone for good" : "no controller recreates it: the drain refuses its node (move it, or use -Force)"));
+                : evictUnreplicated ? "no controller recreates it: -EvictUnreplicatedPods evicts it and it is gone for good"
+                : "no controller recreates it: the drain of its node stops and names it (move it, or pass -EvictUnreplicatedPods)"));
         }
 
         foreach (var pod in evictable.Where(p => p.HasLocalStorage))
         {
-            findings.Add(new PreflightFinding("LocalStorage", Drainer.Key(pod), "uses emptyDir: its data is lost when it is evicted"));
+            findings.Add(new PreflightFinding("LocalStorage", Drainer.Key(pod), "uses emptyDir: it is evicted like any pod and its scratch data is lost (as EKS and Karpenter drain)"));
         }
 
         foreach (var pod in evictable.Where(p => p.TerminationGracePeriodSeconds > 300))

@@ -3,43 +3,71 @@ using WinEksPatch.Errors;
 
 namespace WinEksPatch.Workflows.Replacement;
 
-/// <summary>-MaxSurge and -MaxUnavailable as Kubernetes writes them: a count ("2") or a percentage of the desired size ("25%").</summary>
-public static class RolloutLimits
+/// <summary>
+/// -MaxSurge or -MaxUnavailable as Kubernetes writes them: a count ("2") or a percentage of the group's desired size
+/// ("25%"). Parsed once, at the cmdlet boundary; resolved against the group's size when the group is known.
+/// </summary>
+public readonly record struct RolloutLimit(int Value, bool IsPercentage)
 {
-    /// <summary>Resolves a limit against <paramref name="desired"/>: percentages round up for surge, down for unavailable, as
-    /// Deployments do.</summary>
-    public static int Resolve(string value, int desired, bool roundUp, string parameter)
+    /// <summary>Parses a limit; a bad value is InvalidRolloutLimit naming the parameter (nothing has been read or changed yet).</summary>
+    public static RolloutLimit Parse(string value, string parameter)
     {
         var text = value.Trim();
-        if (text.EndsWith('%'))
+        var percentage = text.EndsWith('%');
+        if (!int.TryParse(percentage ? text[..^1] : text, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
         {
-            if (!int.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var percent) || percent > 100)
-            {
-                throw Invalid(value, parameter);
-            }
+            throw new WinEksPatchException(ErrorIds.InvalidRolloutLimit, ErrorKind.InvalidArgument,
+                $"-{parameter}: '{value}' is neither a count (2) nor a percentage (25%).", parameter);
+        }
 
-            var exact = desired * percent / 100.0;
+        if (percentage && number > 100)
+        {
+            throw new WinEksPatchException(ErrorIds.InvalidRolloutLimit, ErrorKind.InvalidArgument,
+                $"-{parameter}: '{value}' is more than the whole group; a percentage is at most 100% (all of its nodes).", parameter);
+        }
+
+        return new RolloutLimit(number, percentage);
+    }
+
+    public override string ToString() => IsPercentage ? $"{Value}%" : Value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Resolves the two limits of a rollout against the group they apply to.</summary>
+public static class RolloutLimits
+{
+    /// <summary>A percentage rounds up for surge and down for unavailable, as Deployments do. A count above the group's
+    /// desired size is refused: it is almost always a typo (-MaxUnavailable 10000 would drain every node at once), and
+    /// "all of them" is written 100%.</summary>
+    public static int Resolve(RolloutLimit limit, int desired, bool roundUp, string parameter, string groupName)
+    {
+        if (limit.IsPercentage)
+        {
+            var exact = desired * limit.Value / 100.0;
             return roundUp ? (int)Math.Ceiling(exact) : (int)Math.Floor(exact);
         }
 
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : throw Invalid(value, parameter);
+        if (limit.Value > desired && limit.Value > 1)
+        {
+            throw new WinEksPatchException(ErrorIds.InvalidRolloutLimit, ErrorKind.InvalidArgument,
+                $"-{parameter} {limit} is more than the {desired} node(s) of {groupName}: give at most {desired}, or a percentage (100% means all of them).",
+                parameter);
+        }
+
+        return limit.Value;
     }
 
     /// <summary>Both limits; at least one must allow progress.</summary>
-    public static (int Surge, int Unavailable) Resolve(string maxSurge, string maxUnavailable, int desired)
+    public static (int Surge, int Unavailable) Resolve(RolloutLimit maxSurge, RolloutLimit maxUnavailable, int desired, string groupName)
     {
-        var surge = Resolve(maxSurge, desired, roundUp: true, "MaxSurge");
-        var unavailable = Resolve(maxUnavailable, desired, roundUp: false, "MaxUnavailable");
+        var surge = Resolve(maxSurge, desired, roundUp: true, "MaxSurge", groupName);
+        var unavailable = Resolve(maxUnavailable, desired, roundUp: false, "MaxUnavailable", groupName);
         if (surge == 0 && unavailable == 0)
         {
             throw new WinEksPatchException(ErrorIds.RolloutCannotProgress, ErrorKind.InvalidArgument,
-                $"-MaxSurge {maxSurge} and -MaxUnavailable {maxUnavailable} resolve to 0 for a group of {desired}: no node could ever be replaced. Allow a surge (e.g. -MaxSurge 1) or some unavailability.",
+                $"-MaxSurge {maxSurge} and -MaxUnavailable {maxUnavailable} resolve to 0 for {groupName} ({desired} node(s)): no node could ever be replaced. Allow a surge (e.g. -MaxSurge 1) or some unavailability.",
                 "MaxSurge");
         }
 
         return (surge, unavailable);
     }
-
-    private static WinEksPatchException Invalid(string value, string parameter) =>
-        new(ErrorIds.InvalidRolloutLimit, ErrorKind.InvalidArgument, $"-{parameter}: '{value}' is neither a count (2) nor a percentage (25%).", parameter);
 }

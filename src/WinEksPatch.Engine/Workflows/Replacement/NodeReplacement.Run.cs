@@ -1,0 +1,416 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+using WinEksPatch.Model;
+
+namespace WinEksPatch.Workflows.Replacement;
+
+public sealed partial class NodeReplacement
+{
+    /// <summary>One execution of a rollout: the batch loop and its bookkeeping.</summary>
+    private sealed class Run(
+        NodeReplacement owner,
+        string clusterName,
+        string nodeGroupName,
+        string groupName,
+        string target,
+        RolloutState state,
+        int surge,
+        int unavailable,
+        ReplacementOptions options,
+        IReadOnlyList<string> requiredResources,
+        IKubernetesApi kubernetes,
+        NodeTracker tracker,
+        Dictionary<string, Ec2Instance> instances,
+        IWorkflowHost host)
+    {
+        private readonly HashSet<string> _pairedNewInstances = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _terminated = new(StringComparer.Ordinal);
+        private readonly object _sync = new();
+        private readonly HashSet<string> _pendingOld = new(StringComparer.Ordinal);
+        // What this run did to each old node it touched, so that an error or a stop states it truthfully.
+        private readonly Dictionary<string, string> _stages = new(StringComparer.Ordinal);
+        private int _desired;
+        private int _replaced;
+        private int _child = 10;
+
+        /// <summary>Old instances declined at the confirmation prompt (left as they were).</summary>
+        public IReadOnlyList<string> Skipped
+        {
+            get
+            {
+                lock (_sync)
+                {
+                    return [.. _skipped];
+                }
+            }
+        }
+
+        private void Stage(string instanceId, string stage)
+        {
+            lock (_sync)
+            {
+                _stages[instanceId] = stage;
+            }
+        }
+
+        /// <summary>The true state of every old node this run touched, for an error or a stop.</summary>
+        private string DescribeStages()
+        {
+            lock (_sync)
+            {
+                return _stages.Count == 0
+                    ? "No old node was cordoned, drained or terminated by this run: the group's capacity is intact."
+                    : $"Old nodes this run touched: {string.Join("; ", _stages.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {s.Value}"))}; every other node is untouched.";
+            }
+        }
+
+        /// <summary>
+        /// Runs the rollout with every node step under one cancellation scope: on a failure or a stop (Ctrl+C, the lease
+        /// lost) the steps still in flight are cancelled and awaited before this returns, so nothing outlives the cmdlet,
+        /// and the error (or, for a stop, a warning) states each touched node's true state.
+        /// </summary>
+        public async Task ExecuteAsync(int total, CancellationToken cancellationToken)
+        {
+            using var steps = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var running = new Dictionary<string, Task<NodeStep>>(StringComparer.Ordinal);
+            try
+            {
+                await SlideAsync(total, running, steps.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is WinEksPatchException or OperationCanceledException)
+            {
+                await steps.CancelAsync().ConfigureAwait(false);
+                foreach (var step in running.Values)
+                {
+                    try
+                    {
+                        await step.ConfigureAwait(false);
+                    }
+                    catch (Exception inFlight) when (inFlight is WinEksPatchException or OperationCanceledException)
+                    {
+                        // cancelled with the rest; its node's stage says where it stopped
+                    }
+                }
+
+                if (ex is WinEksPatchException error)
+                {
+                    throw new WinEksPatchException(error.ErrorId, error.Kind, $"{error.Message} {DescribeStages()}", error.Target, error.InnerException)
+                    {
+                        AwsErrorCode = error.AwsErrorCode,
+                        RequestId = error.RequestId,
+                    };
+                }
+
+                host.Warning($"{clusterName}/{nodeGroupName}: the rollout stopped. {DescribeStages()} Run the same command again to continue where it stopped.");
+                throw;
+            }
+        }
+
+        private string Activity => $"Replacing nodes of {clusterName}/{nodeGroupName}";
+
+        /// <summary>
+        /// A sliding window rather than batches with a barrier: at most MaxSurge + MaxUnavailable old nodes are in
+        /// progress; the next one is cordoned as soon as enough usable nodes remain outside the ones in progress (the
+        /// floor), and each is terminated as soon as it is drained. While old nodes remain, the group keeps its surge
+        /// (terminations without decrement make it launch the next new node at once); the last terminations shrink it back.
+        /// </summary>
+        private async Task SlideAsync(int total, Dictionary<string, Task<NodeStep>> running, CancellationToken cancellationToken)
+        {
+            var drainer = new Drainer(kubernetes, owner.Time);
+            var window = Math.Max(1, surge + unavailable);
+            var failures = new List<NodeStep>();
+            var group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
+            _desired = group.DesiredCapacity;
+            var sequence = 0;
+            while (true)
+            {
+                await owner.LearnInstancesAsync(instances, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
+                var waiting = OldInstances(group, instances, target)
+                    .Where(i => !_skipped.Contains(i.InstanceId) && !running.ContainsKey(i.InstanceId) && !_terminated.Contains(i.InstanceId))
+                    .OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag)) // resume: nodes already being drained first
+                    .ThenBy(i => i.LaunchTime)
+                    .ToList();
+                var active = running.Where(r => !r.Value.IsCompleted).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+                lock (_sync)
+                {
+                    _pendingOld.UnionWith(waiting.Select(i => i.InstanceId)); // old instances not yet terminated
+                }
+
+                if (failures.Count == 0 && waiting.Count > 0 && active.Count < window)
+                {
+                    // Keep the surge while old nodes remain. A re-run finds it already there and launches nothing more.
+                    // Never below what the group has now: lowering desired lets Auto Scaling pick an instance to kill, and
+                    // a value above ours is someone else's (or a termination with decrement still on its way).
+                    var wanted = state.Desired + Math.Min(surge, waiting.Count + active.Count);
+                    if (_desired < wanted && group.DesiredCapacity < wanted)
+                    {
+                        if (group.MaxSize < wanted)
+                        {
+                            await owner.AutoScaling.UpdateAutoScalingGroupAsync(groupName, maxSize: wanted, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        }
+
+                        await owner.AutoScaling.SetDesiredCapacityAsync(groupName, wanted, cancellationToken).ConfigureAwait(false);
+                        host.Verbose($"Desired capacity {_desired} -> {wanted}.");
+                        _desired = wanted;
+                    }
+
+                    // Cordoning the next one must leave the floor usable outside everything in progress.
+                    var next = waiting[0];
+                    var excluded = active.Append(next.InstanceId).ToHashSet(StringComparer.Ordinal);
+                    await WaitForCapacityAsync(group, state.Desired - unavailable, excluded, cancellationToken).ConfigureAwait(false);
+                    sequence++;
+                    host.Progress(new ProgressUpdate(ProgressRoot, Activity, $"node {sequence} of {total}: {next.InstanceId}",
+                        total == 0 ? -1 : Math.Min(99, 100 * _replaced / Math.Max(1, total))));
+                    running[next.InstanceId] = ReplaceAndTerminateAsync(((sequence - 1) / window) + 1, next, drainer, cancellationToken);
+                }
+                else if (active.Count > 0)
+                {
+                    await Task.WhenAny(active.Select(id => running[id])).ConfigureAwait(false);
+                }
+                else if (failures.Count == 0 && waiting.Count == 0)
+                {
+                    // Done: the group whole again, and the terminated instances' nodes gone, so what comes next sees the new fleet.
+                    await WaitForCapacityAsync(group, state.Desired, new HashSet<string>(), cancellationToken).ConfigureAwait(false);
+                    var terminated = _terminated.ToHashSet(StringComparer.Ordinal);
+                    await tracker.WaitUntilAsync(nodes => !nodes.Any(n => n.InstanceId != null && terminated.Contains(n.InstanceId)),
+                        options.ReadyTimeout, Recheck, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                // Collect what finished: a failure stops new work; what is in progress still completes.
+                foreach (var (id, task) in running.Where(r => r.Value.IsCompleted).ToList())
+                {
+                    running.Remove(id);
+                    var step = await task.ConfigureAwait(false);
+                    if (step.Outcome is ReplacementOutcome.Failed or ReplacementOutcome.DrainTimedOut)
+                    {
+                        failures.Add(step);
+                        host.Output(step.Result);
+                    }
+                }
+
+                if (failures.Count > 0 && running.Count == 0)
+                {
+                    throw failures[0].Error ?? new WinEksPatchException(ErrorIds.DrainTimeout, ErrorKind.OperationTimeout,
+                        $"The rollout stopped: {string.Join("; ", failures.Select(f => $"{f.Result.OldInstanceId}: {f.Outcome}"))}.", groupName);
+                }
+
+                group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
+            }
+        }
+
+        /// <summary>Cordons, drains and (when drained) terminates one old node; the surge shrinks back only for the last ones.</summary>
+        private async Task<NodeStep> ReplaceAndTerminateAsync(int batch, Ec2Instance instance, Drainer drainer, CancellationToken cancellationToken)
+        {
+            var step = await ReplaceAsync(batch, instance, drainer, cancellationToken).ConfigureAwait(false);
+            if (step.Outcome is not (ReplacementOutcome.Replaced or ReplacementOutcome.ReplacedPodsDeleted))
+            {
+                return step;
+            }
+
+            bool decrement;
+            lock (_sync)
+            {
+                // After this one, the old nodes left need min(MaxSurge, left) surge slots; give back any above that.
+                _pendingOld.Remove(instance.InstanceId);
+                decrement = _desired > state.Desired + Math.Min(surge, _pendingOld.Count);
+                if (decrement)
+                {
+                    _desired--;
+                }
+            }
+
+            await owner.AutoScaling.TerminateInstanceInAutoScalingGroupAsync(instance.InstanceId, decrement, cancellationToken).ConfigureAwait(false);
+            Stage(instance.InstanceId, "terminated (drained first)");
+            NodeReplacementResult result;
+            lock (_sync)
+            {
+                _terminated.Add(instance.InstanceId);
+                _replaced++;
+                result = Pair(step.Result);
+            }
+
+            host.Output(result);
+            host.Progress(new ProgressUpdate(step.ChildId, $"{instance.InstanceId} ({step.Result.OldNodeName})", "terminated", 100, ProgressRoot, Completed: true));
+            return step;
+        }
+
+        /// <summary>Names the new instance that took an old one's place: a usable node on the target AMI not yet paired.</summary>
+        private NodeReplacementResult Pair(NodeReplacementResult result)
+        {
+            var candidate = tracker.Nodes
+                .Where(n => n.InstanceId != null && instances.TryGetValue(n.InstanceId, out var i) && i.ImageId == target && !_pairedNewInstances.Contains(n.InstanceId))
+                .OrderByDescending(n => n.CreatedAt)
+                .FirstOrDefault();
+            if (candidate?.InstanceId == null)
+            {
+                return result;
+            }
+
+            _pairedNewInstances.Add(candidate.InstanceId);
+            return new NodeReplacementResult
+            {
+                ClusterName = result.ClusterName,
+                NodeGroupName = result.NodeGroupName,
+                Batch = result.Batch,
+                OldNodeName = result.OldNodeName,
+                OldInstanceId = result.OldInstanceId,
+                OldImageId = result.OldImageId,
+                NewNodeName = candidate.Name,
+                NewInstanceId = candidate.InstanceId,
+                NewImageId = target,
+                Result = result.Result,
+                PodsEvicted = result.PodsEvicted,
+                PodsDeleted = result.PodsDeleted,
+                DrainDuration = result.DrainDuration,
+                Blockers = result.Blockers,
+            };
+        }
+
+        private sealed record NodeStep(NodeReplacementResult Result, ReplacementOutcome Outcome, int ChildId, WinEksPatchException? Error);
+
+        private async Task<NodeStep> ReplaceAsync(int batch, Ec2Instance instance, Drainer drainer, CancellationToken cancellationToken)
+        {
+            var child = Interlocked.Increment(ref _child);
+            var node = tracker.Nodes.FirstOrDefault(n => n.InstanceId == instance.InstanceId);
+            var title = $"{instance.InstanceId} ({node?.Name ?? "no node"})";
+            NodeReplacementResult Result(ReplacementOutcome outcome, DrainOutcome? drain) => new()
+            {
+                ClusterName = clusterName,
+                NodeGroupName = nodeGroupName,
+                Batch = batch,
+                OldNodeName = node?.Name,
+                OldInstanceId = instance.InstanceId,
+                OldImageId = instance.ImageId,
+                Result = outcome,
+                PodsEvicted = drain?.Evicted ?? 0,
+                PodsDeleted = drain?.Deleted ?? [],
+                DrainDuration = drain?.Duration ?? TimeSpan.Zero,
+                Blockers = drain?.Blockers ?? [],
+            };
+
+            if (!await host.ShouldProcessAsync(title, $"Cordon, drain and terminate (replaced by {target})").ConfigureAwait(false))
+            {
+                lock (_sync)
+                {
+                    _skipped.Add(instance.InstanceId);
+                    _pendingOld.Remove(instance.InstanceId); // it stays: no surge slot is kept for it
+                }
+
+                return new NodeStep(Result(ReplacementOutcome.Skipped, null), ReplacementOutcome.Skipped, child, null);
+            }
+
+            if (node == null)
+            {
+                // An instance that never registered holds no pods: nothing to drain.
+                await owner.Ec2.CreateTagsAsync([instance.InstanceId], new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.Drained }, cancellationToken).ConfigureAwait(false);
+                return new NodeStep(Result(ReplacementOutcome.Replaced, null), ReplacementOutcome.Replaced, child, null);
+            }
+
+            host.Progress(new ProgressUpdate(child, title, "cordoning", 10, ProgressRoot));
+            if (!instance.Tags.ContainsKey(RolloutState.InstanceTag))
+            {
+                await owner.Ec2.CreateTagsAsync([instance.InstanceId], new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.Draining }, cancellationToken).ConfigureAwait(false);
+            }
+
+            await kubernetes.SetUnschedulableAsync(node.Name, true, cancellationToken).ConfigureAwait(false);
+            Stage(instance.InstanceId, $"({node.Name}) cordoned, not fully drained (its drain tag makes a re-run finish it first)");
+            host.Progress(new ProgressUpdate(child, title, "draining", 30, ProgressRoot));
+            DrainOutcome drain;
+            try
+            {
+                drain = await drainer.DrainAsync(node.Name, options.DrainTimeout, options.Overrides, message =>
+                {
+                    host.Verbose($"{node.Name}: {message}");
+                    host.Progress(new ProgressUpdate(child, title, "draining", 50, ProgressRoot, CurrentOperation: message));
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (WinEksPatchException ex)
+            {
+                await kubernetes.SetUnschedulableAsync(node.Name, false, cancellationToken).ConfigureAwait(false);
+                Stage(instance.InstanceId, $"({node.Name}) uncordoned and kept (its drain failed)");
+                host.Progress(new ProgressUpdate(child, title, "failed", 100, ProgressRoot, Completed: true));
+                return new NodeStep(Result(ReplacementOutcome.Failed, null), ReplacementOutcome.Failed, child, ex);
+            }
+
+            if (!drain.Completed)
+            {
+                // Not forced: give the node back to the scheduler and stop with the blockers named.
+                await kubernetes.SetUnschedulableAsync(node.Name, false, cancellationToken).ConfigureAwait(false);
+                await owner.Ec2.DeleteTagsAsync([instance.InstanceId], [RolloutState.InstanceTag], cancellationToken).ConfigureAwait(false);
+                Stage(instance.InstanceId, $"({node.Name}) uncordoned and kept (its drain timed out)");
+                host.Progress(new ProgressUpdate(child, title, "drain timed out", 100, ProgressRoot, Completed: true));
+                var error = new WinEksPatchException(ErrorIds.DrainTimeout, ErrorKind.OperationTimeout,
+                    $"Draining {node.Name} ({instance.InstanceId}) did not finish within {options.DrainTimeout}: blocked by {string.Join("; ", drain.Blockers)}. " +
+                    "The node was uncordoned and kept; the rollout stopped here. Re-run when the budgets allow it, give more time with -DrainTimeout, or pass -OverridePodDisruptionBudget to delete what is still blocked.",
+                    instance.InstanceId);
+                return new NodeStep(Result(ReplacementOutcome.DrainTimedOut, drain), ReplacementOutcome.DrainTimedOut, child, error);
+            }
+
+            await owner.Ec2.CreateTagsAsync([instance.InstanceId], new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.Drained }, cancellationToken).ConfigureAwait(false);
+            Stage(instance.InstanceId, $"({node.Name}) drained, not terminated (a re-run terminates it)");
+            host.Progress(new ProgressUpdate(child, title, "terminating", 90, ProgressRoot));
+            var outcome = drain.Deleted.Count > 0 ? ReplacementOutcome.ReplacedPodsDeleted : ReplacementOutcome.Replaced;
+            return new NodeStep(Result(outcome, drain), outcome, child, null);
+        }
+
+        /// <summary>Waits until the group has <paramref name="needed"/> usable nodes (Ready, schedulable, settled) besides the
+        /// <paramref name="excluded"/> instances, learning new instances as their nodes appear. On timeout, says why from
+        /// the group's scaling activities.</summary>
+        private async Task WaitForCapacityAsync(AutoScalingGroup group, int needed, IReadOnlySet<string> excluded, CancellationToken cancellationToken)
+        {
+            var members = group.Instances.Select(i => i.InstanceId).ToHashSet(StringComparer.Ordinal);
+            var deadline = owner.Time.GetUtcNow() + options.ReadyTimeout;
+            while (true)
+            {
+                bool Usable(KubeNode n) => n.InstanceId != null && members.Contains(n.InstanceId) && !excluded.Contains(n.InstanceId)
+                    && tracker.IsUsable(n, options.MinReadyTime, requiredResources);
+                bool Unknown(KubeNode n) => n.InstanceId != null && !members.Contains(n.InstanceId) && !instances.ContainsKey(n.InstanceId);
+
+                var left = deadline - owner.Time.GetUtcNow();
+                var ok = left > TimeSpan.Zero && await tracker.WaitUntilAsync(
+                    nodes => nodes.Count(Usable) >= needed || nodes.Any(Unknown), left, Recheck, cancellationToken, options.MinReadyTime).ConfigureAwait(false);
+                var nodes = tracker.Nodes;
+                if (ok && nodes.Count(Usable) >= needed)
+                {
+                    return;
+                }
+
+                if (ok && nodes.Any(Unknown))
+                {
+                    // A node we have not seen: learn which group its instance belongs to (one batched call for all of them).
+                    var unknown = nodes.Where(Unknown).Select(n => n.InstanceId!).ToList();
+                    await owner.LearnInstancesAsync(instances, unknown, cancellationToken).ConfigureAwait(false);
+                    foreach (var id in unknown.Where(id => instances.TryGetValue(id, out var i) && i.Tags.GetValueOrDefault("aws:autoscaling:groupName") == groupName))
+                    {
+                        members.Add(id);
+                    }
+
+                    foreach (var id in unknown.Where(id => !instances.ContainsKey(id)))
+                    {
+                        instances[id] = new Ec2Instance(id, null, null, null, null, null, null, new Dictionary<string, string>()); // gone already
+                    }
+
+                    continue;
+                }
+
+                var activities = await owner.AutoScaling.DescribeScalingActivitiesAsync(groupName, 5, cancellationToken).ConfigureAwait(false);
+                var failures = activities.Where(a => a.StatusCode is "Failed" or "Cancelled").Select(a => a.StatusMessage ?? a.Description).OfType<string>()
+                    .Distinct(StringComparer.Ordinal).ToList();
+                var lacking = nodes.Where(n => n.Ready && n.InstanceId != null && members.Contains(n.InstanceId) && !excluded.Contains(n.InstanceId))
+                    .SelectMany(n => requiredResources.Except(n.ExtendedResources, StringComparer.Ordinal).Select(r => (Node: n.Name, Resource: r)))
+                    .ToList();
+                var why = failures.Count > 0 ? "scaling activities: " + string.Join("; ", failures)
+                    : lacking.Count > 0 ? $"Ready nodes without {string.Join(", ", lacking.Select(l => l.Resource).Distinct())}, which the old nodes offer: {Summary(lacking.Select(l => l.Node).Distinct())}" +
+                        (lacking.Any(l => l.Resource == PodIpsResource)
+                            ? "; EKS advertises a Windows node's pod IPs only with enable-windows-ipam in the kube-system/amazon-vpc-cni ConfigMap and the AmazonEKSVPCResourceController policy on the cluster role"
+                            : "")
+                    : "new instances did not become Ready nodes";
+                throw new WinEksPatchException(ErrorIds.ReplacementNotReady, ErrorKind.OperationTimeout,
+                    $"{groupName}: only {nodes.Count(Usable)} of the {needed} usable nodes needed after {options.ReadyTimeout} ({why}). " +
+                    "The rollout did not cordon another node; re-run to continue once the cause is fixed.", groupName);
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Management.Automation;
+using WinEksPatch.Errors;
+using WinEksPatch.Workflows.Replacement;
+
+namespace WinEksPatch.Commands;
+
+/// <summary>
+/// The parameters of a rollout, shared by Invoke-NodeReplacement and Invoke-WinEksPatch, parsed and checked here before
+/// anything is read or changed. -Force skips prompts and nothing else; each safety rule a drain may override has a
+/// switch of its own that says so.
+/// </summary>
+public abstract class RolloutCmdlet : FleetCmdlet
+{
+    /// <summary>Nodes that may be unavailable at once, as a count or a percentage of the group's desired size (default 0).
+    /// A count above the group's size is refused; 100% means all of its nodes.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string MaxUnavailable { get; set; } = "0";
+
+    /// <summary>Extra nodes launched above the desired size during the rollout, as a count or a percentage (default 1).
+    /// A count above the group's size is refused.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string MaxSurge { get; set; } = "1";
+
+    /// <summary>How long one node's drain may take (default 30 minutes). Then the node is uncordoned and the rollout
+    /// stops naming the pods and budgets that blocked it (or, with -OverridePodDisruptionBudget, the pods still blocked are
+    /// deleted). Must be positive.</summary>
+    [Parameter]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long new Windows nodes may take to become usable (boot, bootstrap, Ready, pod IPs). Default 40
+    /// minutes. Must be positive.</summary>
+    [Parameter]
+    public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromMinutes(40);
+
+    /// <summary>How long a new node must have stayed Ready before it counts, on top of its own signals (Ready, pod IPs
+    /// advertised). Default 0; set it when the group's user data restarts a node after it joined the cluster.</summary>
+    [Parameter]
+    public TimeSpan MinReadyTime { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Overrides PodDisruptionBudgets: pods that a budget still blocks after -DrainTimeout are deleted instead of
+    /// evicted (like kubectl drain --disable-eviction), and named in the result and report (PodsDeleted, Result
+    /// ReplacedPodsDeleted). For a managed node group, EKS's update is started with force. Without it a blocked drain
+    /// stops the rollout and nothing is deleted. -Force does not imply it.</summary>
+    [Parameter]
+    public SwitchParameter OverridePodDisruptionBudget { get; set; }
+
+    /// <summary>Evicts pods that no controller recreates (no ReplicaSet, StatefulSet, Job...): they are gone for good (like
+    /// kubectl drain --force). Without it the drain of a node running such a pod stops and names it. -Force does not
+    /// imply it.</summary>
+    [Parameter]
+    public SwitchParameter EvictUnreplicatedPods { get; set; }
+
+    /// <summary>No confirmation prompts. Nothing else: it overrides no safety rule (see -OverridePodDisruptionBudget and
+    /// -EvictUnreplicatedPods).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    private protected bool WhatIfGiven =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
+
+    /// <summary>The rollout request, every parameter checked: a bad limit or timeout is an InvalidArgument error before
+    /// the first read.</summary>
+    private protected ReplacementOptions RolloutOptions() => Guard(() =>
+    {
+        if (Force)
+        {
+            ConfirmPreferenceOverride();
+        }
+
+        RequirePositive(DrainTimeout, nameof(DrainTimeout));
+        RequirePositive(ReadyTimeout, nameof(ReadyTimeout));
+        if (MinReadyTime < TimeSpan.Zero)
+        {
+            throw InvalidTimeout(nameof(MinReadyTime), MinReadyTime, "zero or more");
+        }
+
+        return new ReplacementOptions
+        {
+            MaxSurge = RolloutLimit.Parse(MaxSurge, nameof(MaxSurge)),
+            MaxUnavailable = RolloutLimit.Parse(MaxUnavailable, nameof(MaxUnavailable)),
+            DrainTimeout = DrainTimeout,
+            ReadyTimeout = ReadyTimeout,
+            MinReadyTime = MinReadyTime,
+            Overrides = (OverridePodDisruptionBudget ? DrainOverrides.DeletePodsBlockedByBudget : DrainOverrides.None)
+                | (EvictUnreplicatedPods ? DrainOverrides.EvictUnreplicatedPods : DrainOverrides.None),
+            WhatIf = WhatIfGiven,
+            LimitsGiven = new[] { nameof(MaxSurge), nameof(MaxUnavailable), nameof(DrainTimeout), nameof(ReadyTimeout), nameof(MinReadyTime) }
+                .Any(MyInvocation.BoundParameters.ContainsKey),
+        };
+    });
+
+    private static void RequirePositive(TimeSpan value, string parameter)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw InvalidTimeout(parameter, value, "positive");
+        }
+    }
+
+    private static WinEksPatchException InvalidTimeout(string parameter, TimeSpan value, string rule) =>
+        new(ErrorIds.InvalidTimeout, ErrorKind.InvalidArgument, $"-{parameter} {value} must be {rule} (for example 00:30:00 for 30 minutes).", parameter);
+}
