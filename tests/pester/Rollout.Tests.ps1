@@ -54,6 +54,19 @@ Describe 'Invoke-NodeReplacement plans before it acts' {
         { Invoke-NodeReplacement -ClusterName demo -NodeGroupName linux-system -Force -ErrorAction Stop } |
             Should -Throw -ErrorId 'NodeGroupNotWindows,WinEksPatch.Commands.InvokeNodeReplacementCommand'
     }
+
+    It 'refuses a limit above the group''s size, a percentage above 100 and a timeout that is not positive, before any change' {
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxUnavailable 10000 -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidRolloutLimit,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage '*more than the 4 node(s) of demo-win-selfmanaged*100% means all*'
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 250% -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidRolloutLimit,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        { Invoke-WinEksPatch -ClusterName demo -DrainTimeout '-00:05:00' -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidTimeout,WinEksPatch.Commands.InvokeWinEksPatchCommand'
+        $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $group.DesiredSize | Should -Be 4
+        $group.RolloutInProgress | Should -BeFalse
+        (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Where-Object { -not $_.Schedulable }) | Should -BeNullOrEmpty
+    }
 }
 
 Describe 'Invoke-NodeReplacement replaces every old node' {
@@ -185,14 +198,33 @@ Describe 'A PodDisruptionBudget that allows no disruption' {
         ($results | Where-Object Result -eq 'Replaced').Count | Should -Be 3   # the others of the batch went through
     }
 
-    It 'Invoke-WinEksPatch -Force deletes what is still blocked after the timeout, and its report names the blocker and the group''s calls' {
-        $report = Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -DrainTimeout 00:30:00 -Force -WarningAction SilentlyContinue
+    It 'Invoke-WinEksPatch -Force, as unattended runs use it, deletes nothing: the group fails naming the budget' {
+        $null = Get-WinEksSimulatorReport -Reset
+        # The report is written before the terminating PatchCycleFailed: -OutVariable keeps it.
+        try { Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -DrainTimeout 00:30:00 -Force -OutVariable out `
+                -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Out-Null }
+        catch { $failure = $_ }
+        $failure.FullyQualifiedErrorId | Should -Be 'PatchCycleFailed,WinEksPatch.Commands.InvokeWinEksPatchCommand'
+        $group = $out[-1].Groups | Where-Object NodeGroupName -eq 'demo-win-selfmanaged'
+        $group.Result | Should -Be 'Failed'
+        $group.Error | Should -BeLike 'DrainTimeout:*PodDisruptionBudget payments*'
+        $group.Error | Should -BeLike "*$paymentsNode) uncordoned and kept (its drain timed out)*"
+        $group.PodsDeleted | Should -BeNullOrEmpty
+        $sim = Get-WinEksSimulatorReport
+        @($sim.PodsDeletedNotEvicted).Count | Should -Be 0
+        @($sim.PdbViolations).Count | Should -Be 0
+        (Get-WinNode -ClusterName demo | Where-Object NodeName -eq $paymentsNode).Schedulable | Should -BeTrue
+    }
+
+    It 'Invoke-WinEksPatch -OverridePodDisruptionBudget deletes what is still blocked after the timeout, and its report names the pod, the blocker and the group''s calls' {
+        $report = Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -DrainTimeout 00:30:00 -OverridePodDisruptionBudget -Force -WarningAction SilentlyContinue
         $group = $report.Groups | Where-Object NodeGroupName -eq 'demo-win-selfmanaged'
-        $forced = $group.Nodes | Where-Object Result -eq 'ReplacedWithForce'
+        $forced = $group.Nodes | Where-Object Result -eq 'ReplacedPodsDeleted'
         $forced.OldNodeName | Should -Be $paymentsNode
         $forced.PodsDeleted | Should -BeLike 'shop/payments-*'
         $forced.Blockers | Should -BeLike '*PodDisruptionBudget payments*'
         $group.Result | Should -Be 'Patched'
+        $group.PodsDeleted | Should -BeLike 'shop/payments-*'
         $group.Blockers | Should -BeLike '*PodDisruptionBudget payments*'
         # The group's own calls: the rollout's evictions and its one termination; the assessment before it is the run's only.
         ($group.ApiCalls | Where-Object Operation -eq 'create pods/eviction').Count | Should -BeGreaterThan 0
@@ -228,17 +260,35 @@ Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
     }
     AfterAll { Stop-WinEksSimulator }
 
-    It 'Ctrl+C mid-drain leaves the rollout resumable: the node cordoned, the group still marked and suspended' {
+    It 'a second run on the same group is refused while the first holds its lease, and -WhatIf says the group is busy' {
         $rollout = Start-Rollout
         try {
-            $blocked = @(Wait-Blocked $rollout)
-            $blocked.Count | Should -BeGreaterThan 0 -Because 'the payments node''s drain should be blocked and say so'
-            $blocked[0] | Should -BeLike "$($paymentsNode): shop/payments-* blocked by PodDisruptionBudget payments since *"
+            @(Wait-Blocked $rollout).Count | Should -BeGreaterThan 0 -Because 'the payments node''s drain should be blocked and say so'
+            $leases = @(kubectl get leases -n kube-system --no-headers)
+            $leases | Should -HaveCount 1
+            $leases[0] | Should -Match "^winekspatch-demo-win-selfmanaged\s+$([regex]::Escape([Environment]::MachineName))_[0-9a-f]{12}\s"
+            $before = (Get-WinEksSimulatorReport).ApiCalls | Where-Object { $_.Operation -in 'SetDesiredCapacity', 'TerminateInstanceInAutoScalingGroup' } | Measure-Object Count -Sum
+
+            { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -ErrorAction Stop -WarningAction SilentlyContinue } |
+                Should -Throw -ErrorId 'NodeGroupBusy,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage "*is being rolled out by $([Environment]::UserName)@$([Environment]::MachineName) (process $PID, run *"
+            try { Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -OutVariable out -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Out-Null }
+            catch { $failure = $_ }
+            $failure.FullyQualifiedErrorId | Should -Be 'PatchCycleFailed,WinEksPatch.Commands.InvokeWinEksPatchCommand'
+            $out[-1].Groups[0].Result | Should -Be 'Failed'
+            $out[-1].Groups[0].Error | Should -BeLike 'NodeGroupBusy:*'
+            $null = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -WhatIf -WarningVariable whatIfWarnings -WarningAction SilentlyContinue
+            ($whatIfWarnings -join "`n") | Should -BeLike '*is being rolled out by*'
+            $after = (Get-WinEksSimulatorReport).ApiCalls | Where-Object { $_.Operation -in 'SetDesiredCapacity', 'TerminateInstanceInAutoScalingGroup' } | Measure-Object Count -Sum
+            $after.Sum | Should -Be $before.Sum -Because 'the refused runs change nothing'
+
             $rollout.PowerShell.Stop()
             { $rollout.PowerShell.EndInvoke($rollout.Handle) } | Should -Throw '*stopped*'
         }
         finally { $rollout.PowerShell.Dispose(); $rollout.Runspace.Dispose() }
+        kubectl get leases -n kube-system -o name | Should -BeNullOrEmpty -Because 'a stopped run releases its lease'
+    }
 
+    It 'Ctrl+C mid-drain leaves the rollout resumable: the node cordoned, the group still marked and suspended' {
         (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Where-Object NodeName -EQ $paymentsNode).Schedulable | Should -BeFalse
         $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
         $group.RolloutInProgress | Should -BeTrue
@@ -258,7 +308,7 @@ Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
         $payments = $results | Where-Object OldNodeName -EQ $paymentsNode
         $payments.Result | Should -Be 'Replaced'
         $payments.PodsDeleted.Count | Should -Be 0
-        $results.Result | Should -Not -Contain 'ReplacedWithForce'
+        $results.Result | Should -Not -Contain 'ReplacedPodsDeleted'
         $report = Get-WinEksSimulatorReport
         $report.PdbViolations | ForEach-Object { "$($_.Cause) $($_.Namespace)/$($_.PodName) at $($_.At)" } | Should -BeNullOrEmpty
         @($report.PodsDeletedNotEvicted).Count | Should -Be 0
@@ -356,18 +406,19 @@ $connect
         Start-Sleep -Seconds 2
         $rollout.Kill($true); $rollout.WaitForExit()
 
-        # 2. The interrupted state is visible; the same command (with -Force for the PDB that never allows) finishes it.
+        # 2. The interrupted state is visible; the same command (with -OverridePodDisruptionBudget for the PDB that never
+        #    allows) finishes it, taking over at once the lease of the killed process (same host, process gone).
         $result = Invoke-FreshPwsh -Script @"
 $connect
 `$during = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
-`$results = @(Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 4 -DrainTimeout 00:30:00 -Force -WarningAction SilentlyContinue)
+`$results = @(Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 4 -DrainTimeout 00:30:00 -OverridePodDisruptionBudget -Force -WarningAction SilentlyContinue)
 `$after = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
 `$nodes = @(Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged)
 `$added = @((Get-WinEksSimulatorReport).Events | Where-Object { `$_.Kind -eq 'NodeAdded' -and `$_.NodeGroup -eq 'demo-win-selfmanaged' }).Count
 @{
     Added = `$added
     DuringRollout = `$during.RolloutInProgress; DuringSuspended = @(`$during.SuspendedProcesses); DuringDesired = `$during.DesiredSize
-    Replaced = `$results.Count; Forced = @(`$results | Where-Object Result -eq 'ReplacedWithForce').Count
+    Replaced = `$results.Count; Forced = @(`$results | Where-Object Result -eq 'ReplacedPodsDeleted').Count
     Desired = `$after.DesiredSize; Max = `$after.MaxSize; Suspended = @(`$after.SuspendedProcesses); InProgress = `$after.RolloutInProgress
     Nodes = `$nodes.Count; Builds = @(`$nodes.OsBuild | Sort-Object -Unique); Unschedulable = @(`$nodes | Where-Object { -not `$_.Schedulable }).Count
 } | ConvertTo-Json -Compress

@@ -102,7 +102,9 @@ Describe 'The runbook script against the simulator' {
         $script = (Get-Step Patch)['inputs']['Script']
         $body = Join-Path $work 'step.ps1'
         Set-Content $body "`$result = & { $script }`n`$result | ConvertTo-Json -Compress"
-        $payload = @{ ClusterName = 'demo'; NodeGroupNames = @('demo-win-selfmanaged'); ImageSource = 'EksLatest'; MaxSurge = '1'; MaxUnavailable = '0' } | ConvertTo-Json -Compress
+        $payload = @{ ClusterName = 'demo'; NodeGroupNames = @('demo-win-selfmanaged'); ImageSource = 'EksLatest'; MaxSurge = '1'; MaxUnavailable = '0'
+            OverridePodDisruptionBudget = $false } | ConvertTo-Json -Compress
+        $null = Invoke-RestMethod -Method Post -Uri "$($sim.endpoint)/_sim/report/reset"
         # The script expands the attachment under the temp folder once: give it a temp folder of this run's own, so it
         # installs the module just built rather than one another run (another worktree) left in the machine's /tmp.
         $temp = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'tmp')).FullName
@@ -117,5 +119,21 @@ Describe 'The runbook script against the simulator' {
         $statuses[0] | Should -Be 'InProgress'
         $statuses[-1] | Should -Be 'Succeeded'
         $result.Groups | Should -Be 'demo-win-selfmanaged: Patched'
+        # What the simulator saw over every interrupted round: one launch per old node, no budget violated, no pod
+        # deleted, capacity never below the group's size, and no lease left behind.
+        $report = Invoke-RestMethod "$($sim.endpoint)/_sim/report"
+        @($report.events | Where-Object { $_.kind -eq 'NodeAdded' -and $_.nodeGroup -eq 'demo-win-selfmanaged' }).Count | Should -Be 4
+        @($report.pdbViolations).Count | Should -Be 0
+        ($report.lowestReadyNodes | Where-Object nodeGroup -eq 'demo-win-selfmanaged').lowest | Should -BeGreaterOrEqual 4
+        $kubectl = (Get-Command kubectl -CommandType Application | Select-Object -First 1).Source
+        & $kubectl --kubeconfig $sim.kubeConfigPath --context demo get leases -n kube-system -o name | Should -BeNullOrEmpty
+    }
+
+    It 'passes OverridePodDisruptionBudget to the cmdlet only when the runbook is told, and never by -Force' {
+        $script = (Get-Step Patch)['inputs']['Script']
+        $script | Should -Match '-eq ''True''\) \{ \$arguments\.OverridePodDisruptionBudget = \$true \}'
+        $script | Should -Not -Match 'WarningAction SilentlyContinue\s*$'
+        (Get-Step Patch)['inputs']['InputPayload']['OverridePodDisruptionBudget'] | Should -Be '{{ OverridePodDisruptionBudget }}'
+        $document['parameters']['OverridePodDisruptionBudget']['default'] | Should -Be 'false'
     }
 }
