@@ -267,7 +267,14 @@ Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
             $leases = @(kubectl get leases -n kube-system --no-headers)
             $leases | Should -HaveCount 1
             $leases[0] | Should -Match "^winekspatch-demo-win-selfmanaged\s+$([regex]::Escape([Environment]::MachineName))_[0-9a-f]{12}\s"
-            $before = (Get-WinEksSimulatorReport).ApiCalls | Where-Object { $_.Operation -in 'SetDesiredCapacity', 'TerminateInstanceInAutoScalingGroup' } | Measure-Object Count -Sum
+            # The first run is quiet once its three other nodes are terminated and only the payments drain waits.
+            $writes = { ((Get-WinEksSimulatorReport).ApiCalls | Where-Object { $_.Operation -in 'SetDesiredCapacity', 'TerminateInstanceInAutoScalingGroup', 'CreateOrUpdateTags', 'SuspendProcesses' } |
+                Measure-Object Count -Sum).Sum }
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (@((Get-WinEksSimulatorReport).ApiCalls | Where-Object Operation -eq 'TerminateInstanceInAutoScalingGroup' | ForEach-Object Count) -lt 3 -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 100
+            }
+            $before = & $writes
 
             { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -ErrorAction Stop -WarningAction SilentlyContinue } |
                 Should -Throw -ErrorId 'NodeGroupBusy,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage "*is being rolled out by $([Environment]::UserName)@$([Environment]::MachineName) (process $PID, run *"
@@ -278,8 +285,7 @@ Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
             $out[-1].Groups[0].Error | Should -BeLike 'NodeGroupBusy:*'
             $null = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -WhatIf -WarningVariable whatIfWarnings -WarningAction SilentlyContinue
             ($whatIfWarnings -join "`n") | Should -BeLike '*is being rolled out by*'
-            $after = (Get-WinEksSimulatorReport).ApiCalls | Where-Object { $_.Operation -in 'SetDesiredCapacity', 'TerminateInstanceInAutoScalingGroup' } | Measure-Object Count -Sum
-            $after.Sum | Should -Be $before.Sum -Because 'the refused runs change nothing'
+            & $writes | Should -Be $before -Because 'the refused runs change nothing'
 
             $rollout.PowerShell.Stop()
             { $rollout.PowerShell.EndInvoke($rollout.Handle) } | Should -Throw '*stopped*'
@@ -348,6 +354,61 @@ Describe 'A replacement that never becomes Ready' {
     }
 }
 
+Describe 'A replacement instance that never registers' {
+    BeforeAll { Start-RolloutSimulator }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'is named and terminated after -ReadyTimeout instead of holding the surge, so a re-run finishes without waiting for it' {
+        $null = Add-WinEksSimulatorFault -Kind NeverRegisters -NodeGroup demo-win-selfmanaged -Count 1
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -ReadyTimeout 00:20:00 -Force `
+            -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -Be 'ReplacementNotReady,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        $failures[0].Exception.Message -match 'were terminated, so none holds a surge slot and a re-run launches fresh ones: (i-[0-9a-f]+) \(launched [^,]+, never registered as a node\)' |
+            Should -BeTrue -Because $failures[0].Exception.Message
+        $stuck = $Matches[1]
+        $results | Should -BeNullOrEmpty
+        (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).DesiredSize | Should -Be 4   # the surge given back with the stuck instance
+
+        # The cause is gone (the fault was for one launch): the same command finishes, within one -ReadyTimeout.
+        $again = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -ReadyTimeout 00:20:00 -Force -WarningAction SilentlyContinue
+        $again.Count | Should -Be 4
+        $again.NewInstanceId | Should -Not -Contain $stuck
+        $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $group.DesiredSize | Should -Be 4
+        $group.NodeCount | Should -Be 4
+        ($report = Get-WinEksSimulatorReport).PdbViolations | Should -BeNullOrEmpty
+        ($report.LowestReadyNodes | Where-Object NodeGroup -eq 'demo-win-selfmanaged').Lowest | Should -BeGreaterOrEqual 4
+    }
+}
+
+Describe 'A launch template that names an AMI that does not exist' {
+    BeforeAll {
+        $script:shared = Start-TestSimulator -TimeScale 600
+        $null = Connect-WinEksSimulator -Endpoint $shared.endpoint
+        # Someone (Terraform, a colleague) points the group at a launch template version whose AMI is gone.
+        $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $version = Invoke-AwsCall $shared ec2 CreateLaunchTemplateVersion @{
+            LaunchTemplateId = $group.LaunchTemplateId; SourceVersion = "$($group.LaunchTemplateVersion)"; LaunchTemplateData = @{ ImageId = 'ami-0123456789abcdef0' } }
+        $null = Invoke-AwsCall $shared auto-scaling UpdateAutoScalingGroup @{
+            AutoScalingGroupName = 'demo-win-selfmanaged'; LaunchTemplate = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = "$($version.LaunchTemplateVersion.VersionNumber)" } }
+    }
+    AfterAll { Stop-TestSimulator $shared }
+
+    It 'is refused before anything changes, in the plan and in the run' {
+        $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -WhatIf -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'AmiNotFound,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'AmiNotFound,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage '*names ami-0123456789abcdef0, which EC2 does not know*Nothing was changed*'
+        $calls = (Invoke-RestMethod "$($shared.endpoint)/_sim/report").apiCalls
+        @($calls | Where-Object { $_.operation -in 'SetDesiredCapacity', 'UpdateAutoScalingGroup', 'SuspendProcesses', 'CreateOrUpdateTags', 'TerminateInstanceInAutoScalingGroup' }) |
+            Should -BeNullOrEmpty
+        $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $group.DesiredSize | Should -Be 4
+        $group.RolloutInProgress | Should -BeFalse
+    }
+}
+
 Describe 'A replacement that turns Ready without its pod IPs' {
     BeforeAll { Start-RolloutSimulator }
     AfterAll { Stop-WinEksSimulator }
@@ -358,6 +419,7 @@ Describe 'A replacement that turns Ready without its pod IPs' {
             -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
         $failures[0].FullyQualifiedErrorId | Should -Be 'ReplacementNotReady,WinEksPatch.Commands.InvokeNodeReplacementCommand'
         $failures[0].Exception.Message | Should -BeLike '*Ready nodes without vpc.amazonaws.com/PrivateIPv4Address, which the old nodes offer: ip-*enable-windows-ipam*'
+        $failures[0].Exception.Message | Should -BeLike '*were terminated*(launched *, registered as ip-*, Ready but without vpc.amazonaws.com/PrivateIPv4Address)*'
         $results | Should -BeNullOrEmpty
         $old = Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Where-Object OsBuild -EQ '10.0.20348.5020'
         $old.Count | Should -Be 4

@@ -89,4 +89,26 @@ function Get-SimulatorEnvironment {
     }
 }
 
-Export-ModuleMember -Function Get-TestModulePath, Get-TestRepoRoot, Invoke-FreshPwsh, Start-TestSimulator, Stop-TestSimulator, Get-SimulatorEnvironment
+<#
+.SYNOPSIS
+    One AWS API call through the AWS SDK for JavaScript v3 (tests/conformance/tools/aws-call.mjs) against a simulator
+    started with Start-TestSimulator: "someone else" acting on the cluster while the module runs. Returns the output.
+#>
+function Invoke-AwsCall {
+    param([Parameter(Mandatory)] $Simulator, [Parameter(Mandatory)] [string] $Service, [Parameter(Mandatory)] [string] $Command, [hashtable] $Parameters = @{})
+    $conformance = Join-Path $script:RepoRoot 'tests/conformance'
+    $start = [Diagnostics.ProcessStartInfo]::new('node')
+    $start.WorkingDirectory = $conformance
+    foreach ($a in @((Join-Path $conformance 'tools/aws-call.mjs'), $Service, $Command, ($Parameters | ConvertTo-Json -Compress -Depth 10))) { $start.ArgumentList.Add($a) }
+    foreach ($e in (Get-SimulatorEnvironment $Simulator).GetEnumerator()) {
+        if ($null -eq $e.Value) { $null = $start.Environment.Remove($e.Key) } else { $start.Environment[$e.Key] = $e.Value }
+    }
+    $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.UseShellExecute = $false
+    $process = [Diagnostics.Process]::Start($start)
+    $out = $process.StandardOutput.ReadToEndAsync(); $err = $process.StandardError.ReadToEndAsync()
+    $process.WaitForExit()
+    if ($process.ExitCode -ne 0) { throw "$Service $Command failed: $($err.Result)" }
+    $out.Result | ConvertFrom-Json
+}
+
+Export-ModuleMember -Function Get-TestModulePath, Get-TestRepoRoot, Invoke-FreshPwsh, Start-TestSimulator, Stop-TestSimulator, Get-SimulatorEnvironment, Invoke-AwsCall

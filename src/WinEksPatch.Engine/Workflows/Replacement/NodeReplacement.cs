@@ -111,6 +111,11 @@ public sealed partial class NodeReplacement(
 
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
         var targetImage = await ReplacementOptions.DescribeTargetAsync(Ec2, target, cancellationToken).ConfigureAwait(false);
+        if (target != ReplacementOptions.AmiToBeBuilt)
+        {
+            RequireLaunchable(targetImage, target, facts);
+        }
+
         var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Overrides);
         foreach (var finding in plan.Preflight)
         {
@@ -174,6 +179,31 @@ public sealed partial class NodeReplacement(
 
         await AutoScaling.DeleteTagsAsync(group.Name, [RolloutState.GroupTag], cancellationToken).ConfigureAwait(false);
         host.Progress(new ProgressUpdate(ProgressRoot, $"Replacing nodes of {clusterName}/{nodeGroupName}", "done", 100, Completed: true));
+    }
+
+    /// <summary>The target AMI must be one the group can launch, checked before the first surge: otherwise every launch
+    /// fails (or boots something that never joins) and that is only found when -ReadyTimeout runs out.</summary>
+    private static void RequireLaunchable(Ec2Image? image, string target, NodeGroupFacts facts)
+    {
+        var source = facts.TemplateVersion is { } version ? $"version {version.VersionNumber} of launch template {version.LaunchTemplateId}" : "the rollout";
+        if (image == null)
+        {
+            throw new WinEksPatchException(ErrorIds.AmiNotFound, ErrorKind.ObjectNotFound,
+                $"{facts.Name}: {source} names {target}, which EC2 does not know in this region and account (deregistered, or never shared): " +
+                "every launch would fail. Nothing was changed; point the group at an AMI that exists (Set-NodeGroupAmi).", target);
+        }
+
+        if (image.State is { } state && state != "available")
+        {
+            throw new WinEksPatchException(ErrorIds.AmiNotFound, ErrorKind.ObjectNotFound,
+                $"{facts.Name}: {source} names {target}, which is {state}, not available: no instance can launch from it. Nothing was changed.", target);
+        }
+
+        if (!image.IsWindows)
+        {
+            throw new WinEksPatchException(ErrorIds.AmiNotWindows, ErrorKind.InvalidArgument,
+                $"{facts.Name}: {source} names {target} ({image.PlatformDetails ?? "no platform"}), not a Windows AMI: its instances would never join as Windows nodes. Nothing was changed.", target);
+        }
     }
 
     /// <summary>
