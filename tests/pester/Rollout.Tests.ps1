@@ -354,6 +354,73 @@ Describe 'A replacement that never becomes Ready' {
     }
 }
 
+Describe 'Someone else acting on the group mid-rollout' {
+    BeforeAll {
+        # A simulator of its own process, so that the AWS SDK for JavaScript can play the other party (Terraform removing
+        # the state tag, an operator raising desired capacity) while the rollout runs in a runspace of this process.
+        $script:shared = Start-TestSimulator -TimeScale 600
+        $null = Connect-WinEksSimulator -Endpoint $shared.endpoint
+        $script:sim = [pscustomobject]@{ KubeConfigPath = $shared.kubeConfigPath }
+        $latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
+        $script:paymentsNode = Move-PaymentsToSelfManaged
+        $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
+    }
+    AfterAll { Stop-TestSimulator $shared }
+
+    It 'keeps desired capacity someone raised and puts back the state tag someone removed: no second surge, nothing killed undrained' {
+        $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
+        $ps = [powershell]::Create(); $ps.Runspace = $runspace
+        $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; `$null = Connect-WinEksSimulator -Endpoint '$($shared.endpoint)'; " +
+            "Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -DrainTimeout 10:00:00 -Confirm:`$false -Verbose")
+        $handle = $ps.BeginInvoke()
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            # The payments node cordoned: its drain has started, and its budget holds it.
+            while ((kubectl get node $paymentsNode -o 'jsonpath={.spec.unschedulable}') -ne 'true' -and -not $handle.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 50
+            }
+            # (Not $ps.Streams.Error | ...: enumerating an open PSDataCollection blocks until the pipeline ends.)
+            $handle.IsCompleted | Should -BeFalse -Because 'the rollout should be held by the payments budget'
+            $surged = (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).DesiredSize
+            $null = Invoke-AwsCall $shared auto-scaling DeleteTags @{ Tags = @(@{ ResourceId = 'demo-win-selfmanaged'; ResourceType = 'auto-scaling-group'; Key = 'WinEksPatch:Rollout' }) }
+            $null = Invoke-AwsCall $shared auto-scaling SetDesiredCapacity @{ AutoScalingGroupName = 'demo-win-selfmanaged'; DesiredCapacity = $surged + 1 }
+            kubectl scale deployment payments -n shop --replicas=2 | Out-Null   # the budget allows the drain now
+            $results = @($ps.EndInvoke($handle))
+        }
+        finally { $ps.Dispose(); $runspace.Dispose() }
+
+        $ps.Streams.Error | Should -BeNullOrEmpty
+        $warnings = $ps.Streams.Warning.Message -join "`n"
+        $results.Count | Should -Be 4
+        $warnings | Should -BeLike '*its WinEksPatch:Rollout tag was removed by someone else during the rollout*put it back*'
+        $warnings | Should -BeLike '*desired capacity is 5, not the 4 it had before the rollout (changed by someone else during the rollout); it was kept*'
+        $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $group.DesiredSize | Should -Be 5
+        $group.RolloutInProgress | Should -BeFalse
+        @($group.SuspendedProcesses).Count | Should -Be 0
+        $report = Invoke-RestMethod "$($shared.endpoint)/_sim/report"
+        # Exactly the four old instances terminated, each after its cordon; one launch per old node plus the one the
+        # operator asked for; capacity never below the group's size.
+        ($report.apiCalls | Where-Object operation -eq 'TerminateInstanceInAutoScalingGroup').count | Should -Be 4
+        $removed = @($report.events | Where-Object { $_.kind -eq 'NodeRemoved' -and $_.nodeGroup -eq 'demo-win-selfmanaged' })
+        $removed.Count | Should -Be 4
+        $cordoned = @($report.events | Where-Object { $_.kind -eq 'NodeCordoned' }).node
+        $removed.node | ForEach-Object { $cordoned | Should -Contain $_ }
+        @($report.events | Where-Object { $_.kind -eq 'NodeAdded' -and $_.nodeGroup -eq 'demo-win-selfmanaged' }).Count | Should -Be 5
+        ($report.lowestReadyNodes | Where-Object nodeGroup -eq 'demo-win-selfmanaged').lowest | Should -BeGreaterOrEqual 4
+        @($report.pdbViolations).Count | Should -Be 0
+    }
+
+    It 'refuses a state tag that cannot describe the group, before any change' {
+        $null = Invoke-AwsCall $shared auto-scaling CreateOrUpdateTags @{ Tags = @(@{ ResourceId = 'demo-win-selfmanaged'; ResourceType = 'auto-scaling-group'
+            Key = 'WinEksPatch:Rollout'; Value = 'target=ami-0123456789abcdef0;desired=9;max=9;suspended=Launch'; PropagateAtLaunch = $false }) }
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'RolloutStateInvalid,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage '*desired=9 is above the group''s desired capacity now (5)*never suspends (Launch)*Nothing was changed*'
+        (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).DesiredSize | Should -Be 5
+    }
+}
+
 Describe 'A replacement instance that never registers' {
     BeforeAll { Start-RolloutSimulator }
     AfterAll { Stop-WinEksSimulator }

@@ -110,7 +110,8 @@ public static class ErrorIds
     public const string InvalidTimeout = nameof(InvalidTimeout);
     public const string NodeGroupBusy = nameof(NodeGroupBusy);
     public const string RolloutLeaseLost = nameof(RolloutLeaseLost);
-    public const string RolloutInterrupted = nameof(RolloutInterrupted);
+    public const string RolloutStateInvalid = nameof(RolloutStateInvalid);
+    public const string RolloutStateMissing = nameof(RolloutStateMissing);
     public const string ReplacementNotReady = nameof(ReplacementNotReady);
     public const string DrainTimeout = nameof(DrainTimeout);
     public const string DrainRefused = nameof(DrainRefused);

@@ -126,6 +126,7 @@ public sealed partial class NodeReplacement
             while (true)
             {
                 await owner.LearnInstancesAsync(instances, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
+                await KeepStateTagAsync(group, cancellationToken).ConfigureAwait(false);
                 var waiting = OldInstances(group, instances, target)
                     .Where(i => !_skipped.Contains(i.InstanceId) && !running.ContainsKey(i.InstanceId) && !_terminated.Contains(i.InstanceId))
                     .OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag)) // resume: nodes already being drained first
@@ -198,6 +199,24 @@ public sealed partial class NodeReplacement
 
                 group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
             }
+        }
+
+        /// <summary>The group's state tag is this run's while it runs: infrastructure as code that reconciles tags may remove
+        /// or rewrite it mid-rollout, and a crash then would leave a re-run without (or with a wrong) size to come back to.
+        /// Put back at once, with a warning; the run itself goes on from its own copy, so nothing surges twice.</summary>
+        private async Task KeepStateTagAsync(AutoScalingGroup group, CancellationToken cancellationToken)
+        {
+            var expected = state.Serialize();
+            var found = group.Tags.GetValueOrDefault(RolloutState.GroupTag);
+            if (found == expected)
+            {
+                return;
+            }
+
+            host.Warning($"{groupName}: its {RolloutState.GroupTag} tag was {(found == null ? "removed" : $"changed to '{found}'")} by someone else during the rollout " +
+                "(infrastructure as code reconciling tags?); this run put it back, so a stopped run can still be continued. Exclude the tag from your tag management.");
+            await owner.AutoScaling.CreateOrUpdateTagsAsync(groupName, new Dictionary<string, string> { [RolloutState.GroupTag] = expected }, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         /// <summary>Cordons, drains and (when drained) terminates one old node; the surge shrinks back only for the last ones.</summary>

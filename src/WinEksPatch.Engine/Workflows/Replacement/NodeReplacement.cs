@@ -79,7 +79,8 @@ public sealed partial class NodeReplacement(
             // The snapshot was read before the lease was ours: the group's state (sizes, tags, instances) is read again.
             var group = ownLease == null ? facts.AutoScalingGroup!
                 : (await AutoScaling.DescribeAutoScalingGroupsAsync([facts.AutoScalingGroup!.Name], cancellationToken: scope.Token).ConfigureAwait(false)).Single();
-            await RollSelfManagedAsync(snapshot, facts, group, kubernetes, options, host, scope.Token).ConfigureAwait(false);
+            await RollSelfManagedAsync(snapshot, facts, group, kubernetes, options, lease?.Holder.RunId ?? Guid.NewGuid().ToString("N")[..12], host, scope.Token)
+                .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (lease?.Lost.IsCancellationRequested == true && !cancellationToken.IsCancellationRequested)
         {
@@ -90,7 +91,7 @@ public sealed partial class NodeReplacement(
     }
 
     private async Task RollSelfManagedAsync(ClusterSnapshot snapshot, NodeGroupFacts facts, AutoScalingGroup group, IKubernetesApi kubernetes,
-        ReplacementOptions options, IWorkflowHost host, CancellationToken cancellationToken)
+        ReplacementOptions options, string runId, IWorkflowHost host, CancellationToken cancellationToken)
     {
         var clusterName = snapshot.Cluster.Name;
         var nodeGroupName = facts.Name;
@@ -99,7 +100,7 @@ public sealed partial class NodeReplacement(
         var amis = new Dictionary<string, Ec2Instance>(StringComparer.Ordinal);
         await LearnInstancesAsync(amis, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
 
-        var state = RolloutState.Parse(group.Tags.GetValueOrDefault(RolloutState.GroupTag));
+        var state = ReadState(group, amis);
         var desired = state?.Desired ?? group.DesiredCapacity;
         var (surge, unavailable) = RolloutLimits.Resolve(options.MaxSurge, options.MaxUnavailable, desired, nodeGroupName);
         var old = OldInstances(group, amis, target);
@@ -135,9 +136,9 @@ public sealed partial class NodeReplacement(
         }
 
         var suspendedByUs = state?.Suspended ?? ProcessesToSuspend.Where(p => !group.SuspendedProcesses.Contains(p)).ToList();
-        state ??= new RolloutState(target, desired, group.MaxSize, suspendedByUs);
-        await AutoScaling.CreateOrUpdateTagsAsync(group.Name, new Dictionary<string, string> { [RolloutState.GroupTag] = (state with { TargetImageId = target }).Serialize() },
-            cancellationToken).ConfigureAwait(false);
+        state = (state ?? new RolloutState(target, desired, group.MaxSize, suspendedByUs)) with { TargetImageId = target, RunId = runId };
+        await AutoScaling.CreateOrUpdateTagsAsync(group.Name, new Dictionary<string, string> { [RolloutState.GroupTag] = state.Serialize() }, cancellationToken)
+            .ConfigureAwait(false);
         if (suspendedByUs.Count > 0)
         {
             await AutoScaling.SuspendProcessesAsync(group.Name, suspendedByUs, cancellationToken).ConfigureAwait(false);
@@ -179,6 +180,41 @@ public sealed partial class NodeReplacement(
 
         await AutoScaling.DeleteTagsAsync(group.Name, [RolloutState.GroupTag], cancellationToken).ConfigureAwait(false);
         host.Progress(new ProgressUpdate(ProgressRoot, $"Replacing nodes of {clusterName}/{nodeGroupName}", "done", 100, Completed: true));
+    }
+
+    /// <summary>
+    /// The state of an interrupted rollout, if the group carries one, checked before it is trusted: a tag that is not the
+    /// module's, or that cannot describe this group (sizes, processes), is refused; so is a group whose instances carry
+    /// drain tags of an interrupted rollout while its state tag is gone (removed by infrastructure as code while no run
+    /// held the group), because the size to come back to is then unknown and a guess would surge a second time.
+    /// </summary>
+    private static RolloutState? ReadState(AutoScalingGroup group, IReadOnlyDictionary<string, Ec2Instance> instances)
+    {
+        var tag = group.Tags.GetValueOrDefault(RolloutState.GroupTag);
+        var state = RolloutState.Parse(tag);
+        if (tag != null && state == null)
+        {
+            throw RolloutState.Invalid(group.Name, tag, ["it is not in the module's format (target=...;desired=...;max=...;suspended=...)"]);
+        }
+
+        if (state?.Problems(group, ProcessesToSuspend) is { Count: > 0 } problems)
+        {
+            throw RolloutState.Invalid(group.Name, tag!, problems);
+        }
+
+        var draining = group.Instances.Select(i => instances.GetValueOrDefault(i.InstanceId)).OfType<Ec2Instance>()
+            .Where(i => i.Tags.ContainsKey(RolloutState.InstanceTag)).Select(i => i.InstanceId).ToList();
+        if (state == null && draining.Count > 0)
+        {
+            throw new WinEksPatchException(ErrorIds.RolloutStateMissing, ErrorKind.InvalidData,
+                $"{group.Name}: instances {Summary(draining)} carry {RolloutState.InstanceTag} tags of an interrupted rollout, but the group's {RolloutState.GroupTag} tag " +
+                $"is gone (removed by infrastructure as code?), so the size it had before the rollout is unknown (desired capacity is {group.DesiredCapacity} now, " +
+                $"suspended processes: {(group.SuspendedProcesses.Count == 0 ? "none" : string.Join(", ", group.SuspendedProcesses))}). Nothing was changed. Put the tag back " +
+                $"('target=<ami>;desired=<size before the rollout>;max=<max before>;suspended=<processes the rollout suspended>'), or set the group's sizes and processes " +
+                $"yourself and delete the instances' {RolloutState.InstanceTag} tags; then run again.", group.Name);
+        }
+
+        return state;
     }
 
     /// <summary>The target AMI must be one the group can launch, checked before the first surge: otherwise every launch
