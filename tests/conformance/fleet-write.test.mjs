@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import {
   AutoScalingClient, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand, UpdateAutoScalingGroupCommand, DescribeScalingActivitiesCommand,
   SuspendProcessesCommand, ResumeProcessesCommand, SetInstanceProtectionCommand, TerminateInstanceInAutoScalingGroupCommand,
-  CreateOrUpdateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, paginateDescribeScalingActivities,
+  CreateOrUpdateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, paginateDescribeScalingActivities, EnterStandbyCommand, ExitStandbyCommand,
 } from "@aws-sdk/client-auto-scaling";
 import {
   EC2Client, DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand, CreateLaunchTemplateVersionCommand, ModifyLaunchTemplateCommand,
@@ -51,6 +51,31 @@ test("Auto Scaling: desired capacity launches, activities page newest first, val
   await assert.rejects(asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: group, DesiredCapacity: 99 })),
     (e) => e.name === "ValidationError" && /above max value 8/.test(e.message) && e.$metadata.httpStatusCode === 400);
   await assert.rejects(asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: "nope", MinSize: 1 })), (e) => e.name === "ValidationError");
+});
+
+test("Auto Scaling: standby keeps an instance in the group but out of its desired capacity", async () => {
+  let g = await describeGroup();
+  const desired = g.DesiredCapacity;
+  const [standby] = g.Instances.filter((i) => i.LifecycleState === "InService").map((i) => i.InstanceId);
+  const entered = await asg.send(new EnterStandbyCommand({ AutoScalingGroupName: group, InstanceIds: [standby], ShouldDecrementDesiredCapacity: false }));
+  assert.equal(entered.Activities.length, 1);
+  assert.equal(entered.Activities[0].Description, `Moving EC2 instance to Standby: ${standby}`);
+  assert.equal(entered.Activities[0].StatusCode, "Successful");
+  g = await describeGroup();
+  assert.equal(g.Instances.find((i) => i.InstanceId === standby).LifecycleState, "Standby");
+  assert.equal(g.DesiredCapacity, desired);
+  // Without the decrement the group launches a replacement for the instance on standby.
+  assert.equal(g.Instances.filter((i) => i.LifecycleState === "Pending").length, 1);
+  await assert.rejects(asg.send(new EnterStandbyCommand({ AutoScalingGroupName: group, InstanceIds: [standby], ShouldDecrementDesiredCapacity: true })),
+    (e) => e.name === "ValidationError" && e.message === `The instance ${standby} is not in InService.`);
+
+  const exited = await asg.send(new ExitStandbyCommand({ AutoScalingGroupName: group, InstanceIds: [standby] }));
+  assert.equal(exited.Activities[0].Description, `Moving EC2 instance out of Standby: ${standby}`);
+  g = await describeGroup();
+  assert.equal(g.Instances.find((i) => i.InstanceId === standby).LifecycleState, "InService");
+  assert.equal(g.DesiredCapacity, desired + 1);
+  await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: group, DesiredCapacity: desired }));
+  await admin(sim.info, "clock/advance?seconds=900");
 });
 
 test("Auto Scaling: processes, protection, termination and tags", async () => {

@@ -421,6 +421,35 @@ Describe 'Someone else acting on the group mid-rollout' {
     }
 }
 
+Describe 'An old instance in Standby' {
+    BeforeAll {
+        $script:shared = Start-TestSimulator -TimeScale 600
+        $null = Connect-WinEksSimulator -Endpoint $shared.endpoint
+        $script:sim = [pscustomobject]@{ KubeConfigPath = $shared.kubeConfigPath }
+        $latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
+        $script:standby = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Select-Object -First 1).InstanceId
+        $null = Invoke-AwsCall $shared auto-scaling EnterStandby @{ AutoScalingGroupName = 'demo-win-selfmanaged'; InstanceIds = @($standby); ShouldDecrementDesiredCapacity = $true }
+    }
+    AfterAll { Stop-TestSimulator $shared }
+
+    It 'is refused before anything changes, naming it, instead of being left on the old AMI under a group called patched' {
+        $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'NodeGroupInstancesOutOfService,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage "*instances $standby (Standby) are in the group but out of service*Nothing was changed*"
+        $calls = (Invoke-RestMethod "$($shared.endpoint)/_sim/report").apiCalls
+        @($calls | Where-Object { $_.operation -in 'SetDesiredCapacity', 'SuspendProcesses', 'CreateOrUpdateTags', 'TerminateInstanceInAutoScalingGroup' }) | Should -BeNullOrEmpty
+        kubectl get leases -n kube-system -o name | Should -BeNullOrEmpty
+    }
+
+    It 'rolls the group once the instance is back in service' {
+        $null = Invoke-AwsCall $shared auto-scaling ExitStandby @{ AutoScalingGroupName = 'demo-win-selfmanaged'; InstanceIds = @($standby) }
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -WarningAction SilentlyContinue
+        $results.OldInstanceId | Should -Contain $standby
+        (Get-WinPatchStatus -ClusterName demo -NodeGroupName demo-win-selfmanaged).OutdatedNodes | Should -Be 0
+    }
+}
+
 Describe 'A replacement instance that never registers' {
     BeforeAll { Start-RolloutSimulator }
     AfterAll { Stop-WinEksSimulator }

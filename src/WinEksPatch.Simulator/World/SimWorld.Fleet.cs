@@ -73,10 +73,11 @@ public sealed partial class SimWorld
     public KubeNode? NodeOf(Ec2Instance instance) =>
         Nodes.Values.FirstOrDefault(n => n.InstanceId == instance.InstanceId);
 
-    /// <summary>Instances that count toward the group's capacity (not leaving it).</summary>
+    /// <summary>Instances that count toward the group's capacity: not leaving it, and not in Standby (which Auto Scaling
+    /// keeps in the group but out of its desired capacity).</summary>
     public List<Ec2Instance> ActiveMembers(AutoScalingGroup group) =>
         group.InstanceIds.Select(id => Instances[id])
-            .Where(i => i.LifecycleState is "Pending" or "Pending:Wait" or "Pending:Proceed" or "InService" or "Standby")
+            .Where(i => i.LifecycleState is "Pending" or "Pending:Wait" or "Pending:Proceed" or "InService")
             .ToList();
 
     public bool IsSuspended(AutoScalingGroup group, string process) => group.SuspendedProcesses.Contains(process);

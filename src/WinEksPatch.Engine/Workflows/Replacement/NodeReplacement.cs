@@ -104,6 +104,11 @@ public sealed partial class NodeReplacement(
         var desired = state?.Desired ?? group.DesiredCapacity;
         var (surge, unavailable) = RolloutLimits.Resolve(options.MaxSurge, options.MaxUnavailable, desired, nodeGroupName);
         var old = OldInstances(group, amis, target);
+        if (OutOfService(group, amis, target) is { Count: > 0 } outOfService)
+        {
+            throw OutOfServiceError(group.Name, outOfService, "A rollout would leave them on their AMI and call the group patched. Nothing was changed.");
+        }
+
         if (old.Count == 0 && state == null)
         {
             host.Verbose($"{clusterName}/{nodeGroupName}: every instance already runs {target}.");
@@ -180,7 +185,27 @@ public sealed partial class NodeReplacement(
 
         await AutoScaling.DeleteTagsAsync(group.Name, [RolloutState.GroupTag], cancellationToken).ConfigureAwait(false);
         host.Progress(new ProgressUpdate(ProgressRoot, $"Replacing nodes of {clusterName}/{nodeGroupName}", "done", 100, Completed: true));
+        await LearnInstancesAsync(amis, final.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
+        if (OutOfService(final, amis, target) is { Count: > 0 } left)
+        {
+            // Taken out of service while the rollout ran (EnterStandby, a detach): not replaced, and not to be called patched.
+            throw OutOfServiceError(group.Name, left, "They were taken out of service during the rollout and still run the old AMI; every other node was replaced.");
+        }
     }
+
+    /// <summary>Instances that are in the group but out of service (Standby, entering it, detaching) and not on the target
+    /// AMI: a rollout replaces only InService instances, so these would be left behind.</summary>
+    private static List<string> OutOfService(AutoScalingGroup group, IReadOnlyDictionary<string, Ec2Instance> instances, string target) =>
+        group.Instances
+            .Where(i => i.LifecycleState is "Standby" or "EnteringStandby" or "Detaching" or "Detached"
+                && instances.GetValueOrDefault(i.InstanceId)?.ImageId != target)
+            .Select(i => $"{i.InstanceId} ({i.LifecycleState})")
+            .ToList();
+
+    private static WinEksPatchException OutOfServiceError(string groupName, IReadOnlyList<string> instances, string consequence) =>
+        new(ErrorIds.NodeGroupInstancesOutOfService, ErrorKind.InvalidOperation,
+            $"{groupName}: instances {Summary(instances)} are in the group but out of service. {consequence} " +
+            "Put them back in service (aws autoscaling exit-standby) or detach them for good, then run again.", groupName);
 
     /// <summary>
     /// The state of an interrupted rollout, if the group carries one, checked before it is trusted: a tag that is not the

@@ -25,6 +25,8 @@ public sealed partial class AutoScalingService : AwsService
             "SetDesiredCapacity" => SetDesiredCapacity(call),
             "TerminateInstanceInAutoScalingGroup" => TerminateInstanceInAutoScalingGroup(call),
             "SetInstanceProtection" => SetInstanceProtection(call),
+            "EnterStandby" => EnterOrExitStandby(call, enter: true),
+            "ExitStandby" => EnterOrExitStandby(call, enter: false),
             "SuspendProcesses" => SuspendOrResumeProcesses(call, suspend: true),
             "ResumeProcesses" => SuspendOrResumeProcesses(call, suspend: false),
             "DescribeScalingActivities" => DescribeScalingActivities(call),
