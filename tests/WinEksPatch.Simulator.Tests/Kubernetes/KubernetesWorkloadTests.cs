@@ -229,7 +229,10 @@ public sealed class KubernetesWorkloadTests
         await using KubeSim sim = await KubeSim.StartAsync();
         using k8s.Kubernetes client = sim.Client();
         V1APIGroupList groups = await client.Apis.GetAPIVersionsAsync();
-        Assert.Equal(["apps", "policy"], groups.Groups.Select(g => g.Name).Order().ToArray());
+        Assert.Equal(["apps", "coordination.k8s.io", "policy"], groups.Groups.Select(g => g.Name).Order().ToArray());
+        V1APIResource leases = (await client.CoordinationV1.GetAPIResourcesAsync()).Resources.Single();
+        Assert.Equal(("leases", "Lease", true), (leases.Name, leases.Kind, leases.Namespaced));
+        Assert.Equal(["create", "delete", "get", "list", "update"], leases.Verbs.Order().ToArray());
         V1APIResourceList core = await client.CoreV1.GetAPIResourcesAsync();
         V1APIResource eviction = core.Resources.Single(r => r.Name == "pods/eviction");
         Assert.Equal(("policy", "v1", "Eviction"), (eviction.Group, eviction.Version, eviction.Kind));
