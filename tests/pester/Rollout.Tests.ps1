@@ -234,6 +234,51 @@ Describe 'A PodDisruptionBudget that allows no disruption' {
     }
 }
 
+Describe 'A node that will not drain, with -BlockedNodeAction Skip' {
+    BeforeAll {
+        Start-RolloutSimulator
+        $script:paymentsNode = Move-PaymentsToSelfManaged
+        $null = Get-WinEksSimulatorReport -Reset
+    }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'is left cordoned and labelled with its replacement kept, the others are replaced, and the run ends with an error naming it' {
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -DrainTimeout 00:30:00 -BlockedNodeAction Skip -Force `
+            -ErrorVariable failures -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue
+        $failures.FullyQualifiedErrorId | Should -Be 'NodesLeftBlocked,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        $failures[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+        $failures[0].Exception.Message | Should -BeLike "*1 old node(s) could not be drained*$paymentsNode (i-*): its drain did not finish within 00:30:00: blocked by shop/payments-*PodDisruptionBudget payments*"
+        ($results | Where-Object Result -eq 'Replaced').Count | Should -Be 3
+        $blocked = $results | Where-Object Result -eq 'DrainBlocked'
+        $blocked.OldNodeName | Should -Be $paymentsNode
+        $blocked.Blockers | Should -BeLike '*PodDisruptionBudget payments*'
+        ($warned -join "`n") | Should -BeLike "*$paymentsNode (i-*) is left cordoned and labelled winekspatch.io/drain-status=blocked*"
+
+        kubectl get node $paymentsNode -o 'jsonpath={.spec.unschedulable} {.metadata.labels.winekspatch\.io/drain-status}' | Should -Be 'true blocked'
+        $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $group.DesiredSize | Should -Be 5                 # the blocked node's replacement is kept
+        $group.RolloutInProgress | Should -BeTrue         # the state stays for the re-run
+        @($group.SuspendedProcesses).Count | Should -Be 0 # but nothing is left suspended meanwhile
+        $report = Get-WinEksSimulatorReport
+        ($report.LowestReadyNodes | Where-Object NodeGroup -eq 'demo-win-selfmanaged').Lowest | Should -BeGreaterOrEqual 4
+        @($report.PdbViolations).Count | Should -Be 0
+        @($report.PodsDeletedNotEvicted).Count | Should -Be 0
+    }
+
+    It 'is drained first and its capacity given back when the same command runs again once the budget allows it' {
+        kubectl scale deployment payments -n shop --replicas=2 | Out-Null
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -DrainTimeout 00:30:00 -BlockedNodeAction Skip -Force -WarningAction SilentlyContinue
+        $results.OldNodeName | Should -Be $paymentsNode
+        $results.Result | Should -Be 'Replaced'
+        $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
+        $group.DesiredSize | Should -Be 4
+        $group.NodeCount | Should -Be 4
+        $group.RolloutInProgress | Should -BeFalse
+        (Get-WinPatchStatus -ClusterName demo -NodeGroupName demo-win-selfmanaged).OutdatedNodes | Should -Be 0
+        @((Get-WinEksSimulatorReport).Events | Where-Object { $_.Kind -eq 'NodeAdded' -and $_.NodeGroup -eq 'demo-win-selfmanaged' }).Count | Should -Be 4
+    }
+}
+
 Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
     BeforeAll {
         Start-RolloutSimulator

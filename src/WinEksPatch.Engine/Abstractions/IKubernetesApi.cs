@@ -13,6 +13,9 @@ public interface IKubernetesApi
     /// <summary>Sets or clears spec.unschedulable (cordon / uncordon).</summary>
     Task SetUnschedulableAsync(string nodeName, bool unschedulable, CancellationToken cancellationToken = default);
 
+    /// <summary>Sets a label on a node (merge patch of metadata.labels).</summary>
+    Task SetNodeLabelAsync(string nodeName, string key, string value, CancellationToken cancellationToken = default);
+
     /// <summary>Asks the eviction subresource (policy/v1) to evict a pod; PDBs decide.</summary>
     Task<EvictionOutcome> EvictAsync(string @namespace, string podName, CancellationToken cancellationToken = default);
 

@@ -82,6 +82,11 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
             new V1Patch($"{{\"spec\":{{\"unschedulable\":{(unschedulable ? "true" : "false")}}}}}", V1Patch.PatchType.MergePatch), nodeName,
             cancellationToken: cancellationToken));
 
+    public Task SetNodeLabelAsync(string nodeName, string key, string value, CancellationToken cancellationToken = default) =>
+        CallAsync($"label node {nodeName}", () => client.CoreV1.PatchNodeAsync(
+            new V1Patch(System.Text.Json.JsonSerializer.Serialize(new { metadata = new { labels = new Dictionary<string, string> { [key] = value } } }), V1Patch.PatchType.MergePatch),
+            nodeName, cancellationToken: cancellationToken));
+
     public async Task<EvictionOutcome> EvictAsync(string @namespace, string podName, CancellationToken cancellationToken = default)
     {
         var eviction = new V1Eviction

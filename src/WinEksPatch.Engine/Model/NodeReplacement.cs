@@ -13,6 +13,10 @@ public enum ReplacementOutcome
     /// <summary>The drain timed out: the node was uncordoned and kept.</summary>
     DrainTimedOut,
 
+    /// <summary>-BlockedNodeAction Skip: the drain could not finish, so the node was left cordoned and labelled
+    /// winekspatch.io/drain-status=blocked, with its replacement kept; Blockers say why. A re-run drains it first.</summary>
+    DrainBlocked,
+
     /// <summary>The step failed; the node was kept.</summary>
     Failed,
 

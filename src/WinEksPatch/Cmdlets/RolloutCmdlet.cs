@@ -52,6 +52,15 @@ public abstract class RolloutCmdlet : FleetCmdlet
     [Parameter]
     public SwitchParameter EvictUnreplicatedPods { get; set; }
 
+    /// <summary>What to do with an old node whose drain cannot finish (a PodDisruptionBudget still blocks it at
+    /// -DrainTimeout, a pod no controller recreates, a pod under two budgets). Stop (default): uncordon it and stop the
+    /// rollout naming the blocker. Skip: leave it cordoned and labelled winekspatch.io/drain-status=blocked with its
+    /// replacement kept, replace the other nodes, and end with a NodesLeftBlocked error that names it; the same command
+    /// run again once the blocker is resolved drains it first. Self-managed groups only.</summary>
+    [Parameter]
+    [ValidateSet("Stop", "Skip")]
+    public string BlockedNodeAction { get; set; } = "Stop";
+
     /// <summary>No confirmation prompts. Nothing else: it overrides no safety rule (see -OverridePodDisruptionBudget and
     /// -EvictUnreplicatedPods).</summary>
     [Parameter]
@@ -85,8 +94,9 @@ public abstract class RolloutCmdlet : FleetCmdlet
             MinReadyTime = MinReadyTime,
             Overrides = (OverridePodDisruptionBudget ? DrainOverrides.DeletePodsBlockedByBudget : DrainOverrides.None)
                 | (EvictUnreplicatedPods ? DrainOverrides.EvictUnreplicatedPods : DrainOverrides.None),
+            BlockedNodeAction = BlockedNodeAction == "Skip" ? Workflows.Replacement.BlockedNodeAction.Skip : Workflows.Replacement.BlockedNodeAction.Stop,
             WhatIf = WhatIfGiven,
-            LimitsGiven = new[] { nameof(MaxSurge), nameof(MaxUnavailable), nameof(DrainTimeout), nameof(ReadyTimeout), nameof(MinReadyTime) }
+            LimitsGiven = new[] { nameof(MaxSurge), nameof(MaxUnavailable), nameof(DrainTimeout), nameof(ReadyTimeout), nameof(MinReadyTime), nameof(BlockedNodeAction) }
                 .Any(MyInvocation.BoundParameters.ContainsKey),
         };
     });

@@ -60,6 +60,8 @@ public abstract class KubernetesApiStub : IKubernetesApi
 
     public virtual Task SetUnschedulableAsync(string nodeName, bool unschedulable, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+    public virtual Task SetNodeLabelAsync(string nodeName, string key, string value, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
     public virtual Task<EvictionOutcome> EvictAsync(string @namespace, string podName, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public virtual Task DeletePodAsync(string @namespace, string podName, CancellationToken cancellationToken = default) => throw new NotSupportedException();

@@ -114,7 +114,7 @@ public sealed partial class NodeReplacement
                 bool decrement;
                 lock (_sync)
                 {
-                    decrement = _desired > state.Desired;
+                    decrement = _desired > Baseline;
                     if (decrement)
                     {
                         _desired--;

@@ -34,6 +34,28 @@ public sealed partial class NodeReplacement
         private int _replaced;
         private int _child = 10;
 
+        // Old nodes left cordoned because their drain could not finish (-BlockedNodeAction Skip), with why.
+        private readonly Dictionary<string, string> _blocked = new(StringComparer.Ordinal);
+
+        /// <summary>The label a node left blocked by -BlockedNodeAction Skip carries (value "blocked").</summary>
+        public const string DrainStatusLabel = "winekspatch.io/drain-status";
+
+        /// <summary>The desired capacity the group comes back to as old nodes go: its own, plus one for each node left blocked
+        /// (cordoned, it serves no new pod, so its replacement stays and the floor holds). Read under _sync.</summary>
+        private int Baseline => state.Desired + _blocked.Count;
+
+        /// <summary>Old nodes left cordoned and labelled by -BlockedNodeAction Skip, each with what blocked its drain.</summary>
+        public IReadOnlyList<string> Blocked
+        {
+            get
+            {
+                lock (_sync)
+                {
+                    return _blocked.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => b.Value).ToList();
+                }
+            }
+        }
+
         /// <summary>Old instances declined at the confirmation prompt (left as they were).</summary>
         public IReadOnlyList<string> Skipped
         {
@@ -143,7 +165,13 @@ public sealed partial class NodeReplacement
                     // Keep the surge while old nodes remain. A re-run finds it already there and launches nothing more.
                     // Never below what the group has now: lowering desired lets Auto Scaling pick an instance to kill, and
                     // a value above ours is someone else's (or a termination with decrement still on its way).
-                    var wanted = state.Desired + Math.Min(surge, waiting.Count + active.Count);
+                    int baseline;
+                    lock (_sync)
+                    {
+                        baseline = Baseline;
+                    }
+
+                    var wanted = baseline + Math.Min(surge, waiting.Count + active.Count);
                     if (_desired < wanted && group.DesiredCapacity < wanted)
                     {
                         if (group.MaxSize < wanted)
@@ -233,7 +261,7 @@ public sealed partial class NodeReplacement
             {
                 // After this one, the old nodes left need min(MaxSurge, left) surge slots; give back any above that.
                 _pendingOld.Remove(instance.InstanceId);
-                decrement = _desired > state.Desired + Math.Min(surge, _pendingOld.Count);
+                decrement = _desired > Baseline + Math.Min(surge, _pendingOld.Count);
                 if (decrement)
                 {
                     _desired--;
@@ -345,12 +373,23 @@ public sealed partial class NodeReplacement
                     host.Progress(new ProgressUpdate(child, title, "draining", 50, ProgressRoot, CurrentOperation: message));
                 }, cancellationToken).ConfigureAwait(false);
             }
+            catch (WinEksPatchException ex) when (options.BlockedNodeAction == BlockedNodeAction.Skip
+                && ex.ErrorId is ErrorIds.DrainRefused or ErrorIds.MultiplePodDisruptionBudgets)
+            {
+                return await LeaveBlockedAsync(instance, node, ex.Message, Result(ReplacementOutcome.DrainBlocked, null), child, title, cancellationToken).ConfigureAwait(false);
+            }
             catch (WinEksPatchException ex)
             {
                 await kubernetes.SetUnschedulableAsync(node.Name, false, cancellationToken).ConfigureAwait(false);
                 Stage(instance.InstanceId, $"({node.Name}) uncordoned and kept (its drain failed)");
                 host.Progress(new ProgressUpdate(child, title, "failed", 100, ProgressRoot, Completed: true));
                 return new NodeStep(Result(ReplacementOutcome.Failed, null), ReplacementOutcome.Failed, child, ex);
+            }
+
+            if (!drain.Completed && options.BlockedNodeAction == BlockedNodeAction.Skip)
+            {
+                return await LeaveBlockedAsync(instance, node, $"its drain did not finish within {options.DrainTimeout}: blocked by {string.Join("; ", drain.Blockers)}",
+                    Result(ReplacementOutcome.DrainBlocked, drain), child, title, cancellationToken).ConfigureAwait(false);
             }
 
             if (!drain.Completed)
@@ -362,7 +401,8 @@ public sealed partial class NodeReplacement
                 host.Progress(new ProgressUpdate(child, title, "drain timed out", 100, ProgressRoot, Completed: true));
                 var error = new WinEksPatchException(ErrorIds.DrainTimeout, ErrorKind.OperationTimeout,
                     $"Draining {node.Name} ({instance.InstanceId}) did not finish within {options.DrainTimeout}: blocked by {string.Join("; ", drain.Blockers)}. " +
-                    "The node was uncordoned and kept; the rollout stopped here. Re-run when the budgets allow it, give more time with -DrainTimeout, or pass -OverridePodDisruptionBudget to delete what is still blocked.",
+                    "The node was uncordoned and kept; the rollout stopped here. Re-run when the budgets allow it, give more time with -DrainTimeout, " +
+                    "go on with the other nodes with -BlockedNodeAction Skip, or pass -OverridePodDisruptionBudget to delete what is still blocked.",
                     instance.InstanceId);
                 return new NodeStep(Result(ReplacementOutcome.DrainTimedOut, drain), ReplacementOutcome.DrainTimedOut, child, error);
             }
@@ -372,6 +412,29 @@ public sealed partial class NodeReplacement
             host.Progress(new ProgressUpdate(child, title, "terminating", 90, ProgressRoot));
             var outcome = drain.Deleted.Count > 0 ? ReplacementOutcome.ReplacedPodsDeleted : ReplacementOutcome.Replaced;
             return new NodeStep(Result(outcome, drain), outcome, child, null);
+        }
+
+        /// <summary>
+        /// -BlockedNodeAction Skip: the node stays cordoned (its pods keep running; nothing new lands there) and is labelled,
+        /// its drain tag stays (so a re-run drains it first), and it keeps its surge slot, so the replacement already
+        /// launched for it stays and the floor holds while the other nodes go on. The result says what blocked it.
+        /// </summary>
+        private async Task<NodeStep> LeaveBlockedAsync(Ec2Instance instance, KubeNode node, string reason, NodeReplacementResult result, int child, string title,
+            CancellationToken cancellationToken)
+        {
+            await kubernetes.SetNodeLabelAsync(node.Name, DrainStatusLabel, "blocked", cancellationToken).ConfigureAwait(false);
+            lock (_sync)
+            {
+                _skipped.Add(instance.InstanceId); // not taken again by this run
+                _pendingOld.Remove(instance.InstanceId);
+                _blocked[instance.InstanceId] = $"{node.Name} ({instance.InstanceId}): {reason}"; // and it keeps its replacement (Baseline)
+            }
+
+            Stage(instance.InstanceId, $"({node.Name}) left cordoned and labelled {DrainStatusLabel}=blocked (-BlockedNodeAction Skip)");
+            host.Warning($"{node.Name} ({instance.InstanceId}) is left cordoned and labelled {DrainStatusLabel}=blocked, and the rollout goes on with the other nodes: {reason}");
+            host.Progress(new ProgressUpdate(child, title, "blocked: left cordoned", 100, ProgressRoot, Completed: true));
+            host.Output(result);
+            return new NodeStep(result, ReplacementOutcome.DrainBlocked, child, null);
         }
     }
 }

@@ -165,7 +165,7 @@ public sealed partial class NodeReplacement(
         // lower would let Auto Scaling pick an instance to kill that nobody drained. A difference is someone else's (a
         // scaling policy, an operator, cluster-autoscaler) or a node declined at the prompt: kept, and said.
         var final = (await AutoScaling.DescribeAutoScalingGroupsAsync([group.Name], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
-        if (final.DesiredCapacity != state.Desired)
+        if (final.DesiredCapacity != state.Desired && run.Blocked.Count == 0)
         {
             host.Warning($"{group.Name}: desired capacity is {final.DesiredCapacity}, not the {state.Desired} it had before the rollout" +
                 (run.Skipped.Count > 0 ? $" (the replacement of {Summary(run.Skipped)}, declined at the prompt, was launched already)" : " (changed by someone else during the rollout)") +
@@ -181,6 +181,17 @@ public sealed partial class NodeReplacement(
         if (state.Suspended.Count > 0)
         {
             await AutoScaling.ResumeProcessesAsync(group.Name, state.Suspended, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (run.Blocked.Count > 0)
+        {
+            // Not done: the state tag stays (the size to come back to, the processes to suspend again), so the same command
+            // re-run once the blockers are resolved drains the blocked nodes first and gives their extra capacity back.
+            host.Progress(new ProgressUpdate(ProgressRoot, $"Replacing nodes of {clusterName}/{nodeGroupName}", "done, with nodes left blocked", 100, Completed: true));
+            throw new WinEksPatchException(ErrorIds.NodesLeftBlocked, ErrorKind.ResourceBusy,
+                $"{group.Name}: {run.Blocked.Count} old node(s) could not be drained and were left cordoned and labelled {Run.DrainStatusLabel}=blocked; every other node was replaced. " +
+                $"{string.Join(" ", run.Blocked.Select(b => b.TrimEnd('.') + "."))} The group keeps their replacements (desired capacity {final.DesiredCapacity}) until they go: " +
+                "resolve what blocks them and run the same command again.", group.Name);
         }
 
         await AutoScaling.DeleteTagsAsync(group.Name, [RolloutState.GroupTag], cancellationToken).ConfigureAwait(false);

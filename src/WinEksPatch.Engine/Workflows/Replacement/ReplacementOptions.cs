@@ -21,6 +21,18 @@ public enum DrainOverrides
     EvictUnreplicatedPods = 2,
 }
 
+/// <summary>What a rollout does with an old node whose drain cannot finish (a budget still blocks it at -DrainTimeout, a
+/// pod no controller recreates, a pod under two budgets). AKS's undrainableNodeBehavior is the model.</summary>
+public enum BlockedNodeAction
+{
+    /// <summary>Uncordon the node and stop the rollout, naming what blocked it (the default).</summary>
+    Stop,
+
+    /// <summary>Leave the node cordoned and labelled (its pods keep running, nothing new lands there) with its replacement
+    /// kept, go on with the other nodes, and end with an error that names it.</summary>
+    Skip,
+}
+
 /// <summary>What Invoke-NodeReplacement (or Invoke-WinEksPatch for each group) was asked for, parsed and checked at the
 /// cmdlet boundary.</summary>
 public sealed record ReplacementOptions
@@ -40,6 +52,8 @@ public sealed record ReplacementOptions
     public TimeSpan MinReadyTime { get; init; } = TimeSpan.Zero;
 
     public DrainOverrides Overrides { get; init; } = DrainOverrides.None;
+
+    public BlockedNodeAction BlockedNodeAction { get; init; } = BlockedNodeAction.Stop;
 
     public bool WhatIf { get; init; }
 
