@@ -53,7 +53,9 @@ Describe 'about_WinEksPatch' {
     It 'tells the monthly workflow, the safety guarantees and the simulator' {
         $about = Get-Help about_WinEksPatch | Out-String
         foreach ($section in 'THE MONTHLY JOB', 'SAFETY', 'THE SIMULATOR', 'CONNECTING') { $about | Should -Match "(?m)^$section\s*$" }
-        $about | Should -Match 'PodDisruptionBudgets are never violated without -Force'
+        $about | Should -Match '-Force skips prompts and nothing else'
+        $about | Should -Match 'PodDisruptionBudgets are never violated unless -OverridePodDisruptionBudget'
+        $about | Should -Match 'One run per node group at a time'
         $about | Should -Match 'Start-WinEksSimulator -Scenario demo'
     }
 }

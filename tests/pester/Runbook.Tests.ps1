@@ -103,7 +103,7 @@ Describe 'The runbook script against the simulator' {
         $body = Join-Path $work 'step.ps1'
         Set-Content $body "`$result = & { $script }`n`$result | ConvertTo-Json -Compress"
         $payload = @{ ClusterName = 'demo'; NodeGroupNames = @('demo-win-selfmanaged'); ImageSource = 'EksLatest'; MaxSurge = '1'; MaxUnavailable = '0'
-            OverridePodDisruptionBudget = $false } | ConvertTo-Json -Compress
+            OverridePodDisruptionBudget = $false; BlockedNodeAction = 'Stop' } | ConvertTo-Json -Compress
         $null = Invoke-RestMethod -Method Post -Uri "$($sim.endpoint)/_sim/report/reset"
         # The script expands the attachment under the temp folder once: give it a temp folder of this run's own, so it
         # installs the module just built rather than one another run (another worktree) left in the machine's /tmp.
@@ -118,7 +118,9 @@ Describe 'The runbook script against the simulator' {
         }
         $statuses[0] | Should -Be 'InProgress'
         $statuses[-1] | Should -Be 'Succeeded'
-        $result.Groups | Should -Be 'demo-win-selfmanaged: Patched'
+        # The round that finishes the rollout may be stopped at its budget after the last change and before it reports;
+        # the next round then finds the group up to date. Either way the work is judged by the simulator below.
+        $result.Groups | Should -BeIn @('demo-win-selfmanaged: Patched', 'demo-win-selfmanaged: UpToDate')
         # What the simulator saw over every interrupted round: one launch per old node, no budget violated, no pod
         # deleted, capacity never below the group's size, and no lease left behind.
         $report = Invoke-RestMethod "$($sim.endpoint)/_sim/report"

@@ -26,10 +26,18 @@ namespace WinEksPatch.Commands;
 /// evicted (scratch data, as EKS and Karpenter treat it) and named in the pre-flight. On -DrainTimeout the node is
 /// uncordoned, the rollout stops and the error names the pods and budgets that blocked it; only with
 /// -OverridePodDisruptionBudget are the pods still blocked deleted, and the result names them (ReplacedPodsDeleted,
-/// PodsDeleted). -Force skips the confirmation prompts and nothing else.</para>
-/// <para type="description">If a new node never becomes
-/// usable within -ReadyTimeout the rollout stops before draining anything, and the error quotes the group's scaling
-/// activities. The rollout's state is kept in tags on the Auto Scaling group and its instances: after Ctrl+C, a crash or
+/// PodsDeleted). -BlockedNodeAction Skip leaves a node that will not drain cordoned and labelled
+/// winekspatch.io/drain-status=blocked (result DrainBlocked), replaces the others and ends with NodesLeftBlocked. -Force
+/// skips the confirmation prompts and nothing else.</para>
+/// <para type="description">One run per node group: the rollout takes a coordination.k8s.io/v1 Lease in kube-system
+/// (winekspatch-&lt;group&gt;) before its first change and releases it at the end; a second run is refused with
+/// NodeGroupBusy naming the holder, and -WhatIf warns that the group is busy. Before any change it also checks the target
+/// AMI (AmiNotFound, AmiNotWindows), instances out of service (NodeGroupInstancesOutOfService) and the rollout state tag
+/// of an interrupted run (RolloutStateInvalid, RolloutStateMissing). On a failure or Ctrl+C the node steps in flight are
+/// cancelled and awaited, and the error (or a warning) says what state each touched node was left in.</para>
+/// <para type="description">If new nodes do not become usable within -ReadyTimeout the rollout stops before draining
+/// another node, the error quotes the group's scaling activities, and new instances that had their whole -ReadyTimeout
+/// are terminated (so a re-run launches fresh ones). The rollout's state is kept in tags on the Auto Scaling group and its instances: after Ctrl+C, a crash or
 /// a lost session, the same command continues where it was, launching nothing twice and terminating nothing that was not
 /// drained. Writes one NodeReplacementResult per replaced node as soon as it is done.</para>
 /// <para type="description">Managed node groups: EKS replaces the nodes itself, so this plans the update as EKS documents
@@ -49,6 +57,11 @@ namespace WinEksPatch.Commands;
 /// <example>
 ///   <code>Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged | Set-NodeGroupAmi -ImageId (Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks).ImageId -Force | Invoke-NodeReplacement -MaxSurge 2 -Confirm:$false</code>
 ///   <para>Points the group at the latest EKS-optimized AMI and replaces its nodes two at a time, never below its size.</para>
+/// </example>
+/// <example>
+///   <code>Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 2 -DrainTimeout 00:20:00 -BlockedNodeAction Skip -Force | Format-Table OldNodeName, NewNodeName, Result, Blockers</code>
+///   <para>Unattended: no prompts, budgets honoured; a node whose drain a budget still blocks after 20 minutes is left
+///   cordoned (DrainBlocked) while the others are replaced, and the run ends with an error naming it.</para>
 /// </example>
 /// <example>
 ///   <code>$null = Start-WinEksSimulator -Scenario managed -TimeScale 600; Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks | Set-NodeGroupAmi -ClusterName prod -NodeGroupName win-custom -Force | Invoke-NodeReplacement -Force</code>
