@@ -111,6 +111,20 @@ public sealed class RolloutLeaseTests
         Assert.Equal("jumpbox-3_run9", store.Current!.HolderIdentity);
     }
 
+    [Fact]
+    public async Task A_renewal_the_server_applied_after_the_run_stopped_waiting_for_it_does_not_keep_the_lease_held()
+    {
+        var time = new FakeTimeProvider(Start);
+        var store = new LeaseStore();
+        var lease = await RolloutLease.AcquireAsync(store, "prod", "win-ng", Remote("run1"), time, CancellationToken.None);
+
+        // A renewal cancelled in flight (Ctrl+C) that the API server applied anyway: the version the run knows is stale.
+        store.Put(store.Current! with { RenewTime = Start + TimeSpan.FromSeconds(30) });
+        await lease.DisposeAsync();
+
+        Assert.Null(store.Current);
+    }
+
     [Theory]
     [InlineData("win-ng", "winekspatch-win-ng")]
     [InlineData("Win_NG", "winekspatch-win-ng-")]

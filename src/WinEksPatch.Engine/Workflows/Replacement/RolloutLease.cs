@@ -242,21 +242,36 @@ public sealed class RolloutLease : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops renewing and releases the lease (only while it is still ours), even when the run was cancelled.</summary>
+    /// <summary>Stops renewing and releases the lease (only while it is still ours), even when the run was cancelled.
+    /// A renewal cancelled in flight may still have been applied by the API server, so a refused delete is retried at the
+    /// version the server has, as long as the holder there is this run.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _renewals.ConfigureAwait(false);
-        if (!_lost.IsCancellationRequested && _lease.ResourceVersion is { } version)
+        if (!_lost.IsCancellationRequested)
         {
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await _kubernetes.DeleteLeaseAsync(Namespace, _lease.Name, version, timeout.Token).ConfigureAwait(false);
+                var lease = _lease;
+                for (var attempt = 0; attempt < 3 && lease?.ResourceVersion is { } version; attempt++)
+                {
+                    if (await _kubernetes.DeleteLeaseAsync(Namespace, lease.Name, version, timeout.Token).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    lease = await _kubernetes.GetLeaseAsync(Namespace, lease.Name, timeout.Token).ConfigureAwait(false);
+                    if (lease?.HolderIdentity != Holder.Identity)
+                    {
+                        break; // gone, or someone else's now
+                    }
+                }
             }
             catch (Exception ex) when (ex is WinEksPatchException or OperationCanceledException)
             {
-                // Not released: it expires after Duration, or the next run on this host takes it over at once.
+                // Not released: it expires after Duration, or the next run on this host takes it over once this process ends.
             }
         }
 
