@@ -10,6 +10,17 @@ BeforeAll {
         $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
     }
 
+    # A simulator of its own process (Start-TestSimulator), for tests in which the AWS SDK for JavaScript plays someone
+    # else (Invoke-AwsCall): this session connects to it and the demo's self-managed group is pointed at the latest EKS AMI.
+    function Start-SharedRolloutSimulator {
+        $shared = Start-TestSimulator -TimeScale 600
+        $null = Connect-WinEksSimulator -Endpoint $shared.endpoint
+        $script:sim = [pscustomobject]@{ KubeConfigPath = $shared.kubeConfigPath }
+        $script:latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
+        $shared
+    }
+
     $script:kubectlExe = (Get-Command kubectl -CommandType Application | Select-Object -First 1).Source
     function kubectl { & $kubectlExe --kubeconfig $sim.KubeConfigPath --context demo @args }
 
@@ -401,13 +412,9 @@ Describe 'A replacement that never becomes Ready' {
 
 Describe 'Someone else acting on the group mid-rollout' {
     BeforeAll {
-        # A simulator of its own process, so that the AWS SDK for JavaScript can play the other party (Terraform removing
-        # the state tag, an operator raising desired capacity) while the rollout runs in a runspace of this process.
-        $script:shared = Start-TestSimulator -TimeScale 600
-        $null = Connect-WinEksSimulator -Endpoint $shared.endpoint
-        $script:sim = [pscustomobject]@{ KubeConfigPath = $shared.kubeConfigPath }
-        $latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
-        $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
+        # The JavaScript SDK plays the other party (Terraform removing the state tag, an operator raising desired capacity)
+        # while the rollout runs in a runspace of this process.
+        $script:shared = Start-SharedRolloutSimulator
         $script:paymentsNode = Move-PaymentsToSelfManaged
         $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
     }
@@ -471,11 +478,7 @@ Describe 'Someone else acting on the group mid-rollout' {
 
 Describe 'An old instance in Standby' {
     BeforeAll {
-        $script:shared = Start-TestSimulator -TimeScale 600
-        $null = Connect-WinEksSimulator -Endpoint $shared.endpoint
-        $script:sim = [pscustomobject]@{ KubeConfigPath = $shared.kubeConfigPath }
-        $latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
-        $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
+        $script:shared = Start-SharedRolloutSimulator
         $script:standby = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Select-Object -First 1).InstanceId
         $null = Invoke-AwsCall $shared auto-scaling EnterStandby @{ AutoScalingGroupName = 'demo-win-selfmanaged'; InstanceIds = @($standby); ShouldDecrementDesiredCapacity = $true }
     }

@@ -23,7 +23,9 @@ public static class ReplacementPlanner
         int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, DrainOverrides overrides,
         bool managed = false)
     {
-        var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal) : oldInstances.OrderBy(i => i.LaunchTime);
+        // The order the run takes them in: a resumed rollout's nodes already being drained first, then the oldest.
+        var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal)
+            : oldInstances.OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag)).ThenBy(i => i.LaunchTime);
         var batches = ordered.Select(i => i.InstanceId).Chunk(Math.Max(1, managed ? unavailable : surge + unavailable))
             .Select(b => (IReadOnlyList<string>)b).ToList();
         var oldNodes = snapshot.WindowsNodes.Where(n => oldInstances.Any(i => i.InstanceId == n.InstanceId)).ToList();
