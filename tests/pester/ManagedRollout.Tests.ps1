@@ -75,7 +75,7 @@ Describe 'A managed node group on an EKS AMI type' {
         $plan.NodesToReplace | Should -Be 2
         $plan.MaxUnavailable | Should -Be 1                    # the group's own updateConfig, not -MaxSurge
         $plan.Batches.Count | Should -Be 2
-        $warnings[0] | Should -Match '-MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout and -MinReadyTime apply to self-managed groups only'
+        $warnings[0] | Should -Match '-MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout, -MinReadyTime and -BlockedNodeAction apply to self-managed groups only'
         (Get-WinNodeGroup -ClusterName prod -Name win-eks).OsBuild | Should -Not -Be $latest.OsBuild
     }
 }
