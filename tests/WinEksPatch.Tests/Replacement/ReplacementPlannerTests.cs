@@ -1,0 +1,80 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Model;
+using WinEksPatch.Windows;
+using WinEksPatch.Workflows;
+using WinEksPatch.Workflows.Replacement;
+
+namespace WinEksPatch.Tests.Replacement;
+
+public sealed class ReplacementPlannerTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static Ec2Instance Instance(string id, int ageDays, bool beingDrained = false) =>
+        new(id, "ami-old", "running", "m5.2xlarge", "us-west-2a", $"ip-{id}", Start.AddDays(-ageDays),
+            beingDrained ? new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.Draining } : new Dictionary<string, string>());
+
+    private static KubeNode Node(string instanceId) =>
+        new($"node-{instanceId}", new Dictionary<string, string> { ["kubernetes.io/os"] = "windows" }, $"aws:///us-west-2a/{instanceId}", "10.0.20348.5020",
+            "Windows Server 2022 Datacenter", true, false, Start);
+
+    private static KubePod Pod(string name, string node, string? ownerKind = "ReplicaSet", bool emptyDir = false, string app = "web") =>
+        new("shop", name, "uid-" + name, node, "Running", ownerKind, ownerKind == null ? null : app, [], new Dictionary<string, string> { ["app"] = app },
+            false, emptyDir, 30, null);
+
+    private static KubePdb Budget(string app, int allowed) =>
+        new("shop", app, new Dictionary<string, string> { ["app"] = app }, [], "1", null, allowed, 1, 1, 1);
+
+    private static (ClusterSnapshot Snapshot, NodeGroupFacts Group, IReadOnlyList<Ec2Instance> Old) Cluster(IReadOnlyList<Ec2Instance> instances, IReadOnlyList<KubePod> pods)
+    {
+        var group = new AutoScalingGroup("win-ng", 2, 8, instances.Count, null, false,
+            instances.Select(i => new AutoScalingGroupInstance(i.InstanceId, "InService", "Healthy", "us-west-2a", false, null)).ToList(), new Dictionary<string, string>(), []);
+        var facts = new NodeGroupFacts("win-ng", NodeGroupKind.SelfManaged, null, group, null, null, null, true);
+        var nodes = instances.Select(i => Node(i.InstanceId)).ToList();
+        var snapshot = new ClusterSnapshot
+        {
+            Cluster = new EksCluster("prod", null, "1.31", "ACTIVE", null, null, null, Start.AddYears(-1)),
+            Region = "us-west-2",
+            NodeGroups = [facts],
+            WindowsNodes = nodes,
+            Instances = instances.ToDictionary(i => i.InstanceId),
+            Images = new Dictionary<string, Ec2Image>(),
+            PodsByNode = pods.GroupBy(p => p.NodeName!).ToDictionary(g => g.Key, g => (IReadOnlyList<KubePod>)g.ToList()),
+        };
+        return (snapshot, facts, instances);
+    }
+
+    [Fact]
+    public void The_plan_takes_the_nodes_in_the_order_the_run_does_in_windows_of_surge_plus_unavailable_above_the_floor()
+    {
+        var (snapshot, group, old) = Cluster([Instance("i-a", 30), Instance("i-b", 90), Instance("i-c", 60, beingDrained: true), Instance("i-d", 10), Instance("i-e", 45)], []);
+        var plan = ReplacementPlanner.Plan(snapshot, group, "ami-new", old, desired: 5, surge: 2, unavailable: 1, [], null, PatchCalendar.Default, resuming: true,
+            DrainOverrides.None);
+
+        // A resumed rollout's half-drained node first, then the oldest.
+        Assert.Equal(["i-c", "i-b", "i-e"], plan.Batches[0]);
+        Assert.Equal(["i-a", "i-d"], plan.Batches[1]);
+        Assert.Equal(4, plan.CapacityFloor);
+        Assert.True(plan.Resuming);
+        Assert.Equal(5, plan.NodesToReplace);
+    }
+
+    [Fact]
+    public void The_preflight_says_what_the_drain_will_do_with_each_override_and_without()
+    {
+        var node = "node-i-a";
+        var (snapshot, group, old) = Cluster([Instance("i-a", 30)],
+            [Pod("payments-1", node, app: "payments"), Pod("debug-shell", node, ownerKind: null), Pod("cache-1", node, emptyDir: true, app: "cache")]);
+        IReadOnlyList<KubePdb> budgets = [Budget("payments", allowed: 0)];
+
+        var strict = ReplacementPlanner.Plan(snapshot, group, "ami-new", old, 1, 1, 0, budgets, null, PatchCalendar.Default, false, DrainOverrides.None).Preflight;
+        Assert.Contains(strict, f => f.Kind == "PodDisruptionBudget" && f.Subject == "shop/payments" && f.Effect.EndsWith("and the rollout stops after -DrainTimeout", StringComparison.Ordinal));
+        Assert.Contains(strict, f => f.Kind == "NoController" && f.Subject == "shop/debug-shell" && f.Effect.Contains("pass -EvictUnreplicatedPods", StringComparison.Ordinal));
+        Assert.Contains(strict, f => f.Kind == "LocalStorage" && f.Subject == "shop/cache-1");
+
+        var overridden = ReplacementPlanner.Plan(snapshot, group, "ami-new", old, 1, 1, 0, budgets, null, PatchCalendar.Default, false,
+            DrainOverrides.DeletePodsBlockedByBudget | DrainOverrides.EvictUnreplicatedPods).Preflight;
+        Assert.Contains(overridden, f => f.Kind == "PodDisruptionBudget" && f.Effect.Contains("-OverridePodDisruptionBudget deletes the pod(s) still blocked", StringComparison.Ordinal));
+        Assert.Contains(overridden, f => f.Kind == "NoController" && f.Effect.Contains("-EvictUnreplicatedPods evicts it and it is gone for good", StringComparison.Ordinal));
+    }
+}
