@@ -556,6 +556,29 @@ Describe 'A launch template that names an AMI that does not exist' {
     }
 }
 
+Describe 'An old node whose kubelet stopped' {
+    BeforeAll { Start-RolloutSimulator }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'is replaced first, its pods counted as gone once their grace period is over, as kubectl drain does' {
+        $lost = Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Sort-Object PodCount -Descending | Select-Object -First 1
+        $stopped = Invoke-RestMethod -Method Post -Uri "$($sim.Endpoint)/_sim/fleet/nodes/demo/$($lost.NodeName)/kubelet" -ContentType 'application/json' -Body '{"running": false}'
+        $stopped.ready | Should -BeFalse
+        kubectl get node $lost.NodeName -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' | Should -Be 'Unknown'
+
+        $all = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -WarningAction SilentlyContinue -Verbose 4>&1
+        $results = @($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
+        $verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $results.Count | Should -Be 4
+        $results | ForEach-Object { $_.Result | Should -Be 'Replaced' }
+        $results[0].OldNodeName | Should -Be $lost.NodeName     # it serves nothing: replacing it first costs no capacity
+        $results[0].PodsEvicted | Should -BeGreaterThan 0
+        ($verbose -join "`n") | Should -BeLike "*$($lost.NodeName): *its node is NotReady, so no kubelet will confirm that it stopped*counted as gone*"
+        (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged).OsBuild | Sort-Object -Unique | Should -Be '10.0.20348.5622'
+        @((Get-WinEksSimulatorReport).PdbViolations).Count | Should -Be 0
+    }
+}
+
 Describe 'A replacement that turns Ready without its pod IPs' {
     BeforeAll { Start-RolloutSimulator }
     AfterAll { Stop-WinEksSimulator }

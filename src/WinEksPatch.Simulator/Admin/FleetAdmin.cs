@@ -10,6 +10,8 @@ namespace WinEksPatch.Simulator.Admin;
 /// GET /_sim/fleet/faults → {"faults":[rule...]}; POST /_sim/fleet/faults with a rule
 /// {"kind":"launch-failure|never-register|not-ready|no-pod-ips","group":"glob","count":n,"probability":p,"errorCode":"..."} → the rule
 /// with its id; DELETE /_sim/fleet/faults → removes all; DELETE /_sim/fleet/faults/{id} → removes one.
+/// POST /_sim/fleet/nodes/{cluster}/{node}/kubelet with {"running": false|true} stops or starts a node's kubelet (a hung
+/// node: NotReady, Ready Unknown, its deleted pods stay Terminating) → {"node": name, "ready": bool}.
 /// </summary>
 public sealed class FleetAdmin(SimWorld world)
 {
@@ -77,6 +79,43 @@ public sealed class FleetAdmin(SimWorld world)
             }
 
             await WriteAsync(http, removed == 0 ? 404 : 200, removed == 0 ? new JsonObject { ["message"] = $"no fault rule {id}" } : Faults()).ConfigureAwait(false);
+        }
+        else if (path.Split('/') is ["", "_sim", "fleet", "nodes", var cluster, var nodeName, "kubelet"] && method == "POST")
+        {
+            JsonObject? body;
+            try
+            {
+                body = (await JsonNode.ParseAsync(http.Request.Body).ConfigureAwait(false)) as JsonObject;
+            }
+            catch (JsonException)
+            {
+                body = null;
+            }
+
+            if (body?["running"] is not JsonValue running || !running.TryGetValue(out bool run))
+            {
+                await WriteAsync(http, 400, new JsonObject { ["message"] = "a body {\"running\": true|false} is required" }).ConfigureAwait(false);
+                return;
+            }
+
+            bool ready;
+            lock (world.Gate)
+            {
+                if (!world.Nodes.TryGetValue((cluster, nodeName), out KubeNode? node))
+                {
+                    ready = false;
+                    nodeName = "";
+                }
+                else
+                {
+                    world.SetKubelet(node, run);
+                    ready = node.Ready;
+                }
+            }
+
+            await WriteAsync(http, nodeName.Length == 0 ? 404 : 200, nodeName.Length == 0
+                ? new JsonObject { ["message"] = $"no node {path.Split('/')[5]} in cluster {cluster}" }
+                : new JsonObject { ["node"] = nodeName, ["ready"] = ready }).ConfigureAwait(false);
         }
         else
         {

@@ -64,7 +64,9 @@ public static partial class KubeObjects
                     Condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", heartbeat, n.CreationTimestamp),
                     Condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", heartbeat, n.CreationTimestamp),
                     Condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", heartbeat, n.CreationTimestamp),
-                    n.Ready
+                    !n.KubeletRunning
+                        ? Condition("Ready", "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.", n.ReadySince.UtcDateTime, n.ReadySince)
+                    : n.Ready
                         ? Condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", heartbeat, n.ReadySince)
                         : Condition("Ready", "False", "KubeletNotReady", "container runtime network not ready", heartbeat, n.ReadySince),
                 ],

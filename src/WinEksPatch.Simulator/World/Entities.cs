@@ -201,6 +201,9 @@ public sealed class KubeNode
     public List<(string Key, string? Value, string Effect)> Taints { get; } = [];
     public bool Ready { get; set; } = true;
     public DateTimeOffset ReadySince { get; set; }
+    /// <summary>False once the node's kubelet stopped posting status (a hung or crashed node): the node is NotReady with
+    /// Ready Unknown, and pods deleted on it stay Terminating, since no kubelet confirms that their containers stopped.</summary>
+    public bool KubeletRunning { get; set; } = true;
     public required string InternalIp { get; init; }
     public required string KernelVersion { get; init; }
     public required string OsImage { get; init; }

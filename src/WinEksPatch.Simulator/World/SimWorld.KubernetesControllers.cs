@@ -243,6 +243,39 @@ public sealed partial class SimWorld
         return pod;
     }
 
+    /// <summary>
+    /// The node's kubelet stops posting status (a hung Windows node): the node lifecycle controller marks it NotReady
+    /// (Ready Unknown) and taints it node.kubernetes.io/unreachable:NoSchedule; its pods keep their status, and any pod
+    /// deleted on it stays Terminating. Starting the kubelet again makes the node Ready and finishes those deletions.
+    /// </summary>
+    public void SetKubelet(KubeNode node, bool running)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (node.KubeletRunning == running)
+        {
+            return;
+        }
+
+        const string unreachable = "node.kubernetes.io/unreachable";
+        node.KubeletRunning = running;
+        node.Ready = running;
+        node.ReadySince = Clock.GetUtcNow();
+        node.Taints.RemoveAll(t => t.Key == unreachable);
+        if (!running)
+        {
+            node.Taints.Add((unreachable, null, "NoSchedule"));
+        }
+
+        NodeChanged(node);
+        if (running)
+        {
+            foreach (KubePod pod in Pods.Values.Where(p => p.ClusterName == node.ClusterName && p.NodeName == node.Name && p.DeletionTimestamp is not null).ToList())
+            {
+                ScheduleRemoval(pod, pod.DeletionTimestamp!.Value > Clock.GetUtcNow() ? pod.DeletionTimestamp.Value - Clock.GetUtcNow() : TimeSpan.Zero);
+            }
+        }
+    }
+
     private void ScheduleRemoval(KubePod pod, TimeSpan after)
     {
         string uid = pod.Uid;
@@ -250,8 +283,11 @@ public sealed partial class SimWorld
         DateTimeOffset? deadline = pod.DeletionTimestamp;
         AfterSimulated(after, () =>
         {
-            // A later, shorter grace period moved the deadline and set its own timer: this one then does nothing.
-            if (Pods.TryGetValue(key, out KubePod? p) && p.Uid == uid && p.DeletionTimestamp == deadline)
+            // A later, shorter grace period moved the deadline and set its own timer: this one then does nothing. On a node
+            // whose kubelet stopped, nothing confirms the containers stopped: the pod stays Terminating until its node is
+            // deleted or it is deleted with grace 0.
+            if (Pods.TryGetValue(key, out KubePod? p) && p.Uid == uid && p.DeletionTimestamp == deadline
+                && !(p.NodeName is { } nodeName && Nodes.TryGetValue((p.ClusterName, nodeName), out KubeNode? node) && !node.KubeletRunning))
             {
                 RemovePodNow(p, PodDeletionCause.Delete, record: false);
             }

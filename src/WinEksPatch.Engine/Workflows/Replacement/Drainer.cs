@@ -15,7 +15,10 @@ public sealed record DrainOutcome(bool Completed, int Evicted, IReadOnlyList<str
 /// with <see cref="DrainOverrides.DeletePodsBlockedByBudget"/> are pods still blocked at the timeout deleted (and named),
 /// and only with <see cref="DrainOverrides.EvictUnreplicatedPods"/> are pods that no controller recreates evicted.
 /// </summary>
-public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time)
+/// <remarks>A node whose kubelet stopped (NotReady, as <paramref name="isNodeLost"/> tells) never confirms that an evicted
+/// pod's containers stopped, so the pod stays Terminating for good: once its grace period is over it is counted as gone,
+/// as kubectl drain --skip-wait-for-delete-timeout does, and the node is terminated with it.</remarks>
+public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time, Func<string, bool>? isNodeLost = null)
 {
     public static readonly TimeSpan EvictionRetry = TimeSpan.FromSeconds(5);
 
@@ -125,7 +128,7 @@ public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time)
         // longest grace period, so a pod given 10 minutes to stop is not cut short).
         var left = deadline - time.GetUtcNow();
         var grace = TimeSpan.FromSeconds(toEvict.Max(p => (double?)p.TerminationGracePeriodSeconds) ?? 30);
-        var completed = await WaitAsync(gone.Task, left > grace ? left : grace + TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        var completed = await WaitGoneAsync(nodeName, gone, remaining, left > grace ? left : grace + TimeSpan.FromSeconds(30), report, cancellationToken).ConfigureAwait(false);
         await watchStop.CancelAsync().ConfigureAwait(false);
         await IgnoreCancellation(watch).ConfigureAwait(false);
         return new DrainOutcome(completed, evicted, deleted, describedBlockers, time.GetUtcNow() - started);
@@ -174,6 +177,47 @@ public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time)
             }
 
             version = fresh;
+        }
+    }
+
+    /// <summary>Waits until every evicted pod is gone; on a lost node, pods still Terminating after their grace period are
+    /// counted as gone (checked every <see cref="EvictionRetry"/>).</summary>
+    private async Task<bool> WaitGoneAsync(string nodeName, TaskCompletionSource gone, ConcurrentDictionary<string, KubePod> remaining, TimeSpan timeout,
+        Action<string> report, CancellationToken cancellationToken)
+    {
+        var until = time.GetUtcNow() + timeout;
+        while (true)
+        {
+            var left = until - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return gone.Task.IsCompleted;
+            }
+
+            if (await WaitAsync(gone.Task, isNodeLost == null || left < EvictionRetry ? left : EvictionRetry, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            if (isNodeLost?.Invoke(nodeName) != true)
+            {
+                continue;
+            }
+
+            var now = time.GetUtcNow();
+            var (pods, _) = await kubernetes.ListPodsForWatchAsync($"spec.nodeName={nodeName}", cancellationToken).ConfigureAwait(false);
+            foreach (var pod in pods.Where(p => p.DeletionTimestamp is { } ends && ends <= now && remaining.ContainsKey(p.Uid ?? Key(p))))
+            {
+                remaining.TryRemove(pod.Uid ?? Key(pod), out _);
+                report($"{Key(pod)}: its node is NotReady, so no kubelet will confirm that it stopped; its grace period ended at {pod.DeletionTimestamp:u}, " +
+                    "so it is counted as gone (kubectl drain --skip-wait-for-delete-timeout) and goes with the node");
+            }
+
+            if (remaining.IsEmpty)
+            {
+                gone.TrySetResult();
+                return true;
+            }
         }
     }
 

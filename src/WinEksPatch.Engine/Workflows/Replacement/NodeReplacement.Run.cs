@@ -139,7 +139,7 @@ public sealed partial class NodeReplacement
         /// </summary>
         private async Task SlideAsync(int total, Dictionary<string, Task<NodeStep>> running, CancellationToken cancellationToken)
         {
-            var drainer = new Drainer(kubernetes, owner.Time);
+            var drainer = new Drainer(kubernetes, owner.Time, name => tracker.Nodes.FirstOrDefault(n => n.Name == name) is { Ready: false });
             var window = Math.Max(1, surge + unavailable);
             var failures = new List<NodeStep>();
             var group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
@@ -152,6 +152,7 @@ public sealed partial class NodeReplacement
                 var waiting = OldInstances(group, instances, target)
                     .Where(i => !_skipped.Contains(i.InstanceId) && !running.ContainsKey(i.InstanceId) && !_terminated.Contains(i.InstanceId))
                     .OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag)) // resume: nodes already being drained first
+                    .ThenByDescending(i => tracker.Nodes.FirstOrDefault(n => n.InstanceId == i.InstanceId) is { Ready: false }) // then NotReady ones: they serve nothing
                     .ThenBy(i => i.LaunchTime)
                     .ToList();
                 var active = running.Where(r => !r.Value.IsCompleted).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);

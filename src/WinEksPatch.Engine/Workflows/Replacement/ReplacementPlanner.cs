@@ -23,9 +23,12 @@ public static class ReplacementPlanner
         int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, DrainOverrides overrides,
         bool managed = false)
     {
-        // The order the run takes them in: a resumed rollout's nodes already being drained first, then the oldest.
+        // The order the run takes them in: a resumed rollout's nodes already being drained first, then NotReady ones (they
+        // serve nothing, so replacing them costs no capacity), then the oldest.
         var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal)
-            : oldInstances.OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag)).ThenBy(i => i.LaunchTime);
+            : oldInstances.OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag))
+                .ThenByDescending(i => snapshot.WindowsNodes.FirstOrDefault(n => n.InstanceId == i.InstanceId) is { Ready: false })
+                .ThenBy(i => i.LaunchTime);
         var batches = ordered.Select(i => i.InstanceId).Chunk(Math.Max(1, managed ? unavailable : surge + unavailable))
             .Select(b => (IReadOnlyList<string>)b).ToList();
         var oldNodes = snapshot.WindowsNodes.Where(n => oldInstances.Any(i => i.InstanceId == n.InstanceId)).ToList();
