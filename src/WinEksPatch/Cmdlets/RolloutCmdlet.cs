@@ -66,9 +66,6 @@ public abstract class RolloutCmdlet : FleetCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    private protected bool WhatIfGiven =>
-        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true };
-
     /// <summary>The rollout request, every parameter checked: a bad limit or timeout is an InvalidArgument error before
     /// the first read.</summary>
     private protected ReplacementOptions RolloutOptions() => Guard(() =>

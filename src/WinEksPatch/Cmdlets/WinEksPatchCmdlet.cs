@@ -97,8 +97,11 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
         return ShouldProcess(description, $"{description}{Environment.NewLine}{action}?", $"{action}: {target}");
     }
 
-    private bool ForcedWithoutWhatIf =>
-        _force && !(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && whatIf is SwitchParameter { IsPresent: true });
+    private bool ForcedWithoutWhatIf => _force && !WhatIfGiven;
+
+    /// <summary>Whether -WhatIf was given (the plan is written and nothing changes).</summary>
+    private protected bool WhatIfGiven =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && whatIf is SwitchParameter { IsPresent: true };
 
     /// <summary>A path parameter as a file-system path: relative to the PowerShell location (not the process's directory,
     /// which PowerShell does not move), with ~ and drives resolved; null when it names no file-system location (Cert:, Env:,

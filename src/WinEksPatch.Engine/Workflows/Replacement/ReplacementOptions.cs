@@ -67,9 +67,8 @@ public sealed record ReplacementOptions
     /// <summary>The planned AMI of Invoke-WinEksPatch -ImageSource Build -WhatIf: every node is replaced by it.</summary>
     public const string AmiToBeBuilt = "(the AMI New-WinNodeAmi builds)";
 
+    /// <summary>-OverridePodDisruptionBudget: also what starts an EKS managed update with force.</summary>
     public bool DeletesPodsBlockedByBudget => Overrides.HasFlag(DrainOverrides.DeletePodsBlockedByBudget);
-
-    public bool EvictsUnreplicatedPods => Overrides.HasFlag(DrainOverrides.EvictUnreplicatedPods);
 
     /// <summary>The AMI a rollout replaces nodes with: under WhatIf the planned one if given, else the group's.</summary>
     internal string? TargetOr(string? groupTarget) => WhatIf && PlannedImageId != null ? PlannedImageId : groupTarget;
