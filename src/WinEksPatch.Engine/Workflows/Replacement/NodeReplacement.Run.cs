@@ -149,11 +149,8 @@ public sealed partial class NodeReplacement
             {
                 await owner.LearnInstancesAsync(instances, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
                 await KeepStateTagAsync(group, cancellationToken).ConfigureAwait(false);
-                var waiting = OldInstances(group, instances, target)
-                    .Where(i => !_skipped.Contains(i.InstanceId) && !running.ContainsKey(i.InstanceId) && !_terminated.Contains(i.InstanceId))
-                    .OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag)) // resume: nodes already being drained first
-                    .ThenByDescending(i => tracker.Nodes.FirstOrDefault(n => n.InstanceId == i.InstanceId) is { Ready: false }) // then NotReady ones: they serve nothing
-                    .ThenBy(i => i.LaunchTime)
+                var waiting = ReplacementPlanner.RolloutOrder(OldInstances(group, instances, target)
+                    .Where(i => !_skipped.Contains(i.InstanceId) && !running.ContainsKey(i.InstanceId) && !_terminated.Contains(i.InstanceId)), tracker.Nodes)
                     .ToList();
                 var active = running.Where(r => !r.Value.IsCompleted).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
                 lock (_sync)

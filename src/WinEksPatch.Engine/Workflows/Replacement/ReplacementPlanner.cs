@@ -23,12 +23,8 @@ public static class ReplacementPlanner
         int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, DrainOverrides overrides,
         bool managed = false)
     {
-        // The order the run takes them in: a resumed rollout's nodes already being drained first, then NotReady ones (they
-        // serve nothing, so replacing them costs no capacity), then the oldest.
         var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal)
-            : oldInstances.OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag))
-                .ThenByDescending(i => snapshot.WindowsNodes.FirstOrDefault(n => n.InstanceId == i.InstanceId) is { Ready: false })
-                .ThenBy(i => i.LaunchTime);
+            : RolloutOrder(oldInstances, snapshot.WindowsNodes);
         var batches = ordered.Select(i => i.InstanceId).Chunk(Math.Max(1, managed ? unavailable : surge + unavailable))
             .Select(b => (IReadOnlyList<string>)b).ToList();
         var oldNodes = snapshot.WindowsNodes.Where(n => oldInstances.Any(i => i.InstanceId == n.InstanceId)).ToList();
@@ -53,6 +49,17 @@ public static class ReplacementPlanner
             EstimatedDuration = managed ? boot + drainAndTerminate * batches.Count : (boot + drainAndTerminate) * batches.Count,
             Resuming = resuming,
         };
+    }
+
+    /// <summary>The order a self-managed rollout takes old instances in (the plan shows it, the run follows it): a resumed
+    /// rollout's nodes already being drained first, then NotReady ones (they serve nothing, so replacing them costs no
+    /// capacity), then the oldest.</summary>
+    internal static IOrderedEnumerable<Ec2Instance> RolloutOrder(IEnumerable<Ec2Instance> oldInstances, IEnumerable<KubeNode> nodes)
+    {
+        var notReady = nodes.Where(n => !n.Ready && n.InstanceId != null).Select(n => n.InstanceId!).ToHashSet(StringComparer.Ordinal);
+        return oldInstances.OrderByDescending(i => i.Tags.ContainsKey(RolloutState.InstanceTag))
+            .ThenByDescending(i => notReady.Contains(i.InstanceId))
+            .ThenBy(i => i.LaunchTime);
     }
 
     internal static IReadOnlyList<PreflightFinding> Preflight(IReadOnlyList<KubePod> podsToMove, IReadOnlyList<KubePod> allPods, IReadOnlyList<KubePdb> budgets,
