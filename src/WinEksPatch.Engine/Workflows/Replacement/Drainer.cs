@@ -144,9 +144,15 @@ public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time, Func<s
                 await foreach (var e in kubernetes.WatchPodsAsync($"spec.nodeName={nodeName}", version, cancellationToken).ConfigureAwait(false))
                 {
                     // A pod is gone when deleted, or when it finished (a Job's pod evicted to Succeeded/Failed holds nothing).
+                    // Otherwise keep its latest state: its deletionTimestamp is what a lost node's wait goes by.
+                    var key = e.Item.Uid ?? Key(e.Item);
                     if (e.Type == WatchEventType.Deleted || !e.Item.IsActive)
                     {
-                        remaining.TryRemove(e.Item.Uid ?? Key(e.Item), out _);
+                        remaining.TryRemove(key, out _);
+                    }
+                    else if (remaining.TryGetValue(key, out var known))
+                    {
+                        remaining.TryUpdate(key, e.Item, known);
                     }
 
                     if (remaining.IsEmpty)
@@ -164,10 +170,17 @@ public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time, Func<s
 
             // The watch ended: re-list what is still there and watch again.
             var (pods, fresh) = await kubernetes.ListPodsForWatchAsync($"spec.nodeName={nodeName}", cancellationToken).ConfigureAwait(false);
-            var present = pods.Where(p => p.IsActive).Select(p => p.Uid ?? Key(p)).ToHashSet(StringComparer.Ordinal);
-            foreach (var key in remaining.Keys.Where(k => !present.Contains(k)))
+            var present = pods.Where(p => p.IsActive).ToDictionary(p => p.Uid ?? Key(p), StringComparer.Ordinal);
+            foreach (var key in remaining.Keys)
             {
-                remaining.TryRemove(key, out _);
+                if (present.TryGetValue(key, out var pod))
+                {
+                    remaining[key] = pod;
+                }
+                else
+                {
+                    remaining.TryRemove(key, out _);
+                }
             }
 
             if (remaining.IsEmpty)
@@ -181,7 +194,8 @@ public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time, Func<s
     }
 
     /// <summary>Waits until every evicted pod is gone; on a lost node, pods still Terminating after their grace period are
-    /// counted as gone (checked every <see cref="EvictionRetry"/>).</summary>
+    /// counted as gone, judged every <see cref="EvictionRetry"/> from the deletionTimestamps the pod watch delivered (no
+    /// extra request).</summary>
     private async Task<bool> WaitGoneAsync(string nodeName, TaskCompletionSource gone, ConcurrentDictionary<string, KubePod> remaining, TimeSpan timeout,
         Action<string> report, CancellationToken cancellationToken)
     {
@@ -205,10 +219,9 @@ public sealed class Drainer(IKubernetesApi kubernetes, TimeProvider time, Func<s
             }
 
             var now = time.GetUtcNow();
-            var (pods, _) = await kubernetes.ListPodsForWatchAsync($"spec.nodeName={nodeName}", cancellationToken).ConfigureAwait(false);
-            foreach (var pod in pods.Where(p => p.DeletionTimestamp is { } ends && ends <= now && remaining.ContainsKey(p.Uid ?? Key(p))))
+            foreach (var (key, pod) in remaining.Where(r => r.Value.DeletionTimestamp is { } ends && ends <= now).ToList())
             {
-                remaining.TryRemove(pod.Uid ?? Key(pod), out _);
+                remaining.TryRemove(key, out _);
                 report($"{Key(pod)}: its node is NotReady, so no kubelet will confirm that it stopped; its grace period ended at {pod.DeletionTimestamp:u}, " +
                     "so it is counted as gone (kubectl drain --skip-wait-for-delete-timeout) and goes with the node");
             }
