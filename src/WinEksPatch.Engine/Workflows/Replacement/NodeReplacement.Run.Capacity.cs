@@ -103,25 +103,14 @@ public sealed partial class NodeReplacement
         /// Terminates the new instances that have not become usable nodes within -ReadyTimeout of their launch, as
         /// Karpenter deletes a NodeClaim that did not register within its TTL: they run no workload (a Windows node
         /// without its pod IPs takes no Windows pod), and kept they would hold their surge slot for good, so a re-run after
-        /// the cause is fixed would wait for them again. With decrement while the rollout's surge is up (the slot is the
-        /// rollout's); without it otherwise, so the group never drops below its size. Returns each one with what it was.
+        /// the cause is fixed would wait for them again (see TerminateAsync for when the slot is given back). Returns each one with what it was.
         /// </summary>
         private async Task<IReadOnlyList<string>> TerminateStuckAsync(IReadOnlyList<UnusableInstance> unusable, CancellationToken cancellationToken)
         {
             var stuck = new List<string>();
             foreach (var (instance, node, launched) in unusable.Where(u => owner.Time.GetUtcNow() - u.Launched >= options.ReadyTimeout))
             {
-                bool decrement;
-                lock (_sync)
-                {
-                    decrement = _desired > Baseline;
-                    if (decrement)
-                    {
-                        _desired--;
-                    }
-                }
-
-                await owner.AutoScaling.TerminateInstanceInAutoScalingGroupAsync(instance.InstanceId, decrement, cancellationToken).ConfigureAwait(false);
+                await TerminateAsync(instance.InstanceId, drainedOld: false, cancellationToken).ConfigureAwait(false);
                 var what = node == null ? "never registered as a node"
                     : !node.Ready ? $"registered as {node.Name} but never Ready"
                     : requiredResources.Except(node.ExtendedResources, StringComparer.Ordinal).ToList() is { Count: > 0 } missing

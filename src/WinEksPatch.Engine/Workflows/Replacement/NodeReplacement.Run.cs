@@ -254,19 +254,7 @@ public sealed partial class NodeReplacement
                 return step;
             }
 
-            bool decrement;
-            lock (_sync)
-            {
-                // After this one, the old nodes left need min(MaxSurge, left) surge slots; give back any above that.
-                _pendingOld.Remove(instance.InstanceId);
-                decrement = _desired > Baseline + Math.Min(surge, _pendingOld.Count);
-                if (decrement)
-                {
-                    _desired--;
-                }
-            }
-
-            await owner.AutoScaling.TerminateInstanceInAutoScalingGroupAsync(instance.InstanceId, decrement, cancellationToken).ConfigureAwait(false);
+            await TerminateAsync(instance.InstanceId, drainedOld: true, cancellationToken).ConfigureAwait(false);
             Stage(instance.InstanceId, "terminated (drained first)");
             NodeReplacementResult result;
             lock (_sync)
@@ -279,6 +267,32 @@ public sealed partial class NodeReplacement
             host.Output(result);
             host.Progress(new ProgressUpdate(step.ChildId, $"{instance.InstanceId} ({step.Result.OldNodeName})", "terminated", 100, ProgressRoot, Completed: true));
             return step;
+        }
+
+        /// <summary>
+        /// Terminates an instance of the group, with decrement when that gives back a surge slot the rollout no longer
+        /// needs: after a drained old instance (<paramref name="drainedOld"/>) the old ones left keep min(MaxSurge, left)
+        /// slots; after a new one that never became usable, none. Never below the baseline, so the group does not shrink
+        /// under its own size (without decrement Auto Scaling launches a replacement).
+        /// </summary>
+        private async Task TerminateAsync(string instanceId, bool drainedOld, CancellationToken cancellationToken)
+        {
+            bool decrement;
+            lock (_sync)
+            {
+                if (drainedOld)
+                {
+                    _pendingOld.Remove(instanceId);
+                }
+
+                decrement = _desired > Baseline + (drainedOld ? Math.Min(surge, _pendingOld.Count) : 0);
+                if (decrement)
+                {
+                    _desired--;
+                }
+            }
+
+            await owner.AutoScaling.TerminateInstanceInAutoScalingGroupAsync(instanceId, decrement, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>Names the new instance that took an old one's place: a usable node on the target AMI not yet paired.</summary>
