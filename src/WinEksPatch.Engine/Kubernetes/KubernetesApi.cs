@@ -123,17 +123,8 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
     }
 
     public Task DeletePodAsync(string @namespace, string podName, CancellationToken cancellationToken = default) =>
-        CallAsync($"delete pod {@namespace}/{podName}", async () =>
-        {
-            try
-            {
-                return await client.CoreV1.DeleteNamespacedPodAsync(podName, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return null;
-            }
-        });
+        CallAsync<V1Pod?>($"delete pod {@namespace}/{podName}", () => client.CoreV1.DeleteNamespacedPodAsync(podName, @namespace, cancellationToken: cancellationToken)!,
+            null, HttpStatusCode.NotFound);
 
     public async Task<IReadOnlyList<KubePdb>> ListPdbsAsync(CancellationToken cancellationToken = default)
     {
@@ -225,60 +216,25 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
         return pods;
     }
 
-    public async Task<KubeLease?> GetLeaseAsync(string @namespace, string name, CancellationToken cancellationToken = default) =>
-        await CallAsync($"read lease {@namespace}/{name}", async () =>
-        {
-            try
-            {
-                return ToLease(await client.CoordinationV1.ReadNamespacedLeaseAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false));
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return null;
-            }
-        }).ConfigureAwait(false);
+    public Task<KubeLease?> GetLeaseAsync(string @namespace, string name, CancellationToken cancellationToken = default) =>
+        CallAsync<KubeLease?>($"read lease {@namespace}/{name}", async () => ToLease(await client.CoordinationV1.ReadNamespacedLeaseAsync(name, @namespace,
+            cancellationToken: cancellationToken).ConfigureAwait(false)), null, HttpStatusCode.NotFound);
 
-    public async Task<KubeLease?> CreateLeaseAsync(KubeLease lease, CancellationToken cancellationToken = default) =>
-        await CallAsync($"create lease {lease.Namespace}/{lease.Name}", async () =>
-        {
-            try
-            {
-                return ToLease(await client.CoordinationV1.CreateNamespacedLeaseAsync(FromLease(lease), lease.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false));
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
-            {
-                return null;
-            }
-        }).ConfigureAwait(false);
+    public Task<KubeLease?> CreateLeaseAsync(KubeLease lease, CancellationToken cancellationToken = default) =>
+        CallAsync<KubeLease?>($"create lease {lease.Namespace}/{lease.Name}", async () => ToLease(await client.CoordinationV1.CreateNamespacedLeaseAsync(FromLease(lease),
+            lease.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false)), null, HttpStatusCode.Conflict);
 
-    public async Task<KubeLease?> ReplaceLeaseAsync(KubeLease lease, CancellationToken cancellationToken = default) =>
-        await CallAsync($"update lease {lease.Namespace}/{lease.Name}", async () =>
-        {
-            try
-            {
-                return ToLease(await client.CoordinationV1.ReplaceNamespacedLeaseAsync(FromLease(lease), lease.Name, lease.Namespace, cancellationToken: cancellationToken)
-                    .ConfigureAwait(false));
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
-            {
-                return null;
-            }
-        }).ConfigureAwait(false);
+    public Task<KubeLease?> ReplaceLeaseAsync(KubeLease lease, CancellationToken cancellationToken = default) =>
+        CallAsync<KubeLease?>($"update lease {lease.Namespace}/{lease.Name}", async () => ToLease(await client.CoordinationV1.ReplaceNamespacedLeaseAsync(FromLease(lease),
+            lease.Name, lease.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false)), null, HttpStatusCode.Conflict, HttpStatusCode.NotFound);
 
-    public async Task<bool> DeleteLeaseAsync(string @namespace, string name, string resourceVersion, CancellationToken cancellationToken = default) =>
-        await CallAsync($"delete lease {@namespace}/{name}", async () =>
+    public Task<bool> DeleteLeaseAsync(string @namespace, string name, string resourceVersion, CancellationToken cancellationToken = default) =>
+        CallAsync($"delete lease {@namespace}/{name}", async () =>
         {
-            try
-            {
-                await client.CoordinationV1.DeleteNamespacedLeaseAsync(name, @namespace,
-                    new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = resourceVersion } }, cancellationToken: cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
-            {
-                return false;
-            }
-        }).ConfigureAwait(false);
+            await client.CoordinationV1.DeleteNamespacedLeaseAsync(name, @namespace,
+                new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = resourceVersion } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
+        }, false, HttpStatusCode.Conflict, HttpStatusCode.NotFound);
 
     private static KubeLease ToLease(V1Lease l) => new(
         l.Metadata.NamespaceProperty ?? "default",
@@ -346,6 +302,21 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
         TaintKeys = n.Spec?.Taints?.Select(t => t.Key).ToList() ?? [],
         ExtendedResources = n.Status?.Allocatable?.Where(r => KubeNode.IsExtendedResource(r.Key) && r.Value.ToDecimal() > 0).Select(r => r.Key).Order(StringComparer.Ordinal).ToList() ?? [],
     };
+
+    /// <summary>Like <see cref="CallAsync{T}(string, Func{Task{T}})"/>, with the statuses that are an answer rather than a
+    /// failure (404 for something already gone, 409 for an optimistic write that lost) returned as <paramref name="otherwise"/>.</summary>
+    private Task<T> CallAsync<T>(string what, Func<Task<T>> call, T otherwise, params HttpStatusCode[] answers) =>
+        CallAsync(what, async () =>
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (HttpOperationException ex) when (answers.Contains(ex.Response.StatusCode))
+            {
+                return otherwise;
+            }
+        });
 
     private async Task<T> CallAsync<T>(string what, Func<Task<T>> call)
     {
