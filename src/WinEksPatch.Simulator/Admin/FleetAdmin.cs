@@ -98,23 +98,18 @@ public sealed class FleetAdmin(SimWorld world)
                 return;
             }
 
-            bool ready;
+            bool? ready = null;
             lock (world.Gate)
             {
-                if (!world.Nodes.TryGetValue((cluster, nodeName), out KubeNode? node))
-                {
-                    ready = false;
-                    nodeName = "";
-                }
-                else
+                if (world.Nodes.TryGetValue((cluster, nodeName), out KubeNode? node))
                 {
                     world.SetKubelet(node, run);
                     ready = node.Ready;
                 }
             }
 
-            await WriteAsync(http, nodeName.Length == 0 ? 404 : 200, nodeName.Length == 0
-                ? new JsonObject { ["message"] = $"no node {path.Split('/')[5]} in cluster {cluster}" }
+            await WriteAsync(http, ready is null ? 404 : 200, ready is null
+                ? new JsonObject { ["message"] = $"no node {nodeName} in cluster {cluster}" }
                 : new JsonObject { ["node"] = nodeName, ["ready"] = ready }).ConfigureAwait(false);
         }
         else

@@ -38,10 +38,11 @@ public sealed partial class KubeApi
 
     private async Task CreateLeaseAsync(HttpContext http, string cluster, string ns)
     {
+        string? name = null; // from the body: the URL of a create names no object
         try
         {
             JsonObject lease = ParseObject(await ReadBodyAsync(http).ConfigureAwait(false)) ?? throw new PatchException(400, "BadRequest", "the request body is empty");
-            string name = lease["metadata"]?["name"]?.GetValue<string>() ?? throw Invalid("", "metadata.name: Required value: name or generateName is required");
+            name = lease["metadata"]?["name"]?.GetValue<string>() ?? throw Invalid("", "metadata.name: Required value: name or generateName is required");
             ValidateLease(lease, name, ns);
             JsonObject stored;
             lock (world.Gate)
@@ -67,7 +68,7 @@ public sealed partial class KubeApi
         }
         catch (PatchException e)
         {
-            await WriteLeaseStatusAsync(http, e).ConfigureAwait(false);
+            await WriteStatusAsync(http, e.Code, e.Reason, e.Message, name, LeaseResource).ConfigureAwait(false);
         }
     }
 
@@ -110,7 +111,7 @@ public sealed partial class KubeApi
         }
         catch (PatchException e)
         {
-            await WriteLeaseStatusAsync(http, e).ConfigureAwait(false);
+            await WriteStatusAsync(http, e.Code, e.Reason, e.Message, name, LeaseResource).ConfigureAwait(false);
         }
     }
 
@@ -162,7 +163,7 @@ public sealed partial class KubeApi
         }
         catch (PatchException e)
         {
-            await WriteLeaseStatusAsync(http, e).ConfigureAwait(false);
+            await WriteStatusAsync(http, e.Code, e.Reason, e.Message, name, LeaseResource).ConfigureAwait(false);
         }
     }
 
@@ -209,11 +210,5 @@ public sealed partial class KubeApi
         metadata["resourceVersion"] = world.NextResourceVersion().ToString(CultureInfo.InvariantCulture);
         stored["spec"] ??= new JsonObject();
         return stored;
-    }
-
-    private static Task WriteLeaseStatusAsync(HttpContext http, PatchException e)
-    {
-        string? name = http.Request.Path.Value?.Split('/').LastOrDefault();
-        return WriteStatusAsync(http, e.Code, e.Reason, e.Message, name, LeaseResource);
     }
 }

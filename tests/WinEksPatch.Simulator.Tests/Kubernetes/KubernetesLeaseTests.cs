@@ -35,6 +35,14 @@ public sealed class KubernetesLeaseTests(SimulatorFixture sim)
         Assert.Equal("a", created.Spec.HolderIdentity);
 
         var (code, reason, message) = await Refusal(() => client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("test-create-once", "b"), "kube-system"));
+        var again = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("test-create-once", "b"), "kube-system"));
+        using (var status = JsonDocument.Parse(again.Response.Content))
+        {
+            // The Status names the object of the body (a create's URL names none), as the API server does.
+            Assert.Equal(("test-create-once", "leases"), (status.RootElement.GetProperty("details").GetProperty("name").GetString(),
+                status.RootElement.GetProperty("details").GetProperty("kind").GetString()));
+        }
+
         Assert.Equal(HttpStatusCode.Conflict, code);
         Assert.Equal("AlreadyExists", reason);
         Assert.Equal("leases.coordination.k8s.io \"test-create-once\" already exists", message);
