@@ -70,6 +70,21 @@ public sealed class NodeGroupDefinition
     public bool MixedInstancesPolicy { get; set; }
     public Dictionary<string, string> Labels { get; set; } = [];
     public Dictionary<string, string> Tags { get; set; } = [];
+    /// <summary>Self-managed groups: the Auto Scaling group's lifecycle hooks.</summary>
+    public List<LifecycleHookDefinition> LifecycleHooks { get; set; } = [];
+}
+
+/// <summary>A lifecycle hook on a self-managed group's Auto Scaling group (as PutLifecycleHook takes it).</summary>
+public sealed class LifecycleHookDefinition
+{
+    public string Name { get; set; } = "";
+    /// <summary>autoscaling:EC2_INSTANCE_TERMINATING (the default) or autoscaling:EC2_INSTANCE_LAUNCHING.</summary>
+    public string Transition { get; set; } = "autoscaling:EC2_INSTANCE_TERMINATING";
+    public int HeartbeatTimeout { get; set; } = 3600;
+    public string DefaultResult { get; set; } = "ABANDON";
+    /// <summary>A handler (the Node Termination Handler, a Lambda) completes each action with CONTINUE after this many
+    /// seconds; absent: nobody does, and the heartbeat timeout applies the default result.</summary>
+    public double? CompleteAfterSeconds { get; set; }
 }
 
 public sealed class WorkloadDefinition

@@ -312,6 +312,22 @@ public sealed class ScenarioLoader
         }
 
         asg.SubnetIds.AddRange(cluster.SubnetIds);
+        foreach (LifecycleHookDefinition hook in def.LifecycleHooks)
+        {
+            if (hook.Transition is not (LifecycleHook.Launching or LifecycleHook.Terminating) || hook.HeartbeatTimeout is < 30 or > 7200
+                || hook.DefaultResult is not ("CONTINUE" or "ABANDON") || string.IsNullOrEmpty(hook.Name))
+            {
+                throw new InvalidDataException($"Node group '{def.Name}': lifecycle hook '{hook.Name}' needs a name, a transition ({LifecycleHook.Launching} or " +
+                    $"{LifecycleHook.Terminating}), a heartbeat timeout of 30-7200 s and a default result of CONTINUE or ABANDON.");
+            }
+
+            asg.LifecycleHooks.Add(new LifecycleHook
+            {
+                Name = hook.Name, GroupName = asgName, Transition = hook.Transition, HeartbeatTimeout = hook.HeartbeatTimeout,
+                DefaultResult = hook.DefaultResult, CompleteAfterSeconds = hook.CompleteAfterSeconds,
+            });
+        }
+
         if (managed)
         {
             asg.Tags.Add(new Tag { Key = "eks:cluster-name", Value = cluster.Name });

@@ -100,6 +100,8 @@ public sealed class AutoScalingGroup
     public List<string> InstanceIds { get; } = [];
     public List<string> SuspendedProcesses { get; } = [];
     public string? ServiceLinkedRoleArn { get; init; }
+    /// <summary>Lifecycle hooks (PutLifecycleHook), in creation order.</summary>
+    public List<LifecycleHook> LifecycleHooks { get; } = [];
 }
 
 public sealed class Ec2Instance

@@ -256,14 +256,49 @@ public sealed partial class SimWorld
         }
 
         instance.State = "running";
-        if (instance.LifecycleState == "Pending")
+        if (instance.LifecycleState != "Pending")
+        {
+            LaunchHooksDone(null, instance, activity, "CONTINUE", keepState: true);
+            return;
+        }
+
+        // The group's launch hooks hold it in Pending:Wait; ABANDON terminates it and the group launches another.
+        AutoScalingGroup? group = instance.AutoScalingGroupName is { } name ? AutoScalingGroups.GetValueOrDefault(name) : null;
+        if (group is not null && HoldForHooks(group, instance, LifecycleHook.Launching, activity, result =>
+            {
+                if (instance.LifecycleState == "Pending:Wait") // not terminated meanwhile
+                {
+                    LaunchHooksDone(group, instance, activity, result);
+                }
+            }))
+        {
+            return;
+        }
+
+        LaunchHooksDone(group, instance, activity, "CONTINUE");
+    }
+
+    private void LaunchHooksDone(AutoScalingGroup? group, Ec2Instance instance, ScalingActivity activity, string result, bool keepState = false)
+    {
+        activity.Progress = 100;
+        activity.EndTime = Scheduler.Now;
+        if (result == "ABANDON" && group is not null)
+        {
+            string token = LifecycleActions.LastOrDefault(a => a.InstanceId == instance.InstanceId)?.Token ?? "";
+            activity.StatusCode = "Cancelled";
+            activity.StatusMessage = $"Instance failed to complete user's Lifecycle Action: Lifecycle Action with token {token} was abandoned: Lifecycle Action Completed with ABANDON Result";
+            instance.LifecycleState = "Terminating";
+            ShutDown(instance, null);
+            ReconcileGroup(group, null);
+            return;
+        }
+
+        if (!keepState)
         {
             instance.LifecycleState = "InService";
         }
 
         activity.StatusCode = "Successful";
-        activity.Progress = 100;
-        activity.EndTime = Scheduler.Now;
     }
 
     private void RegisterNode(Ec2Instance instance, string clusterName, AutoScalingGroup group, EksNodegroup? nodegroup, AmiImage image, LaunchTemplateVersion version,
@@ -337,11 +372,23 @@ public sealed partial class SimWorld
             InstanceId = instance.InstanceId,
         };
         ScalingActivities.Add(activity);
+        EndLifecycleWait(instance.InstanceId); // a launch still waiting on its hooks is over
         if (Nodegroups.Values.Any(n => n.AutoScalingGroupName == group.Name) && NodeOf(instance) is { } node && PodsToDrain(node).Count > 0)
         {
             // A managed node group's termination lifecycle hook: EKS drains the node before the instance goes.
             instance.LifecycleState = "Terminating:Wait";
             DrainBeforeTermination(instance, node, activity, Scheduler.Now);
+            return activity;
+        }
+
+        // The group's termination hooks (the Node Termination Handler's, a Lambda's) hold it in Terminating:Wait first.
+        if (HoldForHooks(group, instance, LifecycleHook.Terminating, activity, _ =>
+            {
+                instance.LifecycleState = "Terminating:Proceed";
+                activity.StatusCode = "InProgress";
+                ShutDown(instance, activity);
+            }))
+        {
             return activity;
         }
 

@@ -33,6 +33,14 @@ public sealed partial class AutoScalingService : AwsService
             "CreateOrUpdateTags" => CreateOrUpdateTags(call),
             "DeleteTags" => DeleteTags(call),
             "DescribeTags" => DescribeTags(call),
+            "PutLifecycleHook" => PutLifecycleHook(call),
+            "DescribeLifecycleHooks" => DescribeLifecycleHooks(call),
+            "DeleteLifecycleHook" => DeleteLifecycleHook(call),
+            "CompleteLifecycleAction" => CompleteLifecycleAction(call),
+            "RecordLifecycleActionHeartbeat" => RecordLifecycleActionHeartbeat(call),
+            "StartInstanceRefresh" => StartInstanceRefresh(call),
+            "DescribeInstanceRefreshes" => DescribeInstanceRefreshes(call),
+            "CancelInstanceRefresh" => CancelInstanceRefresh(call),
             _ => throw InvalidAction(action),
         };
     }

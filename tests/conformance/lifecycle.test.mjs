@@ -1,0 +1,126 @@
+// Auto Scaling lifecycle hooks and instance refreshes as the AWS SDK for JavaScript v3 sees them: the documented
+// shapes, the waits (Pending:Wait, Terminating:Wait) and how they end (completed, heartbeat, timeout, hook deleted),
+// a refresh that replaces the group's instances, and the documented errors.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  AutoScalingClient, DescribeAutoScalingGroupsCommand, PutLifecycleHookCommand, DescribeLifecycleHooksCommand, DeleteLifecycleHookCommand,
+  CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand, TerminateInstanceInAutoScalingGroupCommand, SetDesiredCapacityCommand,
+  StartInstanceRefreshCommand, DescribeInstanceRefreshesCommand, CancelInstanceRefreshCommand, paginateDescribeInstanceRefreshes,
+  DescribeScalingActivitiesCommand, InstanceRefreshInProgressFault, ActiveInstanceRefreshNotFoundFault,
+} from "@aws-sdk/client-auto-scaling";
+import { startSimulator, admin } from "./lib/simulator.mjs";
+
+const group = "demo-win-selfmanaged";
+let sim, asg;
+before(async () => {
+  sim = await startSimulator();
+  asg = new AutoScalingClient(sim.aws);
+});
+after(async () => { await sim?.stop(); });
+
+const describeGroup = async () => (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }))).AutoScalingGroups[0];
+const stateOf = async (id) => (await describeGroup()).Instances.find((i) => i.InstanceId === id)?.LifecycleState;
+const advance = (seconds) => admin(sim.info, `clock/advance?seconds=${seconds}`);
+const inService = async () => (await describeGroup()).Instances.filter((i) => i.LifecycleState === "InService").map((i) => i.InstanceId);
+
+test("Lifecycle hooks: put, describe with defaults and the global timeout, validation", async () => {
+  await asg.send(new PutLifecycleHookCommand({ AutoScalingGroupName: group, LifecycleHookName: "nth", LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout: 300 }));
+  await asg.send(new PutLifecycleHookCommand({ AutoScalingGroupName: group, LifecycleHookName: "warmup", LifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", HeartbeatTimeout: 60, DefaultResult: "ABANDON" }));
+  const { LifecycleHooks } = await asg.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group }));
+  const nth = LifecycleHooks.find((h) => h.LifecycleHookName === "nth");
+  assert.deepEqual({ ...nth }, {
+    LifecycleHookName: "nth", AutoScalingGroupName: group, LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+    HeartbeatTimeout: 300, GlobalTimeout: 30000, DefaultResult: "ABANDON",
+  });
+  const named = await asg.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group, LifecycleHookNames: ["warmup"] }));
+  assert.deepEqual(named.LifecycleHooks.map((h) => h.LifecycleHookName), ["warmup"]);
+
+  await assert.rejects(asg.send(new PutLifecycleHookCommand({ AutoScalingGroupName: group, LifecycleHookName: "x", LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout: 10 })),
+    (e) => e.name === "ValidationError" && /heartbeatTimeout/.test(e.message));
+  await assert.rejects(asg.send(new PutLifecycleHookCommand({ AutoScalingGroupName: group, LifecycleHookName: "x", LifecycleTransition: "autoscaling:EC2_INSTANCE_REBOOTING" })),
+    (e) => e.name === "ValidationError");
+  await assert.rejects(asg.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: "no-such-group" })), (e) => e.name === "ValidationError");
+  await assert.rejects(asg.send(new DeleteLifecycleHookCommand({ AutoScalingGroupName: group, LifecycleHookName: "no-such-hook" })), (e) => e.name === "ValidationError");
+});
+
+test("Lifecycle hooks: a terminated instance waits in Terminating:Wait until completed; a heartbeat moves its timeout", async () => {
+  const [victim] = await inService();
+  const { Activity } = await asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: false }));
+  assert.equal(Activity.Description, `Terminating EC2 instance: ${victim}`);
+  assert.equal(await stateOf(victim), "Terminating:Wait");
+  const activity = (await asg.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group }))).Activities.find((a) => a.ActivityId === Activity.ActivityId);
+  assert.equal(activity.StatusCode, "MidLifecycleAction");
+
+  await advance(250);
+  await asg.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: group, LifecycleHookName: "nth", InstanceId: victim }));
+  await advance(250); // 500 s after the start, past the first 300 s timeout: the heartbeat at 250 s moved it to 550 s
+  assert.equal(await stateOf(victim), "Terminating:Wait");
+  await asg.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: group, LifecycleHookName: "nth", InstanceId: victim, LifecycleActionResult: "CONTINUE" }));
+  assert.equal(await stateOf(victim), "Terminating:Proceed");
+  await advance(300);
+  assert.equal(await stateOf(victim), undefined, "gone from the group once shut down");
+  await assert.rejects(asg.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: group, LifecycleHookName: "nth", InstanceId: victim, LifecycleActionResult: "CONTINUE" })),
+    (e) => e.name === "ValidationError" && e.message === `No active Lifecycle Action found with instance ID ${victim}`);
+});
+
+test("Lifecycle hooks: the heartbeat timeout applies the default result; ABANDON on a launch terminates it and the group launches another", async () => {
+  await advance(900); // the replacement launched above passes its launch hook (60 s, ABANDON) unanswered and is replaced
+  let g = await describeGroup();
+  assert.equal(g.Instances.filter((i) => i.LifecycleState === "Pending:Wait").length, 1, "the next replacement waits on the launch hook");
+  const cancelled = (await asg.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group }))).Activities.filter((a) => a.StatusCode === "Cancelled");
+  assert.ok(cancelled.length >= 1);
+  assert.match(cancelled[0].StatusMessage, /^Instance failed to complete user's Lifecycle Action: Lifecycle Action with token [0-9a-f-]{36} was abandoned: Lifecycle Action Completed with ABANDON Result$/);
+
+  const waiting = g.Instances.find((i) => i.LifecycleState === "Pending:Wait").InstanceId;
+  await asg.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: group, LifecycleHookName: "warmup", InstanceId: waiting, LifecycleActionResult: "CONTINUE" }));
+  assert.equal(await stateOf(waiting), "InService");
+
+  // Deleting a terminating hook completes what waits on it with CONTINUE: the instance goes.
+  const [next] = await inService();
+  await asg.send(new DeleteLifecycleHookCommand({ AutoScalingGroupName: group, LifecycleHookName: "warmup" }));
+  await asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: next, ShouldDecrementDesiredCapacity: true }));
+  assert.equal(await stateOf(next), "Terminating:Wait");
+  await asg.send(new DeleteLifecycleHookCommand({ AutoScalingGroupName: group, LifecycleHookName: "nth" }));
+  assert.equal(await stateOf(next), "Terminating:Proceed");
+  assert.deepEqual((await asg.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group }))).LifecycleHooks, []);
+  await advance(900);
+});
+
+test("Instance refresh: replaces every instance keeping the healthy percentage, one at a time; refused while one runs; cancel", async () => {
+  const before = await inService();
+  const { InstanceRefreshId } = await asg.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: group, Preferences: { MinHealthyPercentage: 100, InstanceWarmup: 60 } }));
+  assert.match(InstanceRefreshId, /^[0-9a-f-]{36}$/);
+  await assert.rejects(asg.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: group })),
+    (e) => e instanceof InstanceRefreshInProgressFault && e.name === "InstanceRefreshInProgressFault");
+
+  let lowest = before.length;
+  let refresh;
+  for (let i = 0; i < 200; i++) {
+    await advance(30);
+    lowest = Math.min(lowest, (await inService()).length);
+    [refresh] = (await asg.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group }))).InstanceRefreshes;
+    if (refresh.Status === "Successful") break;
+  }
+
+  assert.equal(refresh.InstanceRefreshId, InstanceRefreshId);
+  assert.equal(refresh.Status, "Successful");
+  assert.equal(refresh.PercentageComplete, 100);
+  assert.ok(refresh.StartTime instanceof Date && refresh.EndTime instanceof Date);
+  assert.equal(refresh.Preferences.MinHealthyPercentage, 100);
+  const after = await inService();
+  assert.equal(after.length, before.length);
+  assert.deepEqual(after.filter((id) => before.includes(id)), [], "every instance was replaced");
+  assert.ok(lowest >= before.length - 1, `at most one instance out of service at a time (lowest in service: ${lowest})`);
+
+  const second = await asg.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: group }));
+  const cancelled = await asg.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: group }));
+  assert.equal(cancelled.InstanceRefreshId, second.InstanceRefreshId);
+  await advance(30);
+  const pages = [];
+  for await (const page of paginateDescribeInstanceRefreshes({ client: asg, pageSize: 1 }, { AutoScalingGroupName: group })) pages.push(...page.InstanceRefreshes);
+  assert.deepEqual(pages.map((r) => r.InstanceRefreshId), [second.InstanceRefreshId, InstanceRefreshId], "newest first, one per page");
+  assert.equal(pages[0].Status, "Cancelled");
+  await assert.rejects(asg.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: group })),
+    (e) => e instanceof ActiveInstanceRefreshNotFoundFault && e.name === "ActiveInstanceRefreshNotFoundFault");
+});
