@@ -501,6 +501,61 @@ Describe 'An old instance in Standby' {
     }
 }
 
+Describe 'The group''s own replacement machinery: an instance refresh, lifecycle hooks' {
+    BeforeAll {
+        $script:shared = Start-SharedRolloutSimulator
+        $script:group = 'demo-win-selfmanaged'
+    }
+    AfterAll { Stop-TestSimulator $shared }
+
+    It 'refuses a rollout while an instance refresh runs, before any change, in the plan and in the run' {
+        $refresh = Invoke-AwsCall $shared auto-scaling StartInstanceRefresh @{ AutoScalingGroupName = $group; Preferences = @{ MinHealthyPercentage = 100 } }
+        $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -WhatIf -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'InstanceRefreshInProgress,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -Force -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'InstanceRefreshInProgress,WinEksPatch.Commands.InvokeNodeReplacementCommand' `
+                -ExpectedMessage "*instance refresh $($refresh.InstanceRefreshId) is *Nothing was changed*cancel-instance-refresh*"
+        $calls = (Invoke-RestMethod "$($shared.endpoint)/_sim/report").apiCalls
+        @($calls | Where-Object { $_.operation -in 'SetDesiredCapacity', 'UpdateAutoScalingGroup', 'SuspendProcesses', 'CreateOrUpdateTags', 'TerminateInstanceInAutoScalingGroup', 'CreateTags' }) |
+            Should -BeNullOrEmpty
+        kubectl get leases -n kube-system -o name | Should -BeNullOrEmpty
+        $null = Invoke-AwsCall $shared auto-scaling CancelInstanceRefresh @{ AutoScalingGroupName = $group }
+    }
+
+    It 'waits for a termination hook to let each drained instance go, naming it, and for a launch hook''s instances to be usable' {
+        # The Node Termination Handler's hook with nobody answering: each terminated instance waits its whole heartbeat
+        # timeout (an hour, longer than -ReadyTimeout) before it goes. A launch hook holds new instances 5 minutes.
+        $null = Invoke-AwsCall $shared auto-scaling PutLifecycleHook @{ AutoScalingGroupName = $group; LifecycleHookName = 'nth-drain'
+            LifecycleTransition = 'autoscaling:EC2_INSTANCE_TERMINATING'; HeartbeatTimeout = 3600 }
+        $null = Invoke-AwsCall $shared auto-scaling PutLifecycleHook @{ AutoScalingGroupName = $group; LifecycleHookName = 'warm-up'
+            LifecycleTransition = 'autoscaling:EC2_INSTANCE_LAUNCHING'; HeartbeatTimeout = 300; DefaultResult = 'CONTINUE' }
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)   # the refresh's cancel takes effect and its last replacement settles
+        while (((Invoke-AwsCall $shared auto-scaling DescribeInstanceRefreshes @{ AutoScalingGroupName = $group }).InstanceRefreshes[0].Status -ne 'Cancelled' -or
+                (Get-WinNodeGroup -ClusterName demo -Name $group).NodeCount -ne 4) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        $plan = Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -WhatIf -WarningAction SilentlyContinue
+        ($plan.Preflight | Where-Object Kind -eq 'LifecycleHook').Subject | Sort-Object | Should -Be @('nth-drain', 'warm-up')
+        ($plan.Preflight | Where-Object Subject -eq 'nth-drain').Effect | Should -BeLike '*waits in Terminating:Wait until the hook is completed, or up to 60 min (then ABANDON)*'
+        $old = @(Get-WinNode -ClusterName demo -NodeGroupName $group | Where-Object ImageId -ne $latest.ImageId).InstanceId
+        $old.Count | Should -BeGreaterThan 0
+
+        $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -Force -Verbose -WarningAction SilentlyContinue 4>&1
+        $verbose = ($results | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        @($results | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }).Count | Should -Be $old.Count
+        $verbose | Should -BeLike '*waiting for lifecycle hook(s) nth-drain to let *go (up to 01:00:00)*'
+        # When the command returns, the old instances are gone, not waiting on the hook: what comes next sees the new fleet.
+        $nodes = @(Get-WinNode -ClusterName demo -NodeGroupName $group)
+        $nodes.Count | Should -Be 4
+        $nodes.InstanceId | ForEach-Object { $old | Should -Not -Contain $_ }
+        $members = (Invoke-AwsCall $shared auto-scaling DescribeAutoScalingGroups @{ AutoScalingGroupNames = @($group) }).AutoScalingGroups[0].Instances
+        @($members | Where-Object InstanceId -in $old) | Should -BeNullOrEmpty
+        $report = Invoke-RestMethod "$($shared.endpoint)/_sim/report"
+        @($report.pdbViolations).Count | Should -Be 0
+        ($report.lowestReadyNodes | Where-Object nodeGroup -eq $group).lowest | Should -BeGreaterOrEqual 4
+    }
+}
+
 Describe 'A replacement instance that never registers' {
     BeforeAll { Start-RolloutSimulator }
     AfterAll { Stop-WinEksSimulator }

@@ -32,6 +32,12 @@ public interface IAutoScalingApi
 
     Task DeleteTagsAsync(string name, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default);
 
+    /// <summary>The group's lifecycle hooks (PutLifecycleHook).</summary>
+    Task<IReadOnlyList<LifecycleHookInfo>> DescribeLifecycleHooksAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>The group's instance refreshes, newest first (one page: the running one, if any, is among them).</summary>
+    Task<IReadOnlyList<InstanceRefreshInfo>> DescribeInstanceRefreshesAsync(string name, CancellationToken cancellationToken = default);
+
     /// <summary>The <paramref name="maxRecords"/> most recent scaling activities of a group, newest first, over as many pages as that takes.</summary>
     Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default);
 }
@@ -39,6 +45,22 @@ public interface IAutoScalingApi
 /// <summary>A scaling activity (launch or termination) and how it went.</summary>
 public sealed record ScalingActivity(string ActivityId, string? Description, string? Cause, string? StatusCode, string? StatusMessage,
     DateTimeOffset? StartTime, DateTimeOffset? EndTime);
+
+/// <summary>A lifecycle hook: instances wait in Pending:Wait or Terminating:Wait on it until it is completed or its
+/// heartbeat timeout applies its default result.</summary>
+public sealed record LifecycleHookInfo(string Name, string Transition, int HeartbeatTimeoutSeconds, string? DefaultResult)
+{
+    public const string Launching = "autoscaling:EC2_INSTANCE_LAUNCHING";
+    public const string Terminating = "autoscaling:EC2_INSTANCE_TERMINATING";
+}
+
+/// <summary>An instance refresh (StartInstanceRefresh) and where it is.</summary>
+public sealed record InstanceRefreshInfo(string InstanceRefreshId, string Status, string? StatusReason, DateTimeOffset? StartTime, int? PercentageComplete)
+{
+    /// <summary>Pending, InProgress, Cancelling, RollbackInProgress and Baking: the refresh is still replacing (or about to
+    /// replace) the group's instances.</summary>
+    public bool IsActive => Status is "Pending" or "InProgress" or "Cancelling" or "RollbackInProgress" or "Baking";
+}
 
 /// <summary>A launch template reference as Auto Scaling stores it (version may be a number, <c>$Latest</c> or <c>$Default</c>).</summary>
 public sealed record LaunchTemplateReference(string? Id, string? Name, string? Version);

@@ -32,8 +32,11 @@ namespace WinEksPatch.Commands;
 /// <para type="description">One run per node group: the rollout takes a coordination.k8s.io/v1 Lease in kube-system
 /// (winekspatch-&lt;group&gt;) before its first change and releases it at the end; a second run is refused with
 /// NodeGroupBusy naming the holder, and -WhatIf warns that the group is busy. Before any change it also checks the target
-/// AMI (AmiNotFound, AmiNotWindows), instances out of service (NodeGroupInstancesOutOfService) and the rollout state tag
-/// of an interrupted run (RolloutStateInvalid, RolloutStateMissing). On a failure or Ctrl+C the node steps in flight are
+/// AMI (AmiNotFound, AmiNotWindows), instances out of service (NodeGroupInstancesOutOfService), an instance refresh in
+/// progress (InstanceRefreshInProgress) and the rollout state tag of an interrupted run (RolloutStateInvalid,
+/// RolloutStateMissing). The group's lifecycle hooks are named in the pre-flight: with a termination hook each drained
+/// old instance waits in Terminating:Wait until the hook is completed or its heartbeat timeout runs out, and the command
+/// returns once those instances are gone (waiting up to -ReadyTimeout plus the hook's heartbeat timeout). On a failure or Ctrl+C the node steps in flight are
 /// cancelled and awaited, and the error (or a warning) says what state each touched node was left in.</para>
 /// <para type="description">If new nodes do not become usable within -ReadyTimeout the rollout stops before draining
 /// another node, the error quotes the group's scaling activities, and new instances that had their whole -ReadyTimeout

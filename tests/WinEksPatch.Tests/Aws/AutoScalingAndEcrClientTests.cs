@@ -1,4 +1,5 @@
 using System.Text;
+using WinEksPatch.Abstractions;
 using WinEksPatch.Errors;
 using WinEksPatch.Tests.Infrastructure;
 
@@ -189,6 +190,44 @@ public class AutoScalingAndEcrClientTests
         Assert.Equal(["5", "100", "100", "30"], server.All.Select(r => r.Form()["MaxRecords"]));
         Assert.All(server.All, r => Assert.Equal(("DescribeScalingActivities", "win"), (r.Form()["Action"], r.Form()["AutoScalingGroupName"])));
         Assert.Equal(["100", "200"], server.All.Skip(2).Select(r => r.Form()["NextToken"]));
+    }
+
+    [Fact]
+    public async Task DescribeLifecycleHooks_and_DescribeInstanceRefreshes_read_the_documented_shapes()
+    {
+        using var server = new LoopbackServer(r => r.Form()["Action"] == "DescribeLifecycleHooks"
+            ? new CannedResponse(200, $"""
+                <DescribeLifecycleHooksResponse xmlns="{Ns}"><DescribeLifecycleHooksResult><LifecycleHooks>
+                  <member><LifecycleHookName>nth</LifecycleHookName><AutoScalingGroupName>win</AutoScalingGroupName>
+                    <LifecycleTransition>autoscaling:EC2_INSTANCE_TERMINATING</LifecycleTransition><HeartbeatTimeout>300</HeartbeatTimeout>
+                    <GlobalTimeout>30000</GlobalTimeout><DefaultResult>CONTINUE</DefaultResult></member>
+                  <member><LifecycleHookName>warm</LifecycleHookName><AutoScalingGroupName>win</AutoScalingGroupName>
+                    <LifecycleTransition>autoscaling:EC2_INSTANCE_LAUNCHING</LifecycleTransition><HeartbeatTimeout>3600</HeartbeatTimeout>
+                    <GlobalTimeout>172800</GlobalTimeout><DefaultResult>ABANDON</DefaultResult></member>
+                </LifecycleHooks></DescribeLifecycleHooksResult></DescribeLifecycleHooksResponse>
+                """, "text/xml")
+            : new CannedResponse(200, $"""
+                <DescribeInstanceRefreshesResponse xmlns="{Ns}"><DescribeInstanceRefreshesResult><InstanceRefreshes>
+                  <member><InstanceRefreshId>0e7a1b2c-0000-4000-8000-000000000001</InstanceRefreshId><AutoScalingGroupName>win</AutoScalingGroupName>
+                    <Status>InProgress</Status><StartTime>2026-12-01T10:00:00Z</StartTime><PercentageComplete>25</PercentageComplete><InstancesToUpdate>3</InstancesToUpdate></member>
+                  <member><InstanceRefreshId>0e7a1b2c-0000-4000-8000-000000000000</InstanceRefreshId><AutoScalingGroupName>win</AutoScalingGroupName>
+                    <Status>Successful</Status><StartTime>2026-11-01T10:00:00Z</StartTime><EndTime>2026-11-01T11:00:00Z</EndTime><PercentageComplete>100</PercentageComplete></member>
+                </InstanceRefreshes><NextToken>more</NextToken></DescribeInstanceRefreshesResult></DescribeInstanceRefreshesResponse>
+                """, "text/xml"));
+        var client = TestCredentials.AutoScaling(server.Url);
+
+        var hooks = await client.DescribeLifecycleHooksAsync("win");
+        var refreshes = await client.DescribeInstanceRefreshesAsync("win");
+
+        Assert.Equal([new LifecycleHookInfo("nth", LifecycleHookInfo.Terminating, 300, "CONTINUE"), new LifecycleHookInfo("warm", LifecycleHookInfo.Launching, 3600, "ABANDON")], hooks);
+        Assert.Equal(2, refreshes.Count);
+        Assert.Equal(("InProgress", 25, true), (refreshes[0].Status, refreshes[0].PercentageComplete, refreshes[0].IsActive));
+        Assert.Equal(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero), refreshes[0].StartTime);
+        Assert.False(refreshes[1].IsActive);
+        // One page of refreshes (newest first holds the running one); the hooks' group by name.
+        Assert.Equal(2, server.All.Count);
+        Assert.Equal(("win", "10"), (server.All[1].Form()["AutoScalingGroupName"], server.All[1].Form()["MaxRecords"]));
+        Assert.False(server.All[1].Form().ContainsKey("NextToken"));
     }
 
     [Fact]

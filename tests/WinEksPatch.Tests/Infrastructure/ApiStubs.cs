@@ -49,6 +49,12 @@ public abstract class AutoScalingApiStub : IAutoScalingApi
 
     public virtual Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<LifecycleHookInfo>> DescribeLifecycleHooksAsync(string name, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<InstanceRefreshInfo>> DescribeInstanceRefreshesAsync(string name, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
 }
 
 public abstract class KubernetesApiStub : IKubernetesApi

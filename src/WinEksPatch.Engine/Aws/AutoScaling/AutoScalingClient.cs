@@ -145,6 +145,36 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
             }
         }, cancellationToken);
 
+    public async Task<IReadOnlyList<LifecycleHookInfo>> DescribeLifecycleHooksAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var hooks = new List<LifecycleHookInfo>();
+        await foreach (var result in PagesAsync("DescribeLifecycleHooks", name, request => request.Parameters["AutoScalingGroupName"] = name, cancellationToken)
+            .ConfigureAwait(false))
+        {
+            hooks.AddRange(Members(result.Element(result.Name.Namespace + "LifecycleHooks")).Select(h => new LifecycleHookInfo(
+                Text(h, "LifecycleHookName") ?? "", Text(h, "LifecycleTransition") ?? "", Int(h, "HeartbeatTimeout"), Text(h, "DefaultResult"))));
+        }
+
+        return hooks;
+    }
+
+    public async Task<IReadOnlyList<InstanceRefreshInfo>> DescribeInstanceRefreshesAsync(string name, CancellationToken cancellationToken = default)
+    {
+        // Newest first: the first page holds a refresh still running (there is at most one), so one page is enough.
+        await foreach (var result in PagesAsync("DescribeInstanceRefreshes", name, request =>
+        {
+            request.Parameters["AutoScalingGroupName"] = name;
+            request.Parameters["MaxRecords"] = "10";
+        }, cancellationToken).ConfigureAwait(false))
+        {
+            return Members(result.Element(result.Name.Namespace + "InstanceRefreshes")).Select(r => new InstanceRefreshInfo(
+                Text(r, "InstanceRefreshId") ?? "", Text(r, "Status") ?? "", Text(r, "StatusReason"), Date(Text(r, "StartTime")),
+                int.TryParse(Text(r, "PercentageComplete"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) ? p : null)).ToList();
+        }
+
+        return [];
+    }
+
     public async Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRecords);

@@ -91,7 +91,7 @@ public sealed partial class NodeReplacement
         {
             var current = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
             await owner.LearnInstancesAsync(instances, current.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
-            return current.Instances.Where(i => i.LifecycleState is "Pending" or "InService")
+            return current.Instances.Where(i => i.LifecycleState is "Pending" or "Pending:Wait" or "Pending:Proceed" or "InService")
                 .Select(m => instances.GetValueOrDefault(m.InstanceId))
                 .Where(i => i != null && i.ImageId == target && i.LaunchTime != null) // old instances are drained, never dropped
                 .Select(i => new UnusableInstance(i!, nodes.FirstOrDefault(n => n.InstanceId == i!.InstanceId), i!.LaunchTime!.Value))

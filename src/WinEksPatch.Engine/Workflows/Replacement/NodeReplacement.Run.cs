@@ -18,6 +18,7 @@ public sealed partial class NodeReplacement
         int unavailable,
         ReplacementOptions options,
         IReadOnlyList<string> requiredResources,
+        GroupShape shape,
         IKubernetesApi kubernetes,
         NodeTracker tracker,
         Dictionary<string, Ec2Instance> instances,
@@ -145,6 +146,7 @@ public sealed partial class NodeReplacement
             var group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
             _desired = group.DesiredCapacity;
             var sequence = 0;
+            var launchesDue = owner.Time.GetUtcNow() + options.ReadyTimeout + shape.LaunchWait;
             while (true)
             {
                 await owner.LearnInstancesAsync(instances, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
@@ -195,13 +197,26 @@ public sealed partial class NodeReplacement
                 {
                     await Task.WhenAny(active.Select(id => running[id])).ConfigureAwait(false);
                 }
+                else if (failures.Count == 0 && waiting.Count == 0 && LaunchingOld(group) is { Count: > 0 } launching && owner.Time.GetUtcNow() < launchesDue)
+                {
+                    // An old-AMI launch in flight (started before the launch template changed, or held by a launch hook): it is
+                    // replaced like the others once it is in service, rather than left behind in a group called patched.
+                    host.Verbose($"{groupName}: waiting for {Summary(launching)}, launched from the old AMI, to be in service, to replace it too.");
+                    await Task.Delay(Recheck, owner.Time, cancellationToken).ConfigureAwait(false);
+                }
                 else if (failures.Count == 0 && waiting.Count == 0)
                 {
+                    if (LaunchingOld(group) is { Count: > 0 } stillLaunching)
+                    {
+                        throw new WinEksPatchException(ErrorIds.NodeGroupInstancesOutOfService, ErrorKind.OperationTimeout,
+                            $"{groupName}: {Summary(stillLaunching)}, launched from the old AMI, did not come into service within {options.ReadyTimeout + shape.LaunchWait} " +
+                            "(-ReadyTimeout plus the launch lifecycle hooks' heartbeat timeout), so they were not replaced; every other node was. " +
+                            "Run the same command again once they are in service (or gone).", groupName);
+                    }
+
                     // Done: the group whole again, and the terminated instances' nodes gone, so what comes next sees the new fleet.
                     await WaitForCapacityAsync(group, state.Desired, new HashSet<string>(), cancellationToken).ConfigureAwait(false);
-                    var terminated = _terminated.ToHashSet(StringComparer.Ordinal);
-                    await tracker.WaitUntilAsync(nodes => !nodes.Any(n => n.InstanceId != null && terminated.Contains(n.InstanceId)),
-                        options.ReadyTimeout, Recheck, cancellationToken).ConfigureAwait(false);
+                    await WaitForTerminationsAsync(cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
@@ -224,6 +239,37 @@ public sealed partial class NodeReplacement
                 }
 
                 group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
+            }
+        }
+
+        /// <summary>Instances of the group still launching (Pending, or held by a launch hook) from an AMI other than the target.</summary>
+        private List<string> LaunchingOld(AutoScalingGroup group) =>
+            group.Instances.Where(i => i.LifecycleState?.StartsWith("Pending", StringComparison.Ordinal) == true
+                    && instances.GetValueOrDefault(i.InstanceId)?.ImageId is { } ami && ami != target)
+                .Select(i => $"{i.InstanceId} ({i.LifecycleState})")
+                .ToList();
+
+        /// <summary>Waits until the nodes of the instances this run terminated are gone: each instance first waits on the
+        /// group's termination lifecycle hooks (named while it waits), up to their heartbeat timeout, then shuts down. An
+        /// instance still there after that is named in a warning: it was drained, so nothing depends on it.</summary>
+        private async Task WaitForTerminationsAsync(CancellationToken cancellationToken)
+        {
+            var terminated = _terminated.ToHashSet(StringComparer.Ordinal);
+            bool Leaving(KubeNode n) => n.InstanceId != null && terminated.Contains(n.InstanceId);
+            var hooks = shape.TerminationHooks;
+            if (hooks.Count > 0 && tracker.Nodes.Any(Leaving))
+            {
+                var message = $"waiting for lifecycle hook(s) {string.Join(", ", hooks.Select(h => h.Name))} to let {Summary(tracker.Nodes.Where(Leaving).Select(n => n.InstanceId!))} " +
+                    $"go (up to {shape.TerminationWait})";
+                host.Verbose($"{groupName}: {message}.");
+                host.Progress(new ProgressUpdate(ProgressRoot, Activity, message, 99));
+            }
+
+            if (!await tracker.WaitUntilAsync(nodes => !nodes.Any(Leaving), options.ReadyTimeout + shape.TerminationWait, Recheck, cancellationToken).ConfigureAwait(false))
+            {
+                host.Warning($"{groupName}: {Summary(tracker.Nodes.Where(Leaving).Select(n => $"{n.InstanceId} ({n.Name})"))} did not go within " +
+                    $"{options.ReadyTimeout + shape.TerminationWait} of their termination" + (hooks.Count > 0 ? $" (lifecycle hooks: {string.Join(", ", hooks.Select(h => h.Name))})" : "") +
+                    "; they were drained first, so no workload depends on them.");
             }
         }
 

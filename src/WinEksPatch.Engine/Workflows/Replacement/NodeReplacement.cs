@@ -115,6 +115,7 @@ public sealed partial class NodeReplacement(
             return;
         }
 
+        var shape = await GroupShape.ReadAsync(AutoScaling, group.Name, cancellationToken).ConfigureAwait(false);
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
         var targetImage = await ReplacementOptions.DescribeTargetAsync(Ec2, target, cancellationToken).ConfigureAwait(false);
         if (target != ReplacementOptions.AmiToBeBuilt)
@@ -122,7 +123,8 @@ public sealed partial class NodeReplacement(
             RequireLaunchable(targetImage, target, facts);
         }
 
-        var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Overrides);
+        var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Overrides,
+            groupFindings: shape.Findings());
         foreach (var finding in plan.Preflight)
         {
             host.Warning($"{finding.Kind} {finding.Subject}: {finding.Effect}");
@@ -157,7 +159,7 @@ public sealed partial class NodeReplacement(
             host.Verbose($"New nodes count once Ready, schedulable and offering {string.Join(", ", required)}, as the nodes they replace do.");
         }
 
-        var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, surge, unavailable, options, required, kubernetes, tracker, amis, host);
+        var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, surge, unavailable, options, required, shape, kubernetes, tracker, amis, host);
         await run.ExecuteAsync(plan.NodesToReplace, cancellationToken).ConfigureAwait(false);
 
         // Done: our suspensions lifted, max back to what the group had, the state tag gone. Desired capacity is never set

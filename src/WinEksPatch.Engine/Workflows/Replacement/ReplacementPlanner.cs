@@ -18,10 +18,11 @@ public static class ReplacementPlanner
     /// Self-managed (<paramref name="managed"/> false): batches of MaxSurge + MaxUnavailable old nodes, oldest first, each
     /// waiting for its new nodes' boot. Managed (EKS's own update, as EKS documents it): <paramref name="surge"/> new nodes
     /// once up front, then <paramref name="unavailable"/> outdated nodes at a time, each cordoned, given 60 s and terminated.
+    /// <paramref name="groupFindings"/>: what the group's Auto Scaling features do to the rollout (<see cref="GroupShape"/>).
     /// </summary>
     public static NodeReplacementPlan Plan(ClusterSnapshot snapshot, NodeGroupFacts group, string targetImageId, IReadOnlyList<Ec2Instance> oldInstances,
         int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, DrainOverrides overrides,
-        bool managed = false)
+        bool managed = false, IEnumerable<PreflightFinding>? groupFindings = null)
     {
         var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal)
             : RolloutOrder(oldInstances, snapshot.WindowsNodes);
@@ -45,7 +46,7 @@ public static class ReplacementPlanner
             MaxUnavailable = unavailable,
             CapacityFloor = desired - unavailable,
             Batches = batches,
-            Preflight = Preflight(pods, allPods, budgets, targetImage, calendar, overrides, managed),
+            Preflight = [.. Preflight(pods, allPods, budgets, targetImage, calendar, overrides, managed), .. groupFindings ?? []],
             EstimatedDuration = managed ? boot + drainAndTerminate * batches.Count : (boot + drainAndTerminate) * batches.Count,
             Resuming = resuming,
         };
