@@ -2,6 +2,9 @@
 // kubeconfig the simulator writes and with an EKS token made by the AWS SDK for JavaScript v3's signer.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { startSimulator, admin } from "./lib/simulator.mjs";
 import { eksKubeconfig, kubectl } from "./lib/kubernetes.mjs";
 
@@ -108,4 +111,33 @@ test("drain is blocked by the payments PDB, names it, and goes through once a re
   }
   const uncordon = await kubectl(later, ["uncordon", node]);
   assert.equal(uncordon.code, 0, uncordon.stderr);
+});
+
+test("kubectl create pdb and delete pdb: the new budget counts at once; invalid and duplicate budgets are refused as the API server refuses them", async () => {
+  const cfg = sim.info.kubeConfigPath;
+  const created = await kubectl(cfg, ["--context", "demo", "create", "pdb", "web-iis-canary", "-n", "shop", "--selector=app=web-iis", "--max-unavailable=1"]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(created.stdout.trim(), "poddisruptionbudget.policy/web-iis-canary created");
+  const listed = await kubectl(cfg, ["--context", "demo", "get", "pdb", "-n", "shop"]);
+  assert.match(listed.stdout, /web-iis-canary\s+N\/A\s+1\s+1\s/);
+
+  const again = await kubectl(cfg, ["--context", "demo", "create", "pdb", "web-iis-canary", "-n", "shop", "--selector=app=web-iis", "--max-unavailable=1"]);
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /poddisruptionbudgets.policy "web-iis-canary" already exists/);
+  const both = await kubectl(cfg, ["--context", "demo", "create", "pdb", "both", "-n", "shop", "--selector=app=web-iis", "--max-unavailable=1", "--min-available=1"]);
+  assert.notEqual(both.code, 0); // kubectl itself refuses both at once, before the request
+
+  // A pod under two budgets: the eviction API refuses it (500), as kubectl drain then reports it.
+  const pod = (await kubectl(cfg, ["--context", "demo", "get", "pods", "-n", "shop", "-l", "app=web-iis", "-o", "jsonpath={.items[0].metadata.name}"])).stdout;
+  const body = path.join(mkdtempSync(path.join(tmpdir(), "wineks-eviction-")), "eviction.json");
+  writeFileSync(body, JSON.stringify({ apiVersion: "policy/v1", kind: "Eviction", metadata: { name: pod, namespace: "shop" } }));
+  const evict = await kubectl(cfg, ["--context", "demo", "create", "--raw", `/clusters/demo/api/v1/namespaces/shop/pods/${pod}/eviction` /* --raw paths ignore the server URL's path */, "-f", body]);
+  assert.notEqual(evict.code, 0);
+  assert.match(evict.stderr, /more than one PodDisruptionBudget/);
+
+  const deleted = await kubectl(cfg, ["--context", "demo", "delete", "pdb", "web-iis-canary", "-n", "shop"]);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  assert.equal(deleted.stdout.trim(), 'poddisruptionbudget.policy "web-iis-canary" deleted');
+  const gone = await kubectl(cfg, ["--context", "demo", "delete", "pdb", "web-iis-canary", "-n", "shop"]);
+  assert.match(gone.stderr, /poddisruptionbudgets.policy "web-iis-canary" not found/);
 });

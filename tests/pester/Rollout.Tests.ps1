@@ -556,6 +556,46 @@ Describe 'The group''s own replacement machinery: an instance refresh, lifecycle
     }
 }
 
+Describe 'A pod under two PodDisruptionBudgets' {
+    BeforeAll {
+        Start-RolloutSimulator
+        # A second budget over the web-iis pods: the eviction API refuses to evict a pod that two budgets select.
+        kubectl create pdb web-iis-canary -n shop --selector=app=web-iis --max-unavailable=1 | Out-Null
+        $selfManaged = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged).NodeName
+        $script:webNodes = @(kubectl get pods -n shop -l app=web-iis -o 'jsonpath={range .items[*]}{.spec.nodeName}{"\n"}{end}' |
+            Where-Object { $_ -in $selfManaged } | Sort-Object -Unique)
+    }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'is named in the plan and refused before any change while a blocked node stops the rollout' {
+        $webNodes.Count | Should -BeGreaterThan 0 -Because 'the demo places web-iis pods on self-managed nodes'
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -WhatIf -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'MultiplePodDisruptionBudgets,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        $null = Get-WinEksSimulatorReport -Reset
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'MultiplePodDisruptionBudgets,WinEksPatch.Commands.InvokeNodeReplacementCommand' `
+                -ExpectedMessage '*shop/web-iis-*is selected by 2 PodDisruptionBudgets (shop/web-iis, shop/web-iis-canary)*Nothing was changed*-BlockedNodeAction Skip*'
+        @((Get-WinEksSimulatorReport).ApiCalls | Where-Object { $_.Operation -in 'SetDesiredCapacity', 'UpdateAutoScalingGroup', 'SuspendProcesses', 'CreateOrUpdateTags', 'CreateTags' }) |
+            Should -BeNullOrEmpty
+        (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).DesiredSize | Should -Be 4
+    }
+
+    It 'with -BlockedNodeAction Skip, leaves the nodes of those pods cordoned and labelled and replaces every other node' {
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -BlockedNodeAction Skip -Force `
+            -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $failures[0].FullyQualifiedErrorId | Should -Be 'NodesLeftBlocked,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        @($results | Where-Object Result -eq 'DrainBlocked').OldNodeName | Sort-Object | Should -Be $webNodes
+        @($results | Where-Object Result -eq 'Replaced').Count | Should -Be (4 - $webNodes.Count)
+        foreach ($node in $webNodes) {
+            kubectl get node $node -o 'jsonpath={.spec.unschedulable} {.metadata.labels.winekspatch\.io/drain-status}' | Should -Be 'true blocked'
+        }
+        $report = Get-WinEksSimulatorReport
+        $report.PdbViolations | Should -BeNullOrEmpty
+        $report.PodsDeletedNotEvicted | Should -BeNullOrEmpty
+        ($report.LowestReadyNodes | Where-Object NodeGroup -eq 'demo-win-selfmanaged').Lowest | Should -BeGreaterOrEqual 4
+    }
+}
+
 Describe 'A replacement instance that never registers' {
     BeforeAll { Start-RolloutSimulator }
     AfterAll { Stop-WinEksSimulator }

@@ -99,7 +99,7 @@ public static class Discovery
         ("coordination.k8s.io", "v1") => List("coordination.k8s.io/v1",
             Resource("leases", "lease", true, "Lease", ["create", "delete", "get", "list", "update"])),
         ("policy", "v1") => List("policy/v1",
-            Resource("poddisruptionbudgets", "poddisruptionbudget", true, "PodDisruptionBudget", ["get", "list"], ["pdb"])),
+            Resource("poddisruptionbudgets", "poddisruptionbudget", true, "PodDisruptionBudget", ["create", "delete", "get", "list"], ["pdb"])),
         _ => null,
     };
 }

@@ -169,6 +169,8 @@ public sealed partial class KubeApi(SimWorld world, EksTokenValidator tokens, IL
             ("GET", ["apis", "policy", "v1", "poddisruptionbudgets"]) => ListPdbs(http, cluster, null),
             ("GET", ["apis", "policy", "v1", "namespaces", string ns, "poddisruptionbudgets"]) => ListPdbs(http, cluster, ns),
             ("GET", ["apis", "policy", "v1", "namespaces", string ns, "poddisruptionbudgets", string name]) => GetPdb(http, cluster, ns, name),
+            ("POST", ["apis", "policy", "v1", "namespaces", string ns, "poddisruptionbudgets"]) => CreatePdbAsync(http, cluster, ns),
+            ("DELETE", ["apis", "policy", "v1", "namespaces", string ns, "poddisruptionbudgets", string name]) => DeletePdbAsync(http, cluster, ns, name),
             ("GET", ["apis", "coordination.k8s.io", "v1", "leases"]) => ListLeases(http, cluster, null),
             ("GET", ["apis", "coordination.k8s.io", "v1", "namespaces", string ns, "leases"]) => ListLeases(http, cluster, ns),
             ("POST", ["apis", "coordination.k8s.io", "v1", "namespaces", string ns, "leases"]) => CreateLeaseAsync(http, cluster, ns),

@@ -54,7 +54,8 @@ public abstract class RolloutCmdlet : FleetCmdlet
 
     /// <summary>What to do with an old node whose drain cannot finish (a PodDisruptionBudget still blocks it at
     /// -DrainTimeout, a pod no controller recreates, a pod under two budgets). Stop (default): uncordon it and stop the
-    /// rollout naming the blocker. Skip: leave it cordoned and labelled winekspatch.io/drain-status=blocked with its
+    /// rollout naming the blocker; a pod under two budgets, which is known before any change, refuses the rollout then
+    /// (MultiplePodDisruptionBudgets). Skip: leave it cordoned and labelled winekspatch.io/drain-status=blocked with its
     /// replacement kept, replace the other nodes, and end with a NodesLeftBlocked error that names it; the same command
     /// run again once the blocker is resolved drains it first. Self-managed groups only.</summary>
     [Parameter]

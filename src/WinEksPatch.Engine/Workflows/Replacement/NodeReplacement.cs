@@ -130,6 +130,15 @@ public sealed partial class NodeReplacement(
             host.Warning($"{finding.Kind} {finding.Subject}: {finding.Effect}");
         }
 
+        // A pod under two budgets can never be evicted: with -BlockedNodeAction Stop the rollout would surge, replace the
+        // nodes before its node and stop there. Refused before the first change instead (and in the plan, which fails closed).
+        if (options.BlockedNodeAction == BlockedNodeAction.Stop && plan.Preflight.Where(f => f.Kind == ReplacementPlanner.MultipleBudgets).ToList() is { Count: > 0 } unevictable)
+        {
+            throw new WinEksPatchException(ErrorIds.MultiplePodDisruptionBudgets, ErrorKind.InvalidOperation,
+                $"{group.Name}: {string.Join("; ", unevictable.Select(f => $"pod {f.Subject} {f.Effect}"))}. Nothing was changed. Leave one budget per pod, " +
+                "or pass -BlockedNodeAction Skip to replace every other node and leave that one cordoned.", unevictable[0].Subject);
+        }
+
         if (options.WhatIf)
         {
             host.Output(plan);

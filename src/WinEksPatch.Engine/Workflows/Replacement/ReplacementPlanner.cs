@@ -63,6 +63,9 @@ public static class ReplacementPlanner
             .ThenBy(i => i.LaunchTime);
     }
 
+    /// <summary>The pre-flight finding of a pod under more than one budget (which no eviction can move).</summary>
+    public const string MultipleBudgets = "MultiplePodDisruptionBudgets";
+
     internal static IReadOnlyList<PreflightFinding> Preflight(IReadOnlyList<KubePod> podsToMove, IReadOnlyList<KubePod> allPods, IReadOnlyList<KubePdb> budgets,
         Ec2Image? targetImage, PatchCalendar calendar, DrainOverrides overrides, bool managed)
     {
@@ -80,6 +83,17 @@ public static class ReplacementPlanner
                 : $"EKS's drain of {string.Join(", ", blocked)} waits until another replica is Ready elsewhere, and after 15 minutes the update fails with PodEvictionFailure";
             findings.Add(new PreflightFinding("PodDisruptionBudget", $"{budget.Namespace}/{budget.Name}",
                 $"allows no disruption now ({budget.CurrentHealthy} healthy, {budget.DesiredHealthy} needed): {effect}"));
+        }
+
+        foreach (var pod in evictable)
+        {
+            var selecting = budgets.Where(b => b.Selects(pod)).Select(b => $"{b.Namespace}/{b.Name}").ToList();
+            if (selecting.Count > 1)
+            {
+                findings.Add(new PreflightFinding(MultipleBudgets, Drainer.Key(pod),
+                    $"is selected by {selecting.Count} PodDisruptionBudgets ({string.Join(", ", selecting)}) on {pod.NodeName}: the eviction API refuses to evict a pod " +
+                    "under more than one budget, so " + (managed ? "EKS's drain of its node fails with PodEvictionFailure" : "its node cannot be drained")));
+            }
         }
 
         foreach (var pod in unreplicated)
