@@ -77,4 +77,20 @@ public sealed class ReplacementPlannerTests
         Assert.Contains(overridden, f => f.Kind == "PodDisruptionBudget" && f.Effect.Contains("-OverridePodDisruptionBudget deletes the pod(s) still blocked", StringComparison.Ordinal));
         Assert.Contains(overridden, f => f.Kind == "NoController" && f.Effect.Contains("-EvictUnreplicatedPods evicts it and it is gone for good", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_pod_under_two_budgets_and_a_workload_of_one_replica_are_named_in_the_preflight()
+    {
+        var node = "node-i-a";
+        var (snapshot, group, old) = Cluster([Instance("i-a", 30)], [Pod("web-1", node, app: "web"), Pod("web-2", node, app: "web"), Pod("payments-1", node, app: "payments")]);
+        IReadOnlyList<KubePdb> budgets = [Budget("web", allowed: 1), Budget("web", allowed: 1) with { Name = "web-canary" }, Budget("payments", allowed: 1)];
+
+        var preflight = ReplacementPlanner.Plan(snapshot, group, "ami-new", old, 1, 1, 0, budgets, null, PatchCalendar.Default, false, DrainOverrides.None).Preflight;
+
+        var twoBudgets = preflight.Where(f => f.Kind == ReplacementPlanner.MultipleBudgets).ToList();
+        Assert.Equal(["shop/web-1", "shop/web-2"], twoBudgets.Select(f => f.Subject));
+        Assert.All(twoBudgets, f => Assert.Contains("selected by 2 PodDisruptionBudgets (shop/web, shop/web-canary) on node-i-a", f.Effect, StringComparison.Ordinal));
+        Assert.Equal(["shop/payments"], preflight.Where(f => f.Kind == "SingleReplica").Select(f => f.Subject));
+        Assert.DoesNotContain(preflight, f => f.Kind == ReplacementPlanner.MultipleBudgets && f.Subject == "shop/payments-1");
+    }
 }
