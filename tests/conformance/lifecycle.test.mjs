@@ -8,6 +8,7 @@ import {
   CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand, TerminateInstanceInAutoScalingGroupCommand, SetDesiredCapacityCommand,
   StartInstanceRefreshCommand, DescribeInstanceRefreshesCommand, CancelInstanceRefreshCommand, paginateDescribeInstanceRefreshes,
   DescribeScalingActivitiesCommand, InstanceRefreshInProgressFault, ActiveInstanceRefreshNotFoundFault,
+  PutWarmPoolCommand, DescribeWarmPoolCommand, DeleteWarmPoolCommand, paginateDescribeWarmPool,
 } from "@aws-sdk/client-auto-scaling";
 import { startSimulator, admin } from "./lib/simulator.mjs";
 
@@ -123,4 +124,39 @@ test("Instance refresh: replaces every instance keeping the healthy percentage, 
   assert.equal(pages[0].Status, "Cancelled");
   await assert.rejects(asg.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: group })),
     (e) => e instanceof ActiveInstanceRefreshNotFoundFault && e.name === "ActiveInstanceRefreshNotFoundFault");
+});
+
+test("Warm pool: filled from the launch template of its time, drawn on by a scale-out before any new launch, deleted", async () => {
+  await advance(900);
+  await asg.send(new PutWarmPoolCommand({ AutoScalingGroupName: group, MinSize: 2, MaxGroupPreparedCapacity: -1, PoolState: "Stopped" }));
+  let pool = await asg.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: group }));
+  assert.deepEqual({ ...pool.WarmPoolConfiguration, InstanceReusePolicy: { ...pool.WarmPoolConfiguration.InstanceReusePolicy } },
+    { MaxGroupPreparedCapacity: -1, MinSize: 2, PoolState: "Stopped", InstanceReusePolicy: { ReuseOnScaleIn: false } });
+  const g = await describeGroup();
+  assert.equal(pool.Instances.length, Math.max(2, g.MaxSize - g.DesiredCapacity), "max size minus desired, at least MinSize");
+  assert.ok(pool.Instances.every((i) => i.LifecycleState === "Warmed:Pending"));
+  assert.equal(g.WarmPoolSize, pool.Instances.length);
+  assert.equal(g.WarmPoolConfiguration.PoolState, "Stopped");
+  assert.ok(!g.Instances.some((i) => pool.Instances.some((w) => w.InstanceId === i.InstanceId)), "warm instances are not the group's");
+
+  await advance(900);
+  pool = await asg.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: group }));
+  assert.ok(pool.Instances.every((i) => i.LifecycleState === "Warmed:Stopped"));
+  const warmed = pool.Instances[0].InstanceId;
+  await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: group, DesiredCapacity: g.DesiredCapacity + 1 }));
+  assert.equal(await stateOf(warmed), "Pending", "the scale-out took the first warmed instance");
+  const [activity] = (await asg.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group }))).Activities;
+  assert.equal(activity.Description, `Launching a new EC2 instance from warm pool: ${warmed}`);
+  await advance(600);
+  assert.equal(await stateOf(warmed), "InService");
+
+  const pages = [];
+  for await (const page of paginateDescribeWarmPool({ client: asg, pageSize: 1 }, { AutoScalingGroupName: group })) pages.push(...page.Instances);
+  assert.ok(pages.length >= 2 && !pages.some((i) => i.InstanceId === warmed));
+  await asg.send(new DeleteWarmPoolCommand({ AutoScalingGroupName: group, ForceDelete: true }));
+  pool = await asg.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: group }));
+  assert.equal(pool.WarmPoolConfiguration, undefined);
+  assert.deepEqual(pool.Instances ?? [], []);
+  await assert.rejects(asg.send(new DeleteWarmPoolCommand({ AutoScalingGroupName: group })), (e) => e.name === "ValidationError");
+  await assert.rejects(asg.send(new PutWarmPoolCommand({ AutoScalingGroupName: group, PoolState: "Frozen" })), (e) => e.name === "ValidationError");
 });

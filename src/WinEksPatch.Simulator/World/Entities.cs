@@ -102,6 +102,8 @@ public sealed class AutoScalingGroup
     public string? ServiceLinkedRoleArn { get; init; }
     /// <summary>Lifecycle hooks (PutLifecycleHook), in creation order.</summary>
     public List<LifecycleHook> LifecycleHooks { get; } = [];
+    /// <summary>The group's warm pool (PutWarmPool), if it has one.</summary>
+    public WarmPool? WarmPool { get; set; }
 }
 
 public sealed class Ec2Instance

@@ -114,6 +114,8 @@ public sealed partial class SimWorld
                 BeginTermination(group, victim, cause);
             }
         }
+
+        ReconcileWarmPool(group);
     }
 
     /// <summary>
@@ -138,10 +140,15 @@ public sealed partial class SimWorld
     }
 
     /// <summary>Starts one launch; false when it failed (a fault or a broken launch template) and a retry is scheduled.</summary>
-    private bool LaunchInto(AutoScalingGroup group, string? trigger, int capacityBefore, int capacityAfter)
+    private bool LaunchInto(AutoScalingGroup group, string? trigger, int capacityBefore, int capacityAfter, bool intoWarmPool = false)
     {
         DateTimeOffset now = Scheduler.Now;
         string cause = Sentence(trigger) + $"At {Stamp()} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {capacityBefore} to {capacityAfter}.";
+        if (!intoWarmPool && TakeFromWarmPool(group, cause))
+        {
+            return true; // a scale-out takes a warmed instance first
+        }
+
         EksNodegroup? nodegroup = NodegroupOf(group);
         LaunchTemplateVersion? version = ResolvedVersion(group);
         (string az, string subnet) = PickZone(group);
@@ -219,6 +226,12 @@ public sealed partial class SimWorld
         }
 
         Instances[instanceId] = instance;
+        if (intoWarmPool)
+        {
+            WarmUp(group, instance, cause, details);
+            return true;
+        }
+
         group.InstanceIds.Add(instanceId);
         var activity = new ScalingActivity
         {

@@ -88,6 +88,10 @@ public sealed class FleetTimings
     /// <summary>Ready Windows node → its pod IPs advertised (until then no Windows pod can be scheduled there).</summary>
     public double[] WindowsIpamSeconds { get; set; } = [5, 20];
     public double[] WindowsShutdownSeconds { get; set; } = [60, 120];
+    /// <summary>A new warm pool instance: launch, first boot and its user data, until it stops (or waits running) in the pool.</summary>
+    public double[] WarmUpSeconds { get; set; } = [300, 480];
+    /// <summary>A warmed Windows instance taken into the group: start from the pool → node registered (no first boot).</summary>
+    public double[] WarmStartRegisterSeconds { get; set; } = [60, 120];
     public double[] LinuxShutdownSeconds { get; set; } = [20, 40];
     /// <summary>How soon Auto Scaling retries after a failed launch.</summary>
     public double LaunchRetrySeconds { get; set; } = 30;

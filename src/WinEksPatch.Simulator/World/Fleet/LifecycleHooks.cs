@@ -59,3 +59,19 @@ public sealed class InstanceRefresh
 
     public bool IsActive => Status is "Pending" or "InProgress" or "Cancelling";
 }
+
+/// <summary>A warm pool (PutWarmPool): pre-initialized instances beside the group that a scale-out takes first.</summary>
+public sealed class WarmPool
+{
+    public int MinSize { get; set; }
+    /// <summary>The most instances the group and its pool hold together; null: the group's max size.</summary>
+    public int? MaxGroupPreparedCapacity { get; set; }
+    /// <summary>Stopped, Running or Hibernated: the state warmed instances wait in.</summary>
+    public string PoolState { get; set; } = "Stopped";
+    public bool ReuseOnScaleIn { get; set; }
+    /// <summary>The pool's instances, in launch order (not in the group's own instance list).</summary>
+    public List<string> InstanceIds { get; } = [];
+
+    /// <summary>How many instances the pool keeps: the prepared capacity beyond desired capacity, at least MinSize.</summary>
+    public int TargetSize(AutoScalingGroup group) => Math.Max(MinSize, (MaxGroupPreparedCapacity ?? group.MaxSize) - group.DesiredCapacity);
+}

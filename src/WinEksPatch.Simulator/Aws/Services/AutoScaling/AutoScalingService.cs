@@ -41,6 +41,9 @@ public sealed partial class AutoScalingService : AwsService
             "StartInstanceRefresh" => StartInstanceRefresh(call),
             "DescribeInstanceRefreshes" => DescribeInstanceRefreshes(call),
             "CancelInstanceRefresh" => CancelInstanceRefresh(call),
+            "PutWarmPool" => PutWarmPool(call),
+            "DescribeWarmPool" => DescribeWarmPool(call),
+            "DeleteWarmPool" => DeleteWarmPool(call),
             _ => throw InvalidAction(action),
         };
     }
@@ -161,6 +164,7 @@ public sealed partial class AutoScalingService : AwsService
             w.WriteElementString("NewInstancesProtectedFromScaleIn", "false");
             w.Element("ServiceLinkedRoleARN", g.ServiceLinkedRoleArn);
             w.WriteElementString("CapacityRebalance", "false");
+            WriteWarmPoolSummary(w, g);
         }
 
         string inner = text.ToString();
