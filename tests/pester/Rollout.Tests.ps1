@@ -556,6 +556,59 @@ Describe 'The group''s own replacement machinery: an instance refresh, lifecycle
     }
 }
 
+Describe 'A warm pool' {
+    BeforeAll {
+        # The pool is filled while the group still launches the old AMI; then the group is pointed at the latest one.
+        $script:shared = Start-TestSimulator -TimeScale 600
+        $null = Connect-WinEksSimulator -Endpoint $shared.endpoint
+        $script:sim = [pscustomobject]@{ KubeConfigPath = $shared.kubeConfigPath }
+        $script:group = 'demo-win-selfmanaged'
+        function Wait-Warmed {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            do {
+                Start-Sleep -Milliseconds 200
+                $pool = (Invoke-AwsCall $shared auto-scaling DescribeWarmPool @{ AutoScalingGroupName = $group }).Instances
+            } until ((@($pool).Count -gt 0 -and -not ($pool | Where-Object LifecycleState -ne 'Warmed:Stopped')) -or [DateTime]::UtcNow -gt $deadline)
+            @($pool)
+        }
+        $null = Invoke-AwsCall $shared auto-scaling PutWarmPool @{ AutoScalingGroupName = $group; MinSize = 2; PoolState = 'Stopped' }
+        $script:oldWarm = (Wait-Warmed).InstanceId
+        $script:latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName $group -ImageId $latest.ImageId -Force
+    }
+    AfterAll { Stop-TestSimulator $shared }
+
+    It 'of instances on the old AMI is refused before any change, naming them, since a surge would take them first' {
+        $oldWarm.Count | Should -BeGreaterThan 0
+        $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -WhatIf -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'WarmPoolInstancesOutdated,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -Force -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'WarmPoolInstancesOutdated,WinEksPatch.Commands.InvokeNodeReplacementCommand' `
+                -ExpectedMessage "*warm pool holds $($oldWarm.Count) instance(s) launched from another AMI than $($latest.ImageId): $($oldWarm[0]) *Nothing was changed*delete-warm-pool*"
+        $calls = (Invoke-RestMethod "$($shared.endpoint)/_sim/report").apiCalls
+        @($calls | Where-Object { $_.operation -in 'SetDesiredCapacity', 'UpdateAutoScalingGroup', 'SuspendProcesses', 'CreateOrUpdateTags', 'TerminateInstanceInAutoScalingGroup', 'CreateTags' }) |
+            Should -BeNullOrEmpty
+    }
+
+    It 'refilled from the new launch template serves the surges, and every node and warm instance ends on the target AMI' {
+        $null = Invoke-AwsCall $shared auto-scaling DeleteWarmPool @{ AutoScalingGroupName = $group; ForceDelete = $true }
+        $null = Invoke-AwsCall $shared auto-scaling PutWarmPool @{ AutoScalingGroupName = $group; MinSize = 2; PoolState = 'Stopped' }
+        $null = Wait-Warmed
+        $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -Force -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed | Should -BeNullOrEmpty
+        @($results).Count | Should -Be 4
+        $activities = (Invoke-AwsCall $shared auto-scaling DescribeScalingActivities @{ AutoScalingGroupName = $group; MaxRecords = 100 }).Activities
+        @($activities | Where-Object Description -like 'Launching a new EC2 instance from warm pool: *').Count | Should -BeGreaterThan 0
+        (Get-WinNode -ClusterName demo -NodeGroupName $group).ImageId | Sort-Object -Unique | Should -Be $latest.ImageId
+        $warm = @((Invoke-AwsCall $shared auto-scaling DescribeWarmPool @{ AutoScalingGroupName = $group }).Instances.InstanceId)
+        $warm.Count | Should -BeGreaterThan 0
+        (Invoke-AwsCall $shared ec2 DescribeInstances @{ InstanceIds = $warm }).Reservations.Instances.ImageId | Sort-Object -Unique | Should -Be $latest.ImageId
+        # The same command finds nothing to do, the warm pool included.
+        Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -Force -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'A pod under two PodDisruptionBudgets' {
     BeforeAll {
         Start-RolloutSimulator

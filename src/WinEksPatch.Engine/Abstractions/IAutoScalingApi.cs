@@ -38,6 +38,9 @@ public interface IAutoScalingApi
     /// <summary>The group's instance refreshes, newest first (one page: the running one, if any, is among them).</summary>
     Task<IReadOnlyList<InstanceRefreshInfo>> DescribeInstanceRefreshesAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>The group's warm pool instances (DescribeWarmPool, all pages); empty when it has no warm pool.</summary>
+    Task<IReadOnlyList<AutoScalingGroupInstance>> DescribeWarmPoolInstancesAsync(string name, CancellationToken cancellationToken = default);
+
     /// <summary>The <paramref name="maxRecords"/> most recent scaling activities of a group, newest first, over as many pages as that takes.</summary>
     Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default);
 }

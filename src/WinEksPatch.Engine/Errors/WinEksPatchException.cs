@@ -114,6 +114,7 @@ public static class ErrorIds
     public const string RolloutStateMissing = nameof(RolloutStateMissing);
     public const string NodeGroupInstancesOutOfService = nameof(NodeGroupInstancesOutOfService);
     public const string InstanceRefreshInProgress = nameof(InstanceRefreshInProgress);
+    public const string WarmPoolInstancesOutdated = nameof(WarmPoolInstancesOutdated);
     public const string NodesLeftBlocked = nameof(NodesLeftBlocked);
     public const string ReplacementNotReady = nameof(ReplacementNotReady);
     public const string DrainTimeout = nameof(DrainTimeout);

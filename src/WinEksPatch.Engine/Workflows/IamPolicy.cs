@@ -28,7 +28,7 @@ public static class IamPolicy
     [
         "eks:ListClusters", "eks:DescribeCluster", "eks:ListNodegroups", "eks:DescribeNodegroup", "eks:ListUpdates", "eks:DescribeUpdate",
         "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeScalingActivities",
-        "autoscaling:DescribeLifecycleHooks", "autoscaling:DescribeInstanceRefreshes",
+        "autoscaling:DescribeLifecycleHooks", "autoscaling:DescribeInstanceRefreshes", "autoscaling:DescribeWarmPool",
         "ec2:DescribeInstances", "ec2:DescribeImages", "ec2:DescribeLaunchTemplateVersions",
         "ssm:GetParameter", "ssm:GetParametersByPath",
         "ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",

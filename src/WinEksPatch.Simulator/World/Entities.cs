@@ -116,7 +116,8 @@ public sealed class Ec2Instance
     public required string VpcId { get; init; }
     public required string PrivateIpAddress { get; init; }
     public required string PrivateDnsName { get; init; }
-    public DateTimeOffset LaunchTime { get; init; }
+    /// <summary>When the instance was launched, or last started from stopped (a warm pool instance taken into its group).</summary>
+    public DateTimeOffset LaunchTime { get; set; }
     /// <summary>EC2 state name: pending, running, shutting-down, terminated, stopping, stopped.</summary>
     public string State { get; set; } = "running";
     public string? Platform { get; init; }

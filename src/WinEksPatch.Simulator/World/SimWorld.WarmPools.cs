@@ -113,6 +113,7 @@ public sealed partial class SimWorld
         group.InstanceIds.Add(id);
         instance.LifecycleState = "Pending";
         instance.State = "pending";
+        instance.LaunchTime = Scheduler.Now; // EC2 reports the last start
         var activity = new ScalingActivity
         {
             ActivityId = Ids.Uuid($"activity/{group.Name}/{id}/from-warm-pool"),

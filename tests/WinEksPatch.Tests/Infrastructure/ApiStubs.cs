@@ -55,6 +55,9 @@ public abstract class AutoScalingApiStub : IAutoScalingApi
 
     public virtual Task<IReadOnlyList<InstanceRefreshInfo>> DescribeInstanceRefreshesAsync(string name, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<AutoScalingGroupInstance>> DescribeWarmPoolInstancesAsync(string name, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
 }
 
 public abstract class KubernetesApiStub : IKubernetesApi

@@ -175,6 +175,21 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
         return [];
     }
 
+    public async Task<IReadOnlyList<AutoScalingGroupInstance>> DescribeWarmPoolInstancesAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var instances = new List<AutoScalingGroupInstance>();
+        await foreach (var result in PagesAsync("DescribeWarmPool", name, request =>
+        {
+            request.Parameters["AutoScalingGroupName"] = name;
+            request.Parameters["MaxRecords"] = "100";
+        }, cancellationToken).ConfigureAwait(false))
+        {
+            instances.AddRange(Members(result.Element(result.Name.Namespace + "Instances")).Select(ReadInstance));
+        }
+
+        return instances;
+    }
+
     public async Task<IReadOnlyList<ScalingActivity>> DescribeScalingActivitiesAsync(string name, int maxRecords = 20, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRecords);
@@ -261,16 +276,18 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
             Int(g, "DesiredCapacity"),
             template,
             mixed != null,
-            Members(g.Element(g.Name.Namespace + "Instances")).Select(i => new AutoScalingGroupInstance(
-                Text(i, "InstanceId") ?? "",
-                Text(i, "LifecycleState"),
-                Text(i, "HealthStatus"),
-                Text(i, "AvailabilityZone"),
-                string.Equals(Text(i, "ProtectedFromScaleIn"), "true", StringComparison.OrdinalIgnoreCase),
-                ReadTemplate(i.Element(i.Name.Namespace + "LaunchTemplate")))).ToList(),
+            Members(g.Element(g.Name.Namespace + "Instances")).Select(ReadInstance).ToList(),
             tags,
             Members(g.Element(g.Name.Namespace + "SuspendedProcesses")).Select(p => Text(p, "ProcessName")).OfType<string>().ToList());
     }
+
+    private static AutoScalingGroupInstance ReadInstance(XElement i) => new(
+        Text(i, "InstanceId") ?? "",
+        Text(i, "LifecycleState"),
+        Text(i, "HealthStatus"),
+        Text(i, "AvailabilityZone"),
+        string.Equals(Text(i, "ProtectedFromScaleIn"), "true", StringComparison.OrdinalIgnoreCase),
+        ReadTemplate(i.Element(i.Name.Namespace + "LaunchTemplate")));
 
     private static LaunchTemplateReference? ReadTemplate(XElement? e) =>
         e == null ? null : new LaunchTemplateReference(Text(e, "LaunchTemplateId"), Text(e, "LaunchTemplateName"), Text(e, "Version"));

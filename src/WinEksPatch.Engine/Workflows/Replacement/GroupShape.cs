@@ -11,7 +11,7 @@ namespace WinEksPatch.Workflows.Replacement;
 /// in Terminating:Wait until they are completed or their heartbeat timeout runs out: the run waits for that, naming the
 /// hooks. Launch hooks hold new instances in Pending:Wait; their nodes count once usable, whatever the hook.
 /// </summary>
-internal sealed record GroupShape(IReadOnlyList<LifecycleHookInfo> Hooks)
+internal sealed record GroupShape(IReadOnlyList<LifecycleHookInfo> Hooks, IReadOnlyList<AutoScalingGroupInstance> WarmPool)
 {
     public static async Task<GroupShape> ReadAsync(IAutoScalingApi autoScaling, string groupName, CancellationToken cancellationToken)
     {
@@ -25,7 +25,28 @@ internal sealed record GroupShape(IReadOnlyList<LifecycleHookInfo> Hooks)
                 "Nothing was changed. Wait for it to end, or cancel it (aws autoscaling cancel-instance-refresh), then run again.", groupName);
         }
 
-        return new GroupShape(await autoScaling.DescribeLifecycleHooksAsync(groupName, cancellationToken).ConfigureAwait(false));
+        return new GroupShape(await autoScaling.DescribeLifecycleHooksAsync(groupName, cancellationToken).ConfigureAwait(false),
+            await autoScaling.DescribeWarmPoolInstancesAsync(groupName, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// A warm pool's instances keep the AMI they were launched with, and a surge takes them before it launches anything:
+    /// warm instances not on the target would come back as old nodes (each replaced again, the surge spent on them).
+    /// Auto Scaling replaces warm instances only through an instance refresh or a new pool, so the group is refused.
+    /// </summary>
+    public void RequireWarmPoolOn(string target, IReadOnlyDictionary<string, Ec2Instance> instances, string groupName)
+    {
+        var outdated = WarmPool.Where(i => i.LifecycleState?.StartsWith("Warmed:Terminating", StringComparison.Ordinal) != true
+                && instances.GetValueOrDefault(i.InstanceId)?.ImageId is { } ami && ami != target)
+            .Select(i => $"{i.InstanceId} ({instances[i.InstanceId].ImageId}, {i.LifecycleState})")
+            .ToList();
+        if (outdated.Count > 0)
+        {
+            throw new WinEksPatchException(ErrorIds.WarmPoolInstancesOutdated, ErrorKind.InvalidOperation,
+                $"{groupName}: its warm pool holds {outdated.Count} instance(s) launched from another AMI than {target}: {NodeReplacement.Summary(outdated)}. A surge takes warm " +
+                "instances first, so they would join as old nodes. Nothing was changed. Replace them first (delete the pool with aws autoscaling delete-warm-pool " +
+                "--force-delete and put it back, which refills it from the current launch template), then run again.", groupName);
+        }
     }
 
     public IReadOnlyList<LifecycleHookInfo> TerminationHooks => Hooks.Where(h => h.Transition == LifecycleHookInfo.Terminating).ToList();

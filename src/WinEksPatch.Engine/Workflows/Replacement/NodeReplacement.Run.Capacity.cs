@@ -21,7 +21,10 @@ public sealed partial class NodeReplacement
             {
                 bool Usable(KubeNode n) => n.InstanceId != null && members.Contains(n.InstanceId) && !excluded.Contains(n.InstanceId)
                     && tracker.IsUsable(n, options.MinReadyTime, requiredResources);
-                bool Unknown(KubeNode n) => n.InstanceId != null && !members.Contains(n.InstanceId) && !instances.ContainsKey(n.InstanceId);
+                // A node of an instance not (yet) among the members: never seen, or seen as this group's before it joined
+                // (a warm pool instance the surge took, learned while it waited in the pool).
+                bool Unknown(KubeNode n) => n.InstanceId != null && !members.Contains(n.InstanceId)
+                    && (!instances.TryGetValue(n.InstanceId, out var known) || known.Tags.GetValueOrDefault(GroupNameTag) == groupName);
 
                 var left = deadline - owner.Time.GetUtcNow();
                 var ok = left > TimeSpan.Zero && await tracker.WaitUntilAsync(
@@ -37,7 +40,7 @@ public sealed partial class NodeReplacement
                     // A node we have not seen: learn which group its instance belongs to (one batched call for all of them).
                     var unknown = nodes.Where(Unknown).Select(n => n.InstanceId!).ToList();
                     await owner.LearnInstancesAsync(instances, unknown, cancellationToken).ConfigureAwait(false);
-                    foreach (var id in unknown.Where(id => instances.TryGetValue(id, out var i) && i.Tags.GetValueOrDefault("aws:autoscaling:groupName") == groupName))
+                    foreach (var id in unknown.Where(id => instances.TryGetValue(id, out var i) && i.Tags.GetValueOrDefault(GroupNameTag) == groupName))
                     {
                         members.Add(id);
                     }
@@ -81,6 +84,9 @@ public sealed partial class NodeReplacement
                     "The rollout did not cordon another node; re-run to continue once the cause is fixed.", groupName);
             }
         }
+
+        /// <summary>The tag EC2 Auto Scaling puts on each instance of a group (and of its warm pool).</summary>
+        private const string GroupNameTag = "aws:autoscaling:groupName";
 
         private sealed record UnusableInstance(Ec2Instance Instance, KubeNode? Node, DateTimeOffset Launched);
 

@@ -109,13 +109,18 @@ public sealed partial class NodeReplacement(
             throw OutOfServiceError(group.Name, outOfService, "A rollout would leave them on their AMI and call the group patched. Nothing was changed.");
         }
 
+        // Read before the up-to-date answer too: a warm pool of old instances means the group is not patched.
+        var shape = await GroupShape.ReadAsync(AutoScaling, group.Name, cancellationToken).ConfigureAwait(false);
+        // Learned apart from the group's: a warm instance the surge takes starts with a new launch time, read when it joins.
+        var warm = new Dictionary<string, Ec2Instance>(StringComparer.Ordinal);
+        await LearnInstancesAsync(warm, shape.WarmPool.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
+        shape.RequireWarmPoolOn(target, warm, group.Name);
         if (old.Count == 0 && state == null)
         {
             host.Verbose($"{clusterName}/{nodeGroupName}: every instance already runs {target}.");
             return;
         }
 
-        var shape = await GroupShape.ReadAsync(AutoScaling, group.Name, cancellationToken).ConfigureAwait(false);
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
         var targetImage = await ReplacementOptions.DescribeTargetAsync(Ec2, target, cancellationToken).ConfigureAwait(false);
         if (target != ReplacementOptions.AmiToBeBuilt)
