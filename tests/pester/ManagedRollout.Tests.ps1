@@ -74,7 +74,8 @@ Describe 'A managed node group on an EKS AMI type' {
         $plan.TargetImageId | Should -Be $latest.ImageId
         $plan.NodesToReplace | Should -Be 2
         $plan.MaxUnavailable | Should -Be 1                    # the group's own updateConfig, not -MaxSurge
-        $plan.Batches.Count | Should -Be 2
+        $plan.Window | Should -Be 1                            # EKS's maxUnavailable at a time
+        ($plan.Steps | ForEach-Object { "$($_.AfterStep)" }) | Should -Be @('', '1')
         $warnings[0] | Should -Match '-MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout, -MinReadyTime and -BlockedNodeAction apply to self-managed groups only'
         (Get-WinNodeGroup -ClusterName prod -Name win-eks).OsBuild | Should -Not -Be $latest.OsBuild
     }

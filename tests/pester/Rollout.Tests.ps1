@@ -48,7 +48,12 @@ Describe 'Invoke-NodeReplacement plans before it acts' {
         $plan = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 2 -WhatIf -WarningVariable findings -WarningAction SilentlyContinue
         $plan.TargetImageId | Should -Be $latest.ImageId
         $plan.NodesToReplace | Should -Be 4
-        $plan.Batches.Count | Should -Be 2
+        # The sliding window as it will run: two old nodes in progress at once, the third once the first is done.
+        $plan.Window | Should -Be 2
+        $plan.Steps.Step | Should -Be @(1, 2, 3, 4)
+        ($plan.Steps | ForEach-Object { "$($_.AfterStep)" }) | Should -Be @('', '', '1', '2')
+        $plan.Steps.InstanceId | Sort-Object | Should -Be ((Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged).InstanceId | Sort-Object)
+        $plan.Steps[0].Reason | Should -BeLike 'oldest first (launched *)'
         $plan.CapacityFloor | Should -Be 4
         $plan.EstimatedDuration.TotalMinutes | Should -BeGreaterThan 10
         $plan.Preflight.Kind | Should -Contain 'ImageNotCached'
@@ -439,11 +444,13 @@ Describe 'Someone else acting on the group mid-rollout' {
             $null = Invoke-AwsCall $shared auto-scaling SetDesiredCapacity @{ AutoScalingGroupName = 'demo-win-selfmanaged'; DesiredCapacity = $surged + 1 }
             kubectl scale deployment payments -n shop --replicas=2 | Out-Null   # the budget allows the drain now
             $results = @($ps.EndInvoke($handle))
+            # Read before Dispose, which empties the streams.
+            $errors = @($ps.Streams.Error)
+            $warnings = $ps.Streams.Warning.Message -join "`n"
         }
         finally { $ps.Dispose(); $runspace.Dispose() }
 
-        $ps.Streams.Error | Should -BeNullOrEmpty
-        $warnings = $ps.Streams.Warning.Message -join "`n"
+        $errors | Should -BeNullOrEmpty
         $results.Count | Should -Be 4
         $warnings | Should -BeLike '*its WinEksPatch:Rollout tag was removed by someone else during the rollout*put it back*'
         $warnings | Should -BeLike '*desired capacity is 5, not the 4 it had before the rollout (changed by someone else during the rollout); it was kept*'
@@ -473,6 +480,52 @@ Describe 'Someone else acting on the group mid-rollout' {
         { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -ErrorAction Stop -WarningAction SilentlyContinue } |
             Should -Throw -ErrorId 'RolloutStateInvalid,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage '*desired=9 is above the group''s desired capacity now (5)*never suspends (Launch)*Nothing was changed*'
         (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).DesiredSize | Should -Be 5
+    }
+}
+
+Describe 'The world moving away from the plan mid-rollout' {
+    BeforeAll {
+        $script:shared = Start-SharedRolloutSimulator
+        $script:paymentsNode = Move-PaymentsToSelfManaged
+    }
+    AfterAll { Stop-TestSimulator $shared }
+
+    It 'goes on without an old instance someone else terminated, and stops before its next step when someone lowers desired capacity' {
+        $plan = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -WhatIf -WarningAction SilentlyContinue
+        $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
+        $ps = [powershell]::Create(); $ps.Runspace = $runspace
+        $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; `$null = Connect-WinEksSimulator -Endpoint '$($shared.endpoint)'; " +
+            "Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -DrainTimeout 10:00:00 -Confirm:`$false -Verbose")
+        $handle = $ps.BeginInvoke()
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            while (-not ($ps.Streams.Verbose.Message -match 'blocked by PodDisruptionBudget payments') -and -not $handle.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 50
+            }
+            $handle.IsCompleted | Should -BeFalse -Because 'the payments budget should hold the rollout'
+            # Someone else terminates an old instance whose turn has not come (a scale-in, a Spot interruption) ...
+            $paymentsInstance = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Where-Object NodeName -eq $paymentsNode).InstanceId
+            $gone = $plan.Steps | Where-Object { $_.InstanceId -ne $paymentsInstance } | Select-Object -Last 1
+            $null = Invoke-AwsCall $shared auto-scaling TerminateInstanceInAutoScalingGroup @{ InstanceId = $gone.InstanceId; ShouldDecrementDesiredCapacity = $false }
+            # ... and lowers desired capacity under the rollout, so Auto Scaling picks an instance to terminate itself.
+            $surged = (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).DesiredSize
+            $null = Invoke-AwsCall $shared auto-scaling SetDesiredCapacity @{ AutoScalingGroupName = 'demo-win-selfmanaged'; DesiredCapacity = $surged - 1 }
+            kubectl scale deployment payments -n shop --replicas=2 | Out-Null   # the drain goes through: the run reaches its next step
+            $null = $ps.EndInvoke($handle)
+            # Read before Dispose, which empties the streams.
+            $failure = @($ps.Streams.Error)[0]
+            $warnings = $ps.Streams.Warning.Message -join "`n"
+        }
+        finally { $ps.Dispose(); $runspace.Dispose() }
+
+        "$failure" | Should -BeLike "*desired capacity is $($surged - 1), below the $surged this rollout set: someone else lowered it*stopped there, before its next step*run the same command again*"
+        $warnings | Should -BeLike "*step $($gone.Step) of the plan, $($gone.InstanceId)*is no longer an old instance in service*goes on with the next step*"
+        (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).RolloutInProgress | Should -BeTrue -Because 'a re-run continues from the state tag'
+
+        # Once nothing fights over the size, the same command finishes.
+        Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -Force -WarningAction SilentlyContinue | Out-Null
+        (Get-WinPatchStatus -ClusterName demo -NodeGroupName demo-win-selfmanaged).OutdatedNodes | Should -Be 0
+        (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).RolloutInProgress | Should -BeFalse
     }
 }
 

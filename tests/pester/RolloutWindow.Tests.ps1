@@ -15,6 +15,22 @@ BeforeAll {
     }
     function kubectl { & $kubectlExe --kubeconfig $sim.KubeConfigPath --context wide @args }
 
+    # A rollout in a runspace of its own in this process (same module, same simulator), so that it can be stopped as
+    # Ctrl+C stops a pipeline and its progress records read: they say the order it takes nodes in.
+    function Start-WideRollout([string] $Limits) {
+        $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
+        $ps = [powershell]::Create(); $ps.Runspace = $runspace
+        $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; Invoke-NodeReplacement -ClusterName wide -NodeGroupName $group $Limits " +
+            "-Confirm:`$false -Verbose -WarningAction SilentlyContinue")
+        [pscustomobject]@{ PowerShell = $ps; Runspace = $runspace; Handle = $ps.BeginInvoke() }
+    }
+
+    # The order a run took nodes in, from its progress records ("node N of M: i-...").
+    function Get-StartOrder($rollout) {
+        @($rollout.PowerShell.Streams.Progress | Where-Object StatusDescription -match '^node \d+ of \d+: (i-[0-9a-f]+)' |
+            ForEach-Object { $_.StatusDescription -replace '^node \d+ of \d+: ', '' } | Select-Object -Unique)
+    }
+
     # The most old nodes cordoned and not yet gone at any one time, from the simulator's event log.
     function Get-MostInProgress($events) {
         $inProgress = 0; $most = 0
@@ -50,11 +66,22 @@ Describe 'Percentage limits on a ten-node group' {
         $plan = Invoke-NodeReplacement -ClusterName wide -NodeGroupName $group -MaxSurge $Surge -MaxUnavailable $Unavailable -WhatIf -WarningAction SilentlyContinue
         ($plan.MaxSurge, $plan.MaxUnavailable, $plan.CapacityFloor) | Should -Be @($ExpectedSurge, $ExpectedUnavailable, $Floor)
         $plan.NodesToReplace | Should -Be 10
-        $plan.Batches.Count | Should -Be ([Math]::Ceiling(10 / ($ExpectedSurge + $ExpectedUnavailable)))
+        $plan.Window | Should -Be ([Math]::Max(1, $ExpectedSurge + $ExpectedUnavailable))
+        # The first window starts at once; every later step once the step a window before it is done.
+        ($plan.Steps | ForEach-Object { "$($_.AfterStep)" }) | Should -Be (1..10 | ForEach-Object { $_ -gt $plan.Window ? "$($_ - $plan.Window)" : '' })
     }
 
-    It 'runs MaxSurge + MaxUnavailable nodes at once with -MaxSurge 10% -MaxUnavailable 20%, never below the floor, never past a budget' {
-        $results = Invoke-NodeReplacement -ClusterName wide -NodeGroupName $group -MaxSurge 10% -MaxUnavailable 20% -Force -WarningAction SilentlyContinue
+    It 'runs the plan -WhatIf showed, MaxSurge + MaxUnavailable nodes at once with -MaxSurge 10% -MaxUnavailable 20%, never below the floor or past a budget' {
+        $plan = Invoke-NodeReplacement -ClusterName wide -NodeGroupName $group -MaxSurge 10% -MaxUnavailable 20% -WhatIf -WarningAction SilentlyContinue
+        $rollout = Start-WideRollout '-MaxSurge 10% -MaxUnavailable 20%'
+        try {
+            $results = @($rollout.PowerShell.EndInvoke($rollout.Handle))
+            $errors = @($rollout.PowerShell.Streams.Error)   # read before Dispose, which empties the error stream
+            $order = @(Get-StartOrder $rollout)
+        }
+        finally { $rollout.PowerShell.Dispose(); $rollout.Runspace.Dispose() }
+        $errors | Should -BeNullOrEmpty
+        $order | Should -Be $plan.Steps.InstanceId -Because 'the run takes the nodes in the order of the plan'
         @($results).Count | Should -Be 10
         @($results | Where-Object Result -ne 'Replaced') | Should -BeNullOrEmpty
         $report = Get-WinEksSimulatorReport
@@ -71,18 +98,7 @@ Describe 'Percentage limits on a ten-node group' {
 Describe 'A rollout stopped mid-drain and resumed, with a window of two on ten nodes' {
     BeforeAll {
         Start-WideSimulator
-        function Start-Rollout {
-            $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
-            $ps = [powershell]::Create(); $ps.Runspace = $runspace
-            $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; Invoke-NodeReplacement -ClusterName wide -NodeGroupName $group -MaxSurge 1 -MaxUnavailable 1 " +
-                "-DrainTimeout 10:00:00 -Confirm:`$false -Verbose -WarningAction SilentlyContinue")
-            [pscustomobject]@{ PowerShell = $ps; Runspace = $runspace; Handle = $ps.BeginInvoke() }
-        }
-        # The order the run took nodes in, from its progress records ("node N of M: i-...").
-        function Get-StartOrder($rollout) {
-            @($rollout.PowerShell.Streams.Progress | Where-Object StatusDescription -match '^node \d+ of \d+: (i-[0-9a-f]+)' |
-                ForEach-Object { $_.StatusDescription -replace '^node \d+ of \d+: ', '' } | Select-Object -Unique)
-        }
+        function Start-Rollout { Start-WideRollout '-MaxSurge 1 -MaxUnavailable 1 -DrainTimeout 10:00:00' }
     }
     AfterAll { Stop-WinEksSimulator }
 
@@ -96,10 +112,10 @@ Describe 'A rollout stopped mid-drain and resumed, with a window of two on ten n
             }
             $rollout.Handle.IsCompleted | Should -BeFalse -Because 'the payments node''s drain should hold the rollout'
             $rollout.PowerShell.Stop()
+            $firstOrder = @(Get-StartOrder $rollout)
         }
         finally { $rollout.PowerShell.Dispose(); $rollout.Runspace.Dispose() }
 
-        $firstOrder = @(Get-StartOrder $rollout)
         $halfDone = @(Get-WinNode -ClusterName wide -NodeGroupName $group | Where-Object { -not $_.Schedulable -and $_.ImageId -ne $latest.ImageId }).InstanceId
         $halfDone.Count | Should -BeGreaterThan 0
         $left = @(Get-WinNode -ClusterName wide -NodeGroupName $group | Where-Object ImageId -ne $latest.ImageId).InstanceId
@@ -108,10 +124,13 @@ Describe 'A rollout stopped mid-drain and resumed, with a window of two on ten n
 
         kubectl scale deployment payments -n shop --replicas=2 | Out-Null   # the budget allows the drain once the new replica is Ready
         $again = Start-Rollout
-        try { $results = @($again.PowerShell.EndInvoke($again.Handle)) }
+        try {
+            $results = @($again.PowerShell.EndInvoke($again.Handle))
+            $errors = @($again.PowerShell.Streams.Error)   # read before Dispose, which empties the error stream
+            $order = @(Get-StartOrder $again)
+        }
         finally { $again.PowerShell.Dispose(); $again.Runspace.Dispose() }
-        $again.PowerShell.Streams.Error | Should -BeNullOrEmpty
-        $order = @(Get-StartOrder $again)
+        $errors | Should -BeNullOrEmpty
         $order[0..($halfDone.Count - 1)] | Sort-Object | Should -Be ($halfDone | Sort-Object) -Because 'a resumed rollout finishes what it had started first'
         $order | Sort-Object | Should -Be ($left | Sort-Object)
         $results.OldInstanceId | Sort-Object | Should -Be ($left | Sort-Object)

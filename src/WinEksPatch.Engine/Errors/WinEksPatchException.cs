@@ -106,6 +106,7 @@ public static class ErrorIds
 
     // Rollouts
     public const string RolloutCannotProgress = nameof(RolloutCannotProgress);
+    public const string RolloutPlanInvalidated = nameof(RolloutPlanInvalidated);
     public const string InvalidRolloutLimit = nameof(InvalidRolloutLimit);
     public const string InvalidTimeout = nameof(InvalidTimeout);
     public const string NodeGroupBusy = nameof(NodeGroupBusy);

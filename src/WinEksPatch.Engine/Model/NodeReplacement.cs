@@ -84,10 +84,16 @@ public sealed class NodeReplacementPlan
     /// <summary>Ready, schedulable nodes the group never goes below: desired − MaxUnavailable.</summary>
     public int CapacityFloor { get; init; }
 
-    /// <summary>Old instances (not on the target AMI), in the batches they will be replaced in.</summary>
-    public IReadOnlyList<IReadOnlyList<string>> Batches { get; init; } = [];
+    /// <summary>How many old nodes are in progress at once (MaxSurge + MaxUnavailable, at least 1; for a managed group,
+    /// EKS's maxUnavailable): a sliding window, not batches. The next node is cordoned as soon as one in progress is
+    /// terminated and the floor still holds.</summary>
+    public int Window { get; init; }
 
-    public int NodesToReplace => Batches.Sum(b => b.Count);
+    /// <summary>The old instances (not on the target AMI) in the order the rollout takes them, each with why it comes
+    /// there and which earlier step must end before it starts.</summary>
+    public IReadOnlyList<ReplacementStep> Steps { get; init; } = [];
+
+    public int NodesToReplace => Steps.Count;
 
     public IReadOnlyList<PreflightFinding> Preflight { get; init; } = [];
 
@@ -98,5 +104,12 @@ public sealed class NodeReplacementPlan
     public bool Resuming { get; init; }
 
     public override string ToString() =>
-        $"{ClusterName}/{NodeGroupName}: {NodesToReplace} node(s) to {TargetImageId} in {Batches.Count} batch(es), floor {CapacityFloor}, ~{EstimatedDuration:hh\\:mm}";
+        $"{ClusterName}/{NodeGroupName}: {NodesToReplace} node(s) to {TargetImageId}, {Window} at a time, floor {CapacityFloor}, ~{EstimatedDuration:hh\\:mm}";
+}
+
+/// <summary>One old node's place in a rollout's plan.</summary>
+public sealed record ReplacementStep(int Step, string InstanceId, string? NodeName, string Reason, int? AfterStep)
+{
+    public override string ToString() =>
+        $"{Step}. {InstanceId}{(NodeName == null ? "" : $" ({NodeName})")}: {Reason}" + (AfterStep is { } after ? $"; starts once step {after} is done and the floor holds" : "; in the first window");
 }

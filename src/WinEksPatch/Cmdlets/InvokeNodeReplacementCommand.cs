@@ -8,11 +8,14 @@ namespace WinEksPatch.Commands;
 /// <summary>
 /// <para type="synopsis">Replaces the nodes of a Windows node group that do not run its target AMI, safely.</para>
 /// <para type="description">Plans first: the old nodes (instances not on the AMI the group's launch template version
-/// names), the batches, the capacity floor (desired − MaxUnavailable usable nodes), and a pre-flight of what will shape
+/// names) as numbered steps in the order the run takes them, the window (MaxSurge + MaxUnavailable nodes in progress at
+/// once, sliding), the capacity floor (desired − MaxUnavailable usable nodes), and a pre-flight of what will shape
 /// the rollout: PodDisruptionBudgets that allow no disruption now, single-replica workloads, pods without a controller
 /// or with local storage, long grace periods, images the new AMI does not cache, plus an estimated duration from the
-/// group's observed boot times. -WhatIf writes that plan and changes nothing.</para>
-/// <para type="description">Then, per batch: surge (desired capacity up, max if needed), wait until the new nodes are
+/// group's observed boot times. -WhatIf writes that plan and changes nothing; the run executes that same plan,
+/// re-validated at every turn: a planned node that left the group before its turn is named in a warning and skipped, and
+/// desired capacity lowered under the rollout by someone else stops it (RolloutPlanInvalidated).</para>
+/// <para type="description">Then, node by node within the window: surge (desired capacity up, max if needed), wait until the new nodes are
 /// usable (Ready, schedulable, free of startup taints, and offering the extended resources the old nodes offer: on EKS
 /// a Windows node takes no Windows pod until the VPC resource controller advertises its pod IPs as
 /// vpc.amazonaws.com/PrivateIPv4Address, seconds after it turns Ready; plus -MinReadyTime if given), cordon the old nodes, drain

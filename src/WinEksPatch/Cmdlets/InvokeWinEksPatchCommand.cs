@@ -29,7 +29,7 @@ namespace WinEksPatch.Commands;
 /// reported NotAttempted and is not a failure.</para>
 /// <para type="description">-WhatIf changes nothing and writes the plan of every step: the image build's (with -ImageSource
 /// Build), the launch template change's, and per group the NodeReplacementPlan against the AMI the group would get
-/// (old nodes, batches, capacity floor, pre-flight, estimate); the report lists the groups as Planned.</para>
+/// (old nodes as steps in run order, window, capacity floor, pre-flight, estimate); the report lists the groups as Planned.</para>
 /// </summary>
 /// <example>
 ///   <code>Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource EksLatest -Force | Format-List</code>

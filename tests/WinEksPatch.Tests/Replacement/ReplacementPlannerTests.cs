@@ -51,9 +51,15 @@ public sealed class ReplacementPlannerTests
         var plan = ReplacementPlanner.Plan(snapshot, group, "ami-new", old, desired: 5, surge: 2, unavailable: 1, [], null, PatchCalendar.Default, resuming: true,
             DrainOverrides.None);
 
-        // A resumed rollout's half-drained node first, then the oldest.
-        Assert.Equal(["i-c", "i-b", "i-e"], plan.Batches[0]);
-        Assert.Equal(["i-a", "i-d"], plan.Batches[1]);
+        // A resumed rollout's half-drained node first, then the oldest; three at once, each later one after the step a
+        // window before it.
+        Assert.Equal(3, plan.Window);
+        Assert.Equal(["i-c", "i-b", "i-e", "i-a", "i-d"], plan.Steps.Select(s => s.InstanceId));
+        Assert.Equal([1, 2, 3, 4, 5], plan.Steps.Select(s => s.Step));
+        Assert.Equal([null, null, null, 1, 2], plan.Steps.Select(s => s.AfterStep));
+        Assert.Equal("its drain began in an earlier run: finished first", plan.Steps[0].Reason);
+        Assert.StartsWith("oldest first (launched ", plan.Steps[1].Reason, StringComparison.Ordinal);
+        Assert.Equal("4. i-a (node-i-a): oldest first (launched 2026-10-02); starts once step 1 is done and the floor holds", plan.Steps[3].ToString());
         Assert.Equal(4, plan.CapacityFloor);
         Assert.True(plan.Resuming);
         Assert.Equal(5, plan.NodesToReplace);

@@ -14,8 +14,7 @@ public sealed partial class NodeReplacement
         string groupName,
         string target,
         RolloutState state,
-        int surge,
-        int unavailable,
+        NodeReplacementPlan plan,
         ReplacementOptions options,
         IReadOnlyList<string> requiredResources,
         GroupShape shape,
@@ -141,7 +140,6 @@ public sealed partial class NodeReplacement
         private async Task SlideAsync(int total, Dictionary<string, Task<NodeStep>> running, CancellationToken cancellationToken)
         {
             var drainer = new Drainer(kubernetes, owner.Time, name => tracker.Nodes.FirstOrDefault(n => n.Name == name) is { Ready: false });
-            var window = Math.Max(1, surge + unavailable);
             var failures = new List<NodeStep>();
             var group = (await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false)).Single();
             _desired = group.DesiredCapacity;
@@ -151,16 +149,15 @@ public sealed partial class NodeReplacement
             {
                 await owner.LearnInstancesAsync(instances, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
                 await KeepStateTagAsync(group, cancellationToken).ConfigureAwait(false);
-                var waiting = ReplacementPlanner.RolloutOrder(OldInstances(group, instances, target)
-                    .Where(i => !_skipped.Contains(i.InstanceId) && !running.ContainsKey(i.InstanceId) && !_terminated.Contains(i.InstanceId)), tracker.Nodes)
-                    .ToList();
+                var waiting = Waiting(group, running);
                 var active = running.Where(r => !r.Value.IsCompleted).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
                 lock (_sync)
                 {
                     _pendingOld.UnionWith(waiting.Select(i => i.InstanceId)); // old instances not yet terminated
                 }
 
-                if (failures.Count == 0 && waiting.Count > 0 && active.Count < window)
+                RequireSizesAsPlanned(group);
+                if (failures.Count == 0 && waiting.Count > 0 && active.Count < plan.Window)
                 {
                     // Keep the surge while old nodes remain. A re-run finds it already there and launches nothing more.
                     // Never below what the group has now: lowering desired lets Auto Scaling pick an instance to kill, and
@@ -171,7 +168,7 @@ public sealed partial class NodeReplacement
                         baseline = Baseline;
                     }
 
-                    var wanted = baseline + Math.Min(surge, waiting.Count + active.Count);
+                    var wanted = baseline + Math.Min(plan.MaxSurge, waiting.Count + active.Count);
                     if (_desired < wanted && group.DesiredCapacity < wanted)
                     {
                         if (group.MaxSize < wanted)
@@ -187,11 +184,11 @@ public sealed partial class NodeReplacement
                     // Cordoning the next one must leave the floor usable outside everything in progress.
                     var next = waiting[0];
                     var excluded = active.Append(next.InstanceId).ToHashSet(StringComparer.Ordinal);
-                    await WaitForCapacityAsync(group, state.Desired - unavailable, excluded, cancellationToken).ConfigureAwait(false);
+                    await WaitForCapacityAsync(group, plan.CapacityFloor, excluded, cancellationToken).ConfigureAwait(false);
                     sequence++;
                     host.Progress(new ProgressUpdate(ProgressRoot, Activity, $"node {sequence} of {total}: {next.InstanceId}",
                         total == 0 ? -1 : Math.Min(99, 100 * _replaced / Math.Max(1, total))));
-                    running[next.InstanceId] = ReplaceAndTerminateAsync(((sequence - 1) / window) + 1, next, drainer, cancellationToken);
+                    running[next.InstanceId] = ReplaceAndTerminateAsync(((sequence - 1) / plan.Window) + 1, next, drainer, cancellationToken);
                 }
                 else if (active.Count > 0)
                 {
@@ -331,7 +328,7 @@ public sealed partial class NodeReplacement
                     _pendingOld.Remove(instanceId);
                 }
 
-                decrement = _desired > Baseline + (drainedOld ? Math.Min(surge, _pendingOld.Count) : 0);
+                decrement = _desired > Baseline + (drainedOld ? Math.Min(plan.MaxSurge, _pendingOld.Count) : 0);
                 if (decrement)
                 {
                     _desired--;

@@ -151,7 +151,7 @@ public sealed partial class NodeReplacement(
         }
 
         if (!await host.ShouldProcessAsync($"{clusterName}/{nodeGroupName}",
-                $"Replace {plan.NodesToReplace} node(s) with {target} in {plan.Batches.Count} batch(es) ({Summary(old.Select(o => o.InstanceId))}), never below {plan.CapacityFloor} usable node(s)").ConfigureAwait(false))
+                $"Replace {plan.NodesToReplace} node(s) with {target}, {plan.Window} at a time in this order: {Summary(plan.Steps.Select(s => s.InstanceId))}; never below {plan.CapacityFloor} usable node(s)").ConfigureAwait(false))
         {
             return;
         }
@@ -173,7 +173,7 @@ public sealed partial class NodeReplacement(
             host.Verbose($"New nodes count once Ready, schedulable and offering {string.Join(", ", required)}, as the nodes they replace do.");
         }
 
-        var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, surge, unavailable, options, required, shape, kubernetes, tracker, amis, host);
+        var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, plan, options, required, shape, kubernetes, tracker, amis, host);
         await run.ExecuteAsync(plan.NodesToReplace, cancellationToken).ConfigureAwait(false);
 
         // Done: our suspensions lifted, max back to what the group had, the state tag gone. Desired capacity is never set

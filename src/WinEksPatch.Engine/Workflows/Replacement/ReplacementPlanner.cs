@@ -15,19 +15,28 @@ public static class ReplacementPlanner
     public static readonly TimeSpan DefaultBoot = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Self-managed (<paramref name="managed"/> false): batches of MaxSurge + MaxUnavailable old nodes, oldest first, each
-    /// waiting for its new nodes' boot. Managed (EKS's own update, as EKS documents it): <paramref name="surge"/> new nodes
-    /// once up front, then <paramref name="unavailable"/> outdated nodes at a time, each cordoned, given 60 s and terminated.
+    /// Self-managed (<paramref name="managed"/> false): a sliding window of MaxSurge + MaxUnavailable old nodes, in
+    /// <see cref="RolloutOrder"/>, each new start waiting for a node of the window to be done and the floor to hold.
+    /// Managed (EKS's own update, as EKS documents it): <paramref name="surge"/> new nodes once up front, then <paramref name="unavailable"/> outdated nodes at a time, each cordoned, given 60 s and terminated.
     /// <paramref name="groupFindings"/>: what the group's Auto Scaling features do to the rollout (<see cref="GroupShape"/>).
     /// </summary>
     public static NodeReplacementPlan Plan(ClusterSnapshot snapshot, NodeGroupFacts group, string targetImageId, IReadOnlyList<Ec2Instance> oldInstances,
         int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, DrainOverrides overrides,
         bool managed = false, IEnumerable<PreflightFinding>? groupFindings = null)
     {
-        var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal)
-            : RolloutOrder(oldInstances, snapshot.WindowsNodes);
-        var batches = ordered.Select(i => i.InstanceId).Chunk(Math.Max(1, managed ? unavailable : surge + unavailable))
-            .Select(b => (IReadOnlyList<string>)b).ToList();
+        var window = Window(surge, unavailable, managed);
+        var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal).ToList()
+            : RolloutOrder(oldInstances, snapshot.WindowsNodes).ToList();
+        var notReady = snapshot.WindowsNodes.Where(n => !n.Ready && n.InstanceId != null).Select(n => n.InstanceId!).ToHashSet(StringComparer.Ordinal);
+        var steps = ordered.Select((instance, k) => new ReplacementStep(k + 1, instance.InstanceId,
+                snapshot.WindowsNodes.FirstOrDefault(n => n.InstanceId == instance.InstanceId)?.Name,
+                managed ? "EKS picks the order; by instance id here"
+                : instance.Tags.ContainsKey(RolloutState.InstanceTag) ? "its drain began in an earlier run: finished first"
+                : notReady.Contains(instance.InstanceId) ? "NotReady: serves nothing, so it goes first"
+                : $"oldest first (launched {instance.LaunchTime:yyyy-MM-dd})",
+                k < window ? null : k + 1 - window))
+            .ToList();
+        var waves = (int)Math.Ceiling(steps.Count / (double)window);
         var oldNodes = snapshot.WindowsNodes.Where(n => oldInstances.Any(i => i.InstanceId == n.InstanceId)).ToList();
         var pods = oldNodes.SelectMany(n => snapshot.PodsByNode.GetValueOrDefault(n.Name) ?? []).ToList();
         var allPods = snapshot.PodsByNode.Values.SelectMany(p => p).ToList();
@@ -45,12 +54,17 @@ public static class ReplacementPlanner
             MaxSurge = surge,
             MaxUnavailable = unavailable,
             CapacityFloor = desired - unavailable,
-            Batches = batches,
+            Window = window,
+            Steps = steps,
             Preflight = [.. Preflight(pods, allPods, budgets, targetImage, calendar, overrides, managed), .. groupFindings ?? []],
-            EstimatedDuration = managed ? boot + drainAndTerminate * batches.Count : (boot + drainAndTerminate) * batches.Count,
+            EstimatedDuration = managed ? boot + drainAndTerminate * waves : (boot + drainAndTerminate) * waves,
             Resuming = resuming,
         };
     }
+
+    /// <summary>How many old nodes a rollout has in progress at once: MaxSurge + MaxUnavailable (at least one) for a
+    /// self-managed group; EKS's maxUnavailable for a managed one.</summary>
+    public static int Window(int surge, int unavailable, bool managed = false) => Math.Max(1, managed ? unavailable : surge + unavailable);
 
     /// <summary>The order a self-managed rollout takes old instances in (the plan shows it, the run follows it): a resumed
     /// rollout's nodes already being drained first, then NotReady ones (they serve nothing, so replacing them costs no
