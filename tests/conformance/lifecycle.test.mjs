@@ -9,6 +9,7 @@ import {
   StartInstanceRefreshCommand, DescribeInstanceRefreshesCommand, CancelInstanceRefreshCommand, paginateDescribeInstanceRefreshes,
   DescribeScalingActivitiesCommand, InstanceRefreshInProgressFault, ActiveInstanceRefreshNotFoundFault,
   PutWarmPoolCommand, DescribeWarmPoolCommand, DeleteWarmPoolCommand, paginateDescribeWarmPool,
+  UpdateAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { startSimulator, admin } from "./lib/simulator.mjs";
 
@@ -159,4 +160,29 @@ test("Warm pool: filled from the launch template of its time, drawn on by a scal
   assert.deepEqual(pool.Instances ?? [], []);
   await assert.rejects(asg.send(new DeleteWarmPoolCommand({ AutoScalingGroupName: group })), (e) => e.name === "ValidationError");
   await assert.rejects(asg.send(new PutWarmPoolCommand({ AutoScalingGroupName: group, PoolState: "Frozen" })), (e) => e.name === "ValidationError");
+});
+
+test("Capacity Rebalancing: a rebalance recommendation makes the group launch a replacement first, then terminate the instance at risk", async () => {
+  await advance(900);
+  const rebalanceFor = async (id) => (await fetch(`${sim.info.endpoint}/_sim/fleet/instances/${id}/rebalance-recommendation`, { method: "POST" })).json();
+  let g = await describeGroup();
+  assert.equal(g.CapacityRebalance, false);
+  const [first, second] = await inService();
+  assert.deepEqual(await rebalanceFor(first), { instanceId: first, replacing: false }, "off: nothing happens");
+
+  await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: group, CapacityRebalance: true }));
+  g = await describeGroup();
+  assert.equal(g.CapacityRebalance, true);
+  const before = g.Instances.map((i) => i.InstanceId);
+  assert.deepEqual(await rebalanceFor(second), { instanceId: second, replacing: true });
+  g = await describeGroup();
+  const launched = g.Instances.filter((i) => !before.includes(i.InstanceId));
+  assert.equal(launched.length, 1, "the replacement is launched first");
+  assert.equal(await stateOf(second), "InService", "the instance at risk serves until its replacement does");
+  await advance(900);
+  assert.equal(await stateOf(launched[0].InstanceId), "InService");
+  assert.equal(await stateOf(second), undefined, "then it is terminated");
+  const activities = (await asg.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: 100 }))).Activities;
+  assert.ok(activities.some((a) => a.Description === `Terminating EC2 instance: ${second}` && /rebalance recommendation/.test(a.Cause)));
+  await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: group, CapacityRebalance: false }));
 });

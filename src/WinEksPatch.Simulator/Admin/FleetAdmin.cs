@@ -12,6 +12,8 @@ namespace WinEksPatch.Simulator.Admin;
 /// with its id; DELETE /_sim/fleet/faults → removes all; DELETE /_sim/fleet/faults/{id} → removes one.
 /// POST /_sim/fleet/nodes/{cluster}/{node}/kubelet with {"running": false|true} stops or starts a node's kubelet (a hung
 /// node: NotReady, Ready Unknown, its deleted pods stay Terminating) → {"node": name, "ready": bool}.
+/// POST /_sim/fleet/instances/{id}/rebalance-recommendation: EC2 signals elevated Spot interruption risk for the instance;
+/// a group with Capacity Rebalancing replaces it → {"instanceId": id, "replacing": bool}.
 /// </summary>
 public sealed class FleetAdmin(SimWorld world)
 {
@@ -79,6 +81,18 @@ public sealed class FleetAdmin(SimWorld world)
             }
 
             await WriteAsync(http, removed == 0 ? 404 : 200, removed == 0 ? new JsonObject { ["message"] = $"no fault rule {id}" } : Faults()).ConfigureAwait(false);
+        }
+        else if (path.Split('/') is ["", "_sim", "fleet", "instances", var instanceId, "rebalance-recommendation"] && method == "POST")
+        {
+            bool? acted;
+            lock (world.Gate)
+            {
+                acted = world.Instances.TryGetValue(instanceId, out Ec2Instance? instance) ? world.RecommendRebalance(instance) : null;
+            }
+
+            await WriteAsync(http, acted is null ? 404 : 200, acted is null
+                ? new JsonObject { ["message"] = $"no instance {instanceId}" }
+                : new JsonObject { ["instanceId"] = instanceId, ["replacing"] = acted.Value }).ConfigureAwait(false);
         }
         else if (path.Split('/') is ["", "_sim", "fleet", "nodes", var cluster, var nodeName, "kubelet"] && method == "POST")
         {

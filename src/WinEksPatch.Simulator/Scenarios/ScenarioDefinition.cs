@@ -70,6 +70,8 @@ public sealed class NodeGroupDefinition
     public bool MixedInstancesPolicy { get; set; }
     public Dictionary<string, string> Labels { get; set; } = [];
     public Dictionary<string, string> Tags { get; set; } = [];
+    /// <summary>Self-managed groups: Capacity Rebalancing on (Spot groups).</summary>
+    public bool CapacityRebalance { get; set; }
     /// <summary>Self-managed groups: the Auto Scaling group's lifecycle hooks.</summary>
     public List<LifecycleHookDefinition> LifecycleHooks { get; set; } = [];
 }

@@ -294,6 +294,7 @@ public sealed class ScenarioLoader
             Arn = $"arn:aws:autoscaling:{_world.Region}:{_world.AccountId}:autoScalingGroup:{Ids.Uuid("asg/" + asgName)}:autoScalingGroupName/{asgName}",
             LaunchTemplate = asgRef,
             UseMixedInstancesPolicy = managed || def.MixedInstancesPolicy,
+            CapacityRebalance = def.CapacityRebalance,
             MinSize = def.MinSize,
             MaxSize = def.MaxSize,
             DesiredCapacity = def.DesiredSize,

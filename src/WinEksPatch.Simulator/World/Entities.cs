@@ -104,6 +104,9 @@ public sealed class AutoScalingGroup
     public List<LifecycleHook> LifecycleHooks { get; } = [];
     /// <summary>The group's warm pool (PutWarmPool), if it has one.</summary>
     public WarmPool? WarmPool { get; set; }
+    /// <summary>Capacity Rebalancing: on an EC2 rebalance recommendation for one of its (Spot) instances the group
+    /// launches a replacement, then terminates the instance at risk.</summary>
+    public bool CapacityRebalance { get; set; }
 }
 
 public sealed class Ec2Instance

@@ -73,11 +73,11 @@ public sealed partial class SimWorld
     public KubeNode? NodeOf(Ec2Instance instance) =>
         Nodes.Values.FirstOrDefault(n => n.InstanceId == instance.InstanceId);
 
-    /// <summary>Instances that count toward the group's capacity: not leaving it, and not in Standby (which Auto Scaling
-    /// keeps in the group but out of its desired capacity).</summary>
+    /// <summary>Instances that count toward the group's capacity: not leaving it, not in Standby (which Auto Scaling
+    /// keeps in the group but out of its desired capacity), and not being replaced by Capacity Rebalancing.</summary>
     public List<Ec2Instance> ActiveMembers(AutoScalingGroup group) =>
         group.InstanceIds.Select(id => Instances[id])
-            .Where(i => i.LifecycleState is "Pending" or "Pending:Wait" or "Pending:Proceed" or "InService")
+            .Where(i => i.LifecycleState is "Pending" or "Pending:Wait" or "Pending:Proceed" or "InService" && !AtRisk.Contains(i.InstanceId))
             .ToList();
 
     public bool IsSuspended(AutoScalingGroup group, string process) => group.SuspendedProcesses.Contains(process);

@@ -19,6 +19,7 @@ public sealed partial class AutoScalingService
         int? desired = OptionalInt(p, "DesiredCapacity", "desiredCapacity");
         int? grace = OptionalInt(p, "HealthCheckGracePeriod", "healthCheckGracePeriod");
         string? healthCheckType = p.Get("HealthCheckType");
+        bool? capacityRebalance = OptionalBool(p, "CapacityRebalance", "capacityRebalance");
         bool plainTemplate = p.Names.Any(n => n.StartsWith("LaunchTemplate.", StringComparison.Ordinal));
         bool mixedTemplate = p.Names.Any(n => n.StartsWith("MixedInstancesPolicy.", StringComparison.Ordinal));
         if (plainTemplate && mixedTemplate)
@@ -88,6 +89,8 @@ public sealed partial class AutoScalingService
             {
                 g.HealthCheckType = healthCheckType;
             }
+
+            g.CapacityRebalance = capacityRebalance ?? g.CapacityRebalance;
 
             int before = g.DesiredCapacity;
             g.MinSize = newMin;

@@ -163,7 +163,7 @@ public sealed partial class AutoScalingService : AwsService
             w.StringList("TerminationPolicies", "member", ["AllocationStrategy", "OldestLaunchTemplate", "OldestInstance"]);
             w.WriteElementString("NewInstancesProtectedFromScaleIn", "false");
             w.Element("ServiceLinkedRoleARN", g.ServiceLinkedRoleArn);
-            w.WriteElementString("CapacityRebalance", "false");
+            w.WriteElementString("CapacityRebalance", Xml.Bool(g.CapacityRebalance));
             WriteWarmPoolSummary(w, g);
         }
 
