@@ -529,6 +529,55 @@ Describe 'The world moving away from the plan mid-rollout' {
     }
 }
 
+Describe 'A Spot group with Capacity Rebalancing' {
+    BeforeAll {
+        $script:shared = Start-SharedRolloutSimulator
+        $null = Invoke-AwsCall $shared auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = 'demo-win-selfmanaged'; CapacityRebalance = $true }
+        $script:paymentsNode = Move-PaymentsToSelfManaged
+        function Get-Group { (Invoke-AwsCall $shared auto-scaling DescribeAutoScalingGroups @{ AutoScalingGroupNames = @('demo-win-selfmanaged') }).AutoScalingGroups[0] }
+    }
+    AfterAll { Stop-TestSimulator $shared }
+
+    It 'has it turned off for the rollout, so a rebalance recommendation cannot terminate an old node nobody drained, and back on at the end' {
+        $plan = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -WhatIf -WarningAction SilentlyContinue
+        ($plan.Preflight | Where-Object Kind -eq 'CapacityRebalance').Effect | Should -BeLike '*turned off for the rollout and back on at its end*'
+        $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
+        $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
+        $ps = [powershell]::Create(); $ps.Runspace = $runspace
+        $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; `$null = Connect-WinEksSimulator -Endpoint '$($shared.endpoint)'; " +
+            "Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -DrainTimeout 10:00:00 -Confirm:`$false -Verbose -WarningAction SilentlyContinue")
+        $handle = $ps.BeginInvoke()
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            while (-not ($ps.Streams.Verbose.Message -match 'blocked by PodDisruptionBudget payments') -and -not $handle.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 50
+            }
+            $handle.IsCompleted | Should -BeFalse -Because 'the payments budget should hold the rollout'
+            $during = Get-Group
+            $during.CapacityRebalance | Should -BeFalse
+            ($during.Tags | Where-Object Key -eq 'WinEksPatch:Rollout').Value | Should -BeLike '*;rebalance=paused*'
+            # EC2 flags an old Spot instance whose turn has not come: with Capacity Rebalancing on, Auto Scaling would replace it now, undrained.
+            $atRisk = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Where-Object { $_.Schedulable -and $_.ImageId -ne $latest.ImageId } | Select-Object -First 1)
+            (Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/fleet/instances/$($atRisk.InstanceId)/rebalance-recommendation").replacing | Should -BeFalse
+            kubectl scale deployment payments -n shop --replicas=2 | Out-Null
+            $results = @($ps.EndInvoke($handle))
+            $errors = @($ps.Streams.Error)
+        }
+        finally { $ps.Dispose(); $runspace.Dispose() }
+
+        $errors | Should -BeNullOrEmpty
+        $results.OldInstanceId | Should -Contain $atRisk.InstanceId
+        $after = Get-Group
+        $after.CapacityRebalance | Should -BeTrue
+        $after.Tags.Key | Should -Not -Contain 'WinEksPatch:Rollout'
+        $report = Invoke-RestMethod "$($shared.endpoint)/_sim/report"
+        $cordoned = @($report.events | Where-Object kind -eq 'NodeCordoned').node
+        @($report.events | Where-Object { $_.kind -eq 'NodeRemoved' -and $_.nodeGroup -eq 'demo-win-selfmanaged' }).node | ForEach-Object { $cordoned | Should -Contain $_ }
+        $cordoned | Should -Contain $atRisk.NodeName
+        @($report.pdbViolations).Count | Should -Be 0
+    }
+}
+
 Describe 'An old instance in Standby' {
     BeforeAll {
         $script:shared = Start-SharedRolloutSimulator

@@ -13,10 +13,10 @@ public interface IAutoScalingApi
     Task<IReadOnlyList<AutoScalingInstance>> DescribeAutoScalingInstancesAsync(
         IReadOnlyCollection<string> instanceIds, CancellationToken cancellationToken = default);
 
-    /// <summary>Changes sizes and/or the launch template version (of the group's launch template, or of its mixed
-    /// instances policy's); null leaves a field as it is.</summary>
+    /// <summary>Changes sizes, the launch template version (of the group's launch template, or of its mixed instances
+    /// policy's) and/or Capacity Rebalancing; null leaves a field as it is.</summary>
     Task UpdateAutoScalingGroupAsync(string name, int? minSize = null, int? maxSize = null, int? desiredCapacity = null,
-        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, CancellationToken cancellationToken = default);
+        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, bool? capacityRebalance = null, CancellationToken cancellationToken = default);
 
     Task SetDesiredCapacityAsync(string name, int desiredCapacity, CancellationToken cancellationToken = default);
 
@@ -77,7 +77,8 @@ public sealed record AutoScalingGroup(
     bool UsesMixedInstancesPolicy,
     IReadOnlyList<AutoScalingGroupInstance> Instances,
     IReadOnlyDictionary<string, string> Tags,
-    IReadOnlyList<string> SuspendedProcesses);
+    IReadOnlyList<string> SuspendedProcesses,
+    bool CapacityRebalance = false);
 
 public sealed record AutoScalingGroupInstance(
     string InstanceId,

@@ -22,7 +22,8 @@ namespace WinEksPatch.Commands;
 /// them like kubectl drain (evict, never delete; DaemonSet and mirror pods stay; 429s retried while the blocking pod and
 /// PodDisruptionBudget are named in the progress bar and verbose stream; wait until evicted pods are gone), and terminate
 /// them through the Auto Scaling group so desired capacity comes back down. AZRebalance, ScheduledActions and
-/// AlarmNotification are suspended for the rollout and resumed after (only those it suspended). Node and pod state come
+/// AlarmNotification are suspended for the rollout and resumed after (only those it suspended); Capacity Rebalancing,
+/// if on, is turned off for the rollout and back on after. Node and pod state come
 /// from watches; nothing sleeps a fixed time.</para>
 /// <para type="description">Like kubectl drain, a node running a pod that no controller recreates is not drained: the
 /// rollout stops naming the pod (DrainRefused) unless -EvictUnreplicatedPods is given. Pods with emptyDir volumes are

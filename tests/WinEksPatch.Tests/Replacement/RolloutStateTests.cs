@@ -26,6 +26,17 @@ public sealed class RolloutStateTests
     }
 
     [Fact]
+    public void Capacity_Rebalancing_paused_by_the_rollout_is_remembered_in_the_tag_and_absent_from_tags_that_did_not_pause_it()
+    {
+        var state = new RolloutState("ami-0123456789abcdef0", 4, 6, ["AZRebalance"], "0123456789ab", RebalancePaused: true);
+        var tag = state.Serialize();
+        Assert.Equal("target=ami-0123456789abcdef0;desired=4;max=6;suspended=AZRebalance;rebalance=paused;run=0123456789ab", tag);
+        Assert.True(RolloutState.Parse(tag)!.RebalancePaused);
+        Assert.False(RolloutState.Parse("target=ami-0123456789abcdef0;desired=4;max=6;suspended=AZRebalance;run=0123456789ab")!.RebalancePaused);
+        Assert.DoesNotContain("rebalance", (state with { RebalancePaused = false }).Serialize(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_state_that_fits_the_group_has_no_problems()
     {
         var state = new RolloutState("ami-1", 4, 6, ["AZRebalance"]);

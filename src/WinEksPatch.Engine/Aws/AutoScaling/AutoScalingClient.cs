@@ -62,13 +62,18 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
     }
 
     public Task UpdateAutoScalingGroupAsync(string name, int? minSize = null, int? maxSize = null, int? desiredCapacity = null,
-        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, CancellationToken cancellationToken = default) =>
+        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, bool? capacityRebalance = null, CancellationToken cancellationToken = default) =>
         SendAsync("UpdateAutoScalingGroup", name, request =>
         {
             request.Parameters["AutoScalingGroupName"] = name;
             Set(request, "MinSize", minSize);
             Set(request, "MaxSize", maxSize);
             Set(request, "DesiredCapacity", desiredCapacity);
+            if (capacityRebalance is { } rebalance)
+            {
+                request.Parameters["CapacityRebalance"] = rebalance ? "true" : "false";
+            }
+
             if (launchTemplate != null)
             {
                 var prefix = mixedInstancesPolicy ? "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification." : "LaunchTemplate.";
@@ -278,7 +283,8 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
             mixed != null,
             Members(g.Element(g.Name.Namespace + "Instances")).Select(ReadInstance).ToList(),
             tags,
-            Members(g.Element(g.Name.Namespace + "SuspendedProcesses")).Select(p => Text(p, "ProcessName")).OfType<string>().ToList());
+            Members(g.Element(g.Name.Namespace + "SuspendedProcesses")).Select(p => Text(p, "ProcessName")).OfType<string>().ToList(),
+            string.Equals(Text(g, "CapacityRebalance"), "true", StringComparison.OrdinalIgnoreCase));
     }
 
     private static AutoScalingGroupInstance ReadInstance(XElement i) => new(

@@ -9,7 +9,8 @@ namespace WinEksPatch.Workflows.Replacement;
 /// An instance refresh in progress refuses it: both would replace the same instances, each terminating what the other
 /// counts on. Termination lifecycle hooks (the Node Termination Handler's, a Lambda's) hold each drained old instance
 /// in Terminating:Wait until they are completed or their heartbeat timeout runs out: the run waits for that, naming the
-/// hooks. Launch hooks hold new instances in Pending:Wait; their nodes count once usable, whatever the hook.
+/// hooks. Launch hooks hold new instances in Pending:Wait; their nodes count once usable, whatever the hook. A warm pool
+/// must hold no instance of another AMI (a surge takes those first). Capacity Rebalancing is turned off for the rollout.
 /// </summary>
 internal sealed record GroupShape(IReadOnlyList<LifecycleHookInfo> Hooks, IReadOnlyList<AutoScalingGroupInstance> WarmPool)
 {
@@ -57,8 +58,16 @@ internal sealed record GroupShape(IReadOnlyList<LifecycleHookInfo> Hooks, IReadO
     /// <summary>The longest a new instance can wait on the launch hooks: the longest heartbeat timeout.</summary>
     public TimeSpan LaunchWait => TimeSpan.FromSeconds(Hooks.Where(h => h.Transition == LifecycleHookInfo.Launching).Select(h => h.HeartbeatTimeoutSeconds).DefaultIfEmpty(0).Max());
 
-    /// <summary>What the hooks do to the rollout, for the plan's pre-flight.</summary>
-    public IEnumerable<PreflightFinding> Findings() => Hooks.Select(h => new PreflightFinding("LifecycleHook", h.Name,
+    /// <summary>What the group's hooks and Capacity Rebalancing do to the rollout, for the plan's pre-flight.</summary>
+    public IEnumerable<PreflightFinding> Findings(AutoScalingGroup group, RolloutState? state) =>
+        (group.CapacityRebalance || state?.RebalancePaused == true
+            ? [new PreflightFinding("CapacityRebalance", group.Name,
+                "a rebalance recommendation would make Auto Scaling terminate an old Spot instance that nobody drained: Capacity Rebalancing is turned off " +
+                "for the rollout and back on at its end (the state tag remembers it if the run stops)")]
+            : Enumerable.Empty<PreflightFinding>())
+        .Concat(HookFindings());
+
+    private IEnumerable<PreflightFinding> HookFindings() => Hooks.Select(h => new PreflightFinding("LifecycleHook", h.Name,
         h.Transition == LifecycleHookInfo.Terminating
             ? $"each drained old instance waits in Terminating:Wait until the hook is completed, or up to {Seconds(h.HeartbeatTimeoutSeconds)} " +
                 $"(then {h.DefaultResult ?? "ABANDON"}), before it goes: the end of the rollout waits for that"

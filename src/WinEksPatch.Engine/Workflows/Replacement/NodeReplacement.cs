@@ -129,7 +129,7 @@ public sealed partial class NodeReplacement(
         }
 
         var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Overrides,
-            groupFindings: shape.Findings());
+            groupFindings: shape.Findings(group, state));
         foreach (var finding in plan.Preflight)
         {
             host.Warning($"{finding.Kind} {finding.Subject}: {finding.Effect}");
@@ -157,12 +157,22 @@ public sealed partial class NodeReplacement(
         }
 
         var suspendedByUs = state?.Suspended ?? ProcessesToSuspend.Where(p => !group.SuspendedProcesses.Contains(p)).ToList();
-        state = (state ?? new RolloutState(target, desired, group.MaxSize, suspendedByUs)) with { TargetImageId = target, RunId = runId };
+        // Capacity Rebalancing would terminate an old instance at Spot risk without a drain (and count on instances the
+        // rollout is replacing): off for the rollout, written in the state tag first so a crashed run's re-run turns it back on.
+        state = (state ?? new RolloutState(target, desired, group.MaxSize, suspendedByUs)) with
+        {
+            TargetImageId = target, RunId = runId, RebalancePaused = (state?.RebalancePaused ?? false) || group.CapacityRebalance,
+        };
         await AutoScaling.CreateOrUpdateTagsAsync(group.Name, new Dictionary<string, string> { [RolloutState.GroupTag] = state.Serialize() }, cancellationToken)
             .ConfigureAwait(false);
         if (suspendedByUs.Count > 0)
         {
             await AutoScaling.SuspendProcessesAsync(group.Name, suspendedByUs, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (group.CapacityRebalance)
+        {
+            await AutoScaling.UpdateAutoScalingGroupAsync(group.Name, capacityRebalance: false, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         await using var tracker = new NodeTracker(kubernetes, Time);
@@ -189,9 +199,10 @@ public sealed partial class NodeReplacement(
         }
 
         var max = Math.Max(state.Max, final.DesiredCapacity);
-        if (final.MaxSize != max)
+        if (final.MaxSize != max || state.RebalancePaused)
         {
-            await AutoScaling.UpdateAutoScalingGroupAsync(group.Name, maxSize: max, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await AutoScaling.UpdateAutoScalingGroupAsync(group.Name, maxSize: final.MaxSize != max ? max : null, capacityRebalance: state.RebalancePaused ? true : null,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         if (state.Suspended.Count > 0)

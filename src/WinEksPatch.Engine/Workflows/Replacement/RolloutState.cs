@@ -7,14 +7,15 @@ namespace WinEksPatch.Workflows.Replacement;
 /// <summary>
 /// What a rollout must remember across a crash or Ctrl+C, kept on AWS (a tag of the Auto Scaling group) so that any
 /// machine can re-run the same command and continue: the group's own desired and max sizes before the surge, which
-/// processes the rollout suspended (and so must resume), and the run that wrote it. Old instances carry their drain
+/// processes the rollout suspended (and so must resume), whether it turned Capacity Rebalancing off (and so must turn
+/// it back on), and the run that wrote it. Old instances carry their drain
 /// state as instance tags.
 /// Format (tag values hold 256 characters):
-/// <c>target=ami-..;desired=4;max=6;suspended=AZRebalance,ScheduledActions;run=0123456789ab</c>.
+/// <c>target=ami-..;desired=4;max=6;suspended=AZRebalance,ScheduledActions;rebalance=paused;run=0123456789ab</c>.
 /// A tag is a claim anyone can edit (infrastructure as code reconciles tags), so it is validated against the group as it
 /// is before it is trusted (<see cref="Problems"/>), and checked again while the rollout runs.
 /// </summary>
-public sealed record RolloutState(string TargetImageId, int Desired, int Max, IReadOnlyList<string> Suspended, string? RunId = null)
+public sealed record RolloutState(string TargetImageId, int Desired, int Max, IReadOnlyList<string> Suspended, string? RunId = null, bool RebalancePaused = false)
 {
     public const string GroupTag = "WinEksPatch:Rollout";
     public const string InstanceTag = "WinEksPatch:Drain";
@@ -22,7 +23,8 @@ public sealed record RolloutState(string TargetImageId, int Desired, int Max, IR
     public const string Drained = "drained";
 
     public string Serialize() => string.Create(CultureInfo.InvariantCulture,
-        $"target={TargetImageId};desired={Desired};max={Max};suspended={string.Join(',', Suspended)}") + (RunId == null ? "" : $";run={RunId}");
+        $"target={TargetImageId};desired={Desired};max={Max};suspended={string.Join(',', Suspended)}") + (RebalancePaused ? ";rebalance=paused" : "")
+        + (RunId == null ? "" : $";run={RunId}");
 
     public static RolloutState? Parse(string? value)
     {
@@ -37,7 +39,7 @@ public sealed record RolloutState(string TargetImageId, int Desired, int Max, IR
             && fields.TryGetValue("desired", out var d) && int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var desired)
             && fields.TryGetValue("max", out var m) && int.TryParse(m, NumberStyles.None, CultureInfo.InvariantCulture, out var max)
             ? new RolloutState(target, desired, max, fields.GetValueOrDefault("suspended")?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [],
-                fields.GetValueOrDefault("run"))
+                fields.GetValueOrDefault("run"), fields.GetValueOrDefault("rebalance") == "paused")
             : null;
     }
 
