@@ -186,3 +186,28 @@ test("Capacity Rebalancing: a rebalance recommendation makes the group launch a 
   assert.ok(activities.some((a) => a.Description === `Terminating EC2 instance: ${second}` && /rebalance recommendation/.test(a.Cause)));
   await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: group, CapacityRebalance: false }));
 });
+
+test("Mixed instances policy: an override with its own launch template launches from it; Overrides replace the list", async () => {
+  const all = (await asg.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups;
+  const mixed = all.find((g) => g.MixedInstancesPolicy && g.AutoScalingGroupName.startsWith("eks-win-managed"));
+  assert.ok(mixed, "the demo's managed Windows group launches through a mixed instances policy");
+  const spec = mixed.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification;
+  await asg.send(new UpdateAutoScalingGroupCommand({
+    AutoScalingGroupName: mixed.AutoScalingGroupName,
+    MixedInstancesPolicy: { LaunchTemplate: {
+      LaunchTemplateSpecification: { LaunchTemplateId: spec.LaunchTemplateId, Version: spec.Version },
+      Overrides: [{ InstanceType: "m5.2xlarge", LaunchTemplateSpecification: { LaunchTemplateId: spec.LaunchTemplateId, Version: "1" } }, { InstanceType: "m5.xlarge" }],
+    } },
+  }));
+  const [g] = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [mixed.AutoScalingGroupName] }))).AutoScalingGroups;
+  assert.deepEqual(g.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o) => [o.InstanceType, o.LaunchTemplateSpecification?.Version]), [["m5.2xlarge", "1"], ["m5.xlarge", undefined]]);
+  await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: g.AutoScalingGroupName, DesiredCapacity: g.DesiredCapacity + 1 }));
+  const [after] = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [g.AutoScalingGroupName] }))).AutoScalingGroups;
+  const launched = after.Instances.find((i) => !g.Instances.some((b) => b.InstanceId === i.InstanceId));
+  assert.equal(launched.InstanceType, "m5.2xlarge");
+  assert.deepEqual([launched.LaunchTemplate.LaunchTemplateId, launched.LaunchTemplate.Version], [spec.LaunchTemplateId, "1"]);
+  await assert.rejects(asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: g.AutoScalingGroupName,
+    MixedInstancesPolicy: { LaunchTemplate: { Overrides: [{ InstanceType: "m5.large", LaunchTemplateSpecification: { LaunchTemplateId: "lt-0123456789abcdef0", Version: "1" } }] } } })),
+  (e) => e.name === "ValidationError" && /lt-0123456789abcdef0, does not exist/.test(e.message));
+  await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: g.AutoScalingGroupName, DesiredCapacity: g.DesiredCapacity }));
+});

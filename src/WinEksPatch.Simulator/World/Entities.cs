@@ -88,6 +88,9 @@ public sealed class AutoScalingGroup
     /// <summary>Managed node groups' ASGs use a MixedInstancesPolicy instead of a plain LaunchTemplate.</summary>
     public bool UseMixedInstancesPolicy { get; init; }
     public List<string> InstanceTypeOverrides { get; } = [];
+    /// <summary>A mixed instances policy's per-override launch templates (Overrides[].LaunchTemplateSpecification), by
+    /// instance type: instances of that type launch from it instead of the policy's own template.</summary>
+    public Dictionary<string, LaunchTemplateRef> OverrideTemplates { get; } = new(StringComparer.Ordinal);
     public int MinSize { get; set; }
     public int MaxSize { get; set; }
     public int DesiredCapacity { get; set; }

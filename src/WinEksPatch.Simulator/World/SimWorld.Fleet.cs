@@ -139,6 +139,14 @@ public sealed partial class SimWorld
         return LaunchTemplates.GetValueOrDefault(group.LaunchTemplate.LaunchTemplateId)?.Resolve(group.LaunchTemplate.Version);
     }
 
+    /// <summary>The instance type and launch template the group's next launch uses: a mixed instances policy's first
+    /// override (with its own launch template, if it has one), else the group's template.</summary>
+    private (string? InstanceType, LaunchTemplateRef Template) LaunchSource(AutoScalingGroup group)
+    {
+        string? type = group.UseMixedInstancesPolicy && group.InstanceTypeOverrides.Count > 0 ? group.InstanceTypeOverrides[0] : null;
+        return (type, type is not null && group.OverrideTemplates.TryGetValue(type, out LaunchTemplateRef? own) ? own : group.LaunchTemplate);
+    }
+
     /// <summary>Starts one launch; false when it failed (a fault or a broken launch template) and a retry is scheduled.</summary>
     private bool LaunchInto(AutoScalingGroup group, string? trigger, int capacityBefore, int capacityAfter, bool intoWarmPool = false)
     {
@@ -150,7 +158,8 @@ public sealed partial class SimWorld
         }
 
         EksNodegroup? nodegroup = NodegroupOf(group);
-        LaunchTemplateVersion? version = ResolvedVersion(group);
+        (string? overrideType, LaunchTemplateRef source) = LaunchSource(group);
+        LaunchTemplateVersion? version = LaunchTemplates.GetValueOrDefault(source.LaunchTemplateId)?.Resolve(source.Version);
         (string az, string subnet) = PickZone(group);
         string details = JsonSerializer.Serialize(new Dictionary<string, string> { ["Subnet ID"] = subnet, ["Availability Zone"] = az });
 
@@ -158,7 +167,7 @@ public sealed partial class SimWorld
         if (version?.ImageId is null || !Images.TryGetValue(version.ImageId, out AmiImage? image))
         {
             failure = version is null
-                ? $"The specified launch template version {group.LaunchTemplate.Version} of {group.LaunchTemplate.LaunchTemplateName} does not exist. Launching EC2 instance failed."
+                ? $"The specified launch template version {source.Version} of {source.LaunchTemplateName} does not exist. Launching EC2 instance failed."
                 : $"The image id '[{version.ImageId}]' does not exist. Launching EC2 instance failed.";
             image = null;
         }
@@ -192,12 +201,12 @@ public sealed partial class SimWorld
         string instanceId = Ids.Instance($"launch/{group.Name}/{++_launchSequence}");
         string? clusterName = ClusterOf(group);
         string ip = AllocateIp(clusterName ?? group.Name, group.AvailabilityZones.IndexOf(az));
-        var reference = group.LaunchTemplate with { Version = version!.VersionNumber.ToString(CultureInfo.InvariantCulture) };
+        var reference = source with { Version = version!.VersionNumber.ToString(CultureInfo.InvariantCulture) };
         var instance = new Ec2Instance
         {
             InstanceId = instanceId,
             ImageId = image!.ImageId,
-            InstanceType = group.UseMixedInstancesPolicy && group.InstanceTypeOverrides.Count > 0 ? group.InstanceTypeOverrides[0] : version.InstanceType,
+            InstanceType = overrideType ?? version.InstanceType,
             AvailabilityZone = az,
             SubnetId = subnet,
             VpcId = clusterName is null ? "vpc-" + Ids.Hex("vpc/" + group.Name, 17) : Clusters[clusterName].VpcId,

@@ -67,11 +67,30 @@ public sealed partial class AutoScalingService
 
             if (mixedTemplate)
             {
+                // Overrides, when given, replace the list: each an instance type, optionally with its own launch template.
                 List<int> overrides = p.Indexed("MixedInstancesPolicy.LaunchTemplate.Overrides.member");
                 if (overrides.Count > 0)
                 {
+                    var types = new List<string>();
+                    var templates = new Dictionary<string, LaunchTemplateRef>(StringComparer.Ordinal);
+                    foreach (int i in overrides)
+                    {
+                        string member = $"MixedInstancesPolicy.LaunchTemplate.Overrides.member.{i}";
+                        string type = p.Get(member + ".InstanceType") ?? throw Validation($"Overrides member {i}: an InstanceType is required.");
+                        types.Add(type);
+                        if (p.Names.Any(n => n.StartsWith(member + ".LaunchTemplateSpecification.", StringComparison.Ordinal)))
+                        {
+                            templates[type] = ValidTemplate(call.World, p, member + ".LaunchTemplateSpecification", g.LaunchTemplate);
+                        }
+                    }
+
                     g.InstanceTypeOverrides.Clear();
-                    g.InstanceTypeOverrides.AddRange(overrides.Select(i => p.Get($"MixedInstancesPolicy.LaunchTemplate.Overrides.member.{i}.InstanceType")).OfType<string>());
+                    g.InstanceTypeOverrides.AddRange(types);
+                    g.OverrideTemplates.Clear();
+                    foreach ((string type, LaunchTemplateRef own) in templates)
+                    {
+                        g.OverrideTemplates[type] = own;
+                    }
                 }
             }
 

@@ -104,7 +104,14 @@ public sealed partial class AutoScalingService : AwsService
                 w.WriteStartElement("MixedInstancesPolicy");
                 w.WriteStartElement("LaunchTemplate");
                 WriteTemplate(w, "LaunchTemplateSpecification", g.LaunchTemplate);
-                w.List("Overrides", "member", g.InstanceTypeOverrides, (w, t) => w.WriteElementString("InstanceType", t));
+                w.List("Overrides", "member", g.InstanceTypeOverrides, (w, t) =>
+                {
+                    w.WriteElementString("InstanceType", t);
+                    if (g.OverrideTemplates.TryGetValue(t, out LaunchTemplateRef? own))
+                    {
+                        WriteTemplate(w, "LaunchTemplateSpecification", own);
+                    }
+                });
                 w.WriteEndElement();
                 w.WriteStartElement("InstancesDistribution");
                 w.WriteElementString("OnDemandAllocationStrategy", "prioritized");
