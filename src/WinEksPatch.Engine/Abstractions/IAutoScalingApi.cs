@@ -14,9 +14,10 @@ public interface IAutoScalingApi
         IReadOnlyCollection<string> instanceIds, CancellationToken cancellationToken = default);
 
     /// <summary>Changes sizes, the launch template version (of the group's launch template, or of its mixed instances
-    /// policy's) and/or Capacity Rebalancing; null leaves a field as it is.</summary>
+    /// policy's), the policy's overrides (the whole list) and/or Capacity Rebalancing; null leaves a field as it is.</summary>
     Task UpdateAutoScalingGroupAsync(string name, int? minSize = null, int? maxSize = null, int? desiredCapacity = null,
-        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, bool? capacityRebalance = null, CancellationToken cancellationToken = default);
+        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, bool? capacityRebalance = null,
+        IReadOnlyList<LaunchTemplateOverride>? overrides = null, CancellationToken cancellationToken = default);
 
     Task SetDesiredCapacityAsync(string name, int desiredCapacity, CancellationToken cancellationToken = default);
 
@@ -78,7 +79,12 @@ public sealed record AutoScalingGroup(
     IReadOnlyList<AutoScalingGroupInstance> Instances,
     IReadOnlyDictionary<string, string> Tags,
     IReadOnlyList<string> SuspendedProcesses,
-    bool CapacityRebalance = false);
+    bool CapacityRebalance = false,
+    IReadOnlyList<LaunchTemplateOverride>? Overrides = null);
+
+/// <summary>An override of a mixed instances policy: an instance type, and the launch template its instances launch
+/// from when not the policy's own.</summary>
+public sealed record LaunchTemplateOverride(string InstanceType, LaunchTemplateReference? LaunchTemplate);
 
 public sealed record AutoScalingGroupInstance(
     string InstanceId,

@@ -103,6 +103,7 @@ public static class ErrorIds
     public const string NodeGroupHasNoLaunchTemplate = nameof(NodeGroupHasNoLaunchTemplate);
     public const string ManagedNodeGroupNotCustom = nameof(ManagedNodeGroupNotCustom);
     public const string LaunchTemplateUserDataChanged = nameof(LaunchTemplateUserDataChanged);
+    public const string LaunchTemplateOverrideDiffers = nameof(LaunchTemplateOverrideDiffers);
 
     // Rollouts
     public const string RolloutCannotProgress = nameof(RolloutCannotProgress);
@@ -116,6 +117,7 @@ public static class ErrorIds
     public const string NodeGroupInstancesOutOfService = nameof(NodeGroupInstancesOutOfService);
     public const string InstanceRefreshInProgress = nameof(InstanceRefreshInProgress);
     public const string WarmPoolInstancesOutdated = nameof(WarmPoolInstancesOutdated);
+    public const string LaunchTemplateOverrideNotOnTarget = nameof(LaunchTemplateOverrideNotOnTarget);
     public const string NodesLeftBlocked = nameof(NodesLeftBlocked);
     public const string ReplacementNotReady = nameof(ReplacementNotReady);
     public const string DrainTimeout = nameof(DrainTimeout);

@@ -25,5 +25,9 @@ public sealed class NodeGroupAmiChange
     /// <summary>False when the group already launched this AMI (nothing was changed).</summary>
     public bool Changed { get; init; }
 
+    /// <summary>Self-managed groups with a mixed instances policy: the new versions (<c>lt-…:N</c>) given to the launch
+    /// templates of its overrides, so their instance types launch the new AMI too.</summary>
+    public IReadOnlyList<string> OverrideLaunchTemplates { get; init; } = [];
+
     public override string ToString() => $"{ClusterName}/{NodeGroupName}: {PreviousImageId} -> {ImageId}";
 }

@@ -41,7 +41,10 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
         }
 
         var current = facts.TemplateVersion;
-        if (current.ImageId == imageId)
+        var overrides = facts.Kind == NodeGroupKind.SelfManaged
+            ? await OverrideTemplatesAsync(facts.AutoScalingGroup!, image, cancellationToken).ConfigureAwait(false)
+            : [];
+        if (current.ImageId == imageId && overrides.Count == 0)
         {
             host.Verbose($"{clusterName}/{nodeGroupName} already launches {imageId} (launch template {current.LaunchTemplateId} version {current.VersionNumber}).");
             host.Output(Change(group, current.ImageId, current.VersionNumber.ToString(System.Globalization.CultureInfo.InvariantCulture), null, changed: false, facts.LaunchTemplate.Version));
@@ -50,36 +53,91 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
 
         var target = $"{clusterName}/{nodeGroupName}";
         var action = $"Launch {imageId} ({image.Name}): new version of launch template {current.LaunchTemplateId} from version {current.VersionNumber}, " +
+            (overrides.Count == 0 ? "" : $"and of the override template(s) {string.Join(", ", overrides.Select(o => $"{o.Version.LaunchTemplateId} version {o.Version.VersionNumber} ({string.Join(", ", o.InstanceTypes)})"))}, ") +
             (facts.Kind == NodeGroupKind.Managed ? "then UpdateNodegroupVersion" : $"then Auto Scaling group {facts.AutoScalingGroup?.Name} moves to it");
         if (!await host.ShouldProcessAsync(target, action).ConfigureAwait(false))
         {
             return;
         }
 
-        var created = await ec2.CreateLaunchTemplateVersionAsync(current.LaunchTemplateId, current.VersionNumber, imageId,
-            $"WinEksPatch: {image.Name ?? imageId} (was {current.ImageId})", cancellationToken).ConfigureAwait(false);
-        if (created.UserData != current.UserData)
+        var reference = current.ImageId == imageId
+            ? new LaunchTemplateReference(current.LaunchTemplateId, null, current.VersionNumber.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : await NewVersionAsync(current, imageId, image, cancellationToken).ConfigureAwait(false);
+        var version = reference.Version!;
+        var moved = new Dictionary<LaunchTemplateReference, LaunchTemplateReference>();
+        foreach (var o in overrides)
         {
-            // EC2 copies the source version; anything else would be a bug worth stopping for before any node launches.
-            throw new WinEksPatchException(ErrorIds.LaunchTemplateUserDataChanged, ErrorKind.InvalidData,
-                $"Launch template {current.LaunchTemplateId} version {created.VersionNumber} does not carry version {current.VersionNumber}'s user data; the group was not changed.",
-                current.LaunchTemplateId);
+            moved[o.Reference] = await NewVersionAsync(o.Version, imageId, image, cancellationToken).ConfigureAwait(false);
         }
 
-        var version = created.VersionNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var reference = new LaunchTemplateReference(current.LaunchTemplateId, null, version);
         string? updateId = null;
         if (facts.Kind == NodeGroupKind.SelfManaged)
         {
-            await autoScaling.UpdateAutoScalingGroupAsync(facts.AutoScalingGroup!.Name, launchTemplate: reference,
-                mixedInstancesPolicy: facts.AutoScalingGroup.UsesMixedInstancesPolicy, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var asg = facts.AutoScalingGroup!;
+            await autoScaling.UpdateAutoScalingGroupAsync(asg.Name, launchTemplate: current.ImageId == imageId ? null : reference, mixedInstancesPolicy: asg.UsesMixedInstancesPolicy,
+                overrides: moved.Count == 0 ? null : asg.Overrides!.Select(o => o.LaunchTemplate is { } t && moved.TryGetValue(t, out var to) ? o with { LaunchTemplate = to } : o).ToList(),
+                cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         else
         {
             updateId = (await eks.UpdateNodegroupVersionAsync(clusterName, nodeGroupName, reference, null, force: false, cancellationToken).ConfigureAwait(false)).Id;
         }
 
-        host.Output(Change(group, imageId, version, updateId, changed: true, facts.LaunchTemplate.Version, current.ImageId));
+        host.Output(Change(group, imageId, version, updateId, changed: true, facts.LaunchTemplate.Version, current.ImageId,
+            moved.Select(m => $"{m.Value.Id}:{m.Value.Version}").ToList()));
+    }
+
+    /// <summary>A new numbered version of <paramref name="source"/> with only the AMI changed (EC2 copies the rest).</summary>
+    private async Task<LaunchTemplateReference> NewVersionAsync(LaunchTemplateVersion source, string imageId, Ec2Image image, CancellationToken cancellationToken)
+    {
+        var created = await ec2.CreateLaunchTemplateVersionAsync(source.LaunchTemplateId, source.VersionNumber, imageId,
+            $"WinEksPatch: {image.Name ?? imageId} (was {source.ImageId})", cancellationToken).ConfigureAwait(false);
+        if (created.UserData != source.UserData)
+        {
+            // EC2 copies the source version; anything else would be a bug worth stopping for before any node launches.
+            throw new WinEksPatchException(ErrorIds.LaunchTemplateUserDataChanged, ErrorKind.InvalidData,
+                $"Launch template {source.LaunchTemplateId} version {created.VersionNumber} does not carry version {source.VersionNumber}'s user data; the group was not changed.",
+                source.LaunchTemplateId);
+        }
+
+        return new LaunchTemplateReference(source.LaunchTemplateId, null, created.VersionNumber.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private sealed record OverrideTemplate(LaunchTemplateReference Reference, LaunchTemplateVersion Version, IReadOnlyList<string> InstanceTypes);
+
+    /// <summary>
+    /// The launch templates of a mixed instances policy's overrides that still launch another AMI than
+    /// <paramref name="image"/>: each gets a new version too, or its instance types would keep launching the old AMI.
+    /// One whose AMI is not a Windows AMI of the same architecture is there on purpose (Graviton instance types, say):
+    /// one AMI cannot serve both, so the group is refused before any change.
+    /// </summary>
+    private async Task<IReadOnlyList<OverrideTemplate>> OverrideTemplatesAsync(AutoScalingGroup group, Ec2Image image, CancellationToken cancellationToken)
+    {
+        var found = new List<OverrideTemplate>();
+        foreach (var byTemplate in (group.Overrides ?? []).Where(o => o.LaunchTemplate != null).GroupBy(o => o.LaunchTemplate!))
+        {
+            var version = await ec2.DescribeLaunchTemplateVersionAsync(byTemplate.Key, cancellationToken).ConfigureAwait(false);
+            var types = byTemplate.Select(o => o.InstanceType).ToList();
+            if (version.ImageId == image.ImageId)
+            {
+                continue;
+            }
+
+            var launched = version.ImageId == null ? null
+                : (await ec2.DescribeImagesAsync([version.ImageId], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+            if (launched != null && (!launched.IsWindows || launched.Architecture != image.Architecture))
+            {
+                throw new WinEksPatchException(ErrorIds.LaunchTemplateOverrideDiffers, ErrorKind.InvalidOperation,
+                    $"{group.Name}: its mixed instances policy launches {string.Join(", ", types)} from launch template {version.LaunchTemplateId} version " +
+                    $"{version.VersionNumber}, whose AMI {version.ImageId} is {launched.PlatformDetails ?? "not Windows"} on {launched.Architecture}, unlike " +
+                    $"{image.ImageId} ({image.Architecture}): one AMI cannot serve both. Nothing was changed. Give those instance types a group of their own, then run again.",
+                    group.Name);
+            }
+
+            found.Add(new OverrideTemplate(byTemplate.Key, version, types));
+        }
+
+        return found;
     }
 
     private void Validate(ClusterSnapshot snapshot, WinNodeGroup group, Ec2Image image)
@@ -116,8 +174,10 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
         }
     }
 
-    private static NodeGroupAmiChange Change(WinNodeGroup group, string imageId, string version, string? updateId, bool changed, string? previousVersion, string? previousImage = null) => new()
+    private static NodeGroupAmiChange Change(WinNodeGroup group, string imageId, string version, string? updateId, bool changed, string? previousVersion,
+        string? previousImage = null, IReadOnlyList<string>? overrideTemplates = null) => new()
     {
+        OverrideLaunchTemplates = overrideTemplates ?? [],
         ClusterName = group.ClusterName,
         NodeGroupName = group.NodeGroupName,
         Kind = group.Kind,

@@ -37,7 +37,8 @@ namespace WinEksPatch.Commands;
 /// (winekspatch-&lt;group&gt;) before its first change and releases it at the end; a second run is refused with
 /// NodeGroupBusy naming the holder, and -WhatIf warns that the group is busy. Before any change it also checks the target
 /// AMI (AmiNotFound, AmiNotWindows), instances out of service (NodeGroupInstancesOutOfService), an instance refresh in
-/// progress (InstanceRefreshInProgress), a warm pool holding instances of another AMI (WarmPoolInstancesOutdated) and the rollout state tag of an interrupted run (RolloutStateInvalid,
+/// progress (InstanceRefreshInProgress), a warm pool holding instances of another AMI (WarmPoolInstancesOutdated), a
+/// mixed instances policy override launching another AMI from a template of its own (LaunchTemplateOverrideNotOnTarget) and the rollout state tag of an interrupted run (RolloutStateInvalid,
 /// RolloutStateMissing). The group's lifecycle hooks are named in the pre-flight: with a termination hook each drained
 /// old instance waits in Terminating:Wait until the hook is completed or its heartbeat timeout runs out, and the command
 /// returns once those instances are gone (waiting up to -ReadyTimeout plus the hook's heartbeat timeout). On a failure or Ctrl+C the node steps in flight are

@@ -13,6 +13,10 @@ namespace WinEksPatch.Commands;
 /// applies it: a self-managed group's Auto Scaling group (or its mixed instances policy) moves to that version number,
 /// never $Latest; a managed group (amiType CUSTOM) gets UpdateNodegroupVersion with that version, which starts EKS's
 /// own rolling update. Nodes already running are not touched (Invoke-NodeReplacement replaces them).</para>
+/// <para type="description">A mixed instances policy whose overrides launch from launch templates of their own: each of
+/// those templates gets a new version with the AMI too, and the policy's overrides move to them (OverrideLaunchTemplates
+/// in the output), or those instance types would keep launching the old AMI. An override whose AMI is not Windows on the
+/// same architecture (Graviton types, say) is refused before any change (LaunchTemplateOverrideDiffers).</para>
 /// <para type="description">The previous version is never deleted: going back is the same command with the previous
 /// AMI. Running it again with the AMI the group already launches changes nothing (Changed is false).</para>
 /// </summary>

@@ -103,6 +103,16 @@ public class AutoScalingAndEcrClientTests
                 ["MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.Version"] = "$Latest",
             }
         },
+        {
+            "UpdateAutoScalingGroup/overrides", new()
+            {
+                ["AutoScalingGroupName"] = "win", ["CapacityRebalance"] = "false",
+                ["MixedInstancesPolicy.LaunchTemplate.Overrides.member.1.InstanceType"] = "m5.2xlarge",
+                ["MixedInstancesPolicy.LaunchTemplate.Overrides.member.1.LaunchTemplateSpecification.LaunchTemplateId"] = "lt-2",
+                ["MixedInstancesPolicy.LaunchTemplate.Overrides.member.1.LaunchTemplateSpecification.Version"] = "4",
+                ["MixedInstancesPolicy.LaunchTemplate.Overrides.member.2.InstanceType"] = "m5.xlarge",
+            }
+        },
         { "SetDesiredCapacity", new() { ["AutoScalingGroupName"] = "win", ["DesiredCapacity"] = "6", ["HonorCooldown"] = "false" } },
         { "TerminateInstanceInAutoScalingGroup", new() { ["InstanceId"] = "i-0abc", ["ShouldDecrementDesiredCapacity"] = "true" } },
         {
@@ -140,6 +150,8 @@ public class AutoScalingAndEcrClientTests
         {
             "UpdateAutoScalingGroup" => client.UpdateAutoScalingGroupAsync("win", 2, 9, 5, new("lt-1", "ignored-when-id-is-set", "8")),
             "UpdateAutoScalingGroup/mixed" => client.UpdateAutoScalingGroupAsync("win", launchTemplate: new(null, "win-lt", "$Latest"), mixedInstancesPolicy: true),
+            "UpdateAutoScalingGroup/overrides" => client.UpdateAutoScalingGroupAsync("win", mixedInstancesPolicy: true, capacityRebalance: false,
+                overrides: [new("m5.2xlarge", new("lt-2", null, "4")), new("m5.xlarge", null)]),
             "SetDesiredCapacity" => client.SetDesiredCapacityAsync("win", 6),
             "TerminateInstanceInAutoScalingGroup" => client.TerminateInstanceInAutoScalingGroupAsync("i-0abc", decrementDesiredCapacity: true),
             "SuspendProcesses" => client.SuspendProcessesAsync("win", ["AZRebalance", "ReplaceUnhealthy"]),

@@ -32,7 +32,8 @@ public abstract class AutoScalingApiStub : IAutoScalingApi
         throw new NotSupportedException();
 
     public virtual Task UpdateAutoScalingGroupAsync(string name, int? minSize = null, int? maxSize = null, int? desiredCapacity = null,
-        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, bool? capacityRebalance = null, CancellationToken cancellationToken = default) =>
+        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, bool? capacityRebalance = null,
+        IReadOnlyList<LaunchTemplateOverride>? overrides = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
     public virtual Task SetDesiredCapacityAsync(string name, int desiredCapacity, CancellationToken cancellationToken = default) => throw new NotSupportedException();

@@ -62,9 +62,21 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
     }
 
     public Task UpdateAutoScalingGroupAsync(string name, int? minSize = null, int? maxSize = null, int? desiredCapacity = null,
-        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, bool? capacityRebalance = null, CancellationToken cancellationToken = default) =>
+        LaunchTemplateReference? launchTemplate = null, bool mixedInstancesPolicy = false, bool? capacityRebalance = null,
+        IReadOnlyList<LaunchTemplateOverride>? overrides = null, CancellationToken cancellationToken = default) =>
         SendAsync("UpdateAutoScalingGroup", name, request =>
         {
+            var n = 1;
+            foreach (var o in overrides ?? [])
+            {
+                var member = $"MixedInstancesPolicy.LaunchTemplate.Overrides.member.{n++}.";
+                request.Parameters[member + "InstanceType"] = o.InstanceType;
+                if (o.LaunchTemplate != null)
+                {
+                    SetTemplate(request, member + "LaunchTemplateSpecification.", o.LaunchTemplate);
+                }
+            }
+
             request.Parameters["AutoScalingGroupName"] = name;
             Set(request, "MinSize", minSize);
             Set(request, "MaxSize", maxSize);
@@ -76,20 +88,7 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
 
             if (launchTemplate != null)
             {
-                var prefix = mixedInstancesPolicy ? "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification." : "LaunchTemplate.";
-                if (launchTemplate.Id != null)
-                {
-                    request.Parameters[prefix + "LaunchTemplateId"] = launchTemplate.Id;
-                }
-                else if (launchTemplate.Name != null)
-                {
-                    request.Parameters[prefix + "LaunchTemplateName"] = launchTemplate.Name;
-                }
-
-                if (launchTemplate.Version != null)
-                {
-                    request.Parameters[prefix + "Version"] = launchTemplate.Version;
-                }
+                SetTemplate(request, mixedInstancesPolicy ? "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification." : "LaunchTemplate.", launchTemplate);
             }
         }, cancellationToken);
 
@@ -225,6 +224,24 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
         await AwsErrorTranslator.CallAsync(operation, target, () => client.SendAsync(request, cancellationToken)).ConfigureAwait(false);
     }
 
+    /// <summary>A launch template specification under <paramref name="prefix"/>: its id (else its name) and version.</summary>
+    private static void SetTemplate(ThinRequest request, string prefix, LaunchTemplateReference template)
+    {
+        if (template.Id != null)
+        {
+            request.Parameters[prefix + "LaunchTemplateId"] = template.Id;
+        }
+        else if (template.Name != null)
+        {
+            request.Parameters[prefix + "LaunchTemplateName"] = template.Name;
+        }
+
+        if (template.Version != null)
+        {
+            request.Parameters[prefix + "Version"] = template.Version;
+        }
+    }
+
     private static void Set(ThinRequest request, string name, int? value)
     {
         if (value is { } v)
@@ -284,7 +301,10 @@ public sealed class AutoScalingClient(ThinServiceClient client) : IAutoScalingAp
             Members(g.Element(g.Name.Namespace + "Instances")).Select(ReadInstance).ToList(),
             tags,
             Members(g.Element(g.Name.Namespace + "SuspendedProcesses")).Select(p => Text(p, "ProcessName")).OfType<string>().ToList(),
-            string.Equals(Text(g, "CapacityRebalance"), "true", StringComparison.OrdinalIgnoreCase));
+            string.Equals(Text(g, "CapacityRebalance"), "true", StringComparison.OrdinalIgnoreCase),
+            Members(mixed?.Element(g.Name.Namespace + "LaunchTemplate")?.Element(g.Name.Namespace + "Overrides"))
+                .Select(o => new LaunchTemplateOverride(Text(o, "InstanceType") ?? "", ReadTemplate(o.Element(o.Name.Namespace + "LaunchTemplateSpecification"))))
+                .ToList());
     }
 
     private static AutoScalingGroupInstance ReadInstance(XElement i) => new(

@@ -126,6 +126,7 @@ public sealed partial class NodeReplacement(
         if (target != ReplacementOptions.AmiToBeBuilt)
         {
             RequireLaunchable(targetImage, target, facts);
+            await RequireOverridesOnTargetAsync(group, target, cancellationToken).ConfigureAwait(false);
         }
 
         var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Overrides,
@@ -302,6 +303,23 @@ public sealed partial class NodeReplacement(
         {
             throw new WinEksPatchException(ErrorIds.AmiNotWindows, ErrorKind.InvalidArgument,
                 $"{facts.Name}: {source} names {target} ({image.PlatformDetails ?? "no platform"}), not a Windows AMI: its instances would never join as Windows nodes. Nothing was changed.", target);
+        }
+    }
+
+    /// <summary>Instances of a mixed instances policy's override with a launch template of its own launch that template's
+    /// AMI: one not on the target would bring an old node back with every launch of its instance type.</summary>
+    private async Task RequireOverridesOnTargetAsync(AutoScalingGroup group, string target, CancellationToken cancellationToken)
+    {
+        foreach (var byTemplate in (group.Overrides ?? []).Where(o => o.LaunchTemplate != null).GroupBy(o => o.LaunchTemplate!))
+        {
+            var version = await Ec2.DescribeLaunchTemplateVersionAsync(byTemplate.Key, cancellationToken).ConfigureAwait(false);
+            if (version.ImageId != target)
+            {
+                throw new WinEksPatchException(ErrorIds.LaunchTemplateOverrideNotOnTarget, ErrorKind.InvalidOperation,
+                    $"{group.Name}: its mixed instances policy launches {string.Join(", ", byTemplate.Select(o => o.InstanceType))} from launch template " +
+                    $"{version.LaunchTemplateId} version {version.VersionNumber}, whose AMI is {version.ImageId}, not {target}: every launch of those types would join " +
+                    "as an old node. Nothing was changed. Run Set-NodeGroupAmi (it gives every override's launch template a new version too), then run again.", group.Name);
+            }
         }
     }
 

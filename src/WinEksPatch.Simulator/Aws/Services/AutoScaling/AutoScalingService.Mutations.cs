@@ -62,7 +62,9 @@ public sealed partial class AutoScalingService
                     throw Validation("The group has no MixedInstancesPolicy: update LaunchTemplate instead.");
                 }
 
-                template = ValidTemplate(call.World, p, plainTemplate ? "LaunchTemplate" : "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification", g.LaunchTemplate);
+                string prefix = plainTemplate ? "LaunchTemplate" : "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification";
+                // A policy update may name only its overrides: the policy's own template is then left as it is.
+                template = p.Names.Any(n => n.StartsWith(prefix + ".", StringComparison.Ordinal)) ? ValidTemplate(call.World, p, prefix, g.LaunchTemplate) : null;
             }
 
             if (mixedTemplate)
