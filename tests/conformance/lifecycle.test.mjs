@@ -9,7 +9,7 @@ import {
   StartInstanceRefreshCommand, DescribeInstanceRefreshesCommand, CancelInstanceRefreshCommand, paginateDescribeInstanceRefreshes,
   DescribeScalingActivitiesCommand, InstanceRefreshInProgressFault, ActiveInstanceRefreshNotFoundFault,
   PutWarmPoolCommand, DescribeWarmPoolCommand, DeleteWarmPoolCommand, paginateDescribeWarmPool,
-  UpdateAutoScalingGroupCommand,
+  UpdateAutoScalingGroupCommand, DetachInstancesCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { startSimulator, admin } from "./lib/simulator.mjs";
 
@@ -210,4 +210,19 @@ test("Mixed instances policy: an override with its own launch template launches 
     MixedInstancesPolicy: { LaunchTemplate: { Overrides: [{ InstanceType: "m5.large", LaunchTemplateSpecification: { LaunchTemplateId: "lt-0123456789abcdef0", Version: "1" } }] } } })),
   (e) => e.name === "ValidationError" && /lt-0123456789abcdef0, does not exist/.test(e.message));
   await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: g.AutoScalingGroupName, DesiredCapacity: g.DesiredCapacity }));
+});
+
+test("DetachInstances: the instance is Detaching, then leaves the group and keeps running; without the decrement the group launches another", async () => {
+  await advance(900);
+  let g = await describeGroup();
+  const [leaving] = await inService();
+  const { Activities } = await asg.send(new DetachInstancesCommand({ AutoScalingGroupName: group, InstanceIds: [leaving], ShouldDecrementDesiredCapacity: false }));
+  assert.equal(Activities[0].Description, `Detaching EC2 instance: ${leaving}`);
+  assert.equal(await stateOf(leaving), "Detaching");
+  assert.equal((await describeGroup()).Instances.filter((i) => i.LifecycleState === "Pending").length, 1, "a replacement, desired unchanged");
+  await advance(60);
+  assert.equal(await stateOf(leaving), undefined);
+  assert.equal((await describeGroup()).DesiredCapacity, g.DesiredCapacity);
+  await assert.rejects(asg.send(new DetachInstancesCommand({ AutoScalingGroupName: group, InstanceIds: [leaving], ShouldDecrementDesiredCapacity: true })),
+    (e) => e.name === "ValidationError");
 });

@@ -21,6 +21,28 @@ BeforeAll {
         $shared
     }
 
+    # A rollout of the demo's self-managed group in a runspace of its own in this process, so that it can be stopped as
+    # Ctrl+C stops a pipeline and watched through its streams meanwhile; with -Endpoint it attaches to that simulator first.
+    function Start-RunspaceRollout([string] $Arguments, [string] $Endpoint) {
+        $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
+        $ps = [powershell]::Create(); $ps.Runspace = $runspace
+        $connect = $Endpoint ? "`$null = Connect-WinEksSimulator -Endpoint '$Endpoint'; " : ''
+        $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; $connect" +
+            "Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged $Arguments -Confirm:`$false -Verbose")
+        [pscustomobject]@{ PowerShell = $ps; Runspace = $runspace; Handle = $ps.BeginInvoke() }
+    }
+
+    # Waits (up to 120 s) until the rollout says the payments budget holds a drain; returns those messages.
+    # (Not ... | Where-Object on the open stream: enumerating a running pipeline's PSDataCollection blocks until it ends.)
+    function Wait-PaymentsBlocked($rollout) {
+        $deadline = [DateTime]::UtcNow.AddSeconds(120)
+        while (-not ($rollout.PowerShell.Streams.Verbose.Message -match 'blocked by PodDisruptionBudget payments') -and -not $rollout.Handle.IsCompleted -and
+            [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 50
+        }
+        @($rollout.PowerShell.Streams.Verbose.Message -match 'blocked by PodDisruptionBudget payments')
+    }
+
     $script:kubectlExe = (Get-Command kubectl -CommandType Application | Select-Object -First 1).Source
     function kubectl { & $kubectlExe --kubeconfig $sim.KubeConfigPath --context demo @args }
 
@@ -299,23 +321,8 @@ Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
     BeforeAll {
         Start-RolloutSimulator
         $script:paymentsNode = Move-PaymentsToSelfManaged
-        # The rollout runs in a runspace of its own in this process (same module, same simulator) so it can be stopped
-        # as Ctrl+C stops a pipeline, and watched through its verbose stream meanwhile.
-        function Start-Rollout {
-            $runspace = [runspacefactory]::CreateRunspace()
-            $runspace.Open()
-            $ps = [powershell]::Create()
-            $ps.Runspace = $runspace
-            $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 4 -DrainTimeout 10:00:00 -Confirm:`$false -Verbose -WarningAction SilentlyContinue")
-            [pscustomobject]@{ PowerShell = $ps; Runspace = $runspace; Handle = $ps.BeginInvoke() }
-        }
-        function Wait-Blocked($rollout) {
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while (-not ($rollout.PowerShell.Streams.Verbose.Message -match 'blocked by PodDisruptionBudget payments') -and -not $rollout.Handle.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
-                Start-Sleep -Milliseconds 50
-            }
-            @($rollout.PowerShell.Streams.Verbose.Message -match 'blocked by PodDisruptionBudget payments')
-        }
+        # The rollout runs in this process (same module, same simulator), in a runspace of its own.
+        function Start-Rollout { Start-RunspaceRollout '-MaxSurge 4 -DrainTimeout 10:00:00 -WarningAction SilentlyContinue' }
         # The setup's own kubectl delete of the payments pod is a budget violation: count from here on.
         $null = Get-WinEksSimulatorReport -Reset
     }
@@ -324,7 +331,7 @@ Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
     It 'a second run on the same group is refused while the first holds its lease, and -WhatIf says the group is busy' {
         $rollout = Start-Rollout
         try {
-            @(Wait-Blocked $rollout).Count | Should -BeGreaterThan 0 -Because 'the payments node''s drain should be blocked and say so'
+            @(Wait-PaymentsBlocked $rollout).Count | Should -BeGreaterThan 0 -Because 'the payments node''s drain should be blocked and say so'
             $leases = @(kubectl get leases -n kube-system --no-headers)
             $leases | Should -HaveCount 1
             $leases[0] | Should -Match "^winekspatch-demo-win-selfmanaged\s+$([regex]::Escape([Environment]::MachineName))_[0-9a-f]{12}\s"
@@ -365,7 +372,7 @@ Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
     It 'the re-run names the budget again, and once a replica is Ready elsewhere the drain goes through without -Force' {
         $rollout = Start-Rollout
         try {
-            @(Wait-Blocked $rollout).Count | Should -BeGreaterThan 0 -Because 'the re-run should resume the blocked drain first'
+            @(Wait-PaymentsBlocked $rollout).Count | Should -BeGreaterThan 0 -Because 'the re-run should resume the blocked drain first'
             kubectl scale deployment payments -n shop --replicas=2 | Out-Null
             $results = @($rollout.PowerShell.EndInvoke($rollout.Handle))
             $rollout.PowerShell.Streams.Error | Should -BeNullOrEmpty
@@ -426,11 +433,8 @@ Describe 'Someone else acting on the group mid-rollout' {
     AfterAll { Stop-TestSimulator $shared }
 
     It 'keeps desired capacity someone raised and puts back the state tag someone removed: no second surge, nothing killed undrained' {
-        $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
-        $ps = [powershell]::Create(); $ps.Runspace = $runspace
-        $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; `$null = Connect-WinEksSimulator -Endpoint '$($shared.endpoint)'; " +
-            "Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -DrainTimeout 10:00:00 -Confirm:`$false -Verbose")
-        $handle = $ps.BeginInvoke()
+        $rollout = Start-RunspaceRollout '-MaxSurge 1 -DrainTimeout 10:00:00' $shared.endpoint
+        $ps = $rollout.PowerShell; $runspace = $rollout.Runspace; $handle = $rollout.Handle
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(120)
             # The payments node cordoned: its drain has started, and its budget holds it.
@@ -492,17 +496,10 @@ Describe 'The world moving away from the plan mid-rollout' {
 
     It 'goes on without an old instance someone else terminated, and stops before its next step when someone lowers desired capacity' {
         $plan = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -WhatIf -WarningAction SilentlyContinue
-        $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
-        $ps = [powershell]::Create(); $ps.Runspace = $runspace
-        $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; `$null = Connect-WinEksSimulator -Endpoint '$($shared.endpoint)'; " +
-            "Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -DrainTimeout 10:00:00 -Confirm:`$false -Verbose")
-        $handle = $ps.BeginInvoke()
+        $rollout = Start-RunspaceRollout '-MaxSurge 1 -DrainTimeout 10:00:00' $shared.endpoint
+        $ps = $rollout.PowerShell; $runspace = $rollout.Runspace; $handle = $rollout.Handle
         try {
-            $deadline = [DateTime]::UtcNow.AddSeconds(120)
-            while (-not ($ps.Streams.Verbose.Message -match 'blocked by PodDisruptionBudget payments') -and -not $handle.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
-                Start-Sleep -Milliseconds 50
-            }
-            $handle.IsCompleted | Should -BeFalse -Because 'the payments budget should hold the rollout'
+            @(Wait-PaymentsBlocked $rollout).Count | Should -BeGreaterThan 0 -Because 'the payments budget should hold the rollout'
             # Someone else terminates an old instance whose turn has not come (a scale-in, a Spot interruption) ...
             $paymentsInstance = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Where-Object NodeName -eq $paymentsNode).InstanceId
             $gone = $plan.Steps | Where-Object { $_.InstanceId -ne $paymentsInstance } | Select-Object -Last 1
@@ -542,17 +539,10 @@ Describe 'A Spot group with Capacity Rebalancing' {
         $plan = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -WhatIf -WarningAction SilentlyContinue
         ($plan.Preflight | Where-Object Kind -eq 'CapacityRebalance').Effect | Should -BeLike '*turned off for the rollout and back on at its end*'
         $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
-        $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
-        $ps = [powershell]::Create(); $ps.Runspace = $runspace
-        $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; `$null = Connect-WinEksSimulator -Endpoint '$($shared.endpoint)'; " +
-            "Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -DrainTimeout 10:00:00 -Confirm:`$false -Verbose -WarningAction SilentlyContinue")
-        $handle = $ps.BeginInvoke()
+        $rollout = Start-RunspaceRollout '-MaxSurge 1 -DrainTimeout 10:00:00 -WarningAction SilentlyContinue' $shared.endpoint
+        $ps = $rollout.PowerShell; $runspace = $rollout.Runspace; $handle = $rollout.Handle
         try {
-            $deadline = [DateTime]::UtcNow.AddSeconds(120)
-            while (-not ($ps.Streams.Verbose.Message -match 'blocked by PodDisruptionBudget payments') -and -not $handle.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
-                Start-Sleep -Milliseconds 50
-            }
-            $handle.IsCompleted | Should -BeFalse -Because 'the payments budget should hold the rollout'
+            @(Wait-PaymentsBlocked $rollout).Count | Should -BeGreaterThan 0 -Because 'the payments budget should hold the rollout'
             $during = Get-Group
             $during.CapacityRebalance | Should -BeFalse
             ($during.Tags | Where-Object Key -eq 'WinEksPatch:Rollout').Value | Should -BeLike '*;rebalance=paused*'
@@ -581,8 +571,10 @@ Describe 'A Spot group with Capacity Rebalancing' {
 Describe 'An old instance in Standby' {
     BeforeAll {
         $script:shared = Start-SharedRolloutSimulator
-        $script:standby = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Select-Object -First 1).InstanceId
+        $script:standby, $script:protected = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Select-Object -First 2).InstanceId
         $null = Invoke-AwsCall $shared auto-scaling EnterStandby @{ AutoScalingGroupName = 'demo-win-selfmanaged'; InstanceIds = @($standby); ShouldDecrementDesiredCapacity = $true }
+        # Scale-in protection keeps Auto Scaling's own scale-in away from an instance, not TerminateInstanceInAutoScalingGroup.
+        $null = Invoke-AwsCall $shared auto-scaling SetInstanceProtection @{ AutoScalingGroupName = 'demo-win-selfmanaged'; InstanceIds = @($protected); ProtectedFromScaleIn = $true }
     }
     AfterAll { Stop-TestSimulator $shared }
 
@@ -595,10 +587,11 @@ Describe 'An old instance in Standby' {
         kubectl get leases -n kube-system -o name | Should -BeNullOrEmpty
     }
 
-    It 'rolls the group once the instance is back in service' {
+    It 'rolls the group once the instance is back in service, the one protected from scale-in included' {
         $null = Invoke-AwsCall $shared auto-scaling ExitStandby @{ AutoScalingGroupName = 'demo-win-selfmanaged'; InstanceIds = @($standby) }
         $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -WarningAction SilentlyContinue
         $results.OldInstanceId | Should -Contain $standby
+        ($results | Where-Object OldInstanceId -eq $protected).Result | Should -Be 'Replaced'
         (Get-WinPatchStatus -ClusterName demo -NodeGroupName demo-win-selfmanaged).OutdatedNodes | Should -Be 0
     }
 }
@@ -611,6 +604,9 @@ Describe 'The group''s own replacement machinery: an instance refresh, lifecycle
     AfterAll { Stop-TestSimulator $shared }
 
     It 'refuses a rollout while an instance refresh runs, before any change, in the plan and in the run' {
+        # Paused (its process suspended) so that it replaces nothing while the test runs, however slow the machine: it is
+        # still in progress, and still refuses a rollout.
+        $null = Invoke-AwsCall $shared auto-scaling SuspendProcesses @{ AutoScalingGroupName = $group; ScalingProcesses = @('InstanceRefresh') }
         $refresh = Invoke-AwsCall $shared auto-scaling StartInstanceRefresh @{ AutoScalingGroupName = $group; Preferences = @{ MinHealthyPercentage = 100 } }
         $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
         { Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -WhatIf -ErrorAction Stop -WarningAction SilentlyContinue } |
@@ -623,6 +619,7 @@ Describe 'The group''s own replacement machinery: an instance refresh, lifecycle
             Should -BeNullOrEmpty
         kubectl get leases -n kube-system -o name | Should -BeNullOrEmpty
         $null = Invoke-AwsCall $shared auto-scaling CancelInstanceRefresh @{ AutoScalingGroupName = $group }
+        $null = Invoke-AwsCall $shared auto-scaling ResumeProcesses @{ AutoScalingGroupName = $group; ScalingProcesses = @('InstanceRefresh') }
     }
 
     It 'waits for a termination hook to let each drained instance go, naming it, and for a launch hook''s instances to be usable' {
@@ -632,14 +629,14 @@ Describe 'The group''s own replacement machinery: an instance refresh, lifecycle
             LifecycleTransition = 'autoscaling:EC2_INSTANCE_TERMINATING'; HeartbeatTimeout = 3600 }
         $null = Invoke-AwsCall $shared auto-scaling PutLifecycleHook @{ AutoScalingGroupName = $group; LifecycleHookName = 'warm-up'
             LifecycleTransition = 'autoscaling:EC2_INSTANCE_LAUNCHING'; HeartbeatTimeout = 300; DefaultResult = 'CONTINUE' }
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)   # the refresh's cancel takes effect and its last replacement settles
-        while (((Invoke-AwsCall $shared auto-scaling DescribeInstanceRefreshes @{ AutoScalingGroupName = $group }).InstanceRefreshes[0].Status -ne 'Cancelled' -or
-                (Get-WinNodeGroup -ClusterName demo -Name $group).NodeCount -ne 4) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)   # the refresh's cancel takes effect
+        while ((Invoke-AwsCall $shared auto-scaling DescribeInstanceRefreshes @{ AutoScalingGroupName = $group }).InstanceRefreshes[0].Status -ne 'Cancelled' -and
+            [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
         $plan = Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -WhatIf -WarningAction SilentlyContinue
         ($plan.Preflight | Where-Object Kind -eq 'LifecycleHook').Subject | Sort-Object | Should -Be @('nth-drain', 'warm-up')
         ($plan.Preflight | Where-Object Subject -eq 'nth-drain').Effect | Should -BeLike '*waits in Terminating:Wait until the hook is completed, or up to 60 min (then ABANDON)*'
         $old = @(Get-WinNode -ClusterName demo -NodeGroupName $group | Where-Object ImageId -ne $latest.ImageId).InstanceId
-        $old.Count | Should -BeGreaterThan 0
+        $old.Count | Should -Be 4 -Because 'the paused refresh replaced nothing'
 
         $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
         $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName $group -Force -Verbose -WarningAction SilentlyContinue 4>&1
@@ -748,6 +745,27 @@ Describe 'A pod under two PodDisruptionBudgets' {
         $report.PdbViolations | Should -BeNullOrEmpty
         $report.PodsDeletedNotEvicted | Should -BeNullOrEmpty
         ($report.LowestReadyNodes | Where-Object NodeGroup -eq 'demo-win-selfmanaged').Lowest | Should -BeGreaterOrEqual 4
+    }
+}
+
+Describe 'An old instance being detached' {
+    BeforeAll {
+        # At the real clock: Detaching lasts 30 s, long enough to run into it.
+        $script:shared = Start-TestSimulator -TimeScale 1
+        $null = Connect-WinEksSimulator -Endpoint $shared.endpoint
+        $latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
+        $script:detaching = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged | Select-Object -First 1).InstanceId
+    }
+    AfterAll { Stop-TestSimulator $shared }
+
+    It 'is refused before anything changes, naming it' {
+        $null = Invoke-AwsCall $shared auto-scaling DetachInstances @{ AutoScalingGroupName = 'demo-win-selfmanaged'; InstanceIds = @($detaching); ShouldDecrementDesiredCapacity = $true }
+        $null = Invoke-RestMethod -Method Post -Uri "$($shared.endpoint)/_sim/report/reset"
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId 'NodeGroupInstancesOutOfService,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage "*instances $detaching (Detaching) are in the group but out of service*Nothing was changed*"
+        $calls = (Invoke-RestMethod "$($shared.endpoint)/_sim/report").apiCalls
+        @($calls | Where-Object { $_.operation -in 'SetDesiredCapacity', 'SuspendProcesses', 'CreateOrUpdateTags', 'TerminateInstanceInAutoScalingGroup' }) | Should -BeNullOrEmpty
     }
 }
 

@@ -151,21 +151,24 @@ public sealed partial class KubeApi
                 }
             }
 
-            // What the registry answers for a resource that does not return the deleted object.
-            await WriteJsonAsync(http, new JsonObject
-            {
-                ["kind"] = "Status",
-                ["apiVersion"] = "v1",
-                ["metadata"] = new JsonObject(),
-                ["status"] = "Success",
-                ["details"] = new JsonObject { ["name"] = name, ["group"] = "coordination.k8s.io", ["kind"] = LeaseResource, ["uid"] = deletedUid },
-            }).ConfigureAwait(false);
+            await WriteDeletedAsync(http, name, "coordination.k8s.io", LeaseResource, deletedUid).ConfigureAwait(false);
         }
         catch (PatchException e)
         {
             await WriteStatusAsync(http, e.Code, e.Reason, e.Message, name, LeaseResource).ConfigureAwait(false);
         }
     }
+
+    /// <summary>What the registry answers to a delete of a resource that does not return the deleted object.</summary>
+    private static Task WriteDeletedAsync(HttpContext http, string name, string group, string kind, string uid) =>
+        WriteJsonAsync(http, new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["details"] = new JsonObject { ["name"] = name, ["group"] = group, ["kind"] = kind, ["uid"] = uid },
+        });
 
     /// <summary>The API server's validation of a Lease (apis/coordination/validation): a DNS-subdomain name, the URL's
     /// namespace, a positive leaseDurationSeconds, a non-negative leaseTransitions.</summary>

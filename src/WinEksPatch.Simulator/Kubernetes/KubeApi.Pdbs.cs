@@ -95,14 +95,7 @@ public sealed partial class KubeApi
                 }
             }
 
-            await WriteJsonAsync(http, new JsonObject
-            {
-                ["kind"] = "Status",
-                ["apiVersion"] = "v1",
-                ["metadata"] = new JsonObject(),
-                ["status"] = "Success",
-                ["details"] = new JsonObject { ["name"] = name, ["group"] = "policy", ["kind"] = PdbResource, ["uid"] = uid },
-            }).ConfigureAwait(false);
+            await WriteDeletedAsync(http, name, "policy", PdbResource, uid).ConfigureAwait(false);
         }
         catch (PatchException e)
         {

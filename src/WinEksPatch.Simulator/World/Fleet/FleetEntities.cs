@@ -93,6 +93,8 @@ public sealed class FleetTimings
     /// <summary>A warmed Windows instance taken into the group: start from the pool → node registered (no first boot).</summary>
     public double[] WarmStartRegisterSeconds { get; set; } = [60, 120];
     public double[] LinuxShutdownSeconds { get; set; } = [20, 40];
+    /// <summary>DetachInstances: how long an instance stays Detaching before it leaves its group.</summary>
+    public double DetachSeconds { get; set; } = 30;
     /// <summary>How soon Auto Scaling retries after a failed launch.</summary>
     public double LaunchRetrySeconds { get; set; } = 30;
 }

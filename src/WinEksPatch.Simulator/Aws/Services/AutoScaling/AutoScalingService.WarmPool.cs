@@ -64,20 +64,7 @@ public sealed partial class AutoScalingService
                     WriteWarmPoolConfiguration(w, pool);
                 }
 
-                w.List("Instances", "member", page, (w, i) =>
-                {
-                    w.WriteElementString("InstanceId", i.InstanceId);
-                    w.WriteElementString("InstanceType", i.InstanceType);
-                    w.WriteElementString("AvailabilityZone", i.AvailabilityZone);
-                    w.WriteElementString("LifecycleState", i.LifecycleState);
-                    w.WriteElementString("HealthStatus", i.HealthStatus);
-                    if (i.LaunchTemplate is not null)
-                    {
-                        WriteTemplate(w, "LaunchTemplate", i.LaunchTemplate);
-                    }
-
-                    w.WriteElementString("ProtectedFromScaleIn", Xml.Bool(i.ProtectedFromScaleIn));
-                });
+                w.List("Instances", "member", page, WriteMember);
                 w.Element("NextToken", next);
             });
         }

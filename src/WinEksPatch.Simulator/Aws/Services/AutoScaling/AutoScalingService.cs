@@ -27,6 +27,7 @@ public sealed partial class AutoScalingService : AwsService
             "SetInstanceProtection" => SetInstanceProtection(call),
             "EnterStandby" => EnterOrExitStandby(call, enter: true),
             "ExitStandby" => EnterOrExitStandby(call, enter: false),
+            "DetachInstances" => DetachInstances(call),
             "SuspendProcesses" => SuspendOrResumeProcesses(call, suspend: true),
             "ResumeProcesses" => SuspendOrResumeProcesses(call, suspend: false),
             "DescribeScalingActivities" => DescribeScalingActivities(call),
@@ -136,20 +137,7 @@ public sealed partial class AutoScalingService : AwsService
             w.WriteElementString("HealthCheckType", g.HealthCheckType);
             w.WriteElementString("HealthCheckGracePeriod", Xml.Int(g.HealthCheckGracePeriod));
             List<Ec2Instance> instances = g.InstanceIds.Select(id => world.Instances[id]).Where(i => i.State != "terminated").ToList();
-            w.List("Instances", "member", instances, (w, i) =>
-            {
-                w.WriteElementString("InstanceId", i.InstanceId);
-                w.WriteElementString("InstanceType", i.InstanceType);
-                w.WriteElementString("AvailabilityZone", i.AvailabilityZone);
-                w.WriteElementString("LifecycleState", i.LifecycleState);
-                w.WriteElementString("HealthStatus", i.HealthStatus);
-                if (i.LaunchTemplate is not null)
-                {
-                    WriteTemplate(w, "LaunchTemplate", i.LaunchTemplate);
-                }
-
-                w.WriteElementString("ProtectedFromScaleIn", Xml.Bool(i.ProtectedFromScaleIn));
-            });
+            w.List("Instances", "member", instances, WriteMember);
             w.WriteElementString("CreatedTime", Xml.Time(g.CreatedTime));
             w.List("SuspendedProcesses", "member", g.SuspendedProcesses, (w, s) =>
             {
@@ -176,6 +164,22 @@ public sealed partial class AutoScalingService : AwsService
 
         string inner = text.ToString();
         return w => w.WriteRaw(inner);
+    }
+
+    /// <summary>An instance as a group (or its warm pool) lists it.</summary>
+    internal static void WriteMember(XmlWriter w, Ec2Instance i)
+    {
+        w.WriteElementString("InstanceId", i.InstanceId);
+        w.WriteElementString("InstanceType", i.InstanceType);
+        w.WriteElementString("AvailabilityZone", i.AvailabilityZone);
+        w.WriteElementString("LifecycleState", i.LifecycleState);
+        w.WriteElementString("HealthStatus", i.HealthStatus);
+        if (i.LaunchTemplate is not null)
+        {
+            WriteTemplate(w, "LaunchTemplate", i.LaunchTemplate);
+        }
+
+        w.WriteElementString("ProtectedFromScaleIn", Xml.Bool(i.ProtectedFromScaleIn));
     }
 
     internal static void WriteTemplate(XmlWriter w, string element, LaunchTemplateRef t)
