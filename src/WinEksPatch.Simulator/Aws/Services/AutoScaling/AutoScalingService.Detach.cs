@@ -14,11 +14,7 @@ public sealed partial class AutoScalingService
         QueryParams p = call.FormOrQuery;
         string name = Required(p, "AutoScalingGroupName", "autoScalingGroupName");
         bool decrement = OptionalBool(p, "ShouldDecrementDesiredCapacity", "shouldDecrementDesiredCapacity") ?? throw NullMember("shouldDecrementDesiredCapacity");
-        List<string> ids = p.List("InstanceIds.member");
-        if (ids.Count > 20)
-        {
-            throw Validation("1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 20");
-        }
+        List<string> ids = UpTo20InstanceIds(p);
 
         var activities = new List<ScalingActivity>();
         lock (call.World.Gate)

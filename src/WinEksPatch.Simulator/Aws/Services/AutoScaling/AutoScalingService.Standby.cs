@@ -9,17 +9,21 @@ namespace WinEksPatch.Simulator.Aws.Services.AutoScaling;
 // replacement); leaving standby puts it back in service and raises desired capacity by one (refused above max size).
 public sealed partial class AutoScalingService
 {
+    /// <summary>InstanceIds.member.N of EnterStandby, ExitStandby and DetachInstances: at most 20.</summary>
+    private static List<string> UpTo20InstanceIds(QueryParams p)
+    {
+        List<string> ids = p.List("InstanceIds.member");
+        return ids.Count <= 20 ? ids
+            : throw Validation("1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 20");
+    }
+
     private static Task EnterOrExitStandby(AwsCall call, bool enter)
     {
         QueryParams p = call.FormOrQuery;
         string operation = enter ? "EnterStandby" : "ExitStandby";
         string name = Required(p, "AutoScalingGroupName", "autoScalingGroupName");
         bool decrement = enter && (OptionalBool(p, "ShouldDecrementDesiredCapacity", "shouldDecrementDesiredCapacity") ?? throw NullMember("shouldDecrementDesiredCapacity"));
-        List<string> ids = p.List("InstanceIds.member");
-        if (ids.Count > 20)
-        {
-            throw Validation("1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 20");
-        }
+        List<string> ids = UpTo20InstanceIds(p);
 
         var activities = new List<ScalingActivity>();
         lock (call.World.Gate)
