@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using WinEksPatch.Simulator.Clock;
 using WinEksPatch.Simulator.Scenarios;
 

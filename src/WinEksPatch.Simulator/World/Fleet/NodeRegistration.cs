@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using WinEksPatch.Simulator.Clock;
 using WinEksPatch.Simulator.Scenarios;
 
 namespace WinEksPatch.Simulator.World;
