@@ -45,10 +45,14 @@ public sealed class RolloutLeaseTests
         var store = new LeaseStore();
         var lease = await RolloutLease.AcquireAsync(store, "prod", "win-ng", Remote("run1"), time, CancellationToken.None);
 
+        // The fake clock moves in small steps: the renewal loop sets its next timer only after a renewal's write returns,
+        // and a jump of a whole interval made before that would be lost (the timer would start after it). Each renewal
+        // must come within one interval (plus one step) of the one before.
         for (var i = 1; i <= 10; i++)
         {
-            time.Advance(RolloutLease.RenewInterval);
-            await WaitUntil(() => store.Current?.RenewTime == Start + (RolloutLease.RenewInterval * i));
+            var last = store.Current!.RenewTime;
+            await AdvanceUntil(time, () => store.Current?.RenewTime > last);
+            Assert.InRange(store.Current!.RenewTime!.Value - last!.Value, RolloutLease.RenewInterval, RolloutLease.RenewInterval + Step);
         }
 
         // Ten renewals later (5 minutes, far past the lease duration) the lease is still this run's and still valid.
@@ -135,6 +139,20 @@ public sealed class RolloutLeaseTests
         Assert.StartsWith(prefix, name, StringComparison.Ordinal);
         Assert.Matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", name);
         Assert.NotEqual(RolloutLease.NameFor("win-ng"), RolloutLease.NameFor("Win_NG"));
+    }
+
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(5);
+
+    /// <summary>Moves the fake clock <see cref="Step"/> at a time, letting the lease's loop run in between, until the condition holds.</summary>
+    private static async Task AdvanceUntil(FakeTimeProvider time, Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s");
+            time.Advance(Step);
+            await Task.Delay(5);
+        }
     }
 
     private static async Task WaitUntil(Func<bool> condition)
