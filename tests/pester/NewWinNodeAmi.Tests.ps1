@@ -78,6 +78,11 @@ Describe 'New-WinNodeAmi' {
         $ami.Edition | Should -Be 'Core'
         $ami.CachedImages | Should -Contain $webIis
         $ami.CachedImages | Should -Contain 'mcr.microsoft.com/windows/servercore:ltsc2022'
+        # The plan names each image to cache with the digest it will verify (the tag's, as ctr lists it) and its size on disk, as
+        # Measure-WinContainerImage measures it.
+        $measured = Measure-WinContainerImage -Image $webIis
+        $mb = [string]::Format([cultureinfo]::InvariantCulture, '{0:N0}', $measured.Size / 1e6)
+        ($verbose -join "`n") | Should -Match "cache $([regex]::Escape($webIis)) = sha256:[0-9a-f]{12}…, $mb MB on disk \(10\.0\.20348"
         $ami.CachedImages | Should -Contain 'mcr.microsoft.com/oss/kubernetes/pause:3.9'   # kept from the parent
         $ami.ImageBuildVersionArn | Should -Match '^arn:aws:imagebuilder:us-west-2:111122223333:image/winekspatch-demo-2022-core/'
         $ami.BuildDuration | Should -BeGreaterThan ([TimeSpan]::FromMinutes(60))
@@ -126,12 +131,26 @@ Describe 'New-WinNodeAmi' {
         (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).ImageId | Should -Be $ami.ImageId
     }
 
-    It 'fails the build for an image the registry does not have, with the reason and where the logs are' {
-        $missing = '111122223333.dkr.ecr.us-west-2.amazonaws.com/shop/does-not-exist:1.0'
-        $failure = Get-TerminatingError { New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage $missing -WarningVariable script:warnings -WarningAction SilentlyContinue }
-        ($script:warnings -join "`n") | Should -BeLike "*$missing*could not be read*"
+    It 'refuses <Case> before anything is created, under -WhatIf too' -ForEach @(
+        @{ Case = 'an image the registry does not have'; Image = '111122223333.dkr.ecr.us-west-2.amazonaws.com/shop/does-not-exist:1.0'; Id = 'ImageNotFound'; Says = '*shop/does-not-exist*' }
+        @{ Case = 'a Linux-only image'; Image = 'public.ecr.aws/docker/library/busybox:1.36'; Id = 'ImageNotWindows'; Says = '*busybox:1.36 has no Windows image (platforms: linux/amd64)*' }
+        @{ Case = 'an ltsc2019 image for a 2022 AMI'; Image = '111122223333.dkr.ecr.us-west-2.amazonaws.com/fluentd-windows:1.17.3-ltsc2019'; Id = 'ImageWindowsBuildMismatch'
+            Says = '*fluentd-windows:1.17.3-ltsc2019 is built for Windows build 17763 (2019)*Windows Server 2022 (build 20348) cannot run it*' }
+    ) {
+        $null = Get-WinEksSimulatorReport -Reset
+        foreach ($whatIf in $true, $false) {
+            { New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage $webIis, $Image -WhatIf:$whatIf -ErrorAction Stop } |
+                Should -Throw -ErrorId "$Id,WinEksPatch.Commands.NewWinNodeAmiCommand" -ExpectedMessage "-CacheImage: $Says Nothing was created*Get-WinImageCachePlan*"
+        }
+        (Get-WinEksSimulatorReport).ApiCalls | Where-Object { $_.Service -eq 'imagebuilder' -and $_.Mutating } | Should -BeNullOrEmpty
+    }
+
+    It 'builds with an image of a registry this machine cannot reach (a warning), and a build that then fails gives the reason and where the logs are' {
+        $unreachable = 'registry.example.com/team/app:1.0'
+        $failure = Get-TerminatingError { New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage $unreachable -WarningVariable script:warnings -WarningAction SilentlyContinue }
+        ($script:warnings -join "`n") | Should -BeLike "*$unreachable could not be read from its registry here*serves no registry 'registry.example.com'*"
         $failure.FullyQualifiedErrorId | Should -Be 'ImageBuildFailed,WinEksPatch.Commands.NewWinNodeAmiCommand'
-        $failure.Exception.Message | Should -BeLike "*Image pull failed*$missing*"
+        $failure.Exception.Message | Should -BeLike "*Image pull failed*$unreachable*"
         $failure.Exception.Message | Should -BeLike '*/aws/imagebuilder/WinEksPatch-demo-2022-Core*'
     }
 

@@ -17,9 +17,14 @@ public sealed class RegistryClient(HttpClient http, RegistryCredentials credenti
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Dictionary<string, AuthenticationHeaderValue> _tokens = new(StringComparer.Ordinal);
 
-    /// <summary>Base URL of a registry: an override (the simulator's), Docker Hub's API host, else https://host.</summary>
+    /// <summary>Base URL of a registry: an override (the simulator's), Docker Hub's API host, else https://host. With
+    /// overrides (a session pointed at the simulator) a registry it does not serve is unreachable: a rehearsal never
+    /// reaches a real registry.</summary>
     public Uri BaseUri(string registry) =>
         endpointOverrides?.TryGetValue(registry, out var url) == true ? new Uri(url.TrimEnd('/') + "/")
+        : endpointOverrides != null ? throw new WinEksPatchException(ErrorIds.RegistryUnreachable, ErrorKind.ConnectionError,
+            $"The simulator this session is pointed at serves no registry '{registry}' (it serves {string.Join(", ", endpointOverrides.Keys.Order(StringComparer.Ordinal))}), " +
+            "and a rehearsal does not reach real registries.", registry)
         : registry == ImageReference.DockerHub ? new Uri("https://registry-1.docker.io/")
         : new Uri($"https://{registry}/");
 

@@ -26,7 +26,10 @@ namespace WinEksPatch.Commands;
 /// cannot be read; it is never guessed from other groups); AmiWindowsBuildMismatch (-WindowsVersion differs from the group's
 /// or the parent's); EksAmiNotFound (no EKS-optimized Windows AMI for the Kubernetes and Windows versions: the SSM parameter
 /// named in the message is missing or names an AMI that is gone; pass -ParentImageId); AmiNotFound and AmiNotWindows
-/// (-ParentImageId); InvalidImageReference and CacheListTooLong (-CacheImage); ComponentNotFound (-Component);
+/// (-ParentImageId); InvalidImageReference, ImageNotFound, ImageNotWindows, ImageWindowsBuildMismatch (naming the image's
+/// build and the nodes') and CacheListTooLong (-CacheImage: every image is resolved in its registry first, under -WhatIf
+/// too, and the plan lists each with its digest and size on disk; a registry this machine cannot reach is only a
+/// warning, since the build instance may reach it); ComponentNotFound (-Component);
 /// ImageBuilderResourceConflict (a configuration under the derived name has other settings); InstanceProfileNotFound and
 /// SubnetNotFound (the infrastructure configuration is created first, so nothing else exists yet); ImageBuildFailed and
 /// ImageBuildCancelled (with the reason and the CloudWatch Logs group); AwsAccessDenied, AwsThrottled, AwsServiceError and
@@ -59,11 +62,13 @@ public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
     /// <summary>The EKS cluster the AMI is for (its Kubernetes version picks the parent AMI).</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
     /// <summary>The Windows node group whose Windows version and edition the AMI is for.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
     public string? NodeGroupName { get; set; }
 
     /// <summary>Windows Server version (2019, 2022 or 2025); default: the node group's, or the cluster's only one.</summary>

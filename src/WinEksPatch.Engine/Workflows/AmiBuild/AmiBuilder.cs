@@ -107,23 +107,34 @@ public sealed class AmiBuilder(
             }
         }
 
-        // 3. The images: digests to verify, sizes for the root volume.
+        // 3. The images: digests to verify, sizes for the root volume. What the registry answers for certain (no such image,
+        // not Windows, another Windows build) refuses the build here, before anything is created: a build that would fail
+        // an hour later, or bake an image its nodes can never start, is money spent for nothing. A registry this machine
+        // cannot reach (a private one the build instance can) only warns: the build pulls it without a digest check.
         var seriesBuild = WindowsBuild.BuildOf(target.WindowsVersion);
         var cacheImages = new List<CacheImage>();
-        var requestedFacts = new List<CacheImageFacts>();
+        var requestedFacts = new List<(ImageReference Reference, CacheImageFacts Facts)>();
+        var refused = new List<WinEksPatchException>();
         var unresolved = 0;
         foreach (var reference in requested)
         {
             try
             {
                 var facts = await resolver.ResolveAsync(reference, seriesBuild, cancellationToken).ConfigureAwait(false);
-                requestedFacts.Add(facts);
-                cacheImages.Add(new CacheImage(reference, facts.Digest));
-                if (WindowsBuild.ParseOrNull(facts.OsVersion) is { } imageBuild && seriesBuild is { } host_ && imageBuild.Build != host_)
+                if (WindowsBuild.ParseOrNull(facts.OsVersion) is { } imageBuild && seriesBuild is { } nodeBuild && imageBuild.Build != nodeBuild)
                 {
-                    host.Warning($"{reference} is built for Windows build {imageBuild.Build} ({imageBuild.WindowsServer ?? "unknown"}); nodes of Windows Server "
-                        + $"{target.WindowsVersion} ({host_}) cannot run it with process isolation. It is cached anyway.");
+                    refused.Add(new WinEksPatchException(ErrorIds.ImageWindowsBuildMismatch, ErrorKind.InvalidArgument,
+                        $"{reference} is built for Windows build {imageBuild.Build} ({imageBuild.WindowsServer ?? "unknown"}), and nodes of Windows Server " +
+                        $"{target.WindowsVersion} (build {nodeBuild}) cannot run it with process isolation, the only isolation EKS supports.", reference.ToString()));
+                    continue;
                 }
+
+                requestedFacts.Add((reference, facts));
+                cacheImages.Add(new CacheImage(reference, facts.Digest));
+            }
+            catch (WinEksPatchException ex) when (ex.ErrorId is ErrorIds.ImageNotFound or ErrorIds.ImageNotWindows or ErrorIds.ImageManifestInvalid)
+            {
+                refused.Add(ex);
             }
             catch (WinEksPatchException ex)
             {
@@ -133,7 +144,14 @@ public sealed class AmiBuilder(
             }
         }
 
-        var volume = await RootVolumeGiBAsync(target, requestedFacts, unresolved, seriesBuild, cancellationToken).ConfigureAwait(false);
+        if (refused.Count > 0)
+        {
+            throw new WinEksPatchException(refused[0].ErrorId, refused[0].Kind,
+                $"-CacheImage: {string.Join(" ", refused.Select(r => r.Message))} Nothing was created; leave {(refused.Count == 1 ? "it" : "them")} out " +
+                "(Get-WinImageCachePlan shows what each group can cache).", refused[0].Target, refused[0]);
+        }
+
+        var volume = await RootVolumeGiBAsync(target, [.. requestedFacts.Select(r => r.Facts)], unresolved, seriesBuild, cancellationToken).ConfigureAwait(false);
         var osBuild = ExpectedOsBuild(target);
         var cached = target.ParentCachedImages
             .Concat(ImageCacheDocument.BaseImages(target.WindowsVersion).Select(i => i.ToString()))
@@ -162,6 +180,8 @@ public sealed class AmiBuilder(
             .AppendLine(CultureInfo.InvariantCulture, $"  infrastructure configuration  {infrastructurePlan.Describe()}")
             .AppendLine(CultureInfo.InvariantCulture, $"  distribution configuration    {distributionPlan.Describe()} ({string.Join(", ", distribution.Distributions.Select(d => d.Region))})")
             .AppendLine(CultureInfo.InvariantCulture, $"  cached images                 {string.Join(", ", cached)}")
+            .Append(string.Concat(requestedFacts.Select(r => string.Create(CultureInfo.InvariantCulture,
+                $"  cache {r.Reference} = {r.Facts.Digest[..Math.Min(19, r.Facts.Digest.Length)]}…, {r.Facts.Layers.Sum(l => l.Size ?? l.CompressedSize) / 1e6:N0} MB on disk ({r.Facts.OsVersion ?? "build unknown"}){Environment.NewLine}"))))
             .Append("  image build                   start (CreateImage)")
             .ToString();
         // The cmdlet writes the plan as verbose output (ShouldProcess does), as the What if: text, or as the -Confirm question.
