@@ -18,14 +18,16 @@ public sealed class Connections : IDisposable
     public Connections(AwsConnectionOptions aws, KubernetesConnectionOptions? kubernetes = null, TimeProvider? time = null)
     {
         ModuleEnvironment.AttachFromEnvironment();
+        ModuleEnvironment.Simulator?.EnsureServing();
         // The simulator's registries are under its AWS endpoint: https with -Tls, trusted through its CA (that endpoint only).
         _http = ModuleEnvironment.Simulator?.Trust?.CreateHttpClient(TimeSpan.FromMinutes(2)) ?? new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
         Time = time ?? ModuleEnvironment.Time;
+        _awsOptions = aws;
         Aws = new AwsClientFactory(AwsContext.Resolve(aws));
         _kubernetes = kubernetes ?? new KubernetesConnectionOptions();
 
         // A kubeconfig the user named is checked now, so a wrong path or context fails before any work starts.
-        _fromKubeConfig = _kubernetes.UsesKubeConfig ? KubernetesConnector.FromKubeConfig(_kubernetes, Aws.Calls.KubernetesHandler()) : null;
+        _fromKubeConfig = _kubernetes.UsesKubeConfig ? KubernetesConnector.FromKubeConfig(_kubernetes, ModuleEnvironment.Simulator, Aws.Calls.KubernetesHandler()) : null;
     }
 
     public TimeProvider Time { get; }
@@ -42,7 +44,7 @@ public sealed class Connections : IDisposable
             if (!_kubernetesClients.TryGetValue(cluster.Name, out var entry))
             {
                 var client = _fromKubeConfig
-                    ?? KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time, Aws.Context.EndpointOverride), Time,
+                    ?? KubernetesConnector.FromEks(cluster, new EksTokenGenerator(Aws.ResolveCredentials(), Aws.Context.Region, Time, ModuleEnvironment.Simulator == null ? null : Aws.Context.EndpointOverride), Time,
                         Aws.Calls.KubernetesHandler());
                 entry = (client, new KubernetesApi(client, cluster.Name));
                 _kubernetesClients[cluster.Name] = entry;
@@ -84,12 +86,13 @@ public sealed class Connections : IDisposable
 
     private AwsClientFactory OtherRegion(string region)
     {
-        var factory = new AwsClientFactory(AwsContext.Resolve(new AwsConnectionOptions(region, Aws.Context.ProfileName)));
+        var factory = new AwsClientFactory(AwsContext.Resolve(_awsOptions with { Region = region }));
         _others.Add(factory);
         return factory;
     }
 
     private readonly HttpClient _http;
+    private readonly AwsConnectionOptions _awsOptions;
     private readonly List<AwsClientFactory> _others = [];
 
     public void Dispose()

@@ -8,10 +8,12 @@ namespace WinEksPatch.Simulator;
 /// <summary>
 /// The standalone simulator:
 ///   WinEksPatch.Simulator --scenario demo [--time-scale N] [--aws-port P] [--k8s-port P] [--tls]
-///                         [--parent-pid PID] [--ignore-stdin] [--verbose]
+///                         [--parent-pid PID] [--ignore-stdin] [--ignore-interrupt] [--verbose]
 /// Prints exactly one JSON line (SimulatorInfo) on stdout, then serves until SIGINT/SIGTERM, until
 /// stdin reaches end-of-file (a parent stops it by closing the pipe; --ignore-stdin turns that off),
 /// or until the --parent-pid process exits. Logs go to stderr, and only with --verbose.
+/// With --ignore-interrupt (Start-WinEksSimulator passes it) SIGINT is ignored: the console's Ctrl+C reaches every process
+/// attached to the console, and a rehearsal must not lose its simulator to the Ctrl+C that stops one cmdlet.
 /// </summary>
 public static class Program
 {
@@ -19,15 +21,15 @@ public static class Program
     {
         SimulatorOptions options;
         int? parentPid;
-        bool ignoreStdin;
+        bool ignoreStdin, ignoreInterrupt;
         try
         {
-            (options, parentPid, ignoreStdin) = Parse(args);
+            (options, parentPid, ignoreStdin, ignoreInterrupt) = Parse(args);
         }
         catch (ArgumentException e)
         {
             await Console.Error.WriteLineAsync("WinEksPatch.Simulator: " + e.Message).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync("usage: WinEksPatch.Simulator [--scenario <name|path>] [--time-scale <n>] [--aws-port <port>] [--k8s-port <port>] [--tls] [--parent-pid <pid>] [--ignore-stdin] [--verbose] [--faults <file>]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: WinEksPatch.Simulator [--scenario <name|path>] [--time-scale <n>] [--aws-port <port>] [--k8s-port <port>] [--tls] [--parent-pid <pid>] [--ignore-stdin] [--ignore-interrupt] [--verbose] [--faults <file>]").ConfigureAwait(false);
             return 2;
         }
 
@@ -45,7 +47,14 @@ public static class Program
         await using (host.ConfigureAwait(false))
         {
             var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
+            {
+                c.Cancel = true;
+                if (!ignoreInterrupt)
+                {
+                    stop.TrySetResult();
+                }
+            });
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
 
             Console.Out.WriteLine(JsonSerializer.Serialize(host.Info));
@@ -102,11 +111,11 @@ public static class Program
         }
     }
 
-    internal static (SimulatorOptions Options, int? ParentPid, bool IgnoreStdin) Parse(string[] args)
+    internal static (SimulatorOptions Options, int? ParentPid, bool IgnoreStdin, bool IgnoreInterrupt) Parse(string[] args)
     {
         var options = new SimulatorOptions();
         int? parentPid = null;
-        bool ignoreStdin = false;
+        bool ignoreStdin = false, ignoreInterrupt = false;
         for (int i = 0; i < args.Length; i++)
         {
             string arg = args[i];
@@ -138,6 +147,9 @@ public static class Program
                 case "--ignore-stdin":
                     ignoreStdin = true;
                     break;
+                case "--ignore-interrupt":
+                    ignoreInterrupt = true;
+                    break;
                 case "--verbose":
                     options.Verbose = true;
                     break;
@@ -150,7 +162,7 @@ public static class Program
             }
         }
 
-        return (options, parentPid, ignoreStdin);
+        return (options, parentPid, ignoreStdin, ignoreInterrupt);
     }
 
     private static int Port(string value, string name) =>

@@ -53,6 +53,8 @@ public static class ErrorIds
     // Connection and input
     public const string InvalidRegion = nameof(InvalidRegion);
     public const string NoRegion = nameof(NoRegion);
+    public const string InvalidCredential = nameof(InvalidCredential);
+    public const string InvalidEndpointUrl = nameof(InvalidEndpointUrl);
     public const string ProfileNotFound = nameof(ProfileNotFound);
     public const string NoCredentials = nameof(NoCredentials);
     public const string KubeConfigNotFound = nameof(KubeConfigNotFound);
@@ -77,6 +79,7 @@ public static class ErrorIds
     public const string ImageNotFound = nameof(ImageNotFound);
     public const string ImageManifestInvalid = nameof(ImageManifestInvalid);
     public const string ImageNotWindows = nameof(ImageNotWindows);
+    public const string ImageWindowsBuildMismatch = nameof(ImageWindowsBuildMismatch);
     public const string RegistryAccessDenied = nameof(RegistryAccessDenied);
     public const string RegistryUnreachable = nameof(RegistryUnreachable);
     public const string RegistryError = nameof(RegistryError);
@@ -85,6 +88,8 @@ public static class ErrorIds
     public const string SimulatorNotFound = nameof(SimulatorNotFound);
     public const string SimulatorFailed = nameof(SimulatorFailed);
     public const string SimulatorNotRunning = nameof(SimulatorNotRunning);
+    public const string SimulatorGone = nameof(SimulatorGone);
+    public const string SimulatorSessionRealTarget = nameof(SimulatorSessionRealTarget);
     public const string SimulatorFaultNotFound = nameof(SimulatorFaultNotFound);
     public const string SimulatorFaultsFileNotFound = nameof(SimulatorFaultsFileNotFound);
     public const string SimulatorCaCertificateInvalid = nameof(SimulatorCaCertificateInvalid);
@@ -94,6 +99,8 @@ public static class ErrorIds
     public const string ClusterNotFound = nameof(ClusterNotFound);
     public const string NodeGroupNotFound = nameof(NodeGroupNotFound);
     public const string NodeGroupNotWindows = nameof(NodeGroupNotWindows);
+    public const string NoWindowsNodeGroups = nameof(NoWindowsNodeGroups);
+    public const string PatchCycleStopped = nameof(PatchCycleStopped);
     public const string NodeNotFound = nameof(NodeNotFound);
     public const string AmiNotFound = nameof(AmiNotFound);
     public const string AmiNotWindows = nameof(AmiNotWindows);

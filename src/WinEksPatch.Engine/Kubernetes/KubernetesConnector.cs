@@ -18,7 +18,9 @@ public static class KubernetesConnector
 {
     /// <summary>From a kubeconfig: <paramref name="options"/>' path (else KUBECONFIG, else ~/.kube/config) and context
     /// (else current-context). Errors name the parameter that is wrong.</summary>
-    public static IKubernetes FromKubeConfig(KubernetesConnectionOptions options, params DelegatingHandler[] handlers)
+    /// <remarks>While the session is pointed at <paramref name="simulator"/>, only a context of that simulator's cluster is
+    /// used: any other server may be a real cluster.</remarks>
+    public static IKubernetes FromKubeConfig(KubernetesConnectionOptions options, Simulator.SimulatorSession? simulator, params DelegatingHandler[] handlers)
     {
         var path = string.IsNullOrWhiteSpace(options.KubeConfigPath)
             ? KubernetesClientConfiguration.KubeConfigDefaultLocation
@@ -52,12 +54,36 @@ public static class KubernetesConnector
         try
         {
             var config = KubernetesClientConfiguration.BuildConfigFromConfigObject(model, context);
+            if (simulator != null && !simulator.ServesKubernetesAt(config.Host))
+            {
+                throw new WinEksPatchException(ErrorIds.SimulatorSessionRealTarget, ErrorKind.InvalidOperation,
+                    $"-KubeContext: the context '{context}' of '{path}' points at {config.Host}, not at the simulator this session is pointed at " +
+                    $"({simulator.Info.KubernetesEndpoint}). Use the simulator's kubeconfig, or run Stop-WinEksSimulator first.", context);
+            }
+
             return new k8s.Kubernetes(config, handlers);
         }
         catch (KubeConfigException ex)
         {
             throw new WinEksPatchException(ErrorIds.KubeConfigInvalid, ErrorKind.InvalidData,
                 $"-KubeContext: the context '{context}' in '{path}' cannot be used: {ex.Message}", context, ex);
+        }
+    }
+
+    /// <summary>The context names of a kubeconfig (<paramref name="path"/>, else KUBECONFIG or ~/.kube/config): what
+    /// -KubeContext completes to. Empty when there is none or it cannot be read.</summary>
+    public static IReadOnlyList<string> ContextNames(string? path)
+    {
+        try
+        {
+            var file = string.IsNullOrWhiteSpace(path) ? KubernetesClientConfiguration.KubeConfigDefaultLocation : Path.GetFullPath(path);
+            return File.Exists(file)
+                ? [.. (KubernetesClientConfiguration.LoadKubeConfig(file).Contexts ?? []).Select(c => c.Name).Order(StringComparer.Ordinal)]
+                : [];
+        }
+        catch (Exception ex) when (ex is KubeConfigException or YamlDotNet.Core.YamlException or IOException or UnauthorizedAccessException)
+        {
+            return [];
         }
     }
 

@@ -47,12 +47,16 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
 
     private readonly HttpClient _http = SimulatorSession.CreateHttpClient(trust, TimeSpan.FromSeconds(60));
 
-    /// <summary>The control of the session's simulator, or SimulatorNotRunning.</summary>
-    public static SimulatorControl ForSession() =>
-        ModuleEnvironment.Simulator is { HasExited: false } session
-            ? new SimulatorControl(session.Info.AdminEndpoint, session.Trust)
-            : throw new WinEksPatchException(ErrorIds.SimulatorNotRunning, ErrorKind.InvalidOperation,
-                "No simulator is running in this session. Start one with Start-WinEksSimulator.", null);
+    /// <summary>The control of the session's simulator (one it started, connected to, or attached to through
+    /// WINEKSPATCH_SIMULATOR_ENDPOINT); SimulatorNotRunning when there is none, SimulatorGone when it no longer serves.</summary>
+    public static SimulatorControl ForSession()
+    {
+        ModuleEnvironment.AttachFromEnvironment();
+        var session = ModuleEnvironment.Simulator ?? throw new WinEksPatchException(ErrorIds.SimulatorNotRunning, ErrorKind.InvalidOperation,
+            $"No simulator is running in this session. Start one with Start-WinEksSimulator (or name one with {ModuleEnvironment.SimulatorEndpointVariable}).", null);
+        session.EnsureServing();
+        return new SimulatorControl(session.Info.AdminEndpoint, session.Trust);
+    }
 
     public async Task<WinEksSimulatorReport> GetReportAsync(bool reset = false, CancellationToken cancellationToken = default)
     {

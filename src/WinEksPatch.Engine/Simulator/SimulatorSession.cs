@@ -115,14 +115,24 @@ public sealed class SimulatorSession : IDisposable
                 $"The simulator is not installed with the module (expected {simulatorDll}).", simulatorDll);
         }
 
-        var start = new ProcessStartInfo("dotnet")
+        // On Unix the simulator gets a session (and process group) of its own through setsid, which execs dotnet in the same
+        // process: the terminal's Ctrl+C, Ctrl+\ and Ctrl+Z go to the console's foreground process group and must not stop
+        // or suspend a rehearsal's simulator. (On Windows, and on Unix too, --ignore-interrupt makes it ignore SIGINT: it
+        // stops when this session closes its stdin or exits.)
+        var setsid = OperatingSystem.IsWindows() ? null : new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+        var start = new ProcessStartInfo(setsid ?? "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { simulatorDll, "--scenario", scenario, "--time-scale", timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture), "--parent-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        if (setsid != null)
+        {
+            start.ArgumentList.Add("dotnet");
+        }
+
+        foreach (var argument in new[] { simulatorDll, "--scenario", scenario, "--time-scale", timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture), "--parent-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--ignore-interrupt" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -187,6 +197,45 @@ public sealed class SimulatorSession : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Fails with SimulatorGone when the simulator this session is pointed at no longer serves: the process this session
+    /// started has exited, or an attached simulator does not answer on its admin path. The session stays pointed at it, so
+    /// nothing falls back to the AWS SDK's default chain (a rehearsal on a jump box with an instance role would otherwise
+    /// reach production) until Start-WinEksSimulator or Stop-WinEksSimulator says otherwise.
+    /// </summary>
+    public void EnsureServing()
+    {
+        const string Next = "This session stays pointed at it and will not fall back to AWS: start another with Start-WinEksSimulator, " +
+            "or run Stop-WinEksSimulator to use AWS again.";
+        if (HasExited)
+        {
+            throw new WinEksPatchException(ErrorIds.SimulatorGone, ErrorKind.ConnectionError,
+                $"The simulator this session started (process {_process!.Id}, {Info.Endpoint}) has exited. {Next}", Info.Endpoint);
+        }
+
+        if (_process != null)
+        {
+            return;
+        }
+
+        try
+        {
+            using var http = CreateHttpClient(TimeSpan.FromSeconds(5));
+            using var response = http.GetAsync(new Uri(Info.AdminEndpoint + "/info")).GetAwaiter().GetResult();
+            response.EnsureSuccessStatusCode();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            throw new WinEksPatchException(ErrorIds.SimulatorGone, ErrorKind.ConnectionError,
+                $"The simulator this session is attached to ({Info.Endpoint}) does not answer: {ex.Message} {Next}", Info.Endpoint);
+        }
+    }
+
+    /// <summary>Whether <paramref name="server"/> (a kubeconfig cluster's server) is this simulator's Kubernetes endpoint.</summary>
+    public bool ServesKubernetesAt(string? server) =>
+        Uri.TryCreate(server, UriKind.Absolute, out var uri) && Uri.TryCreate(Info.KubernetesEndpoint, UriKind.Absolute, out var own)
+        && uri.IsLoopback && own.Port == uri.Port && string.Equals(uri.Scheme, own.Scheme, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Stops the simulator: closing its stdin asks it to stop; it is killed if it has not after 10 s.</summary>
     public void Dispose()

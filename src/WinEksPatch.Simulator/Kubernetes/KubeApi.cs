@@ -51,6 +51,9 @@ public sealed partial class KubeApi(SimWorld world, EksTokenValidator tokens, IL
             return;
         }
 
+        // Every answer carries an Audit-Id, as kube-apiserver's do: the id the cluster's audit log knows the request by.
+        http.Response.Headers["Audit-Id"] = Guid.NewGuid().ToString();
+
         // The report counts every request by verb and resource (watches when they start); fault rules may refuse it.
         Faults.KubeRequestInfo request = Faults.KubeRequestInfo.Parse(http.Request.Method, path, IsWatch(http));
         world.Report.RecordKubernetes(request.Verb, request.Resource);

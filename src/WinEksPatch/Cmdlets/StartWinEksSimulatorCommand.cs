@@ -13,6 +13,12 @@ namespace WinEksPatch.Commands;
 /// EKS tokens), so everything the cmdlets do against it is what they would do against AWS. Until Stop-WinEksSimulator,
 /// every WinEksPatch cmdlet of this session that is not given -ProfileName talks to it, and the module's clock is the
 /// simulator's virtual clock: with -TimeScale 60 a Windows node's ten-minute boot takes ten seconds.</para>
+/// <para type="description">A rehearsal fails closed: the simulator runs in its own process group and ignores the
+/// console's Ctrl+C, so stopping a cmdlet never stops it; if it stops anyway (killed from outside), every cmdlet of this
+/// session fails with SimulatorGone instead of reaching AWS, until Start-WinEksSimulator starts another or
+/// Stop-WinEksSimulator points the session back at AWS. A start that fails leaves the simulator in use, and the session,
+/// as they were. While a simulator is in use, -ProfileName and a kubeconfig context of another cluster are refused
+/// (SimulatorSessionRealTarget).</para>
 /// <para type="description">Other clients can use the returned endpoints too: the AWS CLI or SDKs with
 /// AWS_ENDPOINT_URL and the simulator's credentials, kubectl with the KubeConfigPath.</para>
 /// <para type="description">The Kubernetes endpoint always serves TLS with a CA the simulator generates (CaCertPath, also in
@@ -46,6 +52,7 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
     /// ending in .json; relative to the current location).</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ScenarioCompleter))]
     public string Scenario { get; set; } = "demo";
 
     /// <summary>Simulated seconds per wall-clock second (1 = real time).</summary>
@@ -82,16 +89,19 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
                 : throw new WinEksPatchException(ErrorIds.SimulatorFaultsFileNotFound, ErrorKind.ObjectNotFound,
                     $"-FaultsPath: no file '{FaultsPath}' in the file system.", FaultsPath));
 
-            if (ModuleEnvironment.Simulator is { } previous)
-            {
-                WriteVerbose($"Stopping the simulator started before (process {previous.ProcessId}).");
-                ModuleEnvironment.Simulator = null;
-                previous.Dispose();
-            }
-
             RunWorkflow(async (host, token) =>
             {
+                // The new simulator starts before the one in use is let go: a start that fails (an unknown scenario, a
+                // rejected fault rule) leaves the session pointed where it was, never at nothing (then AWS).
                 var session = await SimulatorSession.StartAsync(dll, scenario, TimeScale, Tls.IsPresent, faults, token).ConfigureAwait(false);
+                if (ModuleEnvironment.Simulator is { } previous)
+                {
+                    host.Verbose(previous.OwnsProcess
+                        ? $"Stopping the simulator started before (process {previous.ProcessId})."
+                        : $"Letting go of the simulator attached before ({previous.Info.Endpoint}).");
+                    previous.Dispose();
+                }
+
                 ModuleEnvironment.Simulator = session;
                 host.Verbose($"Simulator running (process {session.ProcessId}); this session's cmdlets now talk to {session.Info.Endpoint}.");
                 host.Output(new WinEksSimulator

@@ -41,6 +41,117 @@ public sealed class AwsContextTests : IDisposable
         Assert.Equal("AKIDSANDBOX", context.Credentials!.GetCredentials().AccessKey);
     }
 
+    /// <summary>AWS.Tools' credentials come from another AWSSDK.Core: the module sees only an object with GetCredentials().</summary>
+    private sealed class OtherSdkCredentials(string accessKey) : Amazon.Runtime.AWSCredentials
+    {
+        public int Reads { get; private set; }
+
+        public override Amazon.Runtime.ImmutableCredentials GetCredentials()
+        {
+            Reads++;
+            return new Amazon.Runtime.ImmutableCredentials(accessKey, "secret", null);
+        }
+    }
+
+    /// <summary>Not credentials at all, but shaped like them.</summary>
+    private sealed class Impostor
+    {
+        public object GetCredentials() => new { AccessKey = "AKIDFAKE", SecretKey = "x" };
+    }
+
+    [Fact]
+    public void An_explicit_credential_comes_before_the_profile_and_the_session_credentials()
+    {
+        var given = new OtherSdkCredentials("AKIDGIVEN");
+        var session = new OtherSdkCredentials("AKIDSESSION");
+        var context = AwsContext.Resolve(new AwsConnectionOptions("us-west-2", "sandbox") { Credential = given, SessionCredential = session });
+
+        Assert.Equal("AKIDGIVEN", context.Credentials!.GetCredentials().AccessKey);
+        Assert.Equal(0, session.Reads);
+    }
+
+    [Fact]
+    public void Session_credentials_and_region_of_AWS_Tools_come_after_the_parameters_and_before_the_environment()
+    {
+        _env.Set("AWS_REGION", "eu-west-1");
+        var session = new OtherSdkCredentials("AKIDSESSION");
+
+        var fromSession = AwsContext.Resolve(new AwsConnectionOptions { SessionCredential = session, SessionRegion = "ap-northeast-1" });
+        Assert.Equal("AKIDSESSION", fromSession.Credentials!.GetCredentials().AccessKey);
+        Assert.Equal("ap-northeast-1", fromSession.Region.SystemName);
+
+        var explicitWins = AwsContext.Resolve(new AwsConnectionOptions("us-east-2", "sandbox") { SessionCredential = session, SessionRegion = "ap-northeast-1" });
+        Assert.Equal("AKIDSANDBOX", explicitWins.Credentials!.GetCredentials().AccessKey);
+        Assert.Equal("us-east-2", explicitWins.Region.SystemName);
+    }
+
+    [Fact]
+    public void A_session_region_that_is_no_region_says_it_came_from_Set_DefaultAWSRegion()
+    {
+        var error = Assert.Throws<WinEksPatchException>(() => AwsContext.Resolve(new AwsConnectionOptions { SessionRegion = "us-weast-2" }));
+
+        Assert.Equal(ErrorIds.InvalidRegion, error.ErrorId);
+        Assert.StartsWith("Set-DefaultAWSRegion's session region 'us-weast-2'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_credential_that_is_not_AWS_credentials_is_InvalidCredential()
+    {
+        var error = Assert.Throws<WinEksPatchException>(() => AwsContext.Resolve(new AwsConnectionOptions("us-west-2") { Credential = new Impostor() }));
+
+        Assert.Equal(ErrorIds.InvalidCredential, error.ErrorId);
+        Assert.StartsWith("-Credential:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProfileLocation_reads_the_profile_from_that_file()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"wineks-credentials-{Guid.NewGuid():N}");
+        _written.Add(file);
+        File.WriteAllText(file, "[elsewhere]\naws_access_key_id = AKIDELSEWHERE\naws_secret_access_key = s\nregion = ca-central-1\n");
+
+        var context = AwsContext.Resolve(new AwsConnectionOptions(ProfileName: "elsewhere") { ProfileLocation = file });
+        Assert.Equal("AKIDELSEWHERE", context.Credentials!.GetCredentials().AccessKey);
+        Assert.Equal("ca-central-1", context.Region.SystemName);
+
+        var missing = Assert.Throws<WinEksPatchException>(() => AwsContext.Resolve(new AwsConnectionOptions(ProfileName: "nowhere") { ProfileLocation = file }));
+        Assert.Equal(ErrorIds.ProfileNotFound, missing.ErrorId);
+        Assert.Contains("(-ProfileLocation)", missing.Message, StringComparison.Ordinal);
+
+        // sandbox has only a region (in the config file) and no keys in that credentials file: NoCredentials, not the SDK's
+        // raw InvalidDataException.
+        var unusable = Assert.Throws<WinEksPatchException>(() => AwsContext.Resolve(new AwsConnectionOptions(ProfileName: "sandbox") { ProfileLocation = file }));
+        Assert.Equal(ErrorIds.NoCredentials, unusable.ErrorId);
+    }
+
+    [Theory]
+    [InlineData("https://vpce-0123.eks.us-west-2.vpce.amazonaws.com", true)]
+    [InlineData("ftp://example.com", false)]
+    [InlineData("not a url", false)]
+    public void EndpointUrl_points_every_client_at_it_and_must_be_http_or_https(string url, bool valid)
+    {
+        if (valid)
+        {
+            Assert.Equal(url, AwsContext.Resolve(new AwsConnectionOptions("us-west-2") { EndpointUrl = url }).EndpointOverride);
+        }
+        else
+        {
+            Assert.Equal(ErrorIds.InvalidEndpointUrl, Assert.Throws<WinEksPatchException>(() => AwsContext.Resolve(new AwsConnectionOptions("us-west-2") { EndpointUrl = url })).ErrorId);
+        }
+    }
+
+    [Fact]
+    public void ProfileNames_lists_every_profile_of_the_shared_files_for_completion()
+    {
+        var names = AwsContext.ProfileNames();
+
+        Assert.Contains("sandbox", names);
+        Assert.Contains("noregion", names);   // a profile without credentials is still a name to complete
+        Assert.Contains("sso-admin", names);
+        Assert.DoesNotContain("corp", names);   // [sso-session corp] is not a profile
+        Assert.Equal(names.Order(StringComparer.Ordinal), names);
+    }
+
     [Fact]
     public void An_explicit_region_wins_over_the_profile()
     {
@@ -78,6 +189,18 @@ public sealed class AwsContextTests : IDisposable
         Assert.Equal(ErrorKind.InvalidArgument, error.Kind);
         Assert.StartsWith("-Region: 'us-west-9' is not a region", error.Message, StringComparison.Ordinal);
         Assert.Contains("us-west-1, us-west-2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("us-weast-2", "us-east-2 or us-west-2")] // one letter from each
+    [InlineData("eu-centrall-1", "eu-central-1")]
+    [InlineData("ap-southeast2", "ap-southeast-2")]
+    public void A_misspelt_region_names_the_region_it_nearly_is_and_does_not_blame_the_module(string typo, string meant)
+    {
+        var error = Assert.Throws<WinEksPatchException>(() => AwsContext.Resolve(new AwsConnectionOptions(typo)));
+
+        Assert.Equal(ErrorIds.InvalidRegion, error.ErrorId);
+        Assert.Equal($"-Region: '{typo}' is not a region; did you mean {meant}?", error.Message);
     }
 
     [Fact]

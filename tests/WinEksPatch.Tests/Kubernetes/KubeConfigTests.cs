@@ -36,7 +36,7 @@ public sealed class KubeConfigTests : IDisposable
     {
         var missing = Path.Combine(_dir, "nope");
 
-        var error = Assert.Throws<WinEksPatchException>(() => KubernetesConnector.FromKubeConfig(new KubernetesConnectionOptions(missing)));
+        var error = Assert.Throws<WinEksPatchException>(() => KubernetesConnector.FromKubeConfig(new KubernetesConnectionOptions(missing), null));
 
         Assert.Equal(ErrorIds.KubeConfigNotFound, error.ErrorId);
         Assert.Equal(ErrorKind.ObjectNotFound, error.Kind);
@@ -48,7 +48,7 @@ public sealed class KubeConfigTests : IDisposable
     {
         var path = Write(OneContext);
 
-        var error = Assert.Throws<WinEksPatchException>(() => KubernetesConnector.FromKubeConfig(new KubernetesConnectionOptions(path, "prod")));
+        var error = Assert.Throws<WinEksPatchException>(() => KubernetesConnector.FromKubeConfig(new KubernetesConnectionOptions(path, "prod"), null));
 
         Assert.Equal(ErrorIds.KubeContextNotFound, error.ErrorId);
         Assert.StartsWith("-KubeContext:", error.Message, StringComparison.Ordinal);
@@ -61,7 +61,7 @@ public sealed class KubeConfigTests : IDisposable
     {
         var path = Write("clusters: [ {{{ not yaml");
 
-        var error = Assert.Throws<WinEksPatchException>(() => KubernetesConnector.FromKubeConfig(new KubernetesConnectionOptions(path)));
+        var error = Assert.Throws<WinEksPatchException>(() => KubernetesConnector.FromKubeConfig(new KubernetesConnectionOptions(path), null));
 
         Assert.Equal(ErrorIds.KubeConfigInvalid, error.ErrorId);
     }
@@ -69,7 +69,7 @@ public sealed class KubeConfigTests : IDisposable
     [Fact]
     public void The_current_context_is_used_when_none_is_given()
     {
-        using var client = KubernetesConnector.FromKubeConfig(new KubernetesConnectionOptions(Write(OneContext)));
+        using var client = KubernetesConnector.FromKubeConfig(new KubernetesConnectionOptions(Write(OneContext)), null);
 
         Assert.Equal("https://127.0.0.1:6443/", client.BaseUri.ToString());
     }
