@@ -107,7 +107,7 @@ Describe 'fault rules and the report' {
     }
 
     It 'adds fleet faults for a node group, lists every rule and removes them by id through the pipeline' {
-        $launch = Add-WinEksSimulatorFault -Kind LaunchFailure -NodeGroup demo-win-selfmanaged -Count 1
+        $launch = Add-WinEksSimulatorFault -Kind LaunchFailure -NodeGroupName demo-win-selfmanaged -Count 1
         $launch.Kind | Should -Be 'LaunchFailure'
         $launch.NodeGroup | Should -Be 'demo-win-selfmanaged'
         $launch.ErrorCode | Should -Be 'InsufficientInstanceCapacity'

@@ -29,16 +29,33 @@ public sealed class WinEksPatchGroupReport
 
     public GroupPatchResult Result { get; set; }
 
+    /// <summary>The AMI every node of the group ran before the cycle (null when they ran different ones).</summary>
     public string? BeforeImageId { get; init; }
 
+    /// <summary>The oldest OS build the group's nodes reported before the cycle.</summary>
     public string? BeforeOsBuild { get; init; }
+
+    /// <summary>The AMI the cycle patched (or, under -WhatIf, would patch) the group to; null for one still to be built.</summary>
+    public string? TargetImageId { get; set; }
+
+    /// <summary>The OS build of <see cref="TargetImageId"/>.</summary>
+    public string? TargetOsBuild { get; set; }
 
     /// <summary>Monthly patches between the group's oldest node and the target AMI.</summary>
     public int? MonthsBehind { get; set; }
 
+    /// <summary>The AMI every node of the group runs after the cycle, read from the nodes again (null when they run
+    /// different AMIs, and under -WhatIf).</summary>
     public string? AfterImageId { get; set; }
 
+    /// <summary>The oldest OS build the group's nodes report after the cycle (null under -WhatIf).</summary>
     public string? AfterOsBuild { get; set; }
+
+    /// <summary>Nodes of the group after the cycle, and how many of them run <see cref="TargetImageId"/>.</summary>
+    public int? NodeCount { get; set; }
+
+    /// <summary>Of <see cref="NodeCount"/>, the nodes on the target AMI.</summary>
+    public int? NodesOnTarget { get; set; }
 
     public int NodesReplaced { get; set; }
 
@@ -71,7 +88,8 @@ public sealed class WinEksPatchReport
 {
     public required string ClusterName { get; init; }
 
-    public required string Region { get; init; }
+    /// <summary>The region the cycle ran in (null when it stopped before it could read the cluster).</summary>
+    public string? Region { get; set; }
 
     public required string ImageSource { get; init; }
 
@@ -82,9 +100,15 @@ public sealed class WinEksPatchReport
 
     public TimeSpan Duration => FinishedAt - StartedAt;
 
-    /// <summary>Every group Patched, UpToDate or Planned. A group declined at the confirmation prompt (NotAttempted) makes
-    /// it false without being an error; a Failed group is also a terminating error (PatchCycleFailed).</summary>
-    public bool Succeeded => Groups.All(g => g.Result is GroupPatchResult.Patched or GroupPatchResult.UpToDate or GroupPatchResult.Planned);
+    /// <summary>At least one group, and every group Patched, UpToDate or Planned. A group declined at the confirmation prompt
+    /// (NotAttempted) makes it false without being an error; a Failed group, or a check that failed before any change
+    /// (<see cref="Error"/>), is also a terminating error (PatchCycleFailed).</summary>
+    public bool Succeeded => Error == null && Groups.Count > 0
+        && Groups.All(g => g.Result is GroupPatchResult.Patched or GroupPatchResult.UpToDate or GroupPatchResult.Planned);
+
+    /// <summary>What ended the cycle when it did not succeed: "ErrorId: message" of the failed group or of the check before
+    /// the first change that failed (a node group that does not exist, a cluster without Windows groups).</summary>
+    public string? Error { get; set; }
 
     public List<WinEksPatchGroupReport> Groups { get; } = [];
 

@@ -65,24 +65,38 @@ public sealed class FleetInventory(ClusterSnapshotReader reader, PatchCalendar c
     /// a group that is not Windows, is an error for that name; the others go on.</summary>
     internal static IEnumerable<NodeGroupFacts> SelectGroups(ClusterSnapshot snapshot, IReadOnlyCollection<string> names, IWorkflowHost host)
     {
+        var (selected, refused) = ClassifyGroups(snapshot, names);
+        foreach (var error in refused)
+        {
+            host.Error(error);
+        }
+
+        return selected;
+    }
+
+    /// <summary>The Windows groups asked for, and an error for each name that is not a group or not a Windows one.</summary>
+    internal static (List<NodeGroupFacts> Selected, List<WinEksPatchException> Refused) ClassifyGroups(ClusterSnapshot snapshot, IReadOnlyCollection<string> names)
+    {
         if (names.Count == 0)
         {
-            return snapshot.NodeGroups.Where(g => g.IsWindows).OrderBy(g => g.Name, StringComparer.Ordinal);
+            return ([.. snapshot.NodeGroups.Where(g => g.IsWindows).OrderBy(g => g.Name, StringComparer.Ordinal)], []);
         }
 
         var selected = new List<NodeGroupFacts>();
+        var refused = new List<WinEksPatchException>();
         foreach (var name in names)
         {
             var group = snapshot.NodeGroups.FirstOrDefault(g => g.Name == name);
             if (group == null)
             {
-                host.Error(new WinEksPatchException(ErrorIds.NodeGroupNotFound, ErrorKind.ObjectNotFound,
-                    $"Cluster '{snapshot.Cluster.Name}' has no node group '{name}' (neither an EKS managed node group nor an Auto Scaling group tagged kubernetes.io/cluster/{snapshot.Cluster.Name}).",
+                refused.Add(new WinEksPatchException(ErrorIds.NodeGroupNotFound, ErrorKind.ObjectNotFound,
+                    $"Cluster '{snapshot.Cluster.Name}' has no node group '{name}' (neither an EKS managed node group nor an Auto Scaling group tagged kubernetes.io/cluster/{snapshot.Cluster.Name})" +
+                    Closest(snapshot, name) + ".",
                     name));
             }
             else if (!group.IsWindows)
             {
-                host.Error(new WinEksPatchException(ErrorIds.NodeGroupNotWindows, ErrorKind.InvalidArgument,
+                refused.Add(new WinEksPatchException(ErrorIds.NodeGroupNotWindows, ErrorKind.InvalidArgument,
                     $"Node group '{name}' of cluster '{snapshot.Cluster.Name}' runs no Windows nodes (AMI type {group.Managed?.AmiType ?? "n/a"}, AMI {group.Image?.Name ?? group.TemplateVersion?.ImageId ?? "unknown"}).",
                     name));
             }
@@ -92,7 +106,14 @@ public sealed class FleetInventory(ClusterSnapshotReader reader, PatchCalendar c
             }
         }
 
-        return selected;
+        return (selected, refused);
+    }
+
+    /// <summary>"; its Windows groups: a, b" so that a misspelt name is corrected at once.</summary>
+    private static string Closest(ClusterSnapshot snapshot, string name)
+    {
+        var windows = snapshot.NodeGroups.Where(g => g.IsWindows).Select(g => g.Name).Order(StringComparer.Ordinal).ToList();
+        return windows.Count == 0 ? "; it has no Windows node group" : $"; its Windows node groups: {string.Join(", ", windows)}";
     }
 
     internal WinNodeGroup ToNodeGroup(ClusterSnapshot snapshot, NodeGroupFacts group)

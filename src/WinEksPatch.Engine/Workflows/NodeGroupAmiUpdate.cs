@@ -54,7 +54,10 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
         var target = $"{clusterName}/{nodeGroupName}";
         var action = $"Launch {imageId} ({image.Name}): new version of launch template {current.LaunchTemplateId} from version {current.VersionNumber}, " +
             (overrides.Count == 0 ? "" : $"and of the override template(s) {string.Join(", ", overrides.Select(o => $"{o.Version.LaunchTemplateId} version {o.Version.VersionNumber} ({string.Join(", ", o.InstanceTypes)})"))}, ") +
-            (facts.Kind == NodeGroupKind.Managed ? "then UpdateNodegroupVersion" : $"then Auto Scaling group {facts.AutoScalingGroup?.Name} moves to it");
+            (facts.Kind == NodeGroupKind.Managed
+                ? $"then UpdateNodegroupVersion, which starts EKS's rolling update: all {group.NodeCount} node(s) of the group are replaced by nodes of the new AMI"
+                : $"then Auto Scaling group {facts.AutoScalingGroup?.Name} moves to it: every instance it launches from now on (scale-out, " +
+                  $"replacements) runs the new AMI; its {group.NodeCount} running node(s) stay until Invoke-NodeReplacement replaces them");
         if (!await host.ShouldProcessAsync(target, action).ConfigureAwait(false))
         {
             return;

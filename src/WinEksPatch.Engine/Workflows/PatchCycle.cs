@@ -45,26 +45,40 @@ public sealed class PatchCycle(
     ApiCallCounter calls,
     TimeProvider time)
 {
-    public async Task<WinEksPatchReport> RunAsync(string clusterName, IReadOnlyCollection<string> nodeGroupNames, ImageSource source,
+    /// <summary>Runs the cycle. It never throws for a failure of the cycle: the report says what happened (the group that
+    /// failed, or the check before any change that did) and <see cref="PatchCycleOutcome.Failure"/> holds the error, so the
+    /// caller can always write the report before it reports the failure. A stop (Ctrl+C) is such a failure too
+    /// (PatchCycleStopped on the group it interrupted); the caller then writes the report and stops.</summary>
+    public async Task<PatchCycleOutcome> RunAsync(string clusterName, IReadOnlyCollection<string> nodeGroupNames, ImageSource source,
         ReplacementOptions options, IWorkflowHost host, CancellationToken cancellationToken = default)
     {
-        var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: false, cancellationToken).ConfigureAwait(false);
-        var report = new WinEksPatchReport { ClusterName = clusterName, Region = snapshot.Region, ImageSource = source.ToString(), StartedAt = time.GetUtcNow() };
-        var groups = FleetInventory.SelectGroups(snapshot, nodeGroupNames, host).Select(g => fleet.ToNodeGroup(snapshot, g)).ToList();
-        host.Verbose($"{clusterName}: {groups.Count} Windows node group(s): {string.Join(", ", groups.Select(g => g.NodeGroupName))}.");
+        var report = new WinEksPatchReport { ClusterName = clusterName, ImageSource = source.ToString(), StartedAt = time.GetUtcNow() };
+        ClusterSnapshot snapshot;
+        List<WinNodeGroup> groups;
+        try
+        {
+            snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: false, cancellationToken).ConfigureAwait(false);
+            report.Region = snapshot.Region;
+            groups = SelectAll(snapshot, nodeGroupNames).Select(g => fleet.ToNodeGroup(snapshot, g)).ToList();
+        }
+        catch (WinEksPatchException ex)
+        {
+            return Finish(report, ex);
+        }
 
-        var failed = false;
+        host.Verbose($"{clusterName}: {groups.Count} Windows node group(s): {string.Join(", ", groups.Select(g => g.NodeGroupName))}.");
+        WinEksPatchException? failure = null;
         foreach (var group in groups)
         {
             var entry = new WinEksPatchGroupReport
             {
                 NodeGroupName = group.NodeGroupName,
                 Kind = group.Kind,
-                BeforeImageId = group.ImageId,
-                BeforeOsBuild = OldestBuild(snapshot, group) ?? group.OsBuild,
+                BeforeImageId = ImageOnEveryNode(snapshot, group.NodeGroupName) ?? group.ImageId,
+                BeforeOsBuild = OldestBuild(snapshot, group.NodeGroupName) ?? group.OsBuild,
             };
             report.Groups.Add(entry);
-            if (failed)
+            if (failure != null)
             {
                 entry.Result = GroupPatchResult.NotAttempted;
                 continue;
@@ -76,21 +90,76 @@ public sealed class PatchCycle(
             {
                 await PatchGroupAsync(snapshot, group, entry, source, options, host, cancellationToken).ConfigureAwait(false);
             }
-            catch (WinEksPatchException ex)
+            catch (Exception ex) when (ex is WinEksPatchException or OperationCanceledException)
             {
                 entry.Result = GroupPatchResult.Failed;
-                entry.Error = $"{ex.ErrorId}: {ex.Message}";
-                host.Error(ex);
-                failed = true;
+                failure = ex as WinEksPatchException ?? new WinEksPatchException(ErrorIds.PatchCycleStopped, ErrorKind.OperationStopped,
+                    "Stopped (Ctrl+C or the runbook's cancellation) before the group was done.", group.NodeGroupName, ex);
+                entry.Error = $"{failure.ErrorId}: {failure.Message}";
             }
 
             entry.Duration = time.GetUtcNow() - started;
             entry.ApiCalls = calls.Since(callsBefore);
         }
 
+        if (!options.WhatIf && !cancellationToken.IsCancellationRequested)
+        {
+            await MeasureAfterAsync(clusterName, report, host, cancellationToken).ConfigureAwait(false);
+        }
+
+        return Finish(report, failure);
+    }
+
+    private PatchCycleOutcome Finish(WinEksPatchReport report, WinEksPatchException? failure)
+    {
+        report.Error = failure == null ? null : $"{failure.ErrorId}: {failure.Message}";
         report.FinishedAt = time.GetUtcNow();
         report.ApiCalls = calls.Snapshot();
-        return report;
+        return new PatchCycleOutcome(report, failure);
+    }
+
+    /// <summary>The groups of the cycle, all checked before anything changes: a name that is not a group of the cluster, or
+    /// names a group without Windows nodes, fails the whole cycle, and so does a cluster without Windows groups (a cycle
+    /// that patched nothing is not a success).</summary>
+    private static List<NodeGroupFacts> SelectAll(ClusterSnapshot snapshot, IReadOnlyCollection<string> names)
+    {
+        var (selected, refused) = FleetInventory.ClassifyGroups(snapshot, names);
+        if (refused.Count > 0)
+        {
+            throw new WinEksPatchException(refused[0].ErrorId, refused[0].Kind,
+                string.Join(" ", refused.Select(e => e.Message)) + " Nothing was changed.", refused[0].Target, refused[0]);
+        }
+
+        return selected.Count > 0 ? selected : throw new WinEksPatchException(ErrorIds.NoWindowsNodeGroups, ErrorKind.ObjectNotFound,
+            $"Cluster '{snapshot.Cluster.Name}' has no Windows node group" + (snapshot.NodeGroups.Count == 0 ? "s at all."
+                : $" (its groups: {string.Join(", ", snapshot.NodeGroups.Select(g => g.Name).Order(StringComparer.Ordinal))}); there is nothing to patch."),
+            snapshot.Cluster.Name);
+    }
+
+    /// <summary>"After" is what the nodes run once the cycle is over, read again from the cluster: never the target's
+    /// values, which a group that failed part-way (or a node the rollout skipped) does not run.</summary>
+    private async Task MeasureAfterAsync(string clusterName, WinEksPatchReport report, IWorkflowHost host, CancellationToken cancellationToken)
+    {
+        ClusterSnapshot after;
+        try
+        {
+            after = await reader.ReadAsync(clusterName, includeInstances: true, includePods: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WinEksPatchException ex)
+        {
+            host.Warning($"The nodes could not be read again after the cycle, so the report has no 'after' values: {ex.Message}");
+            return;
+        }
+
+        foreach (var entry in report.Groups)
+        {
+            var nodes = NodesOf(after, entry.NodeGroupName).ToList();
+            entry.AfterImageId = ImageOnEveryNode(after, entry.NodeGroupName);
+            entry.AfterOsBuild = OldestBuild(after, entry.NodeGroupName);
+            entry.NodesOnTarget = entry.TargetImageId == null ? null
+                : nodes.Count(n => n.InstanceId != null && after.Instances.GetValueOrDefault(n.InstanceId)?.ImageId == entry.TargetImageId);
+            entry.NodeCount = nodes.Count;
+        }
     }
 
     private async Task PatchGroupAsync(ClusterSnapshot snapshot, WinNodeGroup group, WinEksPatchGroupReport entry, ImageSource source,
@@ -116,8 +185,8 @@ public sealed class PatchCycle(
         var toBeBuilt = target == ReplacementOptions.AmiToBeBuilt;
         var image = await ReplacementOptions.DescribeTargetAsync(ec2, target, cancellationToken).ConfigureAwait(false);
         var targetBuild = AmiFacts.OsBuild(image, calendar);
-        entry.AfterImageId = toBeBuilt ? null : target;
-        entry.AfterOsBuild = targetBuild?.ToString();
+        entry.TargetImageId = toBeBuilt ? null : target;
+        entry.TargetOsBuild = targetBuild?.ToString();
         if (WindowsBuild.ParseOrNull(entry.BeforeOsBuild) is { } current && targetBuild is { } next)
         {
             entry.MonthsBehind = calendar.MonthsBehind(current, next, image?.CreationDate is { } d ? DateOnly.FromDateTime(d.UtcDateTime) : null);
@@ -189,8 +258,21 @@ public sealed class PatchCycle(
             $"No EKS-optimized Windows Server {group.WindowsVersion} {group.Edition} AMI for Kubernetes {snapshot.Cluster.Version} in {snapshot.Region}.", group.NodeGroupName);
     }
 
-    private static string? OldestBuild(ClusterSnapshot snapshot, WinNodeGroup group) =>
-        snapshot.WindowsNodes.Where(n => snapshot.GroupOf(n) == group.NodeGroupName)
-            .Select(n => WindowsBuild.ParseOrNull(n.KernelVersion)).OfType<WindowsBuild>().DefaultIfEmpty().Min() is { Build: > 0 } oldest
+    private static IEnumerable<KubeNode> NodesOf(ClusterSnapshot snapshot, string groupName) =>
+        snapshot.WindowsNodes.Where(n => snapshot.GroupOf(n) == groupName);
+
+    private static string? OldestBuild(ClusterSnapshot snapshot, string groupName) =>
+        NodesOf(snapshot, groupName).Select(n => WindowsBuild.ParseOrNull(n.KernelVersion)).OfType<WindowsBuild>().DefaultIfEmpty().Min() is { Build: > 0 } oldest
             ? oldest.ToString() : null;
+
+    /// <summary>The AMI every node of the group runs, or null when they run different AMIs (or the group has no node).</summary>
+    private static string? ImageOnEveryNode(ClusterSnapshot snapshot, string groupName)
+    {
+        var images = NodesOf(snapshot, groupName).Select(n => n.InstanceId is { } id ? snapshot.Instances.GetValueOrDefault(id)?.ImageId : null)
+            .Distinct(StringComparer.Ordinal).ToList();
+        return images is [{ } only] ? only : null;
+    }
 }
+
+/// <summary>The report of a patch cycle and, when it did not succeed, the error that ended it (the report says it too).</summary>
+public sealed record PatchCycleOutcome(WinEksPatchReport Report, WinEksPatchException? Failure);

@@ -75,15 +75,30 @@ public sealed class GetWinImageCachePlanCommand : ContainerCmdlet
     [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
-    /// <summary>Only images on nodes of these node groups.</summary>
-    [Parameter(Position = 1)]
+    /// <summary>Only images on nodes of these node groups. Bound from the pipeline by property name too: the groups piped in
+    /// (Get-WinNodeGroup) make one plan per cluster.</summary>
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
     public string[]? NodeGroupName { get; set; }
 
-    protected override void ProcessRecord()
+    private readonly PipelineGroups _targets = new();
+
+    protected override void ProcessRecord() => _targets.Add(ClusterName, NodeGroupName);
+
+    protected override void EndProcessing()
     {
-        var assessment = CreateAssessment();
-        RunWorkflow((host, token) => assessment.CachePlanAsync(ClusterName, NodeGroupName ?? [], host, token), perInputObject: true);
+        try
+        {
+            foreach (var cluster in _targets.Clusters)
+            {
+                var assessment = CreateAssessment();
+                RunWorkflow((host, token) => assessment.CachePlanAsync(cluster, _targets.GroupsOf(cluster), host, token), perInputObject: true);
+            }
+        }
+        finally
+        {
+            base.EndProcessing();
+        }
     }
 }

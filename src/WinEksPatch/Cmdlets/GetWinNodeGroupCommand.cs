@@ -31,16 +31,17 @@ public sealed class GetWinNodeGroupCommand : FleetCmdlet
     [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
-    /// <summary>Node group names (EKS node group or Auto Scaling group); every Windows group when omitted.</summary>
+    /// <summary>Node group names (EKS node group or Auto Scaling group); every Windows group when omitted. (-Name is its
+    /// former name, kept as an alias.)</summary>
     [Parameter(Position = 1)]
-    [Alias("NodeGroupName")]
+    [Alias("Name")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
-    public string[]? Name { get; set; }
+    public string[]? NodeGroupName { get; set; }
 
     protected override void ProcessRecord()
     {
         var inventory = CreateFleetInventory();
-        RunWorkflow((host, token) => inventory.GetNodeGroupsAsync(ClusterName, Name ?? [], host, token), perInputObject: true);
+        RunWorkflow((host, token) => inventory.GetNodeGroupsAsync(ClusterName, NodeGroupName ?? [], host, token), perInputObject: true);
     }
 }

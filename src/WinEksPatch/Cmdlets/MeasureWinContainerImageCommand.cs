@@ -24,7 +24,7 @@ namespace WinEksPatch.Commands;
 ///   <para>The guide's fluentd image: 533.05 MB compressed in ECR, 6.96 GB on disk.</para>
 /// </example>
 /// <example>
-///   <code>$ami = (Get-WinNodeGroup -ClusterName demo -Name win-managed).ImageId; Measure-WinContainerImage -Image mcr.microsoft.com/windows/servercore:ltsc2022 -ImageId $ami | Format-List Image, CompressedSize, Size, SharedSize, DownloadSize, ExtractSize</code>
+///   <code>$ami = (Get-WinNodeGroup -ClusterName demo -NodeGroupName win-managed).ImageId; Measure-WinContainerImage -Image mcr.microsoft.com/windows/servercore:ltsc2022 -ImageId $ami | Format-List Image, CompressedSize, Size, SharedSize, DownloadSize, ExtractSize</code>
 ///   <para>What servercore costs on a new node of the group: its base is cached in the EKS-optimized AMI.</para>
 /// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "WinContainerImage", DefaultParameterSetName = "Registry")]

@@ -17,6 +17,9 @@ namespace WinEksPatch.Commands;
 /// those templates gets a new version with the AMI too, and the policy's overrides move to them (OverrideLaunchTemplates
 /// in the output), or those instance types would keep launching the old AMI. An override whose AMI is not Windows on the
 /// same architecture (Graviton types, say) is refused before any change (LaunchTemplateOverrideDiffers).</para>
+/// <para type="description">It asks before it changes anything (ConfirmImpact High: on a managed group it starts EKS's
+/// update, which replaces every node; on a self-managed group every instance launched from then on runs the new AMI); the
+/// question says which AMI, which template and how many nodes. -Force or -Confirm:$false answer it for scripts.</para>
 /// <para type="description">The previous version is never deleted: going back is the same command with the previous
 /// AMI. Running it again with the AMI the group already launches changes nothing (Changed is false).</para>
 /// </summary>
@@ -25,10 +28,10 @@ namespace WinEksPatch.Commands;
 ///   <para>Moves the self-managed group to the latest EKS-optimized AMI.</para>
 /// </example>
 /// <example>
-///   <code>Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged | Set-NodeGroupAmi -ImageId ami-03ae33a4ed49091ae -WhatIf</code>
+///   <code>Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged | Set-NodeGroupAmi -ImageId ami-03ae33a4ed49091ae -WhatIf</code>
 ///   <para>Shows what would change, changes nothing.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Set, "NodeGroupAmi", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "NodeGroupAmi", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType("WinEksPatch.Model.NodeGroupAmiChange")]
 public sealed class SetNodeGroupAmiCommand : FleetCmdlet
 {

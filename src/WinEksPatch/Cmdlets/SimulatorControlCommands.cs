@@ -62,7 +62,7 @@ public sealed class GetWinEksSimulatorReportCommand : WinEksPatchCmdlet
 ///   <para>The next two DescribeAutoScalingGroups calls are throttled; the AWS SDK retries them and Get-WinNodeGroup still succeeds.</para>
 /// </example>
 /// <example>
-///   <code>Start-WinEksSimulator | Out-Null; Add-WinEksSimulatorFault -Kind LaunchFailure -NodeGroup demo-win-selfmanaged -Count 1; Add-WinEksSimulatorFault -TokenExpiry; Get-WinEksSimulatorFault; Stop-WinEksSimulator</code>
+///   <code>Start-WinEksSimulator | Out-Null; Add-WinEksSimulatorFault -Kind LaunchFailure -NodeGroupName demo-win-selfmanaged -Count 1; Add-WinEksSimulatorFault -TokenExpiry; Get-WinEksSimulatorFault; Stop-WinEksSimulator</code>
 ///   <para>The group's next launch fails with InsufficientInstanceCapacity, and the current EKS token is refused once as expired.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Add, "WinEksSimulatorFault", DefaultParameterSetName = ApiSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
@@ -133,11 +133,12 @@ public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
     [ValidateSet("LaunchFailure", "NeverRegisters", "RegistersNotReady", "RegistersWithoutPodIps")]
     public string Kind { get; set; } = "";
 
-    /// <summary>The Auto Scaling group or EKS node group whose launches the fleet fault hits (wildcards allowed).</summary>
+    /// <summary>The Auto Scaling group or EKS node group whose launches the fleet fault hits (wildcards allowed). (-NodeGroup
+    /// is its former name, kept as an alias.)</summary>
     [Parameter(Mandatory = true, ParameterSetName = FleetSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("NodeGroupName")]
+    [Alias("NodeGroup")]
     [ValidateNotNullOrEmpty]
-    public string NodeGroup { get; set; } = "";
+    public string NodeGroupName { get; set; } = "";
 
     /// <summary>Make the Kubernetes API refuse EKS tokens as expired (401): -Count tokens (default 1) for good, or every token older than -MaxTokenAgeSeconds.</summary>
     [Parameter(Mandatory = true, ParameterSetName = TokenSet)]
@@ -170,7 +171,7 @@ public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
 
         var spec = ParameterSetName switch
         {
-            FleetSet => new SimulatorFaultSpec { Kind = Kind, NodeGroup = NodeGroup, ErrorCode = ErrorCode, Probability = Probability, Count = Count },
+            FleetSet => new SimulatorFaultSpec { Kind = Kind, NodeGroup = NodeGroupName, ErrorCode = ErrorCode, Probability = Probability, Count = Count },
             TokenSet => new SimulatorFaultSpec { Kind = "TokenExpiry", Resource = Resource, MaxTokenAgeSeconds = MaxTokenAgeSeconds, Probability = Probability, Count = Count },
             _ => new SimulatorFaultSpec
             {
@@ -190,7 +191,7 @@ public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
         };
         string target = ParameterSetName switch
         {
-            FleetSet => $"{Kind} of node group {NodeGroup}",
+            FleetSet => $"{Kind} of node group {NodeGroupName}",
             TokenSet => "EKS tokens" + (Resource is null ? "" : $" of cluster {Resource}"),
             _ => $"{Service} {Operation}",
         };
