@@ -84,3 +84,27 @@ $($case.UseModule)
         $result.Contexts | Should -Be $case.Expected
     }
 }
+
+Describe 'AWS.Tools session defaults' {
+    It 'uses Set-AWSCredential''s and Set-DefaultAWSRegion''s session values (AWSSDK.Core 3.7 objects) after the parameters, before the environment' {
+        # The environment names a region elsewhere and keys the simulator refuses: only the session values can succeed.
+        $wrong = $env.Clone()
+        $wrong.AWS_REGION = 'eu-west-1'
+        $wrong.AWS_ACCESS_KEY_ID = 'AKIAWRONGWRONGWRONG0'
+        $wrong.AWS_SECRET_ACCESS_KEY = 'wrong'
+        $result = Invoke-FreshPwsh -Environment $wrong -Script @"
+$($cases['AWSSDK.Core 3.7 (AWS.Tools)'].Load)
+Import-Module `$env:WINEKSPATCH_MODULE
+`$global:StoredAWSCredentials = [Amazon.Runtime.BasicAWSCredentials]::new('$($sim.accessKeyId)', '$($sim.secretAccessKey)')
+`$global:StoredAWSRegion = '$($sim.region)'
+`$withSession = (Get-WinEksCluster -Name demo).WindowsNodeCount
+`$explicit = try { Get-WinEksCluster -Name demo -Credential ([Amazon.Runtime.BasicAWSCredentials]::new('AKIAWRONGWRONGWRONG0', 'wrong')) -ErrorAction Stop; 'no error' } catch { `$_.FullyQualifiedErrorId }
+Remove-Variable StoredAWSCredentials, StoredAWSRegion -Scope Global
+`$without = try { Get-WinEksCluster -Name demo -ErrorAction Stop; 'no error' } catch { `$_.FullyQualifiedErrorId }
+@{ WithSession = `$withSession; Explicit = `$explicit; Without = `$without } | ConvertTo-Json -Compress
+"@
+        $result.WithSession | Should -Be 7
+        $result.Explicit | Should -BeLike 'Aws*,WinEksPatch.Commands.GetWinEksClusterCommand' -Because '-Credential comes before the session credentials'
+        $result.Without | Should -BeLike 'Aws*,WinEksPatch.Commands.GetWinEksClusterCommand' -Because 'the environment''s keys are wrong'
+    }
+}

@@ -96,10 +96,18 @@ Describe 'Invoke-NodeReplacement plans before it acts' {
     It 'refuses a limit above the group''s size, a percentage above 100 and a timeout that is not positive, before any change' {
         { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxUnavailable 10000 -Force -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidRolloutLimit,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage '*more than the 4 node(s) of demo-win-selfmanaged*100% means all*'
+        # A percentage above 100, a huge count and a timeout that is not positive fail when PowerShell binds them, with the range.
         { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 250% -Force -ErrorAction Stop } |
-            Should -Throw -ErrorId 'InvalidRolloutLimit,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage "*'MaxSurge'*'250%' is not a rollout limit*count from 0 to 10,000*percentage of the group from 0% to 100%*"
+        { Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxUnavailable 99999999999 -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,WinEksPatch.Commands.InvokeNodeReplacementCommand' -ExpectedMessage "*'MaxUnavailable'*count from 0 to 10,000*"
         { Invoke-WinEksPatch -ClusterName demo -DrainTimeout '-00:05:00' -Force -ErrorAction Stop } |
-            Should -Throw -ErrorId 'InvalidTimeout,WinEksPatch.Commands.InvokeWinEksPatchCommand'
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,WinEksPatch.Commands.InvokeWinEksPatchCommand' -ExpectedMessage "*'DrainTimeout'*from 00:00:01 to 7.00:00:00*"
+        # A bare number is ticks to PowerShell (3 µs: every new instance would be "not ready"), a string of one is days.
+        { Invoke-WinEksPatch -ClusterName demo -ReadyTimeout 30 -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,WinEksPatch.Commands.InvokeWinEksPatchCommand' -ExpectedMessage "*'ReadyTimeout'*(30 ticks of 100 ns: a bare number is read as ticks)*"
+        { Invoke-WinEksPatch -ClusterName demo -ReadyTimeout '30' -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,WinEksPatch.Commands.InvokeWinEksPatchCommand' -ExpectedMessage "*'ReadyTimeout'*30.00:00:00 is not a timeout*"
         $group = Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged
         $group.DesiredSize | Should -Be 4
         $group.RolloutInProgress | Should -BeFalse
@@ -774,7 +782,7 @@ Describe 'A replacement instance that never registers' {
     AfterAll { Stop-WinEksSimulator }
 
     It 'is named and terminated after -ReadyTimeout instead of holding the surge, so a re-run finishes without waiting for it' {
-        $null = Add-WinEksSimulatorFault -Kind NeverRegisters -NodeGroup demo-win-selfmanaged -Count 1
+        $null = Add-WinEksSimulatorFault -Kind NeverRegisters -NodeGroupName demo-win-selfmanaged -Count 1
         $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -ReadyTimeout 00:20:00 -Force `
             -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
         $failures[0].FullyQualifiedErrorId | Should -Be 'ReplacementNotReady,WinEksPatch.Commands.InvokeNodeReplacementCommand'
@@ -852,7 +860,7 @@ Describe 'A replacement that turns Ready without its pod IPs' {
     AfterAll { Stop-WinEksSimulator }
 
     It 'is not counted: the rollout stops before draining anything and says what the new node lacks and why' {
-        $null = Add-WinEksSimulatorFault -Kind RegistersWithoutPodIps -NodeGroup demo-win-selfmanaged -Count 1
+        $null = Add-WinEksSimulatorFault -Kind RegistersWithoutPodIps -NodeGroupName demo-win-selfmanaged -Count 1
         $results = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -ReadyTimeout 00:20:00 -Force `
             -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
         $failures[0].FullyQualifiedErrorId | Should -Be 'ReplacementNotReady,WinEksPatch.Commands.InvokeNodeReplacementCommand'

@@ -16,6 +16,11 @@ public interface IWorkflowHost
 
     void Verbose(string message);
 
+    /// <summary>Detail for -Debug (request ids); hosts without a debug stream drop it.</summary>
+    void Debug(string message)
+    {
+    }
+
     void Warning(string message);
 
     void Progress(ProgressUpdate update);

@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using Amazon.Runtime;
 using WinEksPatch.Aws.Thin;
 
@@ -10,6 +13,14 @@ public sealed record ApiCallCount(string Service, string Operation, int Count, b
     public override string ToString() => $"{Service} {Operation} {Count}";
 }
 
+/// <summary>One call as -Verbose shows it: "AWS eks DescribeCluster (us-west-2): 200 in 12 ms"; -Debug adds the request id
+/// (AWS's x-amzn-RequestId, Kubernetes's Audit-Id), the id AWS Support and cluster audit logs know it by.</summary>
+public sealed record ApiCallTrace(string Api, string Operation, string Target, TimeSpan Duration, string Outcome, string? RequestId)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Api} {Operation} ({Target}): {Outcome} in {Duration.TotalMilliseconds:0} ms");
+}
+
 /// <summary>
 /// Counts the calls one invocation makes: every AWS request attempt (retries included, from the SDK's own
 /// BeforeRequestEvent) by service and operation, and every Kubernetes request by verb and resource (a watch counted as
@@ -18,6 +29,10 @@ public sealed record ApiCallCount(string Service, string Operation, int Count, b
 public sealed class ApiCallCounter
 {
     private readonly ConcurrentDictionary<(string Service, string Operation), int> _counts = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<AmazonWebServiceRequest, StrongBox<long>> _started = new();
+
+    /// <summary>Told of every call as it ends (-Verbose and -Debug of the cmdlet that is running), or null.</summary>
+    public Action<ApiCallTrace>? Trace { get; set; }
 
     /// <summary>Operations that change something (for the "mutating calls per node" figure).</summary>
     public static bool IsMutating(string operation) =>
@@ -25,15 +40,42 @@ public sealed class ApiCallCounter
           || operation.StartsWith("Get", StringComparison.Ordinal) || operation.StartsWith("get ", StringComparison.Ordinal)
           || operation.StartsWith("list ", StringComparison.Ordinal) || operation.StartsWith("watch ", StringComparison.Ordinal));
 
-    public void Attach(AmazonServiceClient client, string service) =>
+    public void Attach(AmazonServiceClient client, string service)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var region = client.Config.RegionEndpoint?.SystemName ?? client.Config.AuthenticationRegion;
         client.BeforeRequestEvent += (_, e) =>
         {
             if (e is WebServiceRequestEventArgs args)
             {
-                var operation = args.Request is ThinRequest thin ? thin.Operation : args.Request.GetType().Name.Replace("Request", "", StringComparison.Ordinal);
-                Add(service, operation);
+                Add(service, OperationOf(args.Request));
+                _started.AddOrUpdate(args.Request, new StrongBox<long>(Stopwatch.GetTimestamp()));
             }
         };
+        client.AfterResponseEvent += (_, e) =>
+        {
+            if (Trace is { } trace && e is WebServiceResponseEventArgs args)
+            {
+                trace(new ApiCallTrace("AWS", $"{service} {OperationOf(args.Request)}", region, Elapsed(args.Request),
+                    ((int?)args.Response?.HttpStatusCode)?.ToString(CultureInfo.InvariantCulture) ?? "ok", args.Response?.ResponseMetadata?.RequestId));
+            }
+        };
+        client.ExceptionEvent += (_, e) =>
+        {
+            if (Trace is { } trace && e is WebServiceExceptionEventArgs args)
+            {
+                var failure = args.Exception is AmazonServiceException service_ ? $"{(int)service_.StatusCode} {service_.ErrorCode}" : args.Exception?.GetType().Name ?? "failed";
+                trace(new ApiCallTrace("AWS", $"{service} {OperationOf(args.Request)}", region, Elapsed(args.Request), failure,
+                    (args.Exception as AmazonServiceException)?.RequestId));
+            }
+        };
+    }
+
+    private static string OperationOf(AmazonWebServiceRequest request) =>
+        request is ThinRequest thin ? thin.Operation : request.GetType().Name.Replace("Request", "", StringComparison.Ordinal);
+
+    private TimeSpan Elapsed(AmazonWebServiceRequest request) =>
+        _started.TryGetValue(request, out var started) ? Stopwatch.GetElapsedTime(started.Value) : TimeSpan.Zero;
 
     public void Add(string service, string operation) => _counts.AddOrUpdate((service, operation), 1, (_, n) => n + 1);
 
@@ -54,10 +96,31 @@ public sealed class ApiCallCounter
 
     private sealed class CountingHandler(ApiCallCounter counter) : DelegatingHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            counter.Add("kubernetes", Describe(request));
-            return base.SendAsync(request, cancellationToken);
+            var operation = Describe(request);
+            counter.Add("kubernetes", operation);
+            if (counter.Trace is not { } trace)
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+
+            // The path without the query (a label selector, a continue token) names the target well enough.
+            var target = request.RequestUri?.AbsolutePath ?? "";
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                trace(new ApiCallTrace("Kubernetes", operation, target, Stopwatch.GetElapsedTime(started),
+                    ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture),
+                    response.Headers.TryGetValues("Audit-Id", out var ids) ? ids.FirstOrDefault() : null));
+                return response;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+            {
+                trace(new ApiCallTrace("Kubernetes", operation, target, Stopwatch.GetElapsedTime(started), ex.GetType().Name, null));
+                throw;
+            }
         }
 
         internal static string Describe(HttpRequestMessage request)

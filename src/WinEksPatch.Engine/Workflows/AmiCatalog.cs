@@ -70,6 +70,42 @@ public sealed partial class AmiCatalog(ISsmApi ssm, IEc2Api ec2, PatchCalendar c
             .ToList();
     }
 
+    /// <summary>What to tell a user whose query matched no AMI: the query, and the Kubernetes versions (for the query's
+    /// Windows version and edition) for which EKS-optimized Windows AMIs are published in the region, nearest first.</summary>
+    public async Task<string> NothingMatchesAsync(AmiQuery query, IReadOnlyCollection<string> sources, CancellationToken cancellationToken = default)
+    {
+        var asked = string.Join(", ", new[]
+        {
+            query.KubernetesVersion is { } k ? $"Kubernetes {k}" : null,
+            query.WindowsVersion is { } w ? $"Windows Server {w}" : null,
+            query.Edition,
+        }.OfType<string>());
+        if (!sources.Contains("Eks"))
+        {
+            return $"No AMI built by New-WinNodeAmi matches {(asked.Length == 0 ? "anything" : asked)} in {region}: New-WinNodeAmi builds one.";
+        }
+
+        var published = (await ssm.GetParametersByPathAsync(EksParameterPath, recursive: true, cancellationToken).ConfigureAwait(false))
+            .Select(p => EksParameter().Match(p.Name))
+            .Where(m => m.Success
+                && (query.WindowsVersion == null || m.Groups["windows"].Value == query.WindowsVersion)
+                && (query.Edition == null || string.Equals(m.Groups["edition"].Value, query.Edition, StringComparison.OrdinalIgnoreCase)))
+            .Select(m => m.Groups["k8s"].Value)
+            .Distinct(StringComparer.Ordinal)
+            .Select(v => (Text: v, Version: Version.TryParse(v, out var parsed) ? parsed : new Version(0, 0)))
+            .ToList();
+        var wanted = Version.TryParse(query.KubernetesVersion, out var w2) ? w2 : null;
+        var nearest = published
+            .OrderBy(p => wanted == null ? 0 : Math.Abs((p.Version.Major * 1000 + p.Version.Minor) - (wanted.Major * 1000 + wanted.Minor)))
+            .ThenByDescending(p => p.Version)
+            .Select(p => p.Text)
+            .ToList();
+        return $"No AMI of {string.Join(" or ", sources)} matches {(asked.Length == 0 ? "anything" : asked)} in {region}. " +
+            (nearest.Count == 0
+                ? "No EKS-optimized Windows AMI is published here for that Windows version and edition."
+                : $"EKS-optimized Windows AMIs are published here for Kubernetes {string.Join(", ", nearest.Take(5))}" + (nearest.Count > 5 ? ", …" : "") + ".");
+    }
+
     /// <summary>Every EKS-optimized Windows AMI AWS publishes in the region (not only the latest): older patch levels, to
     /// roll back to or to compare with. One filtered DescribeImages.</summary>
     public async Task<IReadOnlyList<WinNodeAmi>> AllEksAsync(AmiQuery query, CancellationToken cancellationToken = default)

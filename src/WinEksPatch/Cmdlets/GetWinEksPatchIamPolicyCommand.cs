@@ -44,6 +44,7 @@ public sealed class GetWinEksPatchIamPolicyCommand : PSCmdlet
     /// <summary>Region for the ARNs (default *).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegionCompleter))]
     public string? Region { get; set; }
 
     protected override void EndProcessing()

@@ -13,6 +13,8 @@ namespace WinEksPatch.Commands;
 /// edition, OS build and the container images cached in them.</para>
 /// <para type="description">The OS build of an EKS AMI is the newest monthly Windows release published before the AMI
 /// was created (from the patch calendar shipped with the module); AMIs built by New-WinNodeAmi carry theirs as a tag.</para>
+/// <para type="description">When nothing matches (a Kubernetes version EKS publishes no Windows AMI for, say), a warning
+/// says what was asked and names the Kubernetes versions that are published in the region, nearest first.</para>
 /// </summary>
 /// <example>
 ///   <code>Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core</code>
@@ -61,12 +63,14 @@ public sealed class GetWinNodeAmiCommand : AwsCmdlet
         var sources = Source is { Length: > 0 } ? Source : ["Eks", "ImageBuilder"];
         RunWorkflow(async (host, token) =>
         {
+            var found = 0;
             if (sources.Contains("Eks"))
             {
                 var eks = All ? await catalog.AllEksAsync(query, token).ConfigureAwait(false) : await catalog.LatestEksAsync(query, token).ConfigureAwait(false);
                 foreach (var ami in eks)
                 {
                     host.Output(ami);
+                    found++;
                 }
             }
 
@@ -75,7 +79,14 @@ public sealed class GetWinNodeAmiCommand : AwsCmdlet
                 foreach (var ami in await catalog.BuiltAsync(query, token).ConfigureAwait(false))
                 {
                     host.Output(ami);
+                    found++;
                 }
+            }
+
+            // Nothing is an answer too, but a silent one reads like a bug: say what was asked and what the region publishes.
+            if (found == 0)
+            {
+                host.Warning(await catalog.NothingMatchesAsync(query, sources, token).ConfigureAwait(false));
             }
         }, perInputObject: true);
     }

@@ -14,7 +14,9 @@ namespace WinEksPatch.Commands;
 /// or with local storage, long grace periods, images the new AMI does not cache, plus an estimated duration from the
 /// group's observed boot times. -WhatIf writes that plan and changes nothing; the run executes that same plan,
 /// re-validated at every turn: a planned node that left the group before its turn is named in a warning and skipped, and
-/// desired capacity lowered under the rollout by someone else stops it (RolloutPlanInvalidated).</para>
+/// desired capacity lowered under the rollout by someone else stops it (RolloutPlanInvalidated). A group whose every
+/// node already runs the AMI it launches has nothing to replace: a warning says so and names the next step
+/// (Set-NodeGroupAmi, or Invoke-WinEksPatch for both), under -WhatIf too.</para>
 /// <para type="description">Then, node by node within the window: surge (desired capacity up, max if needed), wait until the new nodes are
 /// usable (Ready, schedulable, free of startup taints, and offering the extended resources the old nodes offer: on EKS
 /// a Windows node takes no Windows pod until the VPC resource controller advertises its pod IPs as
@@ -63,7 +65,7 @@ namespace WinEksPatch.Commands;
 ///   <para>The plan and its pre-flight; nothing changes.</para>
 /// </example>
 /// <example>
-///   <code>Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged | Set-NodeGroupAmi -ImageId (Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks).ImageId -Force | Invoke-NodeReplacement -MaxSurge 2 -Confirm:$false</code>
+///   <code>Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged | Set-NodeGroupAmi -ImageId (Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks).ImageId -Force | Invoke-NodeReplacement -MaxSurge 2 -Confirm:$false</code>
 ///   <para>Points the group at the latest EKS-optimized AMI and replaces its nodes two at a time, never below its size.</para>
 /// </example>
 /// <example>

@@ -15,28 +15,33 @@ public abstract class RolloutCmdlet : FleetCmdlet
     /// A count above the group's size is refused; 100% means all of its nodes.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ValidateRolloutLimit]
     public string MaxUnavailable { get; set; } = "0";
 
     /// <summary>Extra nodes launched above the desired size during the rollout, as a count or a percentage (default 1).
     /// A count above the group's size is refused.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ValidateRolloutLimit]
     public string MaxSurge { get; set; } = "1";
 
     /// <summary>How long one node's drain may take (default 30 minutes). Then the node is uncordoned and the rollout
     /// stops naming the pods and budgets that blocked it (or, with -OverridePodDisruptionBudget, the pods still blocked are
     /// deleted). Must be positive.</summary>
     [Parameter]
+    [ValidateTimeout]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>How long new Windows nodes may take to become usable (boot, bootstrap, Ready, pod IPs). Default 40
     /// minutes. Must be positive.</summary>
     [Parameter]
+    [ValidateTimeout]
     public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromMinutes(40);
 
     /// <summary>How long a new node must have stayed Ready before it counts, on top of its own signals (Ready, pod IPs
     /// advertised). Default 0; set it when the group's user data restarts a node after it joined the cluster.</summary>
     [Parameter]
+    [ValidateTimeout(AllowZero = true)]
     public TimeSpan MinReadyTime { get; set; } = TimeSpan.Zero;
 
     /// <summary>Overrides PodDisruptionBudgets: pods that a budget still blocks after -DrainTimeout are deleted instead of

@@ -32,6 +32,7 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
     protected void RunWorkflow(Func<IWorkflowHost, CancellationToken, Task> workflow, bool perInputObject = false)
     {
         using var host = new QueuedHost();
+        WorkflowHostChanged(host);
         var token = CancellationToken;
         // Not Task.Run(..., token): a stop that arrives before the task starts would skip the delegate, and with it the
         // host.Complete() that ends Pump, leaving the cmdlet (and Stop-Job, Ctrl+C) waiting forever.
@@ -48,7 +49,15 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
             }
         }, CancellationToken.None);
 
-        host.Pump(this);
+        try
+        {
+            host.Pump(this);
+        }
+        finally
+        {
+            WorkflowHostChanged(null);
+        }
+
         try
         {
             task.GetAwaiter().GetResult();
@@ -66,6 +75,17 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
             ThrowTerminatingError(ToErrorRecord(ex));
         }
     }
+
+    /// <summary>Told when a workflow starts (its host) and when it has ended (null): a cmdlet routes its own diagnostics there.</summary>
+    private protected virtual void WorkflowHostChanged(IWorkflowHost? host)
+    {
+    }
+
+    /// <summary>Whether -Verbose or -Debug (<paramref name="parameter"/>) or its preference variable asks for that stream.</summary>
+    private protected bool Wants(string parameter, string preferenceVariable) =>
+        MyInvocation.BoundParameters.TryGetValue(parameter, out var given)
+            ? given is SwitchParameter { IsPresent: true } || given is true
+            : GetVariableValue(preferenceVariable) is ActionPreference preference && preference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
 
     /// <summary>-Force: no confirmation prompt (but -WhatIf still only shows; "-WhatIf trumps -Force, trumps -Confirm").</summary>
     private protected void ConfirmPreferenceOverride() => _force = true;
@@ -163,6 +183,8 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
 
         public void Verbose(string message) => Enqueue(c => c.WriteVerbose(message));
 
+        public void Debug(string message) => Enqueue(c => c.WriteDebug(message));
+
         public void Warning(string message) => Enqueue(c =>
         {
             try
@@ -257,9 +279,10 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
             {
                 _queue.Add(action);
             }
-            catch (InvalidOperationException)
+            catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
             {
-                // Completed: the cmdlet is ending (stopped); nothing more can be written.
+                // Completed or gone: the cmdlet is ending (stopped), or a call traced for -Verbose ended just after its
+                // workflow; nothing more can be written.
             }
         }
     }

@@ -39,7 +39,8 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
             .ToList();
         if (running == null && old.Count == 0)
         {
-            host.Verbose($"{clusterName}/{group.Name}: every node already runs {target}.");
+            host.Warning($"{clusterName}/{group.Name}: every node already runs {target}, the AMI the group launches, and no EKS update is running: nothing to " +
+                "replace. To patch the group, point it at a newer AMI or release first (Get-WinPatchStatus shows whether there is one; Invoke-WinEksPatch does both steps).");
             return;
         }
 

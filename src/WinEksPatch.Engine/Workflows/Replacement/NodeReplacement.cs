@@ -117,7 +117,8 @@ public sealed partial class NodeReplacement(
         shape.RequireWarmPoolOn(target, warm, group.Name);
         if (old.Count == 0 && state == null)
         {
-            host.Verbose($"{clusterName}/{nodeGroupName}: every instance already runs {target}.");
+            host.Warning($"{clusterName}/{nodeGroupName}: every instance already runs {target}, the AMI the group launches: nothing to replace. " +
+                "To patch the group, point it at a newer AMI first (Get-WinPatchStatus shows whether there is one; Set-NodeGroupAmi does it, Invoke-WinEksPatch does both steps).");
             return;
         }
 
