@@ -82,7 +82,23 @@ foreach ($command in $module.ExportedCmdlets.Values | Sort-Object Name) {
     Write-Paras 'description' $description
 
     $parameters = $command.Parameters.Values | Where-Object { $_.Name -notin $common }
+    $shouldProcess = $command.Parameters.ContainsKey('WhatIf')
+    # Defaults as the cmdlet sets them: a fresh instance's property values (switches: False; nothing set: None).
+    $instance = [Activator]::CreateInstance($type)
+    $defaults = @{}
+    foreach ($p in $parameters) {
+        $value = $type.GetProperty($p.Name).GetValue($instance)
+        $defaults[$p.Name] = if ($value -is [System.Management.Automation.SwitchParameter]) { "$($value.IsPresent)" }
+            elseif ($null -eq $value -or "$value" -eq '') { 'None' }
+            elseif ($value -is [array]) { $value -join ', ' }
+            else { "$value" }
+    }
     $parameterText = @{}
+    $parameterText['WhatIf'] = 'Shows what would change, and changes nothing.'
+    $parameterText['Confirm'] = 'Asks before each change.'
+    $defaults['WhatIf'] = 'False'
+    $defaults['Confirm'] = 'False'
+
     foreach ($p in $parameters) {
         $property = $type.GetProperty($p.Name)
         $doc = if ($property) { $members["P:$($property.DeclaringType.FullName).$($p.Name)"] } else { $null }
@@ -111,6 +127,7 @@ foreach ($command in $module.ExportedCmdlets.Values | Sort-Object Name) {
         $w.WriteStartElement('dev', 'type', $dev)
         $w.WriteElementString('maml', 'name', $maml, $p.ParameterType.FullName)
         $w.WriteEndElement()
+        $w.WriteElementString('dev', 'defaultValue', $dev, $defaults[$p.Name])
         $w.WriteEndElement()
     }
 
@@ -118,7 +135,7 @@ foreach ($command in $module.ExportedCmdlets.Values | Sort-Object Name) {
     foreach ($set in $command.ParameterSets) {
         $w.WriteStartElement('command', 'syntaxItem', $cmd)
         $w.WriteElementString('maml', 'name', $maml, $command.Name)
-        foreach ($sp in $set.Parameters | Where-Object { $_.Name -notin $common }) {
+        foreach ($sp in $set.Parameters | Where-Object { $_.Name -notin $common -or $_.Name -in 'WhatIf', 'Confirm' }) {
             # CommandParameterInfo carries the set-specific IsMandatory/Position/ValueFromPipeline*.
             Write-Parameter $command.Parameters[$sp.Name] $sp
         }
@@ -126,19 +143,47 @@ foreach ($command in $module.ExportedCmdlets.Values | Sort-Object Name) {
     }
     $w.WriteEndElement()
 
-    $w.WriteStartElement('command', 'parameters', $cmd)
-    foreach ($p in $parameters | Sort-Object Name) {
-        $attr = $p.ParameterSets.Values | Select-Object -First 1
-        Write-Parameter $p $attr
+    # No parameters element at all for a cmdlet without parameters of its own: an empty one prints as an empty entry.
+    $listed = @($parameters) + @(if ($shouldProcess) { $command.Parameters['WhatIf'], $command.Parameters['Confirm'] })
+    if ($listed.Count -gt 0) {
+        $w.WriteStartElement('command', 'parameters', $cmd)
+        foreach ($p in $listed | Sort-Object Name) {
+            $attr = $p.ParameterSets.Values | Select-Object -First 1
+            Write-Parameter $p $attr
+        }
+        $w.WriteEndElement()
+    }
+
+    # INPUTS: what the pipeline binds, by value or by property name.
+    $w.WriteStartElement('command', 'inputTypes', $cmd)
+    $byValue = @($parameters | Where-Object { $_.ParameterSets.Values.ValueFromPipeline -contains $true })
+    $byName = @($parameters | Where-Object { $_.ParameterSets.Values.ValueFromPipelineByPropertyName -contains $true })
+    $inputs = @()
+    foreach ($p in $byValue) { $inputs += , @($p.ParameterType.FullName, "-$($p.Name) from the pipeline.") }
+    if ($byName) {
+        $inputs += , @('System.Management.Automation.PSObject', "Any object with a property named like these parameters binds to them: $(($byName | ForEach-Object { $_.Name }) -join ', ') (for example the output of Get-WinNodeGroup or Get-WinPatchStatus).")
+    }
+    if (-not $inputs) { $inputs += , @('None', 'Nothing is taken from the pipeline.') }
+    foreach ($input in $inputs) {
+        $w.WriteStartElement('command', 'inputType', $cmd)
+        $w.WriteStartElement('dev', 'type', $dev)
+        $w.WriteElementString('maml', 'name', $maml, $input[0])
+        $w.WriteEndElement()
+        Write-Paras 'description' @($input[1])
+        $w.WriteEndElement()
     }
     $w.WriteEndElement()
 
+    # OUTPUTS: the declared output types (None when the cmdlet writes nothing).
     $w.WriteStartElement('command', 'returnValues', $cmd)
-    foreach ($output in $command.OutputType) {
+    $outputs = @($command.OutputType | Where-Object { $_.Name -ne 'System.Void' })
+    if (-not $outputs) { $outputs = @([pscustomobject]@{ Name = 'None' }) }
+    foreach ($output in $outputs) {
         $w.WriteStartElement('command', 'returnValue', $cmd)
         $w.WriteStartElement('dev', 'type', $dev)
         $w.WriteElementString('maml', 'name', $maml, $output.Name)
         $w.WriteEndElement()
+        Write-Paras 'description' @($(if ($output.Name -eq 'None') { 'This cmdlet writes no objects.' } else { "The format files show it as a table; Format-List * shows every field." }))
         $w.WriteEndElement()
     }
     $w.WriteEndElement()
@@ -154,6 +199,20 @@ foreach ($command in $module.ExportedCmdlets.Values | Sort-Object Name) {
         $w.WriteStartElement('dev', 'remarks', $dev)
         foreach ($para in $example.SelectNodes('para')) { $w.WriteElementString('maml', 'para', $maml, (Get-DocText $para)) }
         $w.WriteEndElement()
+        $w.WriteEndElement()
+    }
+    $w.WriteEndElement()
+
+    # RELATED LINKS: the module's other cmdlets its own examples use, and the about topics.
+    $related = @($examples | ForEach-Object { [regex]::Matches($_.SelectSingleNode('code').InnerText, '\b[A-Z][a-z]+-Win[A-Za-z]+|\b[A-Z][a-z]+-NodeGroupAmi|\bInvoke-NodeReplacement') } |
+        ForEach-Object Value | Where-Object { $_ -ne $command.Name -and $module.ExportedCmdlets.ContainsKey($_) } | Select-Object -Unique)
+    $related += 'about_WinEksPatch'
+    if ($shouldProcess -or $command.Name -eq 'Invoke-WinEksPatch') { $related += 'about_WinEksPatch_Unattended' }
+    $w.WriteStartElement('command', 'relatedLinks', $cmd)
+    foreach ($link in $related) {
+        $w.WriteStartElement('maml', 'navigationLink', $maml)
+        $w.WriteElementString('maml', 'linkText', $maml, $link)
+        $w.WriteElementString('maml', 'uri', $maml, '')
         $w.WriteEndElement()
     }
     $w.WriteEndElement()

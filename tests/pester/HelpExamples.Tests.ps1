@@ -28,6 +28,31 @@ Describe '<Name> help' -ForEach $commands {
         @($help.examples.example).Count | Should -BeGreaterOrEqual 2
     }
 
+    It 'is complete to the last field: defaults, INPUTS, OUTPUTS, RELATED LINKS, -WhatIf/-Confirm in SYNTAX, no empty entries' {
+        $help = Get-Help $Name -Full
+        $command = Get-Command $Name
+        foreach ($parameter in @($help.parameters.parameter | Where-Object { $_ })) {
+            $parameter.name | Should -Not -BeNullOrEmpty -Because 'an empty parameter entry prints as a blank item'
+            $parameter.defaultValue | Should -Not -BeNullOrEmpty -Because "-$($parameter.name) needs its default value"
+        }
+        if ($command.Parameters.ContainsKey('MaxSurge')) {
+            ($help.parameters.parameter | Where-Object name -eq 'MaxSurge').defaultValue | Should -Be '1'
+        }
+        @($help.inputTypes.inputType).Count | Should -BeGreaterThan 0
+        ($help.inputTypes.inputType.type.name -join ' ') | Should -Not -BeNullOrEmpty
+        @($help.returnValues.returnValue).Count | Should -BeGreaterThan 0
+        @($help.relatedLinks.navigationLink.linkText) | Should -Contain 'about_WinEksPatch'
+        $syntax = ($help.syntax | Out-String)
+        if ($command.Parameters.ContainsKey('WhatIf')) {
+            $syntax | Should -Match '\[-WhatIf\]'
+            $syntax | Should -Match '\[-Confirm\]'
+        }
+        $byName = @($command.Parameters.Values | Where-Object { $_.Attributes.ValueFromPipelineByPropertyName -contains $true } | ForEach-Object Name)
+        if ($byName) {
+            ($help.inputTypes.inputType.description.Text -join ' ') | Should -BeLike "*$($byName[0])*"
+        }
+    }
+
     It 'runs its examples as written' {
         # The simulator cmdlets' examples start their own simulator; the others run against a fresh demo simulator.
         $ownSimulator = $Name -in 'Start-WinEksSimulator', 'Stop-WinEksSimulator', 'Connect-WinEksSimulator'

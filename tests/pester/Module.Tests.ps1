@@ -58,6 +58,13 @@ Describe 'about_WinEksPatch' {
         $about | Should -Match 'One run per node group at a time'
         $about | Should -Match 'Start-WinEksSimulator -Scenario demo'
     }
+
+    It 'about_WinEksPatch_Unattended has the exit-code contract of scheduled tasks and runbooks' {
+        $about = Get-Help about_WinEksPatch_Unattended | Out-String
+        foreach ($section in 'THE SCRIPT', 'PROMPTS', 'CHECKED BEFORE THE FIRST CHANGE', 'THE REPORT', 'EXIT CODES', 'REHEARSALS') { $about | Should -Match "(?m)^$section\s*$" }
+        $about | Should -Match 'PatchCycleFailed ends the script as the throw statement does'
+        $about | Should -Match 'exits 1, with or without'
+    }
 }
 
 Describe 'Bad input gets a specific error naming the parameter' {
