@@ -49,7 +49,9 @@ Describe 'a rehearsal fails closed' {
             $result = Invoke-FreshPwsh -Script @'
 Import-Module $env:WINEKSPATCH_MODULE
 $sim = Start-WinEksSimulator -Scenario demo
-Stop-Process -Id $sim.ProcessId -Force; (Get-Process -Id $sim.ProcessId -ErrorAction SilentlyContinue)?.WaitForExit(10000) | Out-Null
+$process = Get-Process -Id $sim.ProcessId
+Stop-Process -Id $sim.ProcessId -Force
+$null = $process.WaitForExit(10000)
 $errors = foreach ($command in { Get-WinEksCluster -Name demo }, { Get-WinNodeGroup -ClusterName demo }, { Get-WinEksSimulatorReport }) {
     try { & $command -ErrorAction Stop | Out-Null; 'no error' } catch { "$($_.FullyQualifiedErrorId)|$($_.CategoryInfo.Category)|$($_.Exception.Message)" }
 }
