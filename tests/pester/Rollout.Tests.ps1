@@ -365,6 +365,8 @@ Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
 
             $rollout.PowerShell.Stop()
             { $rollout.PowerShell.EndInvoke($rollout.Handle) } | Should -Throw '*stopped*'
+            # Ctrl+C says what each touched node is left as, and how to resume.
+            ($rollout.PowerShell.Streams.Warning -join "`n") | Should -BeLike "*demo/demo-win-selfmanaged: the rollout stopped.*$paymentsNode*Run the same command again to continue where it stopped.*"
         }
         finally { $rollout.PowerShell.Dispose(); $rollout.Runspace.Dispose() }
         kubectl get leases -n kube-system -o name | Should -BeNullOrEmpty -Because 'a stopped run releases its lease'

@@ -266,3 +266,53 @@ Describe 'say why, early' {
         @(Get-WinPatchStatus -ClusterName demo 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) | Should -BeNullOrEmpty
     }
 }
+
+Describe 'output a person reads' {
+    BeforeAll {
+        $null = Start-WinEksSimulator -Scenario demo
+        $latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
+    }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'default tables fit 120 columns and cut no name: node names lose only their region suffix, lists wrap' {
+        $nodes = @(Get-WinNode -ClusterName demo)
+        foreach ($table in ($nodes | Format-Table | Out-String -Width 120), (Get-WinEksCluster | Format-Table | Out-String -Width 120)) {
+            $table -split "`n" | Where-Object { $_.TrimEnd().Length -gt 120 } | Should -BeNullOrEmpty
+            $table | Should -Not -Match '…'
+        }
+        $table = $nodes | Format-Table | Out-String -Width 120
+        foreach ($node in $nodes) {
+            $table | Should -Match ([regex]::Escape(($node.NodeName -split '\.')[0]))
+            $table | Should -Match ([regex]::Escape($node.NodeGroupName))
+        }
+        $nodes[0].NodeName | Should -Match '\.compute\.internal$' -Because 'the object keeps the full name'
+        (Get-WinEksCluster | Format-Table | Out-String -Width 120) | Should -Match 'win-managed'
+    }
+
+    It 'nested records print as text, not as record syntax' {
+        $plan = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -WhatIf -WarningAction SilentlyContinue |
+            Where-Object { $_.PSObject.TypeNames[0] -eq 'WinEksPatch.Model.NodeReplacementPlan' }
+        $plan.Preflight | Should -Not -BeNullOrEmpty
+        ($plan.Preflight -join "`n") | Should -Not -Match 'PreflightFinding \{'
+        ($plan.Preflight -join "`n") | Should -Match ('(?m)^' + [regex]::Escape(($plan.Preflight | Select-Object -First 1).Kind) + ': ')
+        ($plan | Format-List | Out-String) | Should -Not -Match 'PreflightFinding \{'
+        $size = Measure-WinContainerImage -Image mcr.microsoft.com/windows/servercore:ltsc2022
+        ($size.Layers -join "`n") | Should -Match '^sha256:[0-9a-f]{12}… [\d.,]+ MB compressed, [\d.,]+ MB on disk'
+        ($size | Format-List | Out-String) | Should -Not -Match 'WinImageLayer \{'
+    }
+}
+
+Describe 'output types a script can name' {
+    BeforeAll { Import-Module (Get-TestModulePath) }
+
+    It 'resolves every cmdlet''s output type by its full name and by WinEksPatch.<Name>' {
+        $outputs = Get-Command -Module WinEksPatch | ForEach-Object { $_.OutputType.Name } | Where-Object { $_ -like 'WinEksPatch.*' } | Sort-Object -Unique
+        $outputs | Should -Not -BeNullOrEmpty
+        foreach ($name in $outputs) {
+            ($name -as [type]) | Should -Not -BeNullOrEmpty -Because "[$name] should resolve"
+            ("WinEksPatch.$($name.Split('.')[-1])" -as [type]).FullName | Should -Be $name
+        }
+        [WinEksPatch.NodeGroupKind]::SelfManaged | Should -Be 'SelfManaged'
+    }
+}

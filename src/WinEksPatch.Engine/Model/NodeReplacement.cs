@@ -62,7 +62,11 @@ public sealed class NodeReplacementResult
 }
 
 /// <summary>Something the pre-flight found that will shape the rollout, and what it will do.</summary>
-public sealed record PreflightFinding(string Kind, string Subject, string Effect);
+public sealed record PreflightFinding(string Kind, string Subject, string Effect)
+{
+    /// <summary>How a list view and a -join print it: "SingleReplica: shop/payments: …".</summary>
+    public override string ToString() => $"{Kind}: {Subject}: {Effect}";
+}
 
 /// <summary>The plan of a rollout: what <c>Invoke-NodeReplacement -WhatIf</c> shows; re-validated before each step.</summary>
 public sealed class NodeReplacementPlan

@@ -1,7 +1,12 @@
 namespace WinEksPatch.Model;
 
 /// <summary>One layer of a measured image.</summary>
-public sealed record WinImageLayer(string Digest, long CompressedSize, long? Size, bool Foreign, bool Present, bool InRepository);
+public sealed record WinImageLayer(string Digest, long CompressedSize, long? Size, bool Foreign, bool Present, bool InRepository)
+{
+    /// <summary>How a list view and a -join print it: "sha256:1df53d9083c4… 243.0 MB compressed, 697.9 MB on disk, foreign, already on the target".</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Digest[..Math.Min(19, Digest.Length)]}… {CompressedSize / 1e6:N1} MB compressed, {(Size is { } size ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{size / 1e6:N1} MB") : "size unknown")} on disk{(Foreign ? ", foreign" : "")}{(Present ? ", already on the target" : "")}{(InRepository ? ", already in the repository" : "")}");
+}
 
 /// <summary>What an image really costs: output of <c>Measure-WinContainerImage</c>. Sizes are bytes.</summary>
 public sealed class WinContainerImageSize
