@@ -279,7 +279,7 @@ namespace WinEksPatchTests {
             $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage '$webIis'")
             $handle = $ps.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (-not ($ps.Streams.Progress | Where-Object StatusDescription -eq 'BUILDING') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            while (-not ($ps.Streams.Progress | Where-Object StatusDescription -like 'BUILDING (*') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
             $ps.Stop()
             { $ps.EndInvoke($handle) } | Should -Throw '*stopped*'
             $warning = @($captureHost.Captured.Warnings) -join "`n"
@@ -360,7 +360,7 @@ namespace WinEksPatchTests {
             $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; try { New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage '$webIis' } catch { `$_ }")
             $handle = $ps.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (-not ($building = $ps.Streams.Progress | Where-Object StatusDescription -eq 'BUILDING' | Select-Object -First 1) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            while (-not ($building = $ps.Streams.Progress | Where-Object StatusDescription -like 'BUILDING (*' | Select-Object -First 1) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
             $building | Should -Not -BeNullOrEmpty
             $arn = $building.CurrentOperation
             $clients = New-ModuleAwsClients

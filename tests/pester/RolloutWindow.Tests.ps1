@@ -28,7 +28,7 @@ BeforeAll {
     # The order a run took nodes in, from its progress records ("node N of M: i-...").
     function Get-StartOrder($rollout) {
         @($rollout.PowerShell.Streams.Progress | Where-Object StatusDescription -match '^node \d+ of \d+: (i-[0-9a-f]+)' |
-            ForEach-Object { $_.StatusDescription -replace '^node \d+ of \d+: ', '' } | Select-Object -Unique)
+            ForEach-Object { $_.StatusDescription -replace '^node \d+ of \d+: (i-[0-9a-f]+).*$', '$1' } | Select-Object -Unique)
     }
 
     # The most old nodes cordoned and not yet gone at any one time, from the simulator's event log.

@@ -316,3 +316,30 @@ Describe 'output types a script can name' {
         [WinEksPatch.NodeGroupKind]::SelfManaged | Should -Be 'SelfManaged'
     }
 }
+
+Describe 'progress a person follows' {
+    BeforeAll {
+        $sim = Start-WinEksSimulator -Scenario demo -TimeScale 120
+        $latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
+    }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'the rollout''s bars carry percent complete, the phase, the elapsed time and an estimate of what remains' {
+        $ps = [PowerShell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$(Get-TestModulePath)'; Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 2 -Force -WarningAction SilentlyContinue")
+            $results = @($ps.Invoke())
+            $progress = @($ps.Streams.Progress)
+        }
+        finally { $ps.Dispose() }
+        $results.Count | Should -Be 4
+        $group = @($progress | Where-Object ParentActivityId -eq -1 | Where-Object Activity -like 'Replacing nodes of demo/demo-win-selfmanaged*')
+        $group | Should -Not -BeNullOrEmpty
+        @($group | Where-Object { $_.PercentComplete -gt 0 -and $_.PercentComplete -lt 100 }) | Should -Not -BeNullOrEmpty
+        @($group | Where-Object { $_.StatusDescription -match '^node \d+ of 4: i-[0-9a-f]+ \((\d+h\d\dm|\d+m\d\ds|\d+s) elapsed\)$' }) | Should -Not -BeNullOrEmpty
+        @($group | Where-Object SecondsRemaining -gt 0) | Should -Not -BeNullOrEmpty
+        $nodes = @($progress | Where-Object ParentActivityId -ne -1)
+        ($nodes.StatusDescription -join "`n") | Should -Match '(?m)^draining \((\d+h\d\dm|\d+m\d\ds|\d+s) elapsed\)'
+    }
+}

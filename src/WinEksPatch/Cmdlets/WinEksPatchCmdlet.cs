@@ -200,17 +200,42 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
             }
         });
 
+        // When each progress bar first appeared, on the module's clock (the simulator's when in use): for its elapsed time.
+        private readonly Dictionary<int, DateTimeOffset> _progressStarted = [];
+
+        /// <summary>A progress bar with its phase (the status), its percent, how long it has run and, once it has moved, an
+        /// estimate of what remains (linear in its percent).</summary>
         public void Progress(ProgressUpdate update) => Enqueue(c =>
         {
-            var record = new ProgressRecord(update.Id, update.Activity, string.IsNullOrEmpty(update.Status) ? "..." : update.Status)
+            var now = ModuleEnvironment.Time.GetUtcNow();
+            if (!_progressStarted.TryGetValue(update.Id, out var since))
             {
-                PercentComplete = Math.Clamp(update.PercentComplete, -1, 100),
+                _progressStarted[update.Id] = since = now;
+            }
+
+            var elapsed = now - since;
+            var percent = Math.Clamp(update.PercentComplete, -1, 100);
+            var status = string.IsNullOrEmpty(update.Status) ? "..." : update.Status;
+            var record = new ProgressRecord(update.Id, update.Activity, $"{status} ({Elapsed(elapsed)} elapsed)")
+            {
+                PercentComplete = percent,
                 ParentActivityId = update.ParentId ?? -1,
                 CurrentOperation = update.CurrentOperation,
                 RecordType = update.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+                SecondsRemaining = percent is > 0 and < 100 && elapsed >= TimeSpan.FromSeconds(1)
+                    ? (int)Math.Min(int.MaxValue, elapsed.TotalSeconds * (100 - percent) / percent) : -1,
             };
+            if (update.Completed)
+            {
+                _progressStarted.Remove(update.Id);
+            }
+
             c.WriteProgress(record);
         });
+
+        private static string Elapsed(TimeSpan elapsed) => elapsed.TotalHours >= 1
+            ? $"{(int)elapsed.TotalHours}h{elapsed.Minutes:00}m"
+            : elapsed.TotalMinutes >= 1 ? $"{(int)elapsed.TotalMinutes}m{elapsed.Seconds:00}s" : $"{Math.Max(0, (int)elapsed.TotalSeconds)}s";
 
         public Task<bool> ShouldProcessAsync(string target, string action)
         {
