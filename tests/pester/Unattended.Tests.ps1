@@ -226,6 +226,14 @@ Describe 'pipelines by property name' {
         ($piped | Measure-Object Pods -Sum).Sum | Should -BeLessThan ($all | Measure-Object Pods -Sum).Sum
     }
 
+    It 'Get-WinNodeGroup | New-WinNodeAmi builds for the piped group; two groups in one build are refused before anything is created' {
+        $null = Get-WinEksSimulatorReport -Reset
+        { Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged | New-WinNodeAmi -WhatIf -ErrorAction Stop } | Should -Not -Throw
+        { Get-WinNodeGroup -ClusterName demo | New-WinNodeAmi -WhatIf -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PipelineTargetsDiffer,WinEksPatch.Commands.NewWinNodeAmiCommand' -ExpectedMessage '*node groups demo-win-selfmanaged, win-managed*run it once for each*'
+        (Get-WinEksSimulatorReport).ApiCalls | Where-Object { $_.Service -eq 'imagebuilder' -and $_.Mutating } | Should -BeNullOrEmpty
+    }
+
     It 'one name per concept: -NodeGroupName everywhere, the old names as aliases' {
         foreach ($command in 'Get-WinNodeGroup', 'Get-WinNode', 'Get-WinPatchStatus', 'Get-WinImageCachePlan', 'Invoke-WinEksPatch', 'Invoke-NodeReplacement', 'Set-NodeGroupAmi', 'New-WinNodeAmi', 'Add-WinEksSimulatorFault') {
             (Get-Command $command).Parameters.Keys | Should -Contain 'NodeGroupName' -Because $command

@@ -101,6 +101,7 @@ public static class ErrorIds
     public const string NodeGroupNotWindows = nameof(NodeGroupNotWindows);
     public const string NoWindowsNodeGroups = nameof(NoWindowsNodeGroups);
     public const string PatchCycleStopped = nameof(PatchCycleStopped);
+    public const string PipelineTargetsDiffer = nameof(PipelineTargetsDiffer);
     public const string NodeNotFound = nameof(NodeNotFound);
     public const string AmiNotFound = nameof(AmiNotFound);
     public const string AmiNotWindows = nameof(AmiNotWindows);

@@ -34,6 +34,9 @@ namespace WinEksPatch.Commands;
 /// SubnetNotFound (the infrastructure configuration is created first, so nothing else exists yet); ImageBuildFailed and
 /// ImageBuildCancelled (with the reason and the CloudWatch Logs group); AwsAccessDenied, AwsThrottled, AwsServiceError and
 /// the other Aws* ids for a failed AWS call.</para>
+/// <para type="description">-ClusterName and -NodeGroupName bind by property name too (Get-WinNodeGroup | New-WinNodeAmi);
+/// one build is for one cluster and at most one group, so a pipeline that brings more is refused before anything is
+/// created (PipelineTargetsDiffer).</para>
 /// <para type="description">Clean-up: when a creation fails part way (an AWS error, Ctrl+C, anything else), the command
 /// deletes what this run created, newest first (distribution configuration, recipe, component, infrastructure
 /// configuration), then reports the original error; -Verbose lists each removed resource. Resources that existed before the
@@ -60,13 +63,13 @@ public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
     private readonly List<string> _cacheImages = [];
 
     /// <summary>The EKS cluster the AMI is for (its Kubernetes version picks the parent AMI).</summary>
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string ClusterName { get; set; } = "";
 
     /// <summary>The Windows node group whose Windows version and edition the AMI is for.</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.NodeGroupNameCompleter))]
     public string? NodeGroupName { get; set; }
@@ -127,16 +130,33 @@ public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
     [Parameter]
     public SwitchParameter NoWait { get; set; }
 
+    // What the pipeline named: one build is for one cluster and at most one group.
+    private readonly HashSet<string> _clusters = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _groups = new(StringComparer.Ordinal);
+
     protected override void ProcessRecord()
     {
         // Piped cache plan entries arrive one per record: collect them and build one AMI at the end.
         _cacheImages.AddRange(CacheImage);
+        _clusters.Add(ClusterName);
+        if (NodeGroupName != null)
+        {
+            _groups.Add(NodeGroupName);
+        }
     }
 
     protected override void EndProcessing()
     {
         try
         {
+            if (_clusters.Count > 1 || _groups.Count > 1)
+            {
+                var what = _clusters.Count > 1 ? $"clusters {string.Join(", ", _clusters)}" : $"node groups {string.Join(", ", _groups)}";
+                ThrowTerminatingError(ToErrorRecord(new Errors.WinEksPatchException(Errors.ErrorIds.PipelineTargetsDiffer, Errors.ErrorKind.InvalidArgument,
+                    $"New-WinNodeAmi builds one AMI for one cluster and node group, and the pipeline brought {what}: run it once for each. Nothing was created.",
+                    what)));
+            }
+
             var options = new AmiBuildOptions
             {
                 ClusterName = ClusterName,
