@@ -74,7 +74,7 @@ public sealed class PatchCycle(
             {
                 NodeGroupName = group.NodeGroupName,
                 Kind = group.Kind,
-                BeforeImageId = ImageOnEveryNode(snapshot, group.NodeGroupName) ?? group.ImageId,
+                BeforeImageId = ImageOnEveryNode(snapshot, group.NodeGroupName),
                 BeforeOsBuild = OldestBuild(snapshot, group.NodeGroupName) ?? group.OsBuild,
             };
             report.Groups.Add(entry);
