@@ -151,7 +151,7 @@ Describe 'Invoke-NodeReplacement replaces every old node' {
         $group.DesiredSize | Should -Be $before.DesiredSize
         $group.MaxSize | Should -Be $before.MaxSize
         $group.NodeCount | Should -Be 4
-        $group.OsBuild | Should -Be '10.0.20348.5622'
+        $group.ImageOsBuild | Should -Be '10.0.20348.5622'
         (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged).OsBuild | Sort-Object -Unique | Should -Be '10.0.20348.5622'
         (Get-WinPatchStatus -ClusterName demo -NodeGroupName demo-win-selfmanaged).UpToDate | Should -BeTrue
     }
@@ -969,7 +969,7 @@ Describe 'A rollout through throttling, 5xx storms and an expiring EKS token' {
         @($report.PdbViolations).Count | Should -Be 0
         @($report.PodsDeletedNotEvicted).Count | Should -Be 0
         ($report.LowestReadyNodes | Where-Object NodeGroup -eq 'demo-win-selfmanaged').Lowest | Should -BeGreaterOrEqual 4
-        (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).OsBuild | Should -Be '10.0.20348.5622'
+        (Get-WinNodeGroup -ClusterName demo -Name demo-win-selfmanaged).ImageOsBuild | Should -Be '10.0.20348.5622'
     }
 }
 

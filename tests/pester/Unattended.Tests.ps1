@@ -241,6 +241,11 @@ Describe 'pipelines by property name' {
         (Get-Command Get-WinNodeGroup).Parameters['NodeGroupName'].Aliases | Should -Contain 'Name'
         (Get-Command Add-WinEksSimulatorFault).Parameters['NodeGroupName'].Aliases | Should -Contain 'NodeGroup'
         (Get-WinNodeGroup -ClusterName demo -Name win-managed).NodeGroupName | Should -Be 'win-managed'
+        # OsBuild is what nodes run; a group's build is its AMI's, ImageOsBuild (OsBuild remains its alias).
+        $group = Get-WinNodeGroup -ClusterName demo -NodeGroupName win-managed
+        $group.ImageOsBuild | Should -Not -BeNullOrEmpty
+        $group.OsBuild | Should -Be $group.ImageOsBuild
+        ($group | Format-Table | Out-String) | Should -Match 'ImageOsBuild'
     }
 }
 

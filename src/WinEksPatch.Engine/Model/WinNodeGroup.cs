@@ -43,8 +43,10 @@ public sealed class WinNodeGroup
     /// <summary>Core or Full, when known.</summary>
     public string? Edition { get; init; }
 
-    /// <summary>OS build of the group's AMI (from its nodes' kernelVersion, else from the AMI's tags or date).</summary>
-    public string? OsBuild { get; init; }
+    /// <summary>OS build of the AMI the group launches (ImageId): what its nodes on that AMI report in kernelVersion, else
+    /// the AMI's tags or date. Not what every node runs: Get-WinPatchStatus's OsBuild and Get-WinNode's are that. (OsBuild,
+    /// its former name, remains as an alias property.)</summary>
+    public string? ImageOsBuild { get; init; }
 
     public string? KubernetesVersion { get; init; }
 

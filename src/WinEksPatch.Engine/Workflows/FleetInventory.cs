@@ -148,7 +148,7 @@ public sealed class FleetInventory(ClusterSnapshotReader reader, PatchCalendar c
             AmiType = group.Managed?.AmiType,
             WindowsVersion = AmiFacts.WindowsVersion(image) ?? typeVersion ?? nameVersion ?? osBuild?.WindowsServer,
             Edition = typeEdition ?? nameEdition,
-            OsBuild = osBuild?.ToString(),
+            ImageOsBuild = osBuild?.ToString(),
             KubernetesVersion = group.Managed?.Version ?? snapshot.Cluster.Version,
             DesiredSize = group.Managed?.DesiredSize ?? group.AutoScalingGroup?.DesiredCapacity ?? 0,
             MinSize = group.Managed?.MinSize ?? group.AutoScalingGroup?.MinSize ?? 0,

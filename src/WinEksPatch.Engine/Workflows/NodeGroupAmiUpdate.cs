@@ -159,13 +159,13 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
         }
 
         var build = AmiFacts.OsBuild(image, calendar);
-        var groupBuild = WindowsBuild.ParseOrNull(group.OsBuild);
+        var groupBuild = WindowsBuild.ParseOrNull(group.ImageOsBuild);
         var version = AmiFacts.WindowsVersion(image) ?? build?.WindowsServer;
         if ((groupBuild != null && build != null && build.Value.Build != groupBuild.Value.Build)
             || (group.WindowsVersion != null && version != null && version != group.WindowsVersion))
         {
             throw new WinEksPatchException(ErrorIds.AmiWindowsBuildMismatch, ErrorKind.InvalidArgument,
-                $"-ImageId: {image.ImageId} is Windows Server {version} ({build}); node group '{group.NodeGroupName}' runs Windows Server {group.WindowsVersion} ({group.OsBuild}). " +
+                $"-ImageId: {image.ImageId} is Windows Server {version} ({build}); node group '{group.NodeGroupName}' runs Windows Server {group.WindowsVersion} ({group.ImageOsBuild}). " +
                 "Process-isolated containers need the host's build: changing Windows versions is a migration, not a patch.", image.ImageId);
         }
 

@@ -29,7 +29,7 @@ public sealed class PatchAssessment(ClusterSnapshotReader reader, FleetInventory
             var latestBuild = WindowsBuild.ParseOrNull(latest?.OsBuild);
             var nodeBuilds = nodes.Select(n => (Node: n, Build: WindowsBuild.ParseOrNull(n.KernelVersion))).ToList();
             var oldestBuild = nodeBuilds.Select(n => n.Build).OfType<WindowsBuild>().DefaultIfEmpty().Min();
-            var current = oldestBuild != default ? oldestBuild : WindowsBuild.ParseOrNull(group.OsBuild);
+            var current = oldestBuild != default ? oldestBuild : WindowsBuild.ParseOrNull(group.ImageOsBuild);
             var oldestNode = nodes.Where(n => n.CreatedAt != null).MinBy(n => n.CreatedAt);
 
             host.Output(new WinPatchStatus

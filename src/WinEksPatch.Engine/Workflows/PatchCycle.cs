@@ -75,7 +75,7 @@ public sealed class PatchCycle(
                 NodeGroupName = group.NodeGroupName,
                 Kind = group.Kind,
                 BeforeImageId = ImageOnEveryNode(snapshot, group.NodeGroupName),
-                BeforeOsBuild = OldestBuild(snapshot, group.NodeGroupName) ?? group.OsBuild,
+                BeforeOsBuild = OldestBuild(snapshot, group.NodeGroupName) ?? group.ImageOsBuild,
             };
             report.Groups.Add(entry);
             if (failure != null)
