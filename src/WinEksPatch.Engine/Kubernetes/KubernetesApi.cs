@@ -318,6 +318,9 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
             }
         });
 
+    /// <summary>Runs one call and turns its failure into the module's error. An HttpOperationException is never kept as the
+    /// inner exception (it holds the request and its bearer token): <see cref="KubernetesApiException"/> keeps the status,
+    /// reason, the API server's message and the Audit-Id instead.</summary>
     private async Task<T> CallAsync<T>(string what, Func<Task<T>> call)
     {
         try
@@ -329,18 +332,18 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
             throw new WinEksPatchException(ErrorIds.KubernetesUnauthorized, ErrorKind.AuthenticationError,
                 $"The Kubernetes API of cluster '{clusterName}' refused the credentials ({what}: 401 Unauthorized). " +
                 "Check that the IAM identity is mapped in the cluster (access entries or aws-auth) or the kubeconfig's user.",
-                clusterName, ex);
+                clusterName, KubernetesApiException.From(ex));
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Forbidden)
         {
             throw new WinEksPatchException(ErrorIds.KubernetesApiError, ErrorKind.PermissionDenied,
-                $"The Kubernetes API of cluster '{clusterName}' forbids {what} (403).", clusterName, ex);
+                $"The Kubernetes API of cluster '{clusterName}' forbids {what} (403).", clusterName, KubernetesApiException.From(ex));
         }
         catch (HttpOperationException ex)
         {
             throw new WinEksPatchException(ErrorIds.KubernetesApiError, ErrorKind.InvalidOperation,
                 $"The Kubernetes API of cluster '{clusterName}' failed to {what}: {(int)ex.Response.StatusCode} {ex.Response.ReasonPhrase}.",
-                clusterName, ex);
+                clusterName, KubernetesApiException.From(ex));
         }
         catch (HttpRequestException ex)
         {
