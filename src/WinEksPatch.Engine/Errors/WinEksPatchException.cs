@@ -117,7 +117,6 @@ public static class ErrorIds
     public const string RolloutCannotProgress = nameof(RolloutCannotProgress);
     public const string RolloutPlanInvalidated = nameof(RolloutPlanInvalidated);
     public const string InvalidRolloutLimit = nameof(InvalidRolloutLimit);
-    public const string InvalidTimeout = nameof(InvalidTimeout);
     public const string NodeGroupBusy = nameof(NodeGroupBusy);
     public const string RolloutLeaseLost = nameof(RolloutLeaseLost);
     public const string RolloutStateInvalid = nameof(RolloutStateInvalid);

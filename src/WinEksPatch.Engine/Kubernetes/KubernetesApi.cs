@@ -107,13 +107,13 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.TooManyRequests)
         {
             // The budget is named in details.causes[] ("The disruption budget web-iis needs 5 healthy pods and has 5 currently").
-            var message = StatusMessage(ex.Response.Content);
+            var message = KubernetesApiException.StatusMessageOf(ex.Response.Content);
             return new EvictionOutcome(EvictionResult.Blocked, message, BudgetName(ex.Response.Content));
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.InternalServerError
-            && StatusMessage(ex.Response.Content)?.Contains("more than one PodDisruptionBudget", StringComparison.OrdinalIgnoreCase) == true)
+            && KubernetesApiException.StatusMessageOf(ex.Response.Content)?.Contains("more than one PodDisruptionBudget", StringComparison.OrdinalIgnoreCase) == true)
         {
-            return new EvictionOutcome(EvictionResult.MultipleBudgets, StatusMessage(ex.Response.Content), null);
+            return new EvictionOutcome(EvictionResult.MultipleBudgets, KubernetesApiException.StatusMessageOf(ex.Response.Content), null);
         }
         catch (Exception ex) when (ex is HttpOperationException or HttpRequestException)
         {
@@ -172,20 +172,6 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
             }
 
             yield return enumerator.Current;
-        }
-    }
-
-    /// <summary>The message of a Kubernetes Status body.</summary>
-    private static string? StatusMessage(string? content)
-    {
-        try
-        {
-            using var document = System.Text.Json.JsonDocument.Parse(content ?? "");
-            return document.RootElement.TryGetProperty("message", out var m) ? m.GetString() : null;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
         }
     }
 

@@ -53,7 +53,8 @@ public sealed class KubernetesApiException : Exception
         return new KubernetesApiException(response?.StatusCode ?? 0, response?.ReasonPhrase, StatusMessageOf(response?.Content), auditId);
     }
 
-    private static string? StatusMessageOf(string? content)
+    /// <summary>The message of a Kubernetes Status body (null when the body is not one).</summary>
+    internal static string? StatusMessageOf(string? content)
     {
         try
         {

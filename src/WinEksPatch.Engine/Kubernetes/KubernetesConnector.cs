@@ -22,9 +22,7 @@ public static class KubernetesConnector
     /// used: any other server may be a real cluster.</remarks>
     public static IKubernetes FromKubeConfig(KubernetesConnectionOptions options, Simulator.SimulatorSession? simulator, params DelegatingHandler[] handlers)
     {
-        var path = string.IsNullOrWhiteSpace(options.KubeConfigPath)
-            ? KubernetesClientConfiguration.KubeConfigDefaultLocation
-            : Path.GetFullPath(options.KubeConfigPath);
+        var path = KubeConfigFile(options.KubeConfigPath);
         if (!File.Exists(path))
         {
             throw new WinEksPatchException(ErrorIds.KubeConfigNotFound, ErrorKind.ObjectNotFound,
@@ -76,7 +74,7 @@ public static class KubernetesConnector
     {
         try
         {
-            var file = string.IsNullOrWhiteSpace(path) ? KubernetesClientConfiguration.KubeConfigDefaultLocation : Path.GetFullPath(path);
+            var file = KubeConfigFile(path);
             return File.Exists(file)
                 ? [.. (KubernetesClientConfiguration.LoadKubeConfig(file).Contexts ?? []).Select(c => c.Name).Order(StringComparer.Ordinal)]
                 : [];
@@ -86,6 +84,10 @@ public static class KubernetesConnector
             return [];
         }
     }
+
+    /// <summary>The kubeconfig a -KubeConfigPath names, else KUBECONFIG's, else ~/.kube/config.</summary>
+    private static string KubeConfigFile(string? path) =>
+        string.IsNullOrWhiteSpace(path) ? KubernetesClientConfiguration.KubeConfigDefaultLocation : Path.GetFullPath(path);
 
     /// <summary>From the cluster's EKS description: its endpoint and CA, authenticated with refreshed EKS tokens.</summary>
     public static IKubernetes FromEks(EksCluster cluster, EksTokenGenerator tokens, TimeProvider time, params DelegatingHandler[] handlers)

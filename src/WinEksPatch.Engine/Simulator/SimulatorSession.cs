@@ -214,7 +214,8 @@ public sealed class SimulatorSession : IDisposable
                 $"The simulator this session started (process {_process!.Id}, {Info.Endpoint}) has exited. {Next}", Info.Endpoint);
         }
 
-        if (_process != null)
+        // The clock resyncs every second: a recent answer says the simulator serves, with no request of our own.
+        if (_process != null || Clock.SinceLastAnswer < TimeSpan.FromSeconds(3))
         {
             return;
         }

@@ -26,6 +26,9 @@ public sealed class SimulatorTimeProvider : TimeProvider, IDisposable
 
     public double TimeScale => Volatile.Read(ref _anchor).Scale;
 
+    /// <summary>Wall time since the simulator last answered the clock's resync (every second while it serves).</summary>
+    public TimeSpan SinceLastAnswer => System.GetElapsedTime(Volatile.Read(ref _anchor).WallTimestamp);
+
     /// <summary>Reads the clock of the simulator whose admin path is <paramref name="adminEndpoint"/> (trusting its CA through
     /// <paramref name="trust"/> when it serves TLS).</summary>
     public static async Task<SimulatorTimeProvider> ConnectAsync(string adminEndpoint, SimulatorTrust? trust = null, CancellationToken cancellationToken = default)

@@ -37,10 +37,7 @@ public sealed partial class AmiCatalog(ISsmApi ssm, IEc2Api ec2, PatchCalendar c
 
         var matches = parameters
             .Select(p => (Parameter: p, Match: EksParameter().Match(p.Name)))
-            .Where(x => x.Match.Success
-                && (query.WindowsVersion == null || x.Match.Groups["windows"].Value == query.WindowsVersion)
-                && (query.Edition == null || string.Equals(x.Match.Groups["edition"].Value, query.Edition, StringComparison.OrdinalIgnoreCase))
-                && (query.KubernetesVersion == null || x.Match.Groups["k8s"].Value == query.KubernetesVersion))
+            .Where(x => Matches(x.Match, query))
             .ToList();
         var images = (await ec2.DescribeImagesAsync([.. matches.Select(m => m.Parameter.Value)], cancellationToken).ConfigureAwait(false))
             .ToDictionary(i => i.ImageId, StringComparer.Ordinal);
@@ -70,6 +67,13 @@ public sealed partial class AmiCatalog(ISsmApi ssm, IEc2Api ec2, PatchCalendar c
             .ToList();
     }
 
+    /// <summary>Whether an EKS parameter name (matched by <see cref="EksParameter"/>) is one <paramref name="query"/> asks for.</summary>
+    private static bool Matches(System.Text.RegularExpressions.Match parameter, AmiQuery query) =>
+        parameter.Success
+        && (query.WindowsVersion == null || parameter.Groups["windows"].Value == query.WindowsVersion)
+        && (query.Edition == null || string.Equals(parameter.Groups["edition"].Value, query.Edition, StringComparison.OrdinalIgnoreCase))
+        && (query.KubernetesVersion == null || parameter.Groups["k8s"].Value == query.KubernetesVersion);
+
     /// <summary>What to tell a user whose query matched no AMI: the query, and the Kubernetes versions (for the query's
     /// Windows version and edition) for which EKS-optimized Windows AMIs are published in the region, nearest first.</summary>
     public async Task<string> NothingMatchesAsync(AmiQuery query, IReadOnlyCollection<string> sources, CancellationToken cancellationToken = default)
@@ -87,9 +91,7 @@ public sealed partial class AmiCatalog(ISsmApi ssm, IEc2Api ec2, PatchCalendar c
 
         var published = (await ssm.GetParametersByPathAsync(EksParameterPath, recursive: true, cancellationToken).ConfigureAwait(false))
             .Select(p => EksParameter().Match(p.Name))
-            .Where(m => m.Success
-                && (query.WindowsVersion == null || m.Groups["windows"].Value == query.WindowsVersion)
-                && (query.Edition == null || string.Equals(m.Groups["edition"].Value, query.Edition, StringComparison.OrdinalIgnoreCase)))
+            .Where(m => Matches(m, query with { KubernetesVersion = null }))
             .Select(m => m.Groups["k8s"].Value)
             .Distinct(StringComparer.Ordinal)
             .Select(v => (Text: v, Version: Version.TryParse(v, out var parsed) ? parsed : new Version(0, 0)))

@@ -171,12 +171,11 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
         if (outcome?.Failure is { } failure)
         {
             var failed = outcome.Report.Groups.FirstOrDefault(g => g.Result == GroupPatchResult.Failed);
-            var record = ToErrorRecord(new WinEksPatchException(ErrorIds.PatchCycleFailed, failure.Kind,
+            throw ScriptTerminating(new WinEksPatchException(ErrorIds.PatchCycleFailed, failure.Kind,
                 failed == null
                     ? $"The patch cycle of {clusterName} did not start: {failure.ErrorId}: {failure.Message}"
                     : $"The patch cycle of {clusterName} stopped at node group {failed.NodeGroupName}: {failed.Error}",
                 clusterName, failure));
-            throw ScriptTerminating(record);
         }
     }
 
@@ -186,12 +185,13 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
     /// nothing after the cycle runs as if it had succeeded. try/catch catches it (to go on with another cluster); the id,
     /// category and inner exception are the same as any other error of the module's.
     /// </summary>
-    private static RuntimeException ScriptTerminating(ErrorRecord record) =>
-        new(record.Exception.Message, record.Exception,
-            new ErrorRecord(record.Exception, $"{ErrorIds.PatchCycleFailed},{typeof(InvokeWinEksPatchCommand).FullName}", record.CategoryInfo.Category, record.TargetObject))
-        {
-            WasThrownFromThrowStatement = true,
-        };
+    private static RuntimeException ScriptTerminating(WinEksPatchException error)
+    {
+        // The id a cmdlet's own ThrowTerminatingError would get: "<id>,<command type>".
+        var exception = new WinEksPatchErrorException(error.Message, error);
+        var record = new ErrorRecord(exception, $"{error.ErrorId},{typeof(InvokeWinEksPatchCommand).FullName}", ToCategory(error.Kind), error.Target);
+        return new RuntimeException(error.Message, exception, record) { WasThrownFromThrowStatement = true };
+    }
 }
 
 /// <summary>-ReportPath, checked before anything changes: its folder is created, and the file must be writable.</summary>

@@ -81,13 +81,7 @@ public abstract class RolloutCmdlet : FleetCmdlet
             ConfirmPreferenceOverride();
         }
 
-        RequirePositive(DrainTimeout, nameof(DrainTimeout));
-        RequirePositive(ReadyTimeout, nameof(ReadyTimeout));
-        if (MinReadyTime < TimeSpan.Zero)
-        {
-            throw InvalidTimeout(nameof(MinReadyTime), MinReadyTime, "zero or more");
-        }
-
+        // Timeouts and the shape of the limits were checked when PowerShell bound them (ValidateTimeout, ValidateRolloutLimit).
         return new ReplacementOptions
         {
             MaxSurge = RolloutLimit.Parse(MaxSurge, nameof(MaxSurge)),
@@ -103,15 +97,4 @@ public abstract class RolloutCmdlet : FleetCmdlet
                 .Any(MyInvocation.BoundParameters.ContainsKey),
         };
     });
-
-    private static void RequirePositive(TimeSpan value, string parameter)
-    {
-        if (value <= TimeSpan.Zero)
-        {
-            throw InvalidTimeout(parameter, value, "positive");
-        }
-    }
-
-    private static WinEksPatchException InvalidTimeout(string parameter, TimeSpan value, string rule) =>
-        new(ErrorIds.InvalidTimeout, ErrorKind.InvalidArgument, $"-{parameter} {value} must be {rule} (for example 00:30:00 for 30 minutes).", parameter);
 }
