@@ -316,6 +316,78 @@ Describe 'output a person reads' {
     }
 }
 
+Describe 'output a file or a spreadsheet keeps' {
+    BeforeAll {
+        $null = Start-WinEksSimulator -Scenario demo -TimeScale 240
+        # One object of each kind the module emits, a patch cycle's report and its replaced nodes among them.
+        $latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $latest.ImageId -Force
+        $plan = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 1 -WhatIf -WarningAction SilentlyContinue |
+            Where-Object { $_.PSObject.TypeNames[0] -eq 'WinEksPatch.Model.NodeReplacementPlan' }
+        $report = Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -WarningAction SilentlyContinue
+        $script:emitted = @(
+            $report; $report.Groups; $report.Groups.Nodes; $plan
+            Get-WinEksCluster; Get-WinNodeGroup -ClusterName demo; Get-WinNode -ClusterName demo; Get-WinPatchStatus -ClusterName demo
+            Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        ) | Where-Object { $null -ne $_ }
+
+        # Each property of an object, with the value a script reads and the value the .NET object holds.
+        function Get-EmittedProperty($Object) {
+            $Object.PSObject.Properties | Where-Object { $_.MemberType -in 'Property', 'AliasProperty', 'ScriptProperty' -and $_.IsGettable } |
+                ForEach-Object { [pscustomobject]@{ Name = $_.Name; Value = $_.Value } }
+        }
+    }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'emits every kind of object the test reads (so the checks below see them all)' {
+        $types = $emitted | ForEach-Object { $_.GetType().Name } | Sort-Object -Unique
+        foreach ($type in 'WinEksPatchReport', 'WinEksPatchGroupReport', 'NodeReplacementResult', 'NodeReplacementPlan', 'WinEksCluster',
+            'WinNodeGroup', 'WinNode', 'WinPatchStatus', 'WinNodeAmi') { $types | Should -Contain $type }
+        @($report.Groups.Nodes).Count | Should -BeGreaterThan 0 -Because 'the cycle replaced nodes'
+    }
+
+    It 'ConvertTo-Json writes every named value by its name, never as a number' {
+        foreach ($object in $emitted) {
+            $json = $object | ConvertTo-Json -Depth 1 -WarningAction SilentlyContinue | ConvertFrom-Json
+            foreach ($property in Get-EmittedProperty $object) {
+                if ($null -eq $property.Value -or $property.Value -is [System.Collections.IEnumerable]) { continue }
+                $numeric = $property.Value.GetType() -in [int], [long], [double], [decimal], [single], [byte], [int16], [uint32], [uint64]
+                if ($numeric) { continue }
+                $written = $json.($property.Name)
+                ($written -is [long] -or $written -is [int] -or $written -is [double]) |
+                    Should -BeFalse -Because "$($object.GetType().Name).$($property.Name) is $($property.Value), not a number"
+            }
+        }
+        $report.Groups[0] | ConvertTo-Json -Depth 1 -WarningAction SilentlyContinue | Should -Match '"Result": "Patched"'
+        (Get-WinNodeGroup -ClusterName demo | ConvertTo-Json -WarningAction SilentlyContinue | ConvertFrom-Json).Kind | Sort-Object -Unique |
+            Should -Be @('Managed', 'SelfManaged')
+    }
+
+    It 'Export-Csv writes each list as its items joined by "; ", never a type name' {
+        $lists = 0
+        foreach ($object in $emitted) {
+            $row = $object | ConvertTo-Csv | ConvertFrom-Csv
+            foreach ($property in Get-EmittedProperty $object) {
+                $cell = $row.($property.Name)
+                $cell | Should -Not -Match '^System\.|`\d\[|^WinEksPatch\.' -Because "$($object.GetType().Name).$($property.Name) should be text a person reads"
+                if ($property.Value -is [System.Collections.IEnumerable] -and $property.Value -isnot [string]) {
+                    $lists++
+                    $cell | Should -Be ((@($property.Value) | ForEach-Object { "$_" }) -join '; ') -Because "$($object.GetType().Name).$($property.Name)"
+                }
+            }
+        }
+        $lists | Should -BeGreaterThan 10
+        ($report.Groups | ConvertTo-Csv | ConvertFrom-Csv).Nodes | Should -Match '^i-\w+ -> i-\w+ \(Replaced\)(; |$)'
+    }
+
+    It 'the lists stay lists to a script: counted, indexed and piped item by item' {
+        $cluster = Get-WinEksCluster | Select-Object -First 1
+        $cluster.WindowsNodeGroups.Count | Should -BeGreaterThan 1
+        @($cluster.WindowsNodeGroups | Where-Object { $_ -eq 'win-managed' }) | Should -HaveCount 1
+        ($report.Groups[0] | ConvertTo-Json -Depth 3 | ConvertFrom-Json).Nodes.Count | Should -Be @($report.Groups[0].Nodes).Count
+    }
+}
+
 Describe 'output types a script can name' {
     BeforeAll { Import-Module (Get-TestModulePath) }
 

@@ -7,7 +7,8 @@ public sealed class NodeGroupAmiChange
 
     public required string NodeGroupName { get; init; }
 
-    public NodeGroupKind Kind { get; init; }
+    /// <summary>Managed or SelfManaged: a <see cref="NodeGroupKind"/> name, kept as text so ConvertTo-Json writes the name.</summary>
+    public required string Kind { get; init; }
 
     public string? PreviousImageId { get; init; }
 
@@ -27,7 +28,7 @@ public sealed class NodeGroupAmiChange
 
     /// <summary>Self-managed groups with a mixed instances policy: the new versions (<c>lt-…:N</c>) given to the launch
     /// templates of its overrides, so their instance types launch the new AMI too.</summary>
-    public IReadOnlyList<string> OverrideLaunchTemplates { get; init; } = [];
+    public IReadOnlyList<string> OverrideLaunchTemplates { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
     public override string ToString() => $"{ClusterName}/{NodeGroupName}: {PreviousImageId} -> {ImageId}";
 }

@@ -45,18 +45,22 @@ public sealed class NodeReplacementResult
 
     public string? NewImageId { get; init; }
 
-    public ReplacementOutcome Result { get; init; }
+    /// <summary>A <see cref="ReplacementOutcome"/> name: text, so ConvertTo-Json writes the name.</summary>
+    public string Result => Outcome.ToString();
+
+    /// <summary>The engine's typed view of <see cref="Result"/>.</summary>
+    internal ReplacementOutcome Outcome { get; init; }
 
     public int PodsEvicted { get; init; }
 
     /// <summary>Pods deleted rather than evicted (only with -OverridePodDisruptionBudget, after the drain timeout).</summary>
-    public IReadOnlyList<string> PodsDeleted { get; init; } = [];
+    public IReadOnlyList<string> PodsDeleted { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
     /// <summary>From the cordon to the last evicted pod gone; null for a managed group, whose drain EKS runs unseen.</summary>
     public TimeSpan? DrainDuration { get; init; }
 
     /// <summary>Pods and PodDisruptionBudgets that held the drain up, and for how long.</summary>
-    public IReadOnlyList<string> Blockers { get; init; } = [];
+    public IReadOnlyList<string> Blockers { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
     public override string ToString() => $"{OldInstanceId} -> {NewInstanceId} ({Result})";
 }
@@ -75,7 +79,8 @@ public sealed class NodeReplacementPlan
 
     public required string NodeGroupName { get; init; }
 
-    public NodeGroupKind Kind { get; init; }
+    /// <summary>Managed or SelfManaged: a <see cref="NodeGroupKind"/> name, kept as text so ConvertTo-Json writes the name.</summary>
+    public required string Kind { get; init; }
 
     public required string TargetImageId { get; init; }
 
@@ -95,11 +100,11 @@ public sealed class NodeReplacementPlan
 
     /// <summary>The old instances (not on the target AMI) in the order the rollout takes them, each with why it comes
     /// there and which earlier step must end before it starts.</summary>
-    public IReadOnlyList<ReplacementStep> Steps { get; init; } = [];
+    public IReadOnlyList<ReplacementStep> Steps { get; init => field = ItemList.From(value); } = new ItemList<ReplacementStep>();
 
     public int NodesToReplace => Steps.Count;
 
-    public IReadOnlyList<PreflightFinding> Preflight { get; init; } = [];
+    public IReadOnlyList<PreflightFinding> Preflight { get; init => field = ItemList.From(value); } = new ItemList<PreflightFinding>();
 
     /// <summary>From the group's observed boot and drain times.</summary>
     public TimeSpan EstimatedDuration { get; init; }

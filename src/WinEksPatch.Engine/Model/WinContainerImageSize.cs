@@ -27,7 +27,7 @@ public sealed class WinContainerImageSize
     /// <summary>Uncompressed layers: the size on disk once extracted (what <c>docker image ls</c> shows).</summary>
     public long? Size { get; init; }
 
-    public IReadOnlyList<WinImageLayer> Layers { get; init; } = [];
+    public IReadOnlyList<WinImageLayer> Layers { get; init => field = ItemList.From(value); } = new ItemList<WinImageLayer>();
 
     /// <summary>The AMI or node the image was measured against, if any.</summary>
     public string? Target { get; init; }

@@ -45,7 +45,7 @@ public sealed class WinImageCacheCandidate
 
     public int Nodes { get; init; }
 
-    public IReadOnlyList<string> NodeGroups { get; init; } = [];
+    public IReadOnlyList<string> NodeGroups { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
     /// <summary>Compressed bytes a new node of the group downloads for it (layers not cached in the group's AMI).</summary>
     public long DownloadSize { get; init; }

@@ -21,7 +21,7 @@ public sealed class WinEksCluster
     public DateTimeOffset? CreatedAt { get; init; }
 
     /// <summary>Windows node groups: managed (EKS) and self-managed (Auto Scaling groups with Windows nodes).</summary>
-    public IReadOnlyList<string> WindowsNodeGroups { get; init; } = [];
+    public IReadOnlyList<string> WindowsNodeGroups { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
     public int WindowsNodeCount { get; init; }
 

@@ -25,9 +25,14 @@ public sealed class WinEksPatchGroupReport
 {
     public required string NodeGroupName { get; init; }
 
-    public NodeGroupKind Kind { get; init; }
+    /// <summary>Managed or SelfManaged: a <see cref="NodeGroupKind"/> name, kept as text so ConvertTo-Json writes the name.</summary>
+    public required string Kind { get; init; }
 
-    public GroupPatchResult Result { get; set; }
+    /// <summary>A <see cref="GroupPatchResult"/> name: text, so ConvertTo-Json writes the name.</summary>
+    public string Result => Outcome.ToString();
+
+    /// <summary>The engine's typed view of <see cref="Result"/>.</summary>
+    internal GroupPatchResult Outcome { get; set; }
 
     /// <summary>The AMI every node of the group ran before the cycle (null when they ran different ones).</summary>
     public string? BeforeImageId { get; init; }
@@ -62,18 +67,18 @@ public sealed class WinEksPatchGroupReport
     public TimeSpan Duration { get; set; }
 
     /// <summary>Pods and PodDisruptionBudgets that held drains up.</summary>
-    public List<string> Blockers { get; } = [];
+    public ItemList<string> Blockers { get; } = [];
 
     /// <summary>Pods deleted instead of evicted because a budget still blocked them after the drain timeout (only with
     /// -OverridePodDisruptionBudget).</summary>
-    public List<string> PodsDeleted { get; } = [];
+    public ItemList<string> PodsDeleted { get; } = [];
 
     public string? Error { get; set; }
 
-    public List<NodeReplacementResult> Nodes { get; } = [];
+    public ItemList<NodeReplacementResult> Nodes { get; } = [];
 
     /// <summary>The AWS and Kubernetes calls this group's part made (groups run one after another, so each call is one group's).</summary>
-    public IReadOnlyList<ApiCallCount> ApiCalls { get; set; } = [];
+    public IReadOnlyList<ApiCallCount> ApiCalls { get; set => field = ItemList.From(value); } = new ItemList<ApiCallCount>();
 
     public override string ToString() =>
         $"{NodeGroupName}: {Result}" + (NodesReplaced > 0 ? $", {NodesReplaced} node(s) replaced" : "")
@@ -104,18 +109,18 @@ public sealed class WinEksPatchReport
     /// (NotAttempted) makes it false without being an error; a Failed group, or a check that failed before any change
     /// (<see cref="Error"/>), is also a terminating error (PatchCycleFailed).</summary>
     public bool Succeeded => Error == null && Groups.Count > 0
-        && Groups.All(g => g.Result is GroupPatchResult.Patched or GroupPatchResult.UpToDate or GroupPatchResult.Planned);
+        && Groups.All(g => g.Outcome is GroupPatchResult.Patched or GroupPatchResult.UpToDate or GroupPatchResult.Planned);
 
     /// <summary>What ended the cycle when it did not succeed: "ErrorId: message" of the failed group or of the check before
     /// the first change that failed (a node group that does not exist, a cluster without Windows groups).</summary>
     public string? Error { get; set; }
 
-    public List<WinEksPatchGroupReport> Groups { get; } = [];
+    public ItemList<WinEksPatchGroupReport> Groups { get; } = [];
 
     public int NodesReplaced => Groups.Sum(g => g.NodesReplaced);
 
     /// <summary>Every call of the run: the groups' and the assessment before them.</summary>
-    public IReadOnlyList<ApiCallCount> ApiCalls { get; set; } = [];
+    public IReadOnlyList<ApiCallCount> ApiCalls { get; set => field = ItemList.From(value); } = new ItemList<ApiCallCount>();
 
     public override string ToString() => $"{ClusterName}: {(Succeeded ? "succeeded" : "failed")}, {NodesReplaced} node(s) replaced in {Duration}";
 }

@@ -21,7 +21,7 @@ public sealed class WinEksSimulator
 
     public required string Region { get; init; }
 
-    public IReadOnlyList<string> Clusters { get; init; } = [];
+    public IReadOnlyList<string> Clusters { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
     /// <summary>Simulated seconds per wall-clock second.</summary>
     public double TimeScale { get; init; }

@@ -10,22 +10,22 @@ public sealed class WinEksSimulatorReport
     public DateTimeOffset Now { get; init; }
 
     /// <summary>AWS API calls by service and operation.</summary>
-    public IReadOnlyList<WinEksSimulatorApiCall> ApiCalls { get; init; } = [];
+    public IReadOnlyList<WinEksSimulatorApiCall> ApiCalls { get; init => field = ItemList.From(value); } = new ItemList<WinEksSimulatorApiCall>();
 
     /// <summary>Kubernetes requests by verb and resource (watches counted apart from lists).</summary>
-    public IReadOnlyList<WinEksSimulatorKubernetesRequest> KubernetesRequests { get; init; } = [];
+    public IReadOnlyList<WinEksSimulatorKubernetesRequest> KubernetesRequests { get; init => field = ItemList.From(value); } = new ItemList<WinEksSimulatorKubernetesRequest>();
 
     /// <summary>Node and pod events in simulated time order.</summary>
-    public IReadOnlyList<WinEksSimulatorEvent> Events { get; init; } = [];
+    public IReadOnlyList<WinEksSimulatorEvent> Events { get; init => field = ItemList.From(value); } = new ItemList<WinEksSimulatorEvent>();
 
     /// <summary>Healthy pods disrupted while their PodDisruptionBudget allowed no disruption.</summary>
-    public IReadOnlyList<WinEksSimulatorPdbViolation> PdbViolations { get; init; } = [];
+    public IReadOnlyList<WinEksSimulatorPdbViolation> PdbViolations { get; init => field = ItemList.From(value); } = new ItemList<WinEksSimulatorPdbViolation>();
 
     /// <summary>Per node group: the lowest count of Ready, schedulable nodes and when it was reached.</summary>
-    public IReadOnlyList<WinEksSimulatorReadyNodes> LowestReadyNodes { get; init; } = [];
+    public IReadOnlyList<WinEksSimulatorReadyNodes> LowestReadyNodes { get; init => field = ItemList.From(value); } = new ItemList<WinEksSimulatorReadyNodes>();
 
     /// <summary>Running pods of a controller that were deleted directly instead of evicted.</summary>
-    public IReadOnlyList<WinEksSimulatorPodDeletion> PodsDeletedNotEvicted { get; init; } = [];
+    public IReadOnlyList<WinEksSimulatorPodDeletion> PodsDeletedNotEvicted { get; init => field = ItemList.From(value); } = new ItemList<WinEksSimulatorPodDeletion>();
 
     public long TotalApiCalls => ApiCalls.Sum(c => c.Count);
 

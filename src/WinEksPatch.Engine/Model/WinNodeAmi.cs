@@ -20,7 +20,8 @@ public sealed class WinNodeAmi
 
     public required string Region { get; init; }
 
-    public AmiSource Source { get; init; }
+    /// <summary>Eks or ImageBuilder: an <see cref="AmiSource"/> name (text, so ConvertTo-Json writes the name).</summary>
+    public required string Source { get; init; }
 
     public string? KubernetesVersion { get; init; }
 
@@ -33,7 +34,7 @@ public sealed class WinNodeAmi
     public DateTimeOffset? CreationDate { get; init; }
 
     /// <summary>Container images cached in the AMI's containerd (k8s.io namespace).</summary>
-    public IReadOnlyList<string> CachedImages { get; init; } = [];
+    public IReadOnlyList<string> CachedImages { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
     /// <summary>The SSM parameter that named it (EKS AMIs).</summary>
     public string? ParameterName { get; init; }

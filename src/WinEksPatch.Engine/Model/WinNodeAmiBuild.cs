@@ -25,7 +25,7 @@ public sealed class WinNodeAmiBuild
     /// <summary>The OS build the AMI will have: the newest monthly Windows release by now (update-windows installs it).</summary>
     public string? OsBuild { get; init; }
 
-    public IReadOnlyList<string> CachedImages { get; init; } = [];
+    public IReadOnlyList<string> CachedImages { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
     public string? ImageRecipeArn { get; init; }
 

@@ -16,7 +16,8 @@ public sealed class WinNodeGroup
     /// <summary>EKS node group name (managed) or Auto Scaling group name (self-managed).</summary>
     public required string NodeGroupName { get; init; }
 
-    public required NodeGroupKind Kind { get; init; }
+    /// <summary>Managed or SelfManaged: a <see cref="NodeGroupKind"/> name, kept as text so ConvertTo-Json writes the name.</summary>
+    public required string Kind { get; init; }
 
     public required string Region { get; init; }
 
@@ -60,7 +61,7 @@ public sealed class WinNodeGroup
     public int NodeCount { get; init; }
 
     /// <summary>Auto Scaling processes suspended on the group (a rollout suspends AZRebalance and the like while it runs).</summary>
-    public IReadOnlyList<string> SuspendedProcesses { get; init; } = [];
+    public IReadOnlyList<string> SuspendedProcesses { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
     /// <summary>True while a WinEksPatch rollout of the group is in progress or was interrupted (re-run it to continue).</summary>
     public bool RolloutInProgress { get; init; }

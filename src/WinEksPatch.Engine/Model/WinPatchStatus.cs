@@ -7,7 +7,8 @@ public sealed class WinPatchStatus
 
     public required string NodeGroupName { get; init; }
 
-    public NodeGroupKind Kind { get; init; }
+    /// <summary>Managed or SelfManaged: a <see cref="NodeGroupKind"/> name, kept as text so ConvertTo-Json writes the name.</summary>
+    public required string Kind { get; init; }
 
     public string? WindowsVersion { get; init; }
 
@@ -17,7 +18,7 @@ public sealed class WinPatchStatus
     public string? ImageId { get; init; }
 
     /// <summary>Every AMI its nodes run now (more than one during or after an interrupted rollout).</summary>
-    public IReadOnlyList<string> CurrentImageIds { get; init; } = [];
+    public IReadOnlyList<string> CurrentImageIds { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
     /// <summary>The oldest OS build among its nodes (or its AMI's when it has none).</summary>
     public string? OsBuild { get; init; }
@@ -28,7 +29,8 @@ public sealed class WinPatchStatus
 
     public string? LatestOsBuild { get; init; }
 
-    public AmiSource? LatestSource { get; init; }
+    /// <summary>Eks or ImageBuilder: an <see cref="AmiSource"/> name (text, so ConvertTo-Json writes the name).</summary>
+    public string? LatestSource { get; init; }
 
     public int NodeCount { get; init; }
 

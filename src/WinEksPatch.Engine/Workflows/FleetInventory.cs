@@ -137,7 +137,7 @@ public sealed class FleetInventory(ClusterSnapshotReader reader, PatchCalendar c
         {
             ClusterName = snapshot.Cluster.Name,
             NodeGroupName = group.Name,
-            Kind = group.Kind,
+            Kind = group.Kind.ToString(),
             Region = snapshot.Region,
             AutoScalingGroupName = group.AutoScalingGroup?.Name ?? group.Managed?.AutoScalingGroupNames.FirstOrDefault(),
             LaunchTemplateId = group.TemplateVersion?.LaunchTemplateId ?? group.LaunchTemplate?.Id,

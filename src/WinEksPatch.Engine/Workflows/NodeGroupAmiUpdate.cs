@@ -183,7 +183,7 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
         OverrideLaunchTemplates = overrideTemplates ?? [],
         ClusterName = group.ClusterName,
         NodeGroupName = group.NodeGroupName,
-        Kind = group.Kind,
+        Kind = group.Kind.ToString(),
         PreviousImageId = previousImage ?? imageId,
         ImageId = imageId,
         LaunchTemplateId = group.LaunchTemplateId,

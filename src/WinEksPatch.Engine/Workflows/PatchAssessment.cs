@@ -36,7 +36,7 @@ public sealed class PatchAssessment(ClusterSnapshotReader reader, FleetInventory
             {
                 ClusterName = clusterName,
                 NodeGroupName = group.NodeGroupName,
-                Kind = group.Kind,
+                Kind = group.Kind.ToString(),
                 WindowsVersion = group.WindowsVersion,
                 KubernetesVersion = group.KubernetesVersion,
                 ImageId = group.ImageId,

@@ -73,14 +73,14 @@ public sealed class PatchCycle(
             var entry = new WinEksPatchGroupReport
             {
                 NodeGroupName = group.NodeGroupName,
-                Kind = group.Kind,
+                Kind = group.Kind.ToString(),
                 BeforeImageId = ImageOnEveryNode(snapshot, group.NodeGroupName),
                 BeforeOsBuild = OldestBuild(snapshot, group.NodeGroupName) ?? group.ImageOsBuild,
             };
             report.Groups.Add(entry);
             if (failure != null)
             {
-                entry.Result = GroupPatchResult.NotAttempted;
+                entry.Outcome = GroupPatchResult.NotAttempted;
                 continue;
             }
 
@@ -92,7 +92,7 @@ public sealed class PatchCycle(
             }
             catch (Exception ex) when (ex is WinEksPatchException or OperationCanceledException)
             {
-                entry.Result = GroupPatchResult.Failed;
+                entry.Outcome = GroupPatchResult.Failed;
                 failure = ex as WinEksPatchException ?? new WinEksPatchException(ErrorIds.PatchCycleStopped, ErrorKind.OperationStopped,
                     "Stopped (Ctrl+C or the runbook's cancellation) before the group was done.", group.NodeGroupName, ex);
                 entry.Error = $"{failure.ErrorId}: {failure.Message}";
@@ -167,7 +167,7 @@ public sealed class PatchCycle(
     {
         // Managed groups on an EKS AMI type run the AMI EKS chooses by release: their target is the latest EKS-optimized
         // AMI whatever the source (a built or given AMI needs a CUSTOM group).
-        var managedRelease = group.Kind == NodeGroupKind.Managed && group.AmiType != "CUSTOM";
+        var managedRelease = group.Kind == nameof(NodeGroupKind.Managed) && group.AmiType != "CUSTOM";
         if (managedRelease && source is not ImageSource.EksLatest)
         {
             host.Warning($"{group.NodeGroupName} is a managed node group of AMI type {group.AmiType}: EKS picks its AMI by release, so it is patched to the latest EKS-optimized AMI, not to the {source} one.");
@@ -199,7 +199,7 @@ public sealed class PatchCycle(
         if (group.ImageId == target && outdated == 0 && !group.RolloutInProgress)
         {
             host.Verbose($"{group.NodeGroupName} already runs {target} on every node.");
-            entry.Result = GroupPatchResult.UpToDate;
+            entry.Outcome = GroupPatchResult.UpToDate;
             return;
         }
 
@@ -217,7 +217,7 @@ public sealed class PatchCycle(
             await amiUpdate.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, target, change, cancellationToken).ConfigureAwait(false);
             if (change.Items.Count == 0 && !options.WhatIf)
             {
-                entry.Result = GroupPatchResult.NotAttempted; // declined at the confirmation prompt
+                entry.Outcome = GroupPatchResult.NotAttempted; // declined at the confirmation prompt
                 return;
             }
         }
@@ -226,7 +226,7 @@ public sealed class PatchCycle(
         {
             // The replacement's plan against the AMI the group would get; nothing has changed.
             await replacement.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, options with { PlannedImageId = target }, host, cancellationToken).ConfigureAwait(false);
-            entry.Result = GroupPatchResult.Planned;
+            entry.Outcome = GroupPatchResult.Planned;
             return;
         }
 
@@ -245,10 +245,10 @@ public sealed class PatchCycle(
                 entry.PodsDeleted.AddRange(node.PodsDeleted);
             }
 
-            entry.NodesReplaced = entry.Nodes.Count(n => n.Result is ReplacementOutcome.Replaced or ReplacementOutcome.ReplacedPodsDeleted);
+            entry.NodesReplaced = entry.Nodes.Count(n => n.Outcome is ReplacementOutcome.Replaced or ReplacementOutcome.ReplacedPodsDeleted);
         }
 
-        entry.Result = GroupPatchResult.Patched;
+        entry.Outcome = GroupPatchResult.Patched;
     }
 
     private async Task<string> LatestEksAsync(ClusterSnapshot snapshot, WinNodeGroup group, CancellationToken cancellationToken)

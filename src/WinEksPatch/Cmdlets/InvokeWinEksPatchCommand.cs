@@ -170,7 +170,7 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
         // cause's category, and the cause itself as the inner exception. A group declined at the prompt is not a failure.
         if (outcome?.Failure is { } failure)
         {
-            var failed = outcome.Report.Groups.FirstOrDefault(g => g.Result == GroupPatchResult.Failed);
+            var failed = outcome.Report.Groups.FirstOrDefault(g => g.Result == nameof(GroupPatchResult.Failed));
             throw ScriptTerminating(new WinEksPatchException(ErrorIds.PatchCycleFailed, failure.Kind,
                 failed == null
                     ? $"The patch cycle of {clusterName} did not start: {failure.ErrorId}: {failure.Message}"

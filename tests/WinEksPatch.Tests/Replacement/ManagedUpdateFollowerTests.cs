@@ -76,7 +76,7 @@ public sealed class ManagedUpdateFollowerTests
         await run.WaitAsync(TimeSpan.FromSeconds(10));
         var results = host.Outputs.OfType<NodeReplacementResult>().ToList();
         Assert.Equal(["i-1", "i-2"], results.Select(r => r.OldInstanceId));
-        Assert.All(results, r => Assert.Equal(("ami-old", "ami-new", ReplacementOutcome.Replaced), (r.OldImageId, r.NewImageId, r.Result)));
+        Assert.All(results, r => Assert.Equal(("ami-old", "ami-new", ReplacementOutcome.Replaced), (r.OldImageId, r.NewImageId, r.Outcome)));
     }
 
     [Fact]

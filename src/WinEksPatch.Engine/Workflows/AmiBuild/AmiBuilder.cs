@@ -248,7 +248,7 @@ public sealed class AmiBuilder(
             ImageId = output.ImageId,
             Name = ami?.Name ?? output.Name,
             Region = output.Region.Length > 0 ? output.Region : region,
-            Source = AmiSource.ImageBuilder,
+            Source = nameof(AmiSource.ImageBuilder),
             KubernetesVersion = target.KubernetesVersion,
             WindowsVersion = target.WindowsVersion,
             Edition = target.Edition,

@@ -122,7 +122,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
                     OldInstanceId = node.InstanceId ?? "",
                     OldImageId = node.InstanceId is { } id ? snapshot.Instances.GetValueOrDefault(id)?.ImageId : null,
                     NewImageId = target,
-                    Result = ReplacementOutcome.Replaced,
+                    Outcome = ReplacementOutcome.Replaced,
                     PodsEvicted = Drainer.Filter(snapshot.PodsByNode.GetValueOrDefault(node.Name) ?? []).ToEvict.Count,
                 });
             }

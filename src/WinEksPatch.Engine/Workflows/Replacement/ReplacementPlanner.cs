@@ -48,7 +48,7 @@ public static class ReplacementPlanner
         {
             ClusterName = snapshot.Cluster.Name,
             NodeGroupName = group.Name,
-            Kind = group.Kind,
+            Kind = group.Kind.ToString(),
             TargetImageId = targetImageId,
             DesiredSize = desired,
             MaxSurge = surge,
