@@ -9,6 +9,7 @@ namespace WinEksPatch.Simulator;
 /// The standalone simulator:
 ///   WinEksPatch.Simulator --scenario demo [--time-scale N] [--aws-port P] [--k8s-port P] [--tls]
 ///                         [--parent-pid PID] [--ignore-stdin] [--ignore-interrupt] [--verbose]
+///                         [--faults FILE] [--iam-policy FILE]
 /// Prints exactly one JSON line (SimulatorInfo) on stdout, then serves until SIGINT/SIGTERM, until
 /// stdin reaches end-of-file (a parent stops it by closing the pipe; --ignore-stdin turns that off),
 /// or until the --parent-pid process exits. Logs go to stderr, and only with --verbose.
@@ -29,7 +30,7 @@ public static class Program
         catch (ArgumentException e)
         {
             await Console.Error.WriteLineAsync("WinEksPatch.Simulator: " + e.Message).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync("usage: WinEksPatch.Simulator [--scenario <name|path>] [--time-scale <n>] [--aws-port <port>] [--k8s-port <port>] [--tls] [--parent-pid <pid>] [--ignore-stdin] [--ignore-interrupt] [--verbose] [--faults <file>]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: WinEksPatch.Simulator [--scenario <name|path>] [--time-scale <n>] [--aws-port <port>] [--k8s-port <port>] [--tls] [--parent-pid <pid>] [--ignore-stdin] [--ignore-interrupt] [--verbose] [--faults <file>] [--iam-policy <file>]").ConfigureAwait(false);
             return 2;
         }
 
@@ -156,6 +157,10 @@ public static class Program
                 case "--faults":
                     string faults = Value();
                     options.FaultsFile = File.Exists(faults) ? Path.GetFullPath(faults) : throw new ArgumentException($"--faults: no file '{faults}'.");
+                    break;
+                case "--iam-policy":
+                    string policy = Value();
+                    options.IamPolicyFile = File.Exists(policy) ? Path.GetFullPath(policy) : throw new ArgumentException($"--iam-policy: no file '{policy}'.");
                     break;
                 default:
                     throw new ArgumentException($"Unknown argument '{arg}'.");

@@ -92,6 +92,7 @@ public static class ErrorIds
     public const string SimulatorSessionRealTarget = nameof(SimulatorSessionRealTarget);
     public const string SimulatorFaultNotFound = nameof(SimulatorFaultNotFound);
     public const string SimulatorFaultsFileNotFound = nameof(SimulatorFaultsFileNotFound);
+    public const string SimulatorIamPolicyFileNotFound = nameof(SimulatorIamPolicyFileNotFound);
     public const string SimulatorCaCertificateInvalid = nameof(SimulatorCaCertificateInvalid);
     public const string SimulatorCertificateUntrusted = nameof(SimulatorCertificateUntrusted);
 

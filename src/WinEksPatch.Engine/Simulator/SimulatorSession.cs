@@ -107,7 +107,7 @@ public sealed class SimulatorSession : IDisposable
     /// <summary>Starts <c>dotnet WinEksPatch.Simulator.dll</c> and waits for its JSON line; with <paramref name="tls"/> its AWS
     /// endpoint is https with a certificate of its generated CA, which this session then trusts for that endpoint.</summary>
     public static async Task<SimulatorSession> StartAsync(string simulatorDll, string scenario, double timeScale, bool tls = false,
-        string? faultsFile = null, CancellationToken cancellationToken = default)
+        string? faultsFile = null, string? iamPolicyFile = null, CancellationToken cancellationToken = default)
     {
         if (!File.Exists(simulatorDll))
         {
@@ -146,6 +146,12 @@ public sealed class SimulatorSession : IDisposable
         {
             start.ArgumentList.Add("--faults");
             start.ArgumentList.Add(faultsFile);
+        }
+
+        if (iamPolicyFile != null)
+        {
+            start.ArgumentList.Add("--iam-policy");
+            start.ArgumentList.Add(iamPolicyFile);
         }
 
         Process process;

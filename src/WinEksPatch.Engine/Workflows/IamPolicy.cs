@@ -19,8 +19,11 @@ public enum IamPolicyScope
 
 /// <summary>
 /// The least-privilege IAM policy for the chosen uses: exactly the actions the module calls (each listed where the code
-/// calls it), scoped to one cluster's resources when a cluster is named (EKS ARNs, and the Auto Scaling groups and EC2
-/// instances tagged kubernetes.io/cluster/&lt;name&gt;).
+/// calls it) and, for each, the narrowest resource AWS lets a policy name: the cluster's EKS ARNs and the Auto Scaling
+/// groups and instances tagged kubernetes.io/cluster/&lt;name&gt; when a cluster is named; Image Builder ARNs of the
+/// module's own resource names; tag writes limited to the module's own tag keys; iam:PassRole limited to the roles
+/// given and to EC2. The simulator enforces it (Start-WinEksSimulator -IamPolicyPath), and the tests run a whole cycle
+/// under it.
 /// </summary>
 public static class IamPolicy
 {
@@ -34,26 +37,51 @@ public static class IamPolicy
         "ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
     ];
 
-    public static readonly string[] BuildActions =
+    /// <summary>Image Builder calls on the module's own resources (their ARNs start with the module's name), the clean-up of a
+    /// failed build (Delete*) included.</summary>
+    public static readonly string[] BuildResourceActions =
     [
-        "imagebuilder:CreateComponent", "imagebuilder:GetComponent", "imagebuilder:ListComponents", "imagebuilder:ListComponentBuildVersions",
-        "imagebuilder:CreateImageRecipe", "imagebuilder:GetImageRecipe", "imagebuilder:ListImageRecipes",
-        "imagebuilder:CreateInfrastructureConfiguration", "imagebuilder:GetInfrastructureConfiguration", "imagebuilder:ListInfrastructureConfigurations",
-        "imagebuilder:CreateDistributionConfiguration", "imagebuilder:GetDistributionConfiguration", "imagebuilder:ListDistributionConfigurations",
-        "imagebuilder:CreateImage", "imagebuilder:GetImage", "imagebuilder:ListImages", "imagebuilder:ListImageBuildVersions",
-        "imagebuilder:CancelImageCreation", "imagebuilder:TagResource",
-        "iam:GetInstanceProfile", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+        "imagebuilder:CreateComponent", "imagebuilder:GetComponent", "imagebuilder:DeleteComponent",
+        "imagebuilder:CreateImageRecipe", "imagebuilder:GetImageRecipe", "imagebuilder:DeleteImageRecipe",
+        "imagebuilder:CreateInfrastructureConfiguration", "imagebuilder:GetInfrastructureConfiguration", "imagebuilder:DeleteInfrastructureConfiguration",
+        "imagebuilder:CreateDistributionConfiguration", "imagebuilder:GetDistributionConfiguration", "imagebuilder:DeleteDistributionConfiguration",
+        "imagebuilder:CreateImage", "imagebuilder:GetImage", "imagebuilder:CancelImageCreation", "imagebuilder:TagResource",
     ];
+
+    /// <summary>Build calls that take no resource ARN (List*, and the lookups of the build's network and role).</summary>
+    public static readonly string[] BuildListActions =
+    [
+        "imagebuilder:ListComponents", "imagebuilder:ListComponentBuildVersions", "imagebuilder:ListImageRecipes",
+        "imagebuilder:ListInfrastructureConfigurations", "imagebuilder:ListDistributionConfigurations", "imagebuilder:ListImages",
+        "imagebuilder:ListImageBuildVersions", "iam:GetInstanceProfile", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+    ];
+
+    public static string[] BuildActions => [.. BuildResourceActions, .. BuildListActions, "iam:PassRole"];
 
     public static readonly string[] RolloutActions =
     [
-        "ec2:CreateLaunchTemplateVersion", "ec2:CreateTags", "ec2:DeleteTags",
+        "ec2:CreateLaunchTemplateVersion", "ec2:RunInstances", "ec2:CreateTags", "ec2:DeleteTags",
         "autoscaling:UpdateAutoScalingGroup", "autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup",
         "autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
-        "eks:UpdateNodegroupVersion",
+        "eks:UpdateNodegroupVersion", "iam:PassRole",
     ];
 
-    public static string Create(IamPolicyScope scope, string? clusterName = null, string? accountId = null, string? region = null)
+    /// <summary>The role of Image Builder's documented instance profile for container builds (New-WinNodeAmi's default).</summary>
+    public const string DefaultImageBuilderRoleName = "EC2InstanceProfileForImageBuilderECRContainerBuilds";
+
+    /// <summary>The tag keys the module writes: the rollout state on an Auto Scaling group, the drain mark on an instance.</summary>
+    private const string GroupStateTag = "WinEksPatch:Rollout";
+    private const string InstanceDrainTag = "WinEksPatch:Drain";
+
+    /// <param name="scope">The uses to allow.</param>
+    /// <param name="clusterName">Scopes the EKS ARNs and the tag conditions to this cluster; null: every cluster.</param>
+    /// <param name="accountId">The account of the ARNs; null: *.</param>
+    /// <param name="region">The region of the ARNs; null: *.</param>
+    /// <param name="nodeRoleNames">The node roles of the groups a rollout sets (Auto Scaling checks iam:PassRole on the
+    /// launch template's instance profile role); null: any role, passed to EC2 only.</param>
+    /// <param name="imageBuilderRoleName">The role of the build instance's instance profile.</param>
+    public static string Create(IamPolicyScope scope, string? clusterName = null, string? accountId = null, string? region = null,
+        IReadOnlyList<string>? nodeRoleNames = null, string imageBuilderRoleName = DefaultImageBuilderRoleName)
     {
         var statements = new JsonArray();
         var partitionRegion = region ?? "*";
@@ -67,7 +95,7 @@ public static class IamPolicy
                 ["Action"] = new JsonArray([.. actions.Order(StringComparer.Ordinal).Select(a => (JsonNode)a!)]),
                 ["Resource"] = resource,
             };
-            if (condition != null)
+            if (condition is { Count: > 0 })
             {
                 statement["Condition"] = condition;
             }
@@ -76,39 +104,68 @@ public static class IamPolicy
         }
 
         JsonNode Any() => "*";
-        JsonObject? ClusterTag() => clusterName == null ? null : new JsonObject
+        JsonArray Arns(params string[] arns) => new([.. arns.Select(a => (JsonNode)a!)]);
+        JsonObject Conditions(params (string Operator, string Key, JsonNode Value)[] conditions)
         {
-            ["StringEquals"] = new JsonObject { [$"aws:ResourceTag/kubernetes.io/cluster/{clusterName}"] = "owned" },
-        };
+            var all = new JsonObject();
+            foreach (var (op, key, value) in conditions)
+            {
+                if (all[op] is not JsonObject keys)
+                {
+                    all[op] = keys = [];
+                }
+
+                keys[key] = value;
+            }
+
+            return all;
+        }
+
+        // The Auto Scaling groups and instances of the cluster carry kubernetes.io/cluster/<name> = owned (the instances
+        // get it from their group at launch).
+        (string, string, JsonNode)[] ClusterOwned() => clusterName == null ? [] : [("StringEquals", $"aws:ResourceTag/kubernetes.io/cluster/{clusterName}", "owned")];
+        (string, string, JsonNode)[] OnlyTagKey(string key) => [("ForAllValues:StringEquals", "aws:TagKeys", Arns(key)), ("Null", "aws:TagKeys", "false")];
+        JsonObject PassedToEc2() => Conditions(("StringEquals", "iam:PassedToService", "ec2.amazonaws.com"));
 
         if (scope.HasFlag(IamPolicyScope.ReadOnly) || scope.HasFlag(IamPolicyScope.Rollout) || scope.HasFlag(IamPolicyScope.Build))
         {
             // Describe/List calls do not support resource-level permissions beyond these; EKS ones do.
             var eks = ReadOnlyActions.Where(a => a.StartsWith("eks:", StringComparison.Ordinal) && a != "eks:ListClusters").ToList();
             Add("WinEksPatchReadEks", eks, clusterName == null ? Any()
-                : new JsonArray($"arn:aws:eks:{partitionRegion}:{account}:cluster/{clusterName}", $"arn:aws:eks:{partitionRegion}:{account}:nodegroup/{clusterName}/*/*"));
+                : Arns($"arn:aws:eks:{partitionRegion}:{account}:cluster/{clusterName}", $"arn:aws:eks:{partitionRegion}:{account}:nodegroup/{clusterName}/*/*"));
             Add("WinEksPatchRead", ReadOnlyActions.Where(a => !eks.Contains(a) && !a.StartsWith("ssm:", StringComparison.Ordinal)), Any());
             Add("WinEksPatchReadEksOptimizedAmis", ReadOnlyActions.Where(a => a.StartsWith("ssm:", StringComparison.Ordinal)),
-                new JsonArray($"arn:aws:ssm:{partitionRegion}::parameter/aws/service/ami-windows-latest/*", $"arn:aws:ssm:{partitionRegion}::parameter/aws/service/ami-windows-latest"));
+                Arns($"arn:aws:ssm:{partitionRegion}::parameter/aws/service/ami-windows-latest/*", $"arn:aws:ssm:{partitionRegion}::parameter/aws/service/ami-windows-latest"));
         }
 
         if (scope.HasFlag(IamPolicyScope.Build))
         {
-            Add("WinEksPatchBuildAmis", BuildActions, Any());
-            Add("WinEksPatchPassBuildRole", ["iam:PassRole"], new JsonArray($"arn:aws:iam::{account}:role/*"),
-                new JsonObject { ["StringEquals"] = new JsonObject { ["iam:PassedToService"] = "ec2.amazonaws.com" } });
+            // The module names every resource it creates WinEksPatch-<cluster>-...; Image Builder lower-cases ARNs.
+            Add("WinEksPatchBuildAmis", BuildResourceActions, Arns([.. new[] { "component", "image-recipe", "infrastructure-configuration", "distribution-configuration", "image" }
+                .Select(type => $"arn:aws:imagebuilder:{partitionRegion}:{account}:{type}/winekspatch-*")]));
+            Add("WinEksPatchBuildLookups", BuildListActions, Any());
+            Add("WinEksPatchPassBuildRole", ["iam:PassRole"], Arns($"arn:aws:iam::{account}:role/{imageBuilderRoleName}"), PassedToEc2());
         }
 
         if (scope.HasFlag(IamPolicyScope.Rollout))
         {
-            Add("WinEksPatchRolloutGroups", RolloutActions.Where(a => a.StartsWith("autoscaling:", StringComparison.Ordinal)), Any(), ClusterTag());
-            Add("WinEksPatchRolloutTemplatesAndTags", RolloutActions.Where(a => a.StartsWith("ec2:", StringComparison.Ordinal)), Any());
-            Add("WinEksPatchRolloutManagedGroups", ["eks:UpdateNodegroupVersion"], clusterName == null ? Any()
-                : new JsonArray($"arn:aws:eks:{partitionRegion}:{account}:nodegroup/{clusterName}/*/*"));
+            Add("WinEksPatchRolloutGroups", RolloutActions.Where(a => a.StartsWith("autoscaling:", StringComparison.Ordinal) && !a.EndsWith("Tags", StringComparison.Ordinal)),
+                Any(), Conditions(ClusterOwned()));
+            Add("WinEksPatchRolloutGroupState", ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"], Any(), Conditions([.. ClusterOwned(), .. OnlyTagKey(GroupStateTag)]));
+            Add("WinEksPatchRolloutTemplates", ["ec2:CreateLaunchTemplateVersion"], Arns($"arn:aws:ec2:{partitionRegion}:{account}:launch-template/*"));
 
-            // Auto Scaling launches with the launch template's instance profile, which needs PassRole to EC2.
-            Add("WinEksPatchPassNodeRole", ["iam:PassRole"], new JsonArray($"arn:aws:iam::{account}:role/*"),
-                new JsonObject { ["StringEquals"] = new JsonObject { ["iam:PassedToService"] = "ec2.amazonaws.com" } });
+            // Auto Scaling checks ec2:RunInstances when a group is set to a launch template: only through a template.
+            Add("WinEksPatchLaunchFromTemplates", ["ec2:RunInstances"], Any(), Conditions(
+                ("ArnLike", "ec2:LaunchTemplate", $"arn:aws:ec2:{partitionRegion}:{account}:launch-template/*"), ("Bool", "ec2:IsLaunchTemplateResource", "true")));
+            Add("WinEksPatchRolloutDrainMarks", ["ec2:CreateTags", "ec2:DeleteTags"], Arns($"arn:aws:ec2:{partitionRegion}:{account}:instance/*"),
+                Conditions([.. ClusterOwned(), .. OnlyTagKey(InstanceDrainTag)]));
+            Add("WinEksPatchRolloutManagedGroups", ["eks:UpdateNodegroupVersion"], clusterName == null ? Any()
+                : Arns($"arn:aws:eks:{partitionRegion}:{account}:nodegroup/{clusterName}/*/*"));
+
+            // Auto Scaling checks iam:PassRole on the launch template's instance profile role when a group is set to it.
+            Add("WinEksPatchPassNodeRole", ["iam:PassRole"], nodeRoleNames is { Count: > 0 }
+                ? Arns([.. nodeRoleNames.Select(r => $"arn:aws:iam::{account}:role/{r}")])
+                : Arns($"arn:aws:iam::{account}:role/*"), PassedToEc2());
         }
 
         var policy = new JsonObject { ["Version"] = "2012-10-17", ["Statement"] = statements };

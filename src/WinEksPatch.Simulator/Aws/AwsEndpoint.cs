@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using WinEksPatch.Simulator.Auth;
+using WinEksPatch.Simulator.Auth.Iam;
 using WinEksPatch.Simulator.Aws.Protocols;
 using WinEksPatch.Simulator.Faults;
 using WinEksPatch.Simulator.World;
@@ -11,9 +12,10 @@ namespace WinEksPatch.Simulator.Aws;
 /// <summary>
 /// The single AWS endpoint: verifies the SigV4 signature, routes by the credential scope's service
 /// name (as AWS_ENDPOINT_URL pointing every service at one URL requires), and renders errors in the
-/// addressed service's own shape. Every response carries x-amzn-RequestId.
+/// addressed service's own shape. Every response carries x-amzn-RequestId. With an identity policy
+/// (<see cref="IamAuthorizer"/>), each call is authorized before its service handles it.
 /// </summary>
-public sealed class AwsEndpoint(SimWorld world, IEnumerable<AwsService> services, ILogger logger)
+public sealed class AwsEndpoint(SimWorld world, IEnumerable<AwsService> services, ILogger logger, IamAuthorizer? authorizer = null)
 {
     private const int MaxBodyBytes = 16 * 1024 * 1024;
     private readonly Dictionary<string, AwsService> _services = services.ToDictionary(s => s.SigningName, StringComparer.Ordinal);
@@ -69,6 +71,7 @@ public sealed class AwsEndpoint(SimWorld world, IEnumerable<AwsService> services
         string? errorCode = null;
         try
         {
+            authorizer?.Authorize(service, operation, call);
             await FaultInjection.ApplyAsync(world, service.SigningName, operation, () => AwsRequestInfo.Resources(service, call), http.RequestAborted).ConfigureAwait(false);
             await service.HandleAsync(call).ConfigureAwait(false);
             logger.LogInformation("AWS {Service} {Method} {Path} -> {Status}", service.SigningName, http.Request.Method, rawPath, http.Response.StatusCode);

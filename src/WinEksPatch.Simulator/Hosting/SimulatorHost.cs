@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WinEksPatch.Simulator.Admin;
 using WinEksPatch.Simulator.Auth;
+using WinEksPatch.Simulator.Auth.Iam;
 using WinEksPatch.Simulator.Aws;
 using WinEksPatch.Simulator.Aws.Services.AutoScaling;
 using WinEksPatch.Simulator.Aws.Services.Ecr;
@@ -55,6 +56,23 @@ public sealed class SimulatorHost : IAsyncDisposable
     /// <summary>PEM of the CA that signs the Kubernetes endpoint's certificate (and the AWS endpoint's with TLS).</summary>
     public string CaPem => _ca.CaPem;
 
+    /// <summary>The identity policy of --iam-policy; a file that is missing or is not a policy stops the start.</summary>
+    private static IamPolicyDocument ReadIamPolicy(string path)
+    {
+        try
+        {
+            return IamPolicyDocument.Parse(File.ReadAllText(path));
+        }
+        catch (IamPolicyFormatException e)
+        {
+            throw new ArgumentException($"--iam-policy: {path} is not an IAM policy: {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new ArgumentException($"--iam-policy: {path} cannot be read: {e.Message}", e);
+        }
+    }
+
     public static async Task<SimulatorHost> StartAsync(SimulatorOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -62,6 +80,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         // Read the data first: a bad scenario fails before anything listens.
         ScenarioDefinition scenario = ScenarioLoader.Read(options.Scenario);
         PatchCalendar calendar = ScenarioLoader.LoadCalendar();
+        IamPolicyDocument? identityPolicy = options.IamPolicyFile is null ? null : ReadIamPolicy(options.IamPolicyFile);
         var clock = new SimClock(options.StartTime ?? DateTimeOffset.UtcNow, options.TimeScale);
         var world = new SimWorld(clock, scenario.Region, scenario.AccountId);
         var ca = CertificateAuthority.Create(DateTimeOffset.UtcNow);
@@ -111,7 +130,8 @@ public sealed class SimulatorHost : IAsyncDisposable
             new SsmService(),
             new EcrService(),
             new ImageBuilderService(),
-        ], loggers.CreateLogger("WinEksPatch.Simulator.Aws"));
+        ], loggers.CreateLogger("WinEksPatch.Simulator.Aws"),
+            identityPolicy is null ? null : new IamAuthorizer(identityPolicy, $"arn:aws:iam::{world.AccountId}:user/{SimCredentials.UserName}"));
         var kube = new KubeApi(world, new EksTokenValidator(clock), loggers.CreateLogger("WinEksPatch.Simulator.Kubernetes"));
         var admin = new AdminApi(clock, () => info!);
         var fleetAdmin = new FleetAdmin(world);

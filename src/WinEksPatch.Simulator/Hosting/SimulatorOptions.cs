@@ -30,4 +30,8 @@ public sealed class SimulatorOptions
 
     /// <summary>A JSON file of fault rules applied at start ([rule, ...] or {"faults": [...]}; README "Faults").</summary>
     public string? FaultsFile { get; set; }
+
+    /// <summary>An IAM identity policy (JSON) the simulator's credentials carry: every AWS call is authorized against it
+    /// as IAM would, and refused in the service's AccessDenied shape. Null: everything is allowed.</summary>
+    public string? IamPolicyFile { get; set; }
 }

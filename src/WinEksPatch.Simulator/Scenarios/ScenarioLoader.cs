@@ -243,7 +243,8 @@ public sealed class ScenarioLoader
                 managed && !custom ? null : image.ImageId,
                 def.InstanceType,
                 managed && !custom ? null : BootstrapUserData(cluster, def, os),
-                created);
+                created,
+                managed ? null : NodeInstanceProfile(cluster));
         }
 
         LaunchTemplate asgTemplate = userTemplate!;
@@ -554,7 +555,17 @@ public sealed class ScenarioLoader
         return ("linux", null, null);
     }
 
-    private LaunchTemplate AddLaunchTemplate(string name, string? imageId, string instanceType, string? userData, DateTimeOffset created)
+    /// <summary>The instance profile of a cluster's self-managed nodes, holding its node role (managed groups' templates
+    /// must not name one: EKS adds the node group's role).</summary>
+    private string NodeInstanceProfile(EksCluster cluster)
+    {
+        string name = $"{cluster.Name}-node-instance-profile";
+        _world.InstanceProfiles.Add(name);
+        _world.InstanceProfileRoles[name] = $"arn:aws:iam::{_world.AccountId}:role/{cluster.Name}-node-role";
+        return $"arn:aws:iam::{_world.AccountId}:instance-profile/{name}";
+    }
+
+    private LaunchTemplate AddLaunchTemplate(string name, string? imageId, string instanceType, string? userData, DateTimeOffset created, string? instanceProfileArn = null)
     {
         var template = new LaunchTemplate
         {
@@ -569,6 +580,7 @@ public sealed class ScenarioLoader
             InstanceType = instanceType,
             UserData = userData is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(userData)),
             CreateTime = created,
+            IamInstanceProfileArn = instanceProfileArn,
         });
         _world.LaunchTemplates[template.LaunchTemplateId] = template;
         return template;

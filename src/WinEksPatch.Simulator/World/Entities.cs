@@ -51,6 +51,9 @@ public sealed class LaunchTemplateVersion
     public string? UserData { get; set; }
     public string? VersionDescription { get; set; }
     public DateTimeOffset CreateTime { get; init; }
+    /// <summary>The instance profile (its ARN) the instances launch with: a self-managed node group's node role. Auto
+    /// Scaling checks iam:PassRole on its role when a group is set to the template.</summary>
+    public string? IamInstanceProfileArn { get; init; }
 }
 
 public sealed class LaunchTemplate

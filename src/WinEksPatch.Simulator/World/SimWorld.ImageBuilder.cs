@@ -37,6 +37,19 @@ public sealed partial class SimWorld
     /// <summary>IAM instance profiles that exist (infrastructure configurations must name one).</summary>
     public HashSet<string> InstanceProfiles { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The role in each instance profile that does not hold the role of its own name (what the IAM console
+    /// creates): the node roles of self-managed groups.</summary>
+    public Dictionary<string, string> InstanceProfileRoles { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The role ARN inside an instance profile given by name or ARN, or null for a profile that does not exist.</summary>
+    public string? RoleOfInstanceProfile(string profile)
+    {
+        string name = profile.StartsWith("arn:", StringComparison.Ordinal) ? profile[(profile.LastIndexOf('/') + 1)..] : profile;
+        return InstanceProfileRoles.TryGetValue(name, out string? role) ? role
+            : InstanceProfiles.Contains(name) ? $"arn:aws:iam::{AccountId}:role/{name}"
+            : null;
+    }
+
     /// <summary>Reasons with which the next image builds fail at the end of BUILDING (a fault; first in, first used).</summary>
     public Queue<string> ImageBuildFaults { get; } = new();
 

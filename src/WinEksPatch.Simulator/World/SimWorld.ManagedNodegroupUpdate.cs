@@ -38,6 +38,7 @@ public sealed partial class SimWorld
             ImageId = image.ImageId,
             InstanceType = current.InstanceType,
             UserData = userDataBase64 ?? current.UserData,
+            IamInstanceProfileArn = current.IamInstanceProfileArn,
             CreateTime = Scheduler.Now,
         };
         template.Versions.Add(version);

@@ -76,6 +76,17 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
     [ValidateNotNullOrEmpty]
     public string? FaultsPath { get; set; }
 
+    /// <summary>An IAM identity policy (a JSON file, as Get-WinEksPatchIamPolicy writes one) that the simulator's credentials
+    /// carry: every AWS request is then authorized the way IAM does it (an explicit Deny over an Allow over the implicit
+    /// deny; Action and NotAction, Resource ARNs, and conditions such as aws:ResourceTag, aws:RequestTag, aws:TagKeys and
+    /// iam:PassedToService) and refused in the service's own AccessDenied shape, so a cmdlet fails with AwsAccessDenied
+    /// naming the action. iam:PassRole is checked where AWS checks it: an Image Builder infrastructure configuration's
+    /// instance profile, and an Auto Scaling group set to a launch template with one (with ec2:RunInstances on the
+    /// template). Without it everything is allowed. A file that is not a policy stops the start with SimulatorFailed.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IamPolicyPath { get; set; }
+
     protected override void EndProcessing()
     {
         try
@@ -88,12 +99,15 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
             var faults = FaultsPath == null ? null : Guard(() => FileSystemPath(FaultsPath) is { } path && File.Exists(path) ? path
                 : throw new WinEksPatchException(ErrorIds.SimulatorFaultsFileNotFound, ErrorKind.ObjectNotFound,
                     $"-FaultsPath: no file '{FaultsPath}' in the file system.", FaultsPath));
+            var iamPolicy = IamPolicyPath == null ? null : Guard(() => FileSystemPath(IamPolicyPath) is { } path && File.Exists(path) ? path
+                : throw new WinEksPatchException(ErrorIds.SimulatorIamPolicyFileNotFound, ErrorKind.ObjectNotFound,
+                    $"-IamPolicyPath: no file '{IamPolicyPath}' in the file system.", IamPolicyPath));
 
             RunWorkflow(async (host, token) =>
             {
                 // The new simulator starts before the one in use is let go: a start that fails (an unknown scenario, a
                 // rejected fault rule) leaves the session pointed where it was, never at nothing (then AWS).
-                var session = await SimulatorSession.StartAsync(dll, scenario, TimeScale, Tls.IsPresent, faults, token).ConfigureAwait(false);
+                var session = await SimulatorSession.StartAsync(dll, scenario, TimeScale, Tls.IsPresent, faults, iamPolicy, token).ConfigureAwait(false);
                 if (ModuleEnvironment.Simulator is { } previous)
                 {
                     host.Verbose(previous.OwnsProcess

@@ -149,8 +149,20 @@ public sealed partial class Ec2Service
         w.Element("imageId", v.ImageId);
         w.WriteElementString("instanceType", v.InstanceType);
         w.Element("userData", v.UserData);
+        if (v.IamInstanceProfileArn is { } profile)
+        {
+            w.WriteStartElement("iamInstanceProfile");
+            w.WriteElementString("arn", profile);
+            w.WriteEndElement();
+        }
+
         w.WriteEndElement();
     }
+
+    /// <summary>LaunchTemplateData.IamInstanceProfile.Arn, or .Name as its ARN.</summary>
+    private static string? InstanceProfileArn(SimWorld world, QueryParams p) =>
+        p.Get("LaunchTemplateData.IamInstanceProfile.Arn")
+        ?? (p.Get("LaunchTemplateData.IamInstanceProfile.Name") is { } name ? $"arn:aws:iam::{world.AccountId}:instance-profile/{name}" : null);
 
     // ---- CreateLaunchTemplateVersion / ModifyLaunchTemplate --------------------------------
 
@@ -205,6 +217,7 @@ public sealed partial class Ec2Service
                 ImageId = imageId ?? source?.ImageId,
                 InstanceType = instanceType ?? source?.InstanceType ?? "m5.xlarge",
                 UserData = userData ?? source?.UserData,
+                IamInstanceProfileArn = InstanceProfileArn(call.World, p) ?? source?.IamInstanceProfileArn,
                 VersionDescription = description,
                 CreateTime = call.World.Scheduler.Now,
             };
