@@ -227,6 +227,39 @@ Describe 'New-WinNodeAmi' {
         $build.ImageBuildVersionArn | Should -BeLike '*/winekspatch-demo-2025-core/1.0.0/1'
     }
 
+    It 'a distribution configuration under its derived name with a launch permission it does not set is never reused: ImageBuilderResourceConflict names it' {
+        # The 2025 run above created the configuration; put it back as someone else would, with the same settings plus
+        # launchPermission all (every AWS account could launch the patched AMI).
+        $clients = New-ModuleAwsClients
+        try {
+            $thin = $clients.Factory.Thin($clients.Engine.GetType('WinEksPatch.Aws.Thin.ThinServiceDescriptor', $true)::ImageBuilder)
+            function Send([string] $Operation, [string] $Method, [hashtable] $Query = @{}, $Body = $null) {
+                $request = [Activator]::CreateInstance($clients.Engine.GetType('WinEksPatch.Aws.Thin.ThinRequest', $true), [object[]]@($Operation))
+                $request.HttpMethod = $Method
+                $request.Path = "/$Operation"
+                foreach ($key in $Query.Keys) { $request.Parameters[$key] = $Query[$key] }
+                if ($null -ne $Body) { $request.JsonBody = $Body | ConvertTo-Json -Depth 10 -Compress }
+                (Wait-Task $thin.SendAsync($request, [Threading.CancellationToken]::None)).Body | ConvertFrom-Json
+            }
+            $arn = (Send ListDistributionConfigurations POST -Body @{}).distributionConfigurationSummaryList.arn | Where-Object { $_ -like '*winekspatch-demo-2025-core-*' }
+            $arn | Should -HaveCount 1
+            $definition = (Send GetDistributionConfiguration GET @{ distributionConfigurationArn = $arn }).distributionConfiguration
+            $null = Send DeleteDistributionConfiguration DELETE @{ distributionConfigurationArn = $arn }
+            $distributions = @($definition.distributions | ForEach-Object {
+                    $_.amiDistributionConfiguration | Add-Member launchPermission ([pscustomobject]@{ userGroups = @('all') }) -PassThru | Out-Null; $_ })
+            $null = Send CreateDistributionConfiguration PUT -Body ([ordered]@{ name = $definition.name; description = $definition.description
+                    distributions = $distributions; clientToken = [guid]::NewGuid().ToString() })
+        }
+        finally { $clients.Factory.Dispose() }
+
+        $before = Get-ImageBuilderResource
+        $run = Invoke-NewWinNodeAmi @{ ClusterName = 'demo'; WindowsVersion = '2025'; Edition = 'Core'; CacheImage = 'mcr.microsoft.com/windows/nanoserver:ltsc2025'; NoWait = $true }
+        $run.Error.FullyQualifiedErrorId | Should -Be 'ImageBuilderResourceConflict,WinEksPatch.Commands.NewWinNodeAmiCommand'
+        $run.Error.Exception.Message | Should -BeLike "*$arn*differs from what it would create in: distributions``[``].amiDistributionConfiguration.launchPermission.userGroups (changed outside the module?)*nothing was created*"
+        $run.Output | Should -BeNullOrEmpty
+        Get-ImageBuilderResource | Should -Be $before
+    }
+
     It 'Ctrl+C stops waiting, leaves the build running and says how to follow or cancel it' {
         # PowerShell refuses stream writes once a pipeline is stopping, so the warning goes to the host: capture it there.
         if (-not ('WinEksPatchTests.WarningCaptureHost' -as [type])) {

@@ -68,18 +68,24 @@ public sealed record ImageBuilderComponent(string Arn, string Name, string? Vers
 /// <summary>An EBS root volume of a recipe.</summary>
 public sealed record RecipeBlockDevice(string DeviceName, int VolumeSize, string VolumeType = "gp3", bool DeleteOnTermination = true);
 
-/// <summary>An image recipe: parent image and components in order; <see cref="Arn"/> is set when read back.</summary>
+/// <summary>An image recipe: parent image and components in order; <see cref="Arn"/> is set when read back, and so is
+/// <see cref="OtherSettings"/>, read back only: the member paths of settings the module does not make (a user-data override...).</summary>
 public sealed record ImageRecipeSpec(string Name, string SemanticVersion, string ParentImage, IReadOnlyList<string> Components,
-    IReadOnlyList<RecipeBlockDevice> BlockDevices, string? Description = null, string? Arn = null);
+    IReadOnlyList<RecipeBlockDevice> BlockDevices, string? Description = null, string? Arn = null, IReadOnlyList<string>? OtherSettings = null);
 
-/// <summary>An infrastructure configuration (the build instance).</summary>
+/// <summary>An infrastructure configuration (the build instance); <see cref="OtherSettings"/>, read back only: the member paths
+/// of settings the module does not make (a key pair, logging, an SNS topic...).</summary>
 public sealed record InfrastructureSpec(string Name, string InstanceProfileName, IReadOnlyList<string> InstanceTypes, string? SubnetId,
-    IReadOnlyList<string> SecurityGroupIds, bool TerminateInstanceOnFailure, string HttpTokens, string? Description = null, string? Arn = null);
+    IReadOnlyList<string> SecurityGroupIds, bool TerminateInstanceOnFailure, string HttpTokens, string? Description = null, string? Arn = null,
+    int HttpPutResponseHopLimit = 2, IReadOnlyList<string>? OtherSettings = null);
 
 /// <summary>One region of a distribution configuration: the AMI's name (with {{imagebuilder:buildDate}}) and tags.</summary>
 public sealed record AmiDistribution(string Region, string AmiName, string? AmiDescription, IReadOnlyDictionary<string, string> AmiTags);
 
-public sealed record DistributionSpec(string Name, IReadOnlyList<AmiDistribution> Distributions, string? Description = null, string? Arn = null);
+/// <summary>A distribution configuration; <see cref="OtherSettings"/>, read back only: the member paths of settings the module
+/// does not make (launch permissions, target accounts, a KMS key...).</summary>
+public sealed record DistributionSpec(string Name, IReadOnlyList<AmiDistribution> Distributions, string? Description = null, string? Arn = null,
+    IReadOnlyList<string>? OtherSettings = null);
 
 public sealed record ImageBuildRequest(string ImageRecipeArn, string InfrastructureConfigurationArn, string? DistributionConfigurationArn,
     IReadOnlyDictionary<string, string> Tags, bool ImageTestsEnabled = true);

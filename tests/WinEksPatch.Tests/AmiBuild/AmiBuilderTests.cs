@@ -210,7 +210,7 @@ public class AmiBuilderTests
     }
 
     [Fact]
-    public async Task A_configuration_under_the_derived_name_with_other_settings_is_ImageBuilderResourceConflict_before_anything_is_created()
+    public async Task A_configuration_under_the_derived_name_with_other_settings_is_ImageBuilderResourceConflict_naming_the_field_before_anything_is_created()
     {
         var world = World.WithParent();
         world.ImageBuilder.ExistingInfrastructure = new InfrastructureSpec("changed-outside", "SomeOtherProfile", ["m5.xlarge"], null, [], true, "required",
@@ -219,6 +219,7 @@ public class AmiBuilderTests
         var error = await Assert.ThrowsAsync<WinEksPatchException>(() => world.Builder().RunAsync(Fresh(), new RecordingHost()));
 
         Assert.Equal(ErrorIds.ImageBuilderResourceConflict, error.ErrorId);
+        Assert.Contains("differs from what it would create in: instanceProfileName (changed outside the module?)", error.Message, StringComparison.Ordinal);
         Assert.Equal(world.ImageBuilder.ExistingInfrastructure.Arn, error.Target);
         Assert.DoesNotContain(world.ImageBuilder.Calls, c => c.StartsWith("Create", StringComparison.Ordinal) || c.StartsWith("Delete", StringComparison.Ordinal));
     }

@@ -372,4 +372,28 @@ public class ImageBuilderClientTests
         Assert.Contains("instanceProfileName", error.Message, StringComparison.Ordinal);
         Assert.Single(server.All); // a 400 is not retried
     }
+
+    [Fact]
+    public async Task A_read_back_resource_names_the_settings_the_module_does_not_make_and_ignores_generated_and_default_members()
+    {
+        using var server = new LoopbackServer(request => new CannedResponse(200, request.Path.StartsWith("/GetImageRecipe", StringComparison.Ordinal)
+            ? """
+              {"requestId":"r","imageRecipe":{"arn":"arn:aws:imagebuilder:us-west-2:111122223333:image-recipe/r/1.0.0","name":"r","version":"1.0.0",
+                "owner":"111122223333","platform":"Windows","type":"AMI","dateCreated":"2026-12-01T00:00:00Z","tags":{"a":"b"},"parentImage":"ami-1",
+                "components":[{"componentArn":"arn:c","parameters":[]}],"workingDirectory":"",
+                "additionalInstanceConfiguration":{"systemsManagerAgent":{"uninstallAfterBuild":false},"userDataOverride":"cG93ZXJzaGVsbA=="}}}
+              """
+            : """
+              {"requestId":"r","distributionConfiguration":{"arn":"arn:d","name":"d","timeoutMinutes":0,"distributions":[{"region":"us-west-2",
+                "amiDistributionConfiguration":{"name":"n","amiTags":{"k":"v"},"launchPermission":{"userGroups":["all"]}},"licenseConfigurationArns":[]},
+                {"region":"eu-west-1","targetAccountIds":["444455556666"]}]}}
+              """));
+        var client = Client(server);
+
+        var recipe = await client.GetImageRecipeAsync("arn:aws:imagebuilder:us-west-2:111122223333:image-recipe/r/1.0.0");
+        var distribution = await client.GetDistributionConfigurationAsync("arn:d");
+
+        Assert.Equal(["additionalInstanceConfiguration.userDataOverride"], recipe.OtherSettings);
+        Assert.Equal(["distributions[].amiDistributionConfiguration.launchPermission.userGroups", "distributions[].targetAccountIds"], distribution.OtherSettings);
+    }
 }

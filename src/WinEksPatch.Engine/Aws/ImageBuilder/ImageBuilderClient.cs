@@ -68,14 +68,15 @@ public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilder
 
     public async Task<ImageRecipeSpec> GetImageRecipeAsync(string imageRecipeArn, CancellationToken cancellationToken = default)
     {
-        var r = (await GetAsync<GetImageRecipeResponse>("GetImageRecipe", "imageRecipeArn", imageRecipeArn, cancellationToken).ConfigureAwait(false))
-            .ImageRecipe ?? throw NoMember("GetImageRecipe", "imageRecipe");
+        var (response, raw) = await GetWithBodyAsync<GetImageRecipeResponse>("GetImageRecipe", "imageRecipeArn", imageRecipeArn, cancellationToken).ConfigureAwait(false);
+        var r = response.ImageRecipe ?? throw NoMember("GetImageRecipe", "imageRecipe");
         var components = (r.Components ?? []).Select(c => c.ComponentArn).OfType<string>().ToList();
         // A mapping without ebs (noDevice, a virtual name) is no volume of the recipe's.
         var devices = (r.BlockDeviceMappings ?? []).Where(d => d.Ebs != null)
             .Select(d => new RecipeBlockDevice(d.DeviceName ?? "", d.Ebs!.VolumeSize ?? 0, d.Ebs.VolumeType ?? "gp2", d.Ebs.DeleteOnTermination ?? true))
             .ToList();
-        return new ImageRecipeSpec(r.Name ?? "", r.Version ?? "", r.ParentImage ?? "", components, devices, r.Description, r.Arn ?? imageRecipeArn);
+        return new ImageRecipeSpec(r.Name ?? "", r.Version ?? "", r.ParentImage ?? "", components, devices, r.Description, r.Arn ?? imageRecipeArn,
+            ImageBuilderOtherSettings.Find(raw.GetProperty("imageRecipe"), ImageBuilderOtherSettings.Recipe));
     }
 
     public Task<string> CreateImageRecipeAsync(ImageRecipeSpec spec, CancellationToken cancellationToken = default) =>
@@ -99,15 +100,18 @@ public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilder
 
     public async Task<InfrastructureSpec> GetInfrastructureConfigurationAsync(string arn, CancellationToken cancellationToken = default)
     {
-        var c = (await GetAsync<GetInfrastructureConfigurationResponse>("GetInfrastructureConfiguration", "infrastructureConfigurationArn", arn,
-            cancellationToken).ConfigureAwait(false)).InfrastructureConfiguration ?? throw NoMember("GetInfrastructureConfiguration", "infrastructureConfiguration");
+        var (response, raw) = await GetWithBodyAsync<GetInfrastructureConfigurationResponse>("GetInfrastructureConfiguration", "infrastructureConfigurationArn", arn,
+            cancellationToken).ConfigureAwait(false);
+        var c = response.InfrastructureConfiguration ?? throw NoMember("GetInfrastructureConfiguration", "infrastructureConfiguration");
         return new InfrastructureSpec(c.Name ?? "", c.InstanceProfileName ?? "", c.InstanceTypes ?? [], c.SubnetId, c.SecurityGroupIds ?? [],
-            c.TerminateInstanceOnFailure ?? true, c.InstanceMetadataOptions?.HttpTokens ?? "optional", c.Description, c.Arn ?? arn);
+            c.TerminateInstanceOnFailure ?? true, c.InstanceMetadataOptions?.HttpTokens ?? "optional", c.Description, c.Arn ?? arn,
+            c.InstanceMetadataOptions?.HttpPutResponseHopLimit ?? 1,
+            ImageBuilderOtherSettings.Find(raw.GetProperty("infrastructureConfiguration"), ImageBuilderOtherSettings.Infrastructure));
     }
 
     public Task<string> CreateInfrastructureConfigurationAsync(InfrastructureSpec spec, CancellationToken cancellationToken = default) =>
         CreateAsync("CreateInfrastructureConfiguration", new CreateInfrastructureConfigurationRequest(spec.Name, spec.InstanceProfileName,
-            spec.TerminateInstanceOnFailure, new InstanceMetadataOptions(spec.HttpTokens, 2), spec.Description,
+            spec.TerminateInstanceOnFailure, new InstanceMetadataOptions(spec.HttpTokens, spec.HttpPutResponseHopLimit), spec.Description,
             spec.InstanceTypes.Count > 0 ? [.. spec.InstanceTypes] : null, spec.SubnetId,
             spec.SecurityGroupIds.Count > 0 ? [.. spec.SecurityGroupIds] : null, NewClientToken()),
             (CreateInfrastructureConfigurationResponse r) => r.InfrastructureConfigurationArn, spec.Name, cancellationToken);
@@ -124,11 +128,13 @@ public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilder
 
     public async Task<DistributionSpec> GetDistributionConfigurationAsync(string arn, CancellationToken cancellationToken = default)
     {
-        var c = (await GetAsync<GetDistributionConfigurationResponse>("GetDistributionConfiguration", "distributionConfigurationArn", arn,
-            cancellationToken).ConfigureAwait(false)).DistributionConfiguration ?? throw NoMember("GetDistributionConfiguration", "distributionConfiguration");
+        var (response, raw) = await GetWithBodyAsync<GetDistributionConfigurationResponse>("GetDistributionConfiguration", "distributionConfigurationArn", arn,
+            cancellationToken).ConfigureAwait(false);
+        var c = response.DistributionConfiguration ?? throw NoMember("GetDistributionConfiguration", "distributionConfiguration");
         var distributions = (c.Distributions ?? []).Select(d => new AmiDistribution(d.Region ?? "", d.AmiDistributionConfiguration?.Name ?? "",
             d.AmiDistributionConfiguration?.Description, d.AmiDistributionConfiguration?.AmiTags ?? new Dictionary<string, string>(StringComparer.Ordinal))).ToList();
-        return new DistributionSpec(c.Name ?? "", distributions, c.Description, c.Arn ?? arn);
+        return new DistributionSpec(c.Name ?? "", distributions, c.Description, c.Arn ?? arn,
+            ImageBuilderOtherSettings.Find(raw.GetProperty("distributionConfiguration"), ImageBuilderOtherSettings.Distribution));
     }
 
     public Task<string> CreateDistributionConfigurationAsync(DistributionSpec spec, CancellationToken cancellationToken = default) =>
@@ -180,6 +186,22 @@ public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilder
         var request = new ThinRequest(operation) { HttpMethod = "GET", Path = "/" + operation };
         request.Parameters[parameter] = arn;
         return SendAsync<TResponse>(request, arn, cancellationToken);
+    }
+
+    /// <summary>A GET /GetX read both ways: the typed members the module uses, and the whole answer (to find the settings it
+    /// does not make).</summary>
+    private async Task<(TResponse Typed, JsonElement Raw)> GetWithBodyAsync<TResponse>(string operation, string parameter, string arn, CancellationToken cancellationToken)
+    {
+        var raw = await GetAsync<JsonElement>(operation, parameter, arn, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return (raw.Deserialize<TResponse>(Json) ?? throw new InvalidDataException($"{operation} returned an empty body."), raw);
+        }
+        catch (JsonException ex)
+        {
+            throw new Errors.WinEksPatchException(Errors.ErrorIds.AwsServiceError, Errors.ErrorKind.InvalidData,
+                $"{operation} returned a body that is not its response shape ({ex.Message}).", arn, ex);
+        }
     }
 
     private async Task DeleteAsync(string operation, string parameter, string arn, CancellationToken cancellationToken)

@@ -575,6 +575,7 @@ public sealed class AmiBuilder(
         string? change = existing.ParentImage != wanted.ParentImage ? $"parent {existing.ParentImage} -> {wanted.ParentImage}"
             : !existing.Components.SequenceEqual(wanted.Components, StringComparer.Ordinal) ? "components changed"
             : !existing.BlockDevices.SequenceEqual(wanted.BlockDevices) ? "root volume changed"
+            : existing.OtherSettings is { Count: > 0 } other ? $"version {latest.Version} has settings the module does not make ({string.Join(", ", other)})"
             : null;
         return change == null ? new Planned("image recipe", name, latest.Arn, latest.Version ?? "", null)
             : new Planned("image recipe", name, null, Bump(latest.Version), change);
@@ -606,12 +607,22 @@ public sealed class AmiBuilder(
         }
 
         var existing = await imageBuilder.GetInfrastructureConfigurationAsync(arn, cancellationToken).ConfigureAwait(false);
-        var same = existing.InstanceProfileName == wanted.InstanceProfileName && existing.InstanceTypes.SequenceEqual(wanted.InstanceTypes)
-            && existing.SubnetId == wanted.SubnetId && existing.SecurityGroupIds.Order(StringComparer.Ordinal).SequenceEqual(wanted.SecurityGroupIds.Order(StringComparer.Ordinal))
-            && existing.TerminateInstanceOnFailure == wanted.TerminateInstanceOnFailure && existing.HttpTokens == wanted.HttpTokens;
-        return same ? new Planned("infrastructure configuration", wanted.Name, arn, "", null)
-            : throw Conflict("infrastructure configuration", arn);
+        List<string> differences =
+        [
+            .. Differs("instanceProfileName", existing.InstanceProfileName == wanted.InstanceProfileName),
+            .. Differs("instanceTypes", existing.InstanceTypes.SequenceEqual(wanted.InstanceTypes)),
+            .. Differs("subnetId", existing.SubnetId == wanted.SubnetId),
+            .. Differs("securityGroupIds", existing.SecurityGroupIds.Order(StringComparer.Ordinal).SequenceEqual(wanted.SecurityGroupIds.Order(StringComparer.Ordinal))),
+            .. Differs("terminateInstanceOnFailure", existing.TerminateInstanceOnFailure == wanted.TerminateInstanceOnFailure),
+            .. Differs("instanceMetadataOptions.httpTokens", existing.HttpTokens == wanted.HttpTokens),
+            .. Differs("instanceMetadataOptions.httpPutResponseHopLimit", existing.HttpPutResponseHopLimit == wanted.HttpPutResponseHopLimit),
+            .. existing.OtherSettings ?? [],
+        ];
+        return differences.Count == 0 ? new Planned("infrastructure configuration", wanted.Name, arn, "", null)
+            : throw Conflict("infrastructure configuration", arn, differences);
     }
+
+    private static string[] Differs(string field, bool same) => same ? [] : [field];
 
     private DistributionSpec DistributionFor(AmiBuildNames names, AmiBuildOptions options, Target target, IReadOnlyDictionary<string, string> tags, string description)
     {
@@ -632,15 +643,26 @@ public sealed class AmiBuilder(
         }
 
         var existing = await imageBuilder.GetDistributionConfigurationAsync(arn, cancellationToken).ConfigureAwait(false);
-        var same = existing.Distributions.Count == wanted.Distributions.Count && existing.Distributions.Zip(wanted.Distributions).All(p =>
-            p.First.Region == p.Second.Region && p.First.AmiName == p.Second.AmiName
-            && p.First.AmiTags.Count == p.Second.AmiTags.Count && p.First.AmiTags.All(t => p.Second.AmiTags.TryGetValue(t.Key, out var v) && v == t.Value));
-        return same ? new Planned("distribution configuration", wanted.Name, arn, "", null) : throw Conflict("distribution configuration", arn);
+        List<string> differences =
+        [
+            .. Differs("distributions[].region", existing.Distributions.Select(d => d.Region).SequenceEqual(wanted.Distributions.Select(d => d.Region), StringComparer.Ordinal)),
+            .. existing.Distributions.Zip(wanted.Distributions).SelectMany(p => (IEnumerable<string>)[
+                .. Differs($"distributions[{p.Second.Region}].amiDistributionConfiguration.name", p.First.AmiName == p.Second.AmiName),
+                .. Differs($"distributions[{p.Second.Region}].amiDistributionConfiguration.amiTags", p.First.AmiTags.Count == p.Second.AmiTags.Count
+                    && p.First.AmiTags.All(t => p.Second.AmiTags.TryGetValue(t.Key, out var v) && v == t.Value)),
+            ]),
+            .. existing.OtherSettings ?? [],
+        ];
+        return differences.Count == 0 ? new Planned("distribution configuration", wanted.Name, arn, "", null)
+            : throw Conflict("distribution configuration", arn, differences);
     }
 
-    private static WinEksPatchException Conflict(string kind, string arn) =>
+    /// <summary>A resource of the module's name that is not exactly what the module would make: never reused (a distribution
+    /// pre-created with launch permission "all" would publish the patched AMI).</summary>
+    private static WinEksPatchException Conflict(string kind, string arn, IReadOnlyList<string> differences) =>
         new(ErrorIds.ImageBuilderResourceConflict, ErrorKind.InvalidOperation,
-            $"The {kind} {arn} has the name New-WinNodeAmi derives from these settings but other settings (changed outside the module?). Delete it, or rename it, and run again; nothing was created.",
+            $"The {kind} {arn} has the name New-WinNodeAmi derives from these settings but differs from what it would create in: {string.Join(", ", differences)} "
+            + "(changed outside the module?). It is not reused: delete it, or rename it, and run again; nothing was created.",
             arn);
 
     private static ImageBuilderVersion? Latest(IReadOnlyList<ImageBuilderVersion> versions, string name) =>
