@@ -15,6 +15,9 @@ public enum ErrorKind
     InvalidOperation,
     InvalidData,
     OperationStopped,
+
+    /// <summary>Refused to protect a secret (a registry naming a foreign token realm).</summary>
+    SecurityError,
 }
 
 /// <summary>
@@ -81,6 +84,7 @@ public static class ErrorIds
     public const string ImageNotWindows = nameof(ImageNotWindows);
     public const string ImageWindowsBuildMismatch = nameof(ImageWindowsBuildMismatch);
     public const string RegistryAccessDenied = nameof(RegistryAccessDenied);
+    public const string RegistryTokenRealmUntrusted = nameof(RegistryTokenRealmUntrusted);
     public const string RegistryUnreachable = nameof(RegistryUnreachable);
     public const string RegistryError = nameof(RegistryError);
 

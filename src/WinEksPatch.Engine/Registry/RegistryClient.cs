@@ -174,7 +174,7 @@ public sealed class RegistryClient(HttpClient http, RegistryCredentials credenti
             {
                 var challenge = response.Headers.WwwAuthenticate.FirstOrDefault();
                 response.Dispose();
-                var authorization = await AuthenticateAsync(image, challenge, scope, cancellationToken).ConfigureAwait(false);
+                var authorization = await AuthenticateAsync(image, uri, challenge, scope, cancellationToken).ConfigureAwait(false);
                 lock (_tokens)
                 {
                     _tokens[key] = authorization;
@@ -205,8 +205,9 @@ public sealed class RegistryClient(HttpClient http, RegistryCredentials credenti
     }
 
     /// <summary>Answers a 401 challenge: Basic with the credential; Bearer by asking the realm for a token (with the
-    /// credential as Basic when there is one, anonymously otherwise).</summary>
-    private async Task<AuthenticationHeaderValue> AuthenticateAsync(ImageReference image, AuthenticationHeaderValue? challenge, string scope,
+    /// credential as Basic when there is one, anonymously otherwise). The credential goes only to a realm the registry may
+    /// name: see <see cref="IsTrustedRealm"/>.</summary>
+    private async Task<AuthenticationHeaderValue> AuthenticateAsync(ImageReference image, Uri registryUri, AuthenticationHeaderValue? challenge, string scope,
         CancellationToken cancellationToken)
     {
         var credential = await credentials.GetAsync(image.Registry, cancellationToken).ConfigureAwait(false);
@@ -222,6 +223,18 @@ public sealed class RegistryClient(HttpClient http, RegistryCredentials credenti
         if (!parameters.TryGetValue("realm", out var realm))
         {
             throw new WinEksPatchException(ErrorIds.RegistryError, ErrorKind.InvalidData, $"The registry {image.Registry} sent a Bearer challenge without a realm.", image.Registry);
+        }
+
+        if (!Uri.TryCreate(realm, UriKind.Absolute, out var realmUri) || (realmUri.Scheme != Uri.UriSchemeHttps && realmUri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new WinEksPatchException(ErrorIds.RegistryError, ErrorKind.InvalidData, $"The registry {image.Registry} named a token realm that is not a URL ('{realm}').", image.Registry);
+        }
+
+        if (credential != null && !IsTrustedRealm(registryUri, realmUri))
+        {
+            throw new WinEksPatchException(ErrorIds.RegistryTokenRealmUntrusted, ErrorKind.SecurityError,
+                $"The registry {image.Registry} asked for its credentials to be sent to {realmUri.GetLeftPart(UriPartial.Authority)}, which is not the registry's own host " +
+                $"over https (or the auth service it documents, as auth.docker.io for Docker Hub). They were not sent.", image.Registry);
         }
 
         var query = new List<string>();
@@ -249,6 +262,20 @@ public sealed class RegistryClient(HttpClient http, RegistryCredentials credenti
             : body.RootElement.TryGetProperty("access_token", out var a) ? a.GetString() : null;
         return new AuthenticationHeaderValue("Bearer", token ?? throw new WinEksPatchException(ErrorIds.RegistryError, ErrorKind.InvalidData,
             $"The token service of {image.Registry} returned no token.", image.Registry));
+    }
+
+    /// <summary>Where a registry's credentials may go: its own host over https, or the token service its operator documents
+    /// for it (Docker Hub's registry-1.docker.io uses auth.docker.io). A loopback registry (the simulator) may name a loopback
+    /// realm over http. Anything else would hand the password to whichever host the registry names.</summary>
+    internal static bool IsTrustedRealm(Uri registry, Uri realm)
+    {
+        if (realm.IsLoopback && registry.IsLoopback)
+        {
+            return true;
+        }
+
+        return realm.Scheme == Uri.UriSchemeHttps && (string.Equals(realm.Host, registry.Host, StringComparison.OrdinalIgnoreCase)
+            || (registry.Host.Equals("registry-1.docker.io", StringComparison.OrdinalIgnoreCase) && realm.Host.Equals("auth.docker.io", StringComparison.OrdinalIgnoreCase)));
     }
 
     internal static Dictionary<string, string> ParseChallenge(string parameter)

@@ -169,6 +169,7 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
         ErrorKind.ConnectionError => ErrorCategory.ConnectionError,
         ErrorKind.InvalidData => ErrorCategory.InvalidData,
         ErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+        ErrorKind.SecurityError => ErrorCategory.SecurityError,
         _ => ErrorCategory.InvalidOperation,
     };
 

@@ -27,15 +27,19 @@ public class ImageCacheDocumentTests
         var all = string.Join("\n", commands.SelectMany(c => c.Value));
         Assert.Contains("& ctr -n k8s.io images pull 'mcr.microsoft.com/windows/servercore:ltsc2022'", all, StringComparison.Ordinal);
         Assert.Contains("& ctr -n k8s.io images pull 'mcr.microsoft.com/windows/nanoserver:ltsc2022'", all, StringComparison.Ordinal);
-        Assert.Contains($"& ctr -n k8s.io images pull --user \"AWS:$password\" '{Ecr}/shop/web-iis:2026.06.1'", all, StringComparison.Ordinal);
+        Assert.Contains($"try {{ & ctr -n k8s.io images pull --hosts-dir $hostsDir '{Ecr}/shop/web-iis:2026.06.1' }} finally {{ Remove-Item -Recurse -Force -LiteralPath $hostsDir }}", all, StringComparison.Ordinal);
+        Assert.Contains($"('  Authorization = [\"Basic {{0}}\"]' -f $basic)", all, StringComparison.Ordinal);
         Assert.Contains("Get-ECRLoginCommand -Region 'us-west-2'", all, StringComparison.Ordinal);
         Assert.Contains("aws ecr get-login-password --region 'us-west-2'", all, StringComparison.Ordinal);
         Assert.Contains($"-cne '{Digest}'", all, StringComparison.Ordinal);
         Assert.Contains("& ctr -n k8s.io images pull 'docker.io/library/nginx:latest'", all, StringComparison.Ordinal); // canonical: ctr does not expand short names
         Assert.Contains(ImageCacheDocument.RecordPath, all, StringComparison.Ordinal);
-        // The password lives in a variable: never echoed, never in a string that is written out.
-        Assert.DoesNotContain(commands.SelectMany(c => c.Value), c => c.Contains("Write-", StringComparison.Ordinal) && c.Contains("$password", StringComparison.Ordinal));
-        Assert.DoesNotContain("--user", string.Join("\n", commands.Where(c => c.Key != "CacheImage1").SelectMany(c => c.Value)), StringComparison.Ordinal);
+        // The password lives in variables: never echoed, never on a command line (no native command gets it as an argument).
+        var lines = commands.SelectMany(c => c.Value).SelectMany(c => c.Split('\n')).ToList();
+        Assert.DoesNotContain(lines, c => c.Contains("Write-", StringComparison.Ordinal) && (c.Contains("$password", StringComparison.Ordinal) || c.Contains("$basic", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, c => c.Contains("& ", StringComparison.Ordinal) && c.Contains("ctr", StringComparison.Ordinal)
+            && (c.Contains("--user", StringComparison.Ordinal) || c.Contains("$password", StringComparison.Ordinal) || c.Contains("$basic", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, c => c.Contains("icacls", StringComparison.Ordinal) && (c.Contains("$password", StringComparison.Ordinal) || c.Contains("$basic", StringComparison.Ordinal)));
         // Same input, same document (the component gets a new version only when its content changes).
         Assert.Equal(yaml, ImageCacheDocument.Generate("c", "d", "2022",
             [new CacheImage(ImageReference.Parse($"{Ecr}/shop/web-iis:2026.06.1"), Digest), new CacheImage(ImageReference.Parse("nginx"), null)]));

@@ -19,6 +19,9 @@ internal sealed class FakeRegistry : HttpMessageHandler
     public Dictionary<string, long> Uncompressed { get; } = [];
     public Dictionary<string, long> Compressed { get; } = [];
 
+    /// <summary>The token realm a Bearer challenge names (default: https://{Host}/token).</summary>
+    public string? Realm { get; init; }
+
     public static string Digest(string seed) => "sha256:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(seed))).ToLowerInvariant();
 
     public FakeRegistry AddImage(string repository, string tag, params (string OsVersion, (string Seed, long Compressed, long Uncompressed)[] Layers)[] platforms)
@@ -65,7 +68,7 @@ internal sealed class FakeRegistry : HttpMessageHandler
         if (request.Headers.Authorization?.ToString() != expected)
         {
             var denied = Json(HttpStatusCode.Unauthorized, """{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}""");
-            denied.Headers.WwwAuthenticate.ParseAdd(RequireBasic != null ? $"Basic realm=\"{Host}\"" : $"Bearer realm=\"https://{Host}/token\",service=\"{Host}\"");
+            denied.Headers.WwwAuthenticate.ParseAdd(RequireBasic != null && Realm == null ? $"Basic realm=\"{Host}\"" : $"Bearer realm=\"{Realm ?? $"https://{Host}/token"}\",service=\"{Host}\"");
             return Task.FromResult(denied);
         }
 
@@ -229,4 +232,42 @@ public class RegistryClientTests
             return Task.FromResult(new EcrAuthorization("https://111122223333.dkr.ecr.us-west-2.amazonaws.com", "AWS", "ecr-password", null));
         }
     }
+
+    [Theory]
+    [InlineData("https://evil.example/token")]
+    [InlineData("http://registry.example/token")]
+    [InlineData("https://registry.example.evil.example/token")]
+    public async Task Credentials_are_never_sent_to_a_token_realm_other_than_the_registrys_own_host_over_https(string realm)
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"wineks-docker-{Guid.NewGuid():N}.json");
+        var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes("me:pw"));
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new { auths = new Dictionary<string, object> { [$"https://{FakeRegistry.Host}"] = new { auth } } }));
+        try
+        {
+            var registry = new FakeRegistry { Realm = realm }.AddImage("private/app", "1", ("10.0.20348.1", [("p", 10, 20)]));
+            var (client, _) = Create(registry, dockerConfig: config);
+
+            var error = await Assert.ThrowsAsync<WinEksPatchException>(() =>
+                new ImageAnalyzer(client).ResolveAsync(ImageReference.Parse($"{FakeRegistry.Host}/private/app:1"), 20348, withSizes: false));
+
+            Assert.Equal(ErrorIds.RegistryTokenRealmUntrusted, error.ErrorId);
+            Assert.Equal(ErrorKind.SecurityError, error.Kind);
+            Assert.Contains(new Uri(realm).GetLeftPart(UriPartial.Authority), error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(registry.Requests, r => r.RequestUri!.AbsoluteUri.StartsWith(realm, StringComparison.Ordinal));
+            Assert.DoesNotContain(registry.Requests, r => r.Headers.Authorization?.Scheme == "Basic");
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Theory]
+    [InlineData("https://registry-1.docker.io/", "https://auth.docker.io/token", true)]
+    [InlineData("https://ghcr.io/", "https://ghcr.io/token", true)]
+    [InlineData("http://127.0.0.1:5000/", "http://127.0.0.1:5000/_registry/token", true)]
+    [InlineData("https://quay.io/", "https://auth.docker.io/token", false)]
+    [InlineData("https://ghcr.io/", "http://ghcr.io/token", false)]
+    public void A_realm_is_trusted_on_the_registrys_host_over_https_or_at_its_documented_auth_service(string registry, string realm, bool trusted) =>
+        Assert.Equal(trusted, RegistryClient.IsTrustedRealm(new Uri(registry), new Uri(realm)));
 }

@@ -90,8 +90,10 @@ public static partial class ImageCacheDocument
         return Serializer.Serialize(document);
     }
 
-    /// <summary>Pulls one image into k8s.io; for ECR, with a password the instance role gets (kept in a variable, passed
-    /// to ctr --user, never printed).</summary>
+    /// <summary>Pulls one image into k8s.io; for ECR, with a password the instance role gets. The password never appears
+    /// on a command line (a process listing shows those) or in the log. It is kept in a variable and turned into the
+    /// Authorization header of a hosts.toml in a folder only SYSTEM and Administrators may read; ctr reads that folder
+    /// through --hosts-dir, and the folder is removed whatever happens.</summary>
     private static IEnumerable<string> Pull(CacheImage image)
     {
         var text = image.Text;
@@ -102,8 +104,17 @@ public static partial class ImageCacheDocument
             yield return "if (Get-Command -Name Get-ECRLoginCommand -ErrorAction SilentlyContinue) { $password = (Get-ECRLoginCommand -Region " + r
                 + ").Password } else { $password = & aws ecr get-login-password --region " + r + " }";
             yield return "if (-not $password) { throw 'No ECR password: the build instance role needs ecr:GetAuthorizationToken (AWS Tools for PowerShell or the AWS CLI).' }";
-            yield return $"& ctr -n k8s.io images pull --user \"AWS:$password\" {Quote(text)}";
+            var host = Quote($"https://{image.Reference.Registry}");
+            yield return "$hostsDir = Join-Path $env:ProgramData ('WinEksPatch\\pull-' + [guid]::NewGuid().ToString('n'))";
+            yield return $"$hostDir = Join-Path $hostsDir {Quote(image.Reference.Registry)}";
+            yield return "$null = New-Item -ItemType Directory -Force -Path $hostDir";
+            yield return "$null = & icacls $hostsDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F'";
+            yield return "$basic = [Convert]::ToBase64String([Text.Encoding]::ASCII.GetBytes('AWS:' + $password))";
             yield return "$password = $null";
+            yield return $"Set-Content -Encoding ascii -Path (Join-Path $hostDir 'hosts.toml') -Value @(('server = \"{{0}}\"' -f {host}), ('[host.\"{{0}}\"]' -f {host}), "
+                + $"'  capabilities = [\"pull\", \"resolve\"]', ('[host.\"{{0}}\".header]' -f {host}), ('  Authorization = [\"Basic {{0}}\"]' -f $basic))";
+            yield return "$basic = $null";
+            yield return $"try {{ & ctr -n k8s.io images pull --hosts-dir $hostsDir {Quote(text)} }} finally {{ Remove-Item -Recurse -Force -LiteralPath $hostsDir }}";
         }
         else
         {
