@@ -407,6 +407,37 @@ Describe 'A drain blocked by a PodDisruptionBudget, stopped with Ctrl+C' {
     }
 }
 
+Describe 'A blocked drain cut into runs keeps the deadline it had when it began' {
+    BeforeAll {
+        Start-RolloutSimulator
+        $script:paymentsNode = Move-PaymentsToSelfManaged
+    }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'the next run (a runbook''s next round, a re-run after Ctrl+C) times out at the first run''s deadline, not at a fresh one' {
+        $rollout = Start-RunspaceRollout '-MaxSurge 4 -DrainTimeout 00:30:00 -WarningAction SilentlyContinue'
+        try {
+            @(Wait-PaymentsBlocked $rollout).Count | Should -BeGreaterThan 0
+            # About 15 of the drain's 30 simulated minutes pass (1.5 s at 600 times), then the run is stopped.
+            Start-Sleep -Milliseconds 1500
+            $rollout.PowerShell.Stop()
+        }
+        finally { $rollout.PowerShell.Dispose(); $rollout.Runspace.Dispose() }
+
+        $started = [DateTimeOffset]::Parse((Invoke-RestMethod "$($sim.Endpoint)/_sim/clock").utcNow)
+        $out = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -MaxSurge 4 -DrainTimeout 00:30:00 -Force `
+            -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue -Verbose 4>&1
+        $ended = [DateTimeOffset]::Parse((Invoke-RestMethod "$($sim.Endpoint)/_sim/clock").utcNow)
+
+        $failures[0].FullyQualifiedErrorId | Should -Be 'DrainTimeout,WinEksPatch.Commands.InvokeNodeReplacementCommand'
+        $failures[0].Exception.Message | Should -BeLike '*PodDisruptionBudget payments*'
+        ($ended - $started).TotalMinutes | Should -BeLessThan 25 -Because 'the drain had what was left of its 30 minutes, not a fresh 30'
+        ($out | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message |
+            Should -Contain ($out.Message -like "${paymentsNode}: its drain began at * in an earlier run; 00:*:* of the drain timeout (00:30:00) is left." | Select-Object -First 1)
+        (Get-WinNode -ClusterName demo | Where-Object NodeName -eq $paymentsNode).Schedulable | Should -BeTrue
+    }
+}
+
 Describe 'A replacement that never becomes Ready' {
     BeforeAll { Start-RolloutSimulator }
     AfterAll { Stop-WinEksSimulator }

@@ -53,4 +53,18 @@ public sealed class RolloutStateTests
         Assert.Contains(problems, p => p.StartsWith("max=5 is below desired=6", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("never suspends (Launch)", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_drain_tag_records_when_the_drain_began_and_a_tag_without_a_time_reads_as_unknown()
+    {
+        var began = new DateTimeOffset(2026, 12, 8, 3, 4, 5, TimeSpan.FromHours(1));
+
+        var tag = RolloutState.DrainingSince(began);
+
+        Assert.Equal("started 2026-12-08T02:04:05Z", tag);
+        Assert.Equal(began, RolloutState.DrainStartedAt(tag));
+        Assert.Null(RolloutState.DrainStartedAt(RolloutState.Draining));
+        Assert.Null(RolloutState.DrainStartedAt(RolloutState.Drained));
+        Assert.Null(RolloutState.DrainStartedAt("started yesterday"));
+    }
 }

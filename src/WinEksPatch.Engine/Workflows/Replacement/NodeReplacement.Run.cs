@@ -411,9 +411,18 @@ public sealed partial class NodeReplacement
             }
 
             host.Progress(new ProgressUpdate(child, title, "cordoning", 10, ProgressRoot));
-            if (!instance.Tags.ContainsKey(RolloutState.InstanceTag))
+            var drainTimeout = options.DrainTimeout;
+            if (!instance.Tags.TryGetValue(RolloutState.InstanceTag, out var drainTag))
             {
-                await owner.Ec2.CreateTagsAsync([instance.InstanceId], new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.Draining }, cancellationToken).ConfigureAwait(false);
+                await owner.Ec2.CreateTagsAsync([instance.InstanceId], new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.DrainingSince(owner.Time.GetUtcNow()) },
+                    cancellationToken).ConfigureAwait(false);
+            }
+            else if (RolloutState.DrainStartedAt(drainTag) is { } began)
+            {
+                // The drain began in an earlier run: its deadline is the one it had then.
+                var spent = owner.Time.GetUtcNow() - began;
+                drainTimeout = spent >= options.DrainTimeout ? TimeSpan.Zero : options.DrainTimeout - spent;
+                host.Verbose($"{node.Name}: its drain began at {began:u} in an earlier run; {drainTimeout:hh\\:mm\\:ss} of the drain timeout ({options.DrainTimeout}) is left.");
             }
 
             await kubernetes.SetUnschedulableAsync(node.Name, true, cancellationToken).ConfigureAwait(false);
@@ -422,7 +431,7 @@ public sealed partial class NodeReplacement
             DrainOutcome drain;
             try
             {
-                drain = await drainer.DrainAsync(node.Name, options.DrainTimeout, options.Overrides, message =>
+                drain = await drainer.DrainAsync(node.Name, drainTimeout, options.Overrides, message =>
                 {
                     host.Verbose($"{node.Name}: {message}");
                     host.Progress(new ProgressUpdate(child, title, "draining", 50, ProgressRoot, CurrentOperation: message));

@@ -22,6 +22,18 @@ public sealed record RolloutState(string TargetImageId, int Desired, int Max, IR
     public const string Draining = "started";
     public const string Drained = "drained";
 
+    /// <summary>The drain tag of a node whose drain began at <paramref name="at"/>: "started 2026-12-07T03:00:00Z". A re-run
+    /// (the runbook's next round, a run after Ctrl+C) finishes that drain within what is left of -DrainTimeout since
+    /// then, so a drain a budget blocks ends at its timeout however the rollout is cut into runs.</summary>
+    public static string DrainingSince(DateTimeOffset at) =>
+        $"{Draining} {at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}";
+
+    /// <summary>When the drain a tag records began; null for a tag without a time (an older module's "started").</summary>
+    public static DateTimeOffset? DrainStartedAt(string? tag) =>
+        tag is not null && tag.StartsWith(Draining + " ", StringComparison.Ordinal)
+        && DateTimeOffset.TryParse(tag[(Draining.Length + 1)..], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
+            ? at : null;
+
     public string Serialize() => string.Create(CultureInfo.InvariantCulture,
         $"target={TargetImageId};desired={Desired};max={Max};suspended={string.Join(',', Suspended)}") + (RebalancePaused ? ";rebalance=paused" : "")
         + (RunId == null ? "" : $";run={RunId}");
