@@ -66,8 +66,8 @@ Describe 'The runbook document' {
 
 Describe 'The approval option' {
     It 'asks for approval only when RequireApproval is true, after checking there is someone to ask' {
-        Get-PathToPatch @{ RequireApproval = $false } | Should -Be @('ChooseApproval', 'Patch')
-        Get-PathToPatch @{ RequireApproval = $true } | Should -Be @('ChooseApproval', 'CheckApprovers', 'Approve', 'Patch')
+        Get-PathToPatch @{ RequireApproval = $false } | Should -Be @('ChooseApproval', 'Begin', 'Patch')
+        Get-PathToPatch @{ RequireApproval = $true } | Should -Be @('ChooseApproval', 'CheckApprovers', 'Approve', 'Begin', 'Patch')
         $approve = Get-Step Approve
         $approve['inputs']['Approvers'] | Should -Be '{{ Approvers }}'
         [int]$approve['inputs']['MinRequiredApprovals'] | Should -Be 1
@@ -93,7 +93,27 @@ Describe 'The approval option' {
 }
 
 Describe 'The runbook script against the simulator' {
-    BeforeAll { $script:sim = Start-TestSimulator -TimeScale 600 }
+    BeforeAll {
+        $script:sim = Start-TestSimulator -TimeScale 600
+        # The patch step's InputPayload, as Automation fills it in; StartedAt is the Begin step's output.
+        function New-Payload([DateTimeOffset] $StartedAt = [DateTimeOffset]::UtcNow, [int] $MaxDurationMinutes = 360) {
+            @{ ClusterName = 'demo'; NodeGroupNames = @('demo-win-selfmanaged'); ImageSource = 'EksLatest'; MaxSurge = '1'; MaxUnavailable = '0'
+                OverridePodDisruptionBudget = $false; BlockedNodeAction = 'Stop'; StartedAt = $StartedAt.ToString('o'); MaxDurationMinutes = "$MaxDurationMinutes" } |
+                ConvertTo-Json -Compress
+        }
+        # Runs the patch step's script once, as aws:executeScript would, in a folder holding $Zip as the attachment.
+        function Invoke-PatchRound([string] $Payload, [string] $Zip = (Join-Path $packages 'WinEksPatch.zip'), [string] $StepSeconds = '2') {
+            $work = New-Item -ItemType Directory -Path (Join-Path $TestDrive "round-$([guid]::NewGuid().ToString('n'))")
+            Copy-Item $Zip (Join-Path $work 'WinEksPatch.zip')
+            $body = Join-Path $work 'step.ps1'
+            Set-Content $body "`$result = & { $((Get-Step Patch)['inputs']['Script']) }`n`$result | ConvertTo-Json -Compress"
+            $temp = (New-Item -ItemType Directory -Path (Join-Path $work 'tmp')).FullName
+            $environment = (Get-SimulatorEnvironment $sim) + @{ WINEKSPATCH_SIMULATOR_ENDPOINT = $sim.endpoint; InputPayload = $Payload; WINEKSPATCH_STEP_SECONDS = $StepSeconds
+                TMPDIR = $temp; TMP = $temp; TEMP = $temp }
+            # A failed step's message as Automation records it: the exception's text, not the console's wrapped rendering.
+            Invoke-FreshPwsh -Environment $environment -Script "Set-Location '$work'; try { & '$body' } catch { [Console]::Out.WriteLine('STEP FAILED: ' + `$_.Exception.Message); exit 1 }"
+        }
+    }
     AfterAll { Stop-TestSimulator $sim }
 
     It 'patches in rounds: InProgress when stopped at the step budget, then Succeeded' {
@@ -102,12 +122,13 @@ Describe 'The runbook script against the simulator' {
         $script = (Get-Step Patch)['inputs']['Script']
         $body = Join-Path $work 'step.ps1'
         Set-Content $body "`$result = & { $script }`n`$result | ConvertTo-Json -Compress"
-        $payload = @{ ClusterName = 'demo'; NodeGroupNames = @('demo-win-selfmanaged'); ImageSource = 'EksLatest'; MaxSurge = '1'; MaxUnavailable = '0'
-            OverridePodDisruptionBudget = $false; BlockedNodeAction = 'Stop' } | ConvertTo-Json -Compress
+        $payload = New-Payload
         $null = Invoke-RestMethod -Method Post -Uri "$($sim.endpoint)/_sim/report/reset"
-        # The script expands the attachment under the temp folder once: give it a temp folder of this run's own, so it
-        # installs the module just built rather than one another run (another worktree) left in the machine's /tmp.
+        # A module planted where the runbook used to expand its attachment (and reuse whatever was there) is never run.
         $temp = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'tmp')).FullName
+        $planted = New-Item -ItemType Directory -Path (Join-Path $temp 'winekspatch-modules/WinEksPatch') -Force
+        Set-Content (Join-Path $planted 'WinEksPatch.psd1') "@{ ModuleVersion = '9.9.9'; RootModule = 'planted.psm1' }"
+        Set-Content (Join-Path $planted 'planted.psm1') "throw 'the planted module ran'"
         $environment = (Get-SimulatorEnvironment $sim) + @{ WINEKSPATCH_SIMULATOR_ENDPOINT = $sim.endpoint; InputPayload = $payload; WINEKSPATCH_STEP_SECONDS = '2'; TMPDIR = $temp; TMP = $temp; TEMP = $temp }
         $statuses = @()
         # The cap only stops a runaway loop: on a loaded machine a round's 2 s budget is mostly pwsh start-up.
@@ -121,6 +142,8 @@ Describe 'The runbook script against the simulator' {
         # The round that finishes the rollout may be stopped at its budget after the last change and before it reports;
         # the next round then finds the group up to date. Either way the work is judged by the simulator below.
         $result.Groups | Should -BeIn @('demo-win-selfmanaged: Patched', 'demo-win-selfmanaged: UpToDate')
+        # Each round expanded the attachment into a folder of its own and removed it.
+        @(Get-ChildItem $temp -Directory -Filter 'winekspatch-*' | Where-Object Name -ne 'winekspatch-modules') | Should -BeNullOrEmpty
         # What the simulator saw over every interrupted round: one launch per old node, no budget violated, no pod
         # deleted, capacity never below the group's size, and no lease left behind.
         $report = Invoke-RestMethod "$($sim.endpoint)/_sim/report"
@@ -129,6 +152,34 @@ Describe 'The runbook script against the simulator' {
         ($report.lowestReadyNodes | Where-Object nodeGroup -eq 'demo-win-selfmanaged').lowest | Should -BeGreaterOrEqual 4
         $kubectl = (Get-Command kubectl -CommandType Application | Select-Object -First 1).Source
         & $kubectl --kubeconfig $sim.kubeConfigPath --context demo get leases -n kube-system -o name | Should -BeNullOrEmpty
+    }
+
+    It 'refuses an attachment whose SHA-256 is not the one it was built with, before anything runs' {
+        $tampered = Join-Path $TestDrive 'tampered.zip'
+        Copy-Item (Join-Path $packages 'WinEksPatch.zip') $tampered
+        [IO.File]::AppendAllText($tampered, ' ')
+        $null = Invoke-RestMethod -Method Post -Uri "$($sim.endpoint)/_sim/report/reset"
+        { Invoke-PatchRound (New-Payload) -Zip $tampered } | Should -Throw '*STEP FAILED: The attachment WinEksPatch.zip has SHA-256 * not the * this runbook was built with: it is not run.*'
+        @((Invoke-RestMethod "$($sim.endpoint)/_sim/report").apiCalls) | Should -BeNullOrEmpty
+    }
+
+    It 'ends its rounds at MaxDurationMinutes with the run failed and what held it up named, instead of looping' {
+        # Past the limit before a round starts: nothing runs.
+        { Invoke-PatchRound (New-Payload -StartedAt ([DateTimeOffset]::UtcNow.AddMinutes(-61)) -MaxDurationMinutes 60) } |
+            Should -Throw '*STEP FAILED: WinEksPatch stopped: the rollout did not finish within MaxDurationMinutes (60) of its first round.*'
+        # The limit falls inside a round: the round stops there and fails, naming what it warned of. (The group goes back
+        # to an older AMI first, so the round has work to do.)
+        Import-Module (Get-TestModulePath)
+        $null = Connect-WinEksSimulator -Endpoint $sim.endpoint
+        try {
+            $current = (Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged).ImageId
+            $older = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks -All | Where-Object ImageId -ne $current |
+                Sort-Object CreationDate | Select-Object -Last 1
+            $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $older.ImageId -Force
+        }
+        finally { Stop-WinEksSimulator }   # lets go of an attached simulator; the test process owns it
+        { Invoke-PatchRound (New-Payload -StartedAt ([DateTimeOffset]::UtcNow.AddMinutes(-60).AddSeconds(3)) -MaxDurationMinutes 60) -StepSeconds 300 } |
+            Should -Throw '*STEP FAILED: WinEksPatch stopped: the rollout did not finish within MaxDurationMinutes (60). Held up by: *'
     }
 
     It 'passes OverridePodDisruptionBudget to the cmdlet only when the runbook is told, and never by -Force' {
