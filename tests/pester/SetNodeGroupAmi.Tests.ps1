@@ -69,3 +69,34 @@ Describe 'Set-NodeGroupAmi' {
         $failures[0].Exception.Message | Should -BeLike '*CUSTOM*'
     }
 }
+
+Describe 'An AMI owned by another account' {
+    BeforeAll {
+        $sim = Start-WinEksSimulator -Scenario (Join-Path $PSScriptRoot 'scenarios/wide.json') -TimeScale 600
+        $script:group = 'wide-win-wide'
+        # The newest 2022 Core AMI for 1.31 as shared by account 444455556666 (the scenario's sharedCopiesFrom), found as a
+        # user would, with the AWS SDK for JavaScript.
+        $caller = [pscustomobject]@{ endpoint = $sim.Endpoint; region = $sim.Region; accessKeyId = 'AKIASIMULATOR0000001'; secretAccessKey = 'WinEksPatchSimulator/NotASecret/00000000' }
+        $latest = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks
+        $script:shared = (Invoke-AwsCall $caller ec2 DescribeImages @{ Owners = @('444455556666'); Filters = @(@{ Name = 'name'; Values = @("$($latest.Name)-shared") }) }).Images[0].ImageId
+        $script:before = (Get-WinNodeGroup -ClusterName wide -NodeGroupName $group).LaunchTemplateVersion
+    }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'is refused with AmiOwnerNotTrusted before anything changes, naming the owner and the switch that allows it' {
+        $shared | Should -Match '^ami-'
+        { Set-NodeGroupAmi -ClusterName wide -NodeGroupName $group -ImageId $shared -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'AmiOwnerNotTrusted,WinEksPatch.Commands.SetNodeGroupAmiCommand' -ExpectedMessage '*owned by account 444455556666, neither this account (111122223333) nor Amazon*-AllowAmiOwner 444455556666*'
+        try { Invoke-WinEksPatch -ClusterName wide -ImageSource $shared -Force -OutVariable out -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Out-Null }
+        catch { $failure = $_ }
+        $failure.Exception.InnerException.InnerException.ErrorId | Should -Be 'AmiOwnerNotTrusted'
+        $failure.CategoryInfo.Category | Should -Be 'SecurityError'
+        (Get-WinNodeGroup -ClusterName wide -NodeGroupName $group).LaunchTemplateVersion | Should -Be $before
+    }
+
+    It 'is set with -AllowAmiOwner naming that account' {
+        $change = Set-NodeGroupAmi -ClusterName wide -NodeGroupName $group -ImageId $shared -AllowAmiOwner 444455556666 -Force
+        $change.Changed | Should -BeTrue
+        $change.ImageId | Should -Be $shared
+    }
+}

@@ -46,7 +46,8 @@ public sealed record Ec2Image(
     string? Architecture,
     string? PlatformDetails,
     DateTimeOffset? CreationDate,
-    IReadOnlyDictionary<string, string> Tags)
+    IReadOnlyDictionary<string, string> Tags,
+    string? OwnerAlias = null)
 {
     /// <summary>EC2 reports Windows AMIs with Platform "windows" and PlatformDetails starting with "Windows".</summary>
     public bool IsWindows => PlatformDetails?.StartsWith("Windows", StringComparison.OrdinalIgnoreCase) == true;

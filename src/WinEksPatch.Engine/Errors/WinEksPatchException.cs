@@ -110,6 +110,7 @@ public static class ErrorIds
     public const string NodeNotFound = nameof(NodeNotFound);
     public const string AmiNotFound = nameof(AmiNotFound);
     public const string AmiNotWindows = nameof(AmiNotWindows);
+    public const string AmiOwnerNotTrusted = nameof(AmiOwnerNotTrusted);
     public const string AmiArchitectureMismatch = nameof(AmiArchitectureMismatch);
     public const string AmiWindowsBuildMismatch = nameof(AmiWindowsBuildMismatch);
     public const string AmiKubernetesVersionMismatch = nameof(AmiKubernetesVersionMismatch);

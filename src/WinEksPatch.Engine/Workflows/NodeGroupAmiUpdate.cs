@@ -15,7 +15,10 @@ namespace WinEksPatch.Workflows;
 public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInventory fleet, IEc2Api ec2, IAutoScalingApi autoScaling, IEksApi eks,
     PatchCalendar calendar)
 {
-    public async Task RunAsync(string clusterName, string nodeGroupName, string imageId, IWorkflowHost host, CancellationToken cancellationToken = default)
+    /// <summary>Validates <paramref name="imageId"/> against the group and points the group at it (see the class).
+    /// <paramref name="allowedOwners"/>: accounts besides this one and Amazon whose AMIs may be set (-AllowAmiOwner).</summary>
+    public async Task RunAsync(string clusterName, string nodeGroupName, string imageId, IWorkflowHost host, CancellationToken cancellationToken = default,
+        IReadOnlyCollection<string>? allowedOwners = null)
     {
         var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: false, cancellationToken).ConfigureAwait(false);
         var facts = FleetInventory.SelectGroups(snapshot, [nodeGroupName], new ThrowingHost(host)).Single();
@@ -23,7 +26,7 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
         var image = (await ec2.DescribeImagesAsync([imageId], cancellationToken).ConfigureAwait(false)).SingleOrDefault()
             ?? throw new WinEksPatchException(ErrorIds.AmiNotFound, ErrorKind.ObjectNotFound,
                 $"-ImageId: no AMI {imageId} in {snapshot.Region} (AMIs are regional: copy it here or distribute it with -DistributionRegion).", imageId);
-        Validate(snapshot, group, image);
+        Validate(snapshot, group, image, allowedOwners ?? []);
 
         if (facts.TemplateVersion == null || facts.LaunchTemplate == null)
         {
@@ -143,8 +146,18 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
         return found;
     }
 
-    private void Validate(ClusterSnapshot snapshot, WinNodeGroup group, Ec2Image image)
+    private void Validate(ClusterSnapshot snapshot, WinNodeGroup group, Ec2Image image, IReadOnlyCollection<string> allowedOwners)
     {
+        // Nodes run whatever the AMI's owner put in it, with the node role: only this account's AMIs, Amazon's, and those of
+        // accounts the user names are set. (The cluster's ARN names this account.)
+        var account = snapshot.Cluster.Arn?.Split(':') is { Length: > 4 } arn ? arn[4] : null;
+        if (image.OwnerAlias != "amazon" && image.OwnerId != account && !allowedOwners.Contains(image.OwnerId ?? ""))
+        {
+            throw new WinEksPatchException(ErrorIds.AmiOwnerNotTrusted, ErrorKind.SecurityError,
+                $"-ImageId: {image.ImageId} ({image.Name}) is owned by account {image.OwnerId ?? "(unknown)"}, neither this account ({account}) nor Amazon: " +
+                $"the nodes would run whatever that account put in it. Nothing was changed. If you trust it, pass -AllowAmiOwner {image.OwnerId}.", image.ImageId);
+        }
+
         if (!image.IsWindows)
         {
             throw new WinEksPatchException(ErrorIds.AmiNotWindows, ErrorKind.InvalidArgument,
@@ -183,7 +196,7 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
         OverrideLaunchTemplates = overrideTemplates ?? [],
         ClusterName = group.ClusterName,
         NodeGroupName = group.NodeGroupName,
-        Kind = group.Kind.ToString(),
+        Kind = group.Kind,
         PreviousImageId = previousImage ?? imageId,
         ImageId = imageId,
         LaunchTemplateId = group.LaunchTemplateId,

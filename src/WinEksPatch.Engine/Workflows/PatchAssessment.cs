@@ -36,7 +36,7 @@ public sealed class PatchAssessment(ClusterSnapshotReader reader, FleetInventory
             {
                 ClusterName = clusterName,
                 NodeGroupName = group.NodeGroupName,
-                Kind = group.Kind.ToString(),
+                Kind = group.Kind,
                 WindowsVersion = group.WindowsVersion,
                 KubernetesVersion = group.KubernetesVersion,
                 ImageId = group.ImageId,

@@ -15,7 +15,8 @@ public abstract record ImageSource
         public override string ToString() => "EksLatest";
     }
 
-    public sealed record Given(string ImageId) : ImageSource
+    /// <summary>An AMI the user names; <paramref name="AllowedOwners"/>: accounts besides this one and Amazon whose AMIs may be set.</summary>
+    public sealed record Given(string ImageId, IReadOnlyList<string>? AllowedOwners = null) : ImageSource
     {
         public override string ToString() => ImageId;
     }
@@ -73,7 +74,7 @@ public sealed class PatchCycle(
             var entry = new WinEksPatchGroupReport
             {
                 NodeGroupName = group.NodeGroupName,
-                Kind = group.Kind.ToString(),
+                Kind = group.Kind,
                 BeforeImageId = ImageOnEveryNode(snapshot, group.NodeGroupName),
                 BeforeOsBuild = OldestBuild(snapshot, group.NodeGroupName) ?? group.ImageOsBuild,
             };
@@ -214,7 +215,8 @@ public sealed class PatchCycle(
         if (!managedRelease && group.ImageId != target && !toBeBuilt)
         {
             var change = new CapturingHost(host);
-            await amiUpdate.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, target, change, cancellationToken).ConfigureAwait(false);
+            await amiUpdate.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, target, change, cancellationToken, (source as ImageSource.Given)?.AllowedOwners)
+                .ConfigureAwait(false);
             if (change.Items.Count == 0 && !options.WhatIf)
             {
                 entry.Outcome = GroupPatchResult.NotAttempted; // declined at the confirmation prompt

@@ -32,6 +32,9 @@ public sealed class AmiCatalogDefinition
     /// <summary>Days between Patch Tuesday and the EKS-optimized AMI release.</summary>
     public int ReleaseLagDays { get; set; } = 3;
     public bool Linux { get; set; } = true;
+    /// <summary>Accounts that share with this one a copy of each newest EKS-optimized Windows AMI (named "&lt;name&gt;-shared",
+    /// owned by that account, not public): AMIs a user could be handed that are neither this account's nor Amazon's.</summary>
+    public List<string> SharedCopiesFrom { get; set; } = [];
 }
 
 public sealed class ClusterDefinition

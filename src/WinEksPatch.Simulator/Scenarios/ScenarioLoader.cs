@@ -163,6 +163,33 @@ public sealed class ScenarioLoader
                 DataType = "aws:ec2:image",
             };
         }
+
+        // Copies other accounts share with this one: in DescribeImages by id, never in an SSM parameter or an Amazon listing.
+        foreach (string owner in catalog.SharedCopiesFrom)
+        {
+            foreach (AmiImage newest in _world.Images.Values.Where(i => i.OsFamily == "windows" && i.OwnerAlias == "amazon").GroupBy(FamilyParameterName)
+                .Select(f => f.MaxBy(i => i.CreationDate)!).ToList())
+            {
+                string name = $"{newest.Name}-shared";
+                AddImage(new AmiImage
+                {
+                    ImageId = Ids.Ami($"{owner}/{name}"),
+                    Name = name,
+                    Description = newest.Description,
+                    OwnerId = owner,
+                    Public = false,
+                    Platform = newest.Platform,
+                    PlatformDetails = newest.PlatformDetails,
+                    CreationDate = newest.CreationDate.AddDays(1),
+                    OsVersion = newest.OsVersion,
+                    KubernetesVersion = newest.KubernetesVersion,
+                    OsFamily = newest.OsFamily,
+                    WindowsServer = newest.WindowsServer,
+                    WindowsEdition = newest.WindowsEdition,
+                    PatchMonth = newest.PatchMonth,
+                });
+            }
+        }
     }
 
     /// <summary>The public SSM parameter that names the newest AMI of the image's family.</summary>

@@ -63,6 +63,12 @@ namespace WinEksPatch.Commands;
 [OutputType("WinEksPatch.Model.WinEksPatchReport", "WinEksPatch.Model.NodeReplacementPlan")]
 public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
 {
+    /// <summary>With -ImageSource &lt;ami&gt;: accounts (12-digit ids) besides this one and Amazon whose AMIs may be set. Without it, an AMI another account
+    /// owns is refused with AmiOwnerNotTrusted before anything changes: nodes run whatever its owner put in it.</summary>
+    [Parameter]
+    [ValidatePattern(@"^\d{12}$")]
+    public string[]? AllowAmiOwner { get; set; }
+
     /// <summary>The EKS cluster.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -150,7 +156,7 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
         {
             "EksLatest" => new ImageSource.EksLatest(),
             "Build" => new ImageSource.Build(BuildForGroupAsync),
-            var ami => new ImageSource.Given(ami),
+            var ami => new ImageSource.Given(ami, AllowAmiOwner),
         };
         PatchCycleOutcome? outcome = null;
         RunWorkflow(async (host, token) =>

@@ -57,6 +57,12 @@ public sealed class SetNodeGroupAmiCommand : FleetCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Accounts (12-digit ids) besides this one and Amazon whose AMIs may be set. Without it, an AMI another account
+    /// owns is refused with AmiOwnerNotTrusted before anything changes: nodes run whatever its owner put in it.</summary>
+    [Parameter]
+    [ValidatePattern(@"^\d{12}$")]
+    public string[]? AllowAmiOwner { get; set; }
+
     protected override void ProcessRecord()
     {
         if (Force && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
@@ -65,6 +71,6 @@ public sealed class SetNodeGroupAmiCommand : FleetCmdlet
         }
 
         var update = Workflow(w => w.AmiUpdate());
-        RunWorkflow((host, token) => update.RunAsync(ClusterName, NodeGroupName, ImageId, host, token), perInputObject: true);
+        RunWorkflow((host, token) => update.RunAsync(ClusterName, NodeGroupName, ImageId, host, token, AllowAmiOwner), perInputObject: true);
     }
 }

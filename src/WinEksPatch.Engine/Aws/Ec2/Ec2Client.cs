@@ -122,7 +122,7 @@ public sealed class Ec2Client(IAmazonEC2 ec2) : IEc2Api
         image.PlatformDetails ?? (image.Platform?.Value == "windows" ? "Windows" : null),
         DateTimeOffset.TryParse(image.CreationDate, System.Globalization.CultureInfo.InvariantCulture,
             System.Globalization.DateTimeStyles.AssumeUniversal, out var created) ? created : null,
-        Tags(image.Tags));
+        Tags(image.Tags), image.ImageOwnerAlias);
 
     private static Dictionary<string, string> Tags(List<Tag>? tags) =>
         (tags ?? []).GroupBy(t => t.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value ?? "", StringComparer.Ordinal);
