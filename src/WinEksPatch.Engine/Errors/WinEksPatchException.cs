@@ -53,6 +53,12 @@ public sealed class WinEksPatchException : Exception
 /// <summary>Every error id the module emits. Tests assert them exactly, so they never change once shipped.</summary>
 public static class ErrorIds
 {
+    // Failures no other id names (UnexpectedFailure): a call that timed out, an answer that does not parse, a state the
+    // code did not expect.
+    public const string CallTimedOut = nameof(CallTimedOut);
+    public const string InvalidResponse = nameof(InvalidResponse);
+    public const string UnexpectedError = nameof(UnexpectedError);
+
     // Connection and input
     public const string InvalidRegion = nameof(InvalidRegion);
     public const string NoRegion = nameof(NoRegion);

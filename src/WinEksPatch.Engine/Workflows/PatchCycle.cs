@@ -62,9 +62,9 @@ public sealed class PatchCycle(
             report.Region = snapshot.Region;
             groups = SelectAll(snapshot, nodeGroupNames).Select(g => fleet.ToNodeGroup(snapshot, g)).ToList();
         }
-        catch (WinEksPatchException ex)
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            return Finish(report, ex);
+            return Finish(report, UnexpectedFailure.From(ex, clusterName));
         }
 
         host.Verbose($"{clusterName}: {groups.Count} Windows node group(s): {string.Join(", ", groups.Select(g => g.NodeGroupName))}.");
@@ -91,11 +91,15 @@ public sealed class PatchCycle(
             {
                 await PatchGroupAsync(snapshot, group, entry, source, options, host, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is WinEksPatchException or OperationCanceledException)
+            catch (Exception ex)
             {
+                // Every failure of a group ends the cycle with a report: Ctrl+C as PatchCycleStopped, anything else in the
+                // error contract (a timeout, an answer that does not parse, an unexpected state: UnexpectedFailure).
                 entry.Outcome = GroupPatchResult.Failed;
-                failure = ex as WinEksPatchException ?? new WinEksPatchException(ErrorIds.PatchCycleStopped, ErrorKind.OperationStopped,
-                    "Stopped (Ctrl+C or the runbook's cancellation) before the group was done.", group.NodeGroupName, ex);
+                failure = ex is OperationCanceledException && cancellationToken.IsCancellationRequested
+                    ? new WinEksPatchException(ErrorIds.PatchCycleStopped, ErrorKind.OperationStopped,
+                        "Stopped (Ctrl+C or the runbook's cancellation) before the group was done.", group.NodeGroupName)
+                    : UnexpectedFailure.From(ex, group.NodeGroupName);
                 entry.Error = $"{failure.ErrorId}: {failure.Message}";
             }
 
@@ -146,9 +150,9 @@ public sealed class PatchCycle(
         {
             after = await reader.ReadAsync(clusterName, includeInstances: true, includePods: false, cancellationToken).ConfigureAwait(false);
         }
-        catch (WinEksPatchException ex)
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            host.Warning($"The nodes could not be read again after the cycle, so the report has no 'after' values: {ex.Message}");
+            host.Warning($"The nodes could not be read again after the cycle, so the report has no 'after' values: {UnexpectedFailure.From(ex).Message}");
             return;
         }
 

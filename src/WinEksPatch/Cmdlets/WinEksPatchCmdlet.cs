@@ -27,7 +27,7 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
     }
 
     /// <summary>Runs <paramref name="workflow"/> off the pipeline thread and performs its requests on this one until it ends.
-    /// A <see cref="WinEksPatchException"/> escaping the workflow ends the cmdlet with a terminating error, or, with
+    /// An error escaping the workflow (a <see cref="WinEksPatchException"/>, or any other failure, given an id by <see cref="UnexpectedFailure"/>) ends the cmdlet with a terminating error, or, with
     /// <paramref name="perInputObject"/>, is written as the error of this pipeline input and the next input goes on.</summary>
     protected void RunWorkflow(Func<IWorkflowHost, CancellationToken, Task> workflow, bool perInputObject = false)
     {
@@ -66,13 +66,15 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
         {
             throw new PipelineStoppedException();
         }
-        catch (WinEksPatchException ex) when (perInputObject)
+        // PowerShell's own exceptions (a prompt a non-interactive host cannot show, -ErrorAction Stop, a stop) pass as they
+        // are; anything else joins the error contract with an id and a category (UnexpectedFailure).
+        catch (Exception ex) when (ex is not RuntimeException && perInputObject)
         {
-            WriteError(ToErrorRecord(ex));
+            WriteError(ToErrorRecord(UnexpectedFailure.From(ex)));
         }
-        catch (WinEksPatchException ex)
+        catch (Exception ex) when (ex is not RuntimeException)
         {
-            ThrowTerminatingError(ToErrorRecord(ex));
+            ThrowTerminatingError(ToErrorRecord(UnexpectedFailure.From(ex)));
         }
     }
 
