@@ -42,3 +42,8 @@ public sealed record ProgressUpdate(
     int? ParentId = null,
     string? CurrentOperation = null,
     bool Completed = false);
+
+/// <summary>A failure of the host itself while a workflow asked it something (a prompt a non-interactive session cannot
+/// show, a stop at the prompt): the workflow lets it through untouched, and the cmdlet rethrows <see cref="Exception.InnerException"/>
+/// as PowerShell raised it, instead of reporting it as a failure of the work.</summary>
+public sealed class HostInteractionException(Exception inner) : Exception(inner.Message, inner);

@@ -150,8 +150,8 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
     {
         // Nodes run whatever the AMI's owner put in it, with the node role: only this account's AMIs, Amazon's, and those of
         // accounts the user names are set. (The cluster's ARN names this account.)
-        var account = snapshot.Cluster.Arn?.Split(':') is { Length: > 4 } arn ? arn[4] : null;
-        if (image.OwnerAlias != "amazon" && image.OwnerId != account && !allowedOwners.Contains(image.OwnerId ?? ""))
+        var account = snapshot.Cluster.Arn?.Split(':') is { Length: > 4 } arn && arn[4].Length > 0 ? arn[4] : null;
+        if (image.OwnerAlias != "amazon" && (account == null || image.OwnerId != account) && !allowedOwners.Contains(image.OwnerId ?? ""))
         {
             throw new WinEksPatchException(ErrorIds.AmiOwnerNotTrusted, ErrorKind.SecurityError,
                 $"-ImageId: {image.ImageId} ({image.Name}) is owned by account {image.OwnerId ?? "(unknown)"}, neither this account ({account}) nor Amazon: " +

@@ -91,12 +91,13 @@ public sealed class PatchCycle(
             {
                 await PatchGroupAsync(snapshot, group, entry, source, options, host, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is not HostInteractionException)
             {
-                // Every failure of a group ends the cycle with a report: Ctrl+C as PatchCycleStopped, anything else in the
-                // error contract (a timeout, an answer that does not parse, an unexpected state: UnexpectedFailure).
+                // Every failure of a group ends the cycle with a report: a stop (Ctrl+C, the runbook's cancellation) as
+                // PatchCycleStopped whatever it raised, anything else in the error contract (a timeout, an answer that
+                // does not parse, an unexpected state: UnexpectedFailure). The host's own failures pass through.
                 entry.Outcome = GroupPatchResult.Failed;
-                failure = ex is OperationCanceledException && cancellationToken.IsCancellationRequested
+                failure = cancellationToken.IsCancellationRequested
                     ? new WinEksPatchException(ErrorIds.PatchCycleStopped, ErrorKind.OperationStopped,
                         "Stopped (Ctrl+C or the runbook's cancellation) before the group was done.", group.NodeGroupName)
                     : UnexpectedFailure.From(ex, group.NodeGroupName);

@@ -66,6 +66,10 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
         {
             throw new PipelineStoppedException();
         }
+        catch (HostInteractionException ex)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerException!);
+        }
         // PowerShell's own exceptions (a prompt a non-interactive host cannot show, -ErrorAction Stop, a stop) pass as they
         // are; anything else joins the error contract with an id and a category (UnexpectedFailure).
         catch (Exception ex) when (ex is not RuntimeException && perInputObject)
@@ -251,7 +255,7 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
                 }
                 catch (Exception ex)
                 {
-                    answer.SetException(ex);
+                    answer.SetException(new HostInteractionException(ex));
                 }
             });
             return answer.Task;
@@ -268,7 +272,7 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
                 }
                 catch (Exception ex)
                 {
-                    answer.SetException(ex);
+                    answer.SetException(new HostInteractionException(ex));
                 }
             });
             return answer.Task;

@@ -27,7 +27,11 @@ public class ImageCacheDocumentTests
         var all = string.Join("\n", commands.SelectMany(c => c.Value));
         Assert.Contains("& ctr -n k8s.io images pull 'mcr.microsoft.com/windows/servercore:ltsc2022'", all, StringComparison.Ordinal);
         Assert.Contains("& ctr -n k8s.io images pull 'mcr.microsoft.com/windows/nanoserver:ltsc2022'", all, StringComparison.Ordinal);
-        Assert.Contains($"try {{ & ctr -n k8s.io images pull --hosts-dir $hostsDir '{Ecr}/shop/web-iis:2026.06.1' }} finally {{ Remove-Item -Recurse -Force -LiteralPath $hostsDir }}", all, StringComparison.Ordinal);
+        Assert.Contains($"& ctr -n k8s.io images pull --hosts-dir $hostsDir '{Ecr}/shop/web-iis:2026.06.1'", all, StringComparison.Ordinal);
+        // The credential folder is closed before anything is written in it (a failing icacls stops the step), and removed whatever happens.
+        Assert.Contains("if ($LASTEXITCODE -ne 0) { throw ('icacls could not restrict", all, StringComparison.Ordinal);
+        Assert.True(all.IndexOf("& icacls", StringComparison.Ordinal) < all.IndexOf("Set-Content -Encoding ascii -Path (Join-Path $hostDir", StringComparison.Ordinal));
+        Assert.Contains("} finally { $password = $null; $basic = $null; Remove-Item -Recurse -Force -LiteralPath $hostsDir }", all, StringComparison.Ordinal);
         Assert.Contains($"('  Authorization = [\"Basic {{0}}\"]' -f $basic)", all, StringComparison.Ordinal);
         Assert.Contains("Get-ECRLoginCommand -Region 'us-west-2'", all, StringComparison.Ordinal);
         Assert.Contains("aws ecr get-login-password --region 'us-west-2'", all, StringComparison.Ordinal);

@@ -18,7 +18,7 @@ public sealed record CacheImage(ImageReference Reference, string? ExpectedDigest
 /// text). Phase <c>build</c> (it runs after <c>update-windows</c> in the recipe): refresh servercore and nanoserver of the
 /// host's Windows release to the newest patch (so images built on this month's base share their layers), pull every
 /// image into containerd's <c>k8s.io</c> namespace (the one the kubelet sees) with <c>ctr</c>, ECR images authenticated
-/// with a password the instance role obtains and passes to ctr without it ever being written out, verify each digest,
+/// with a password the instance role obtains, which reaches ctr through a hosts.toml only SYSTEM and Administrators read (never a command line), verify each digest,
 /// and record the cached list on disk. Phase <c>validate</c>: every image is still there.
 /// </summary>
 /// <remarks>
@@ -106,15 +106,20 @@ public static partial class ImageCacheDocument
             yield return "if (-not $password) { throw 'No ECR password: the build instance role needs ecr:GetAuthorizationToken (AWS Tools for PowerShell or the AWS CLI).' }";
             var host = Quote($"https://{image.Reference.Registry}");
             yield return "$hostsDir = Join-Path $env:ProgramData ('WinEksPatch\\pull-' + [guid]::NewGuid().ToString('n'))";
+            yield return "$null = New-Item -ItemType Directory -Force -Path $hostsDir";
+            yield return "try {";
+            // The folder is closed to everyone but SYSTEM and Administrators before anything is written in it.
+            yield return "$null = & icacls $hostsDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F'";
+            yield return "if ($LASTEXITCODE -ne 0) { throw ('icacls could not restrict {0} (exit code {1}): the registry credential is not written' -f $hostsDir, $LASTEXITCODE) }";
             yield return $"$hostDir = Join-Path $hostsDir {Quote(image.Reference.Registry)}";
             yield return "$null = New-Item -ItemType Directory -Force -Path $hostDir";
-            yield return "$null = & icacls $hostsDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F'";
             yield return "$basic = [Convert]::ToBase64String([Text.Encoding]::ASCII.GetBytes('AWS:' + $password))";
             yield return "$password = $null";
             yield return $"Set-Content -Encoding ascii -Path (Join-Path $hostDir 'hosts.toml') -Value @(('server = \"{{0}}\"' -f {host}), ('[host.\"{{0}}\"]' -f {host}), "
                 + $"'  capabilities = [\"pull\", \"resolve\"]', ('[host.\"{{0}}\".header]' -f {host}), ('  Authorization = [\"Basic {{0}}\"]' -f $basic))";
             yield return "$basic = $null";
-            yield return $"try {{ & ctr -n k8s.io images pull --hosts-dir $hostsDir {Quote(text)} }} finally {{ Remove-Item -Recurse -Force -LiteralPath $hostsDir }}";
+            yield return $"& ctr -n k8s.io images pull --hosts-dir $hostsDir {Quote(text)}";
+            yield return "} finally { $password = $null; $basic = $null; Remove-Item -Recurse -Force -LiteralPath $hostsDir }";
         }
         else
         {

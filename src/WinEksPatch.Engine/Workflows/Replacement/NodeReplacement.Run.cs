@@ -417,10 +417,12 @@ public sealed partial class NodeReplacement
                 await owner.Ec2.CreateTagsAsync([instance.InstanceId], new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.DrainingSince(owner.Time.GetUtcNow()) },
                     cancellationToken).ConfigureAwait(false);
             }
-            else if (RolloutState.DrainStartedAt(drainTag) is { } began)
+            else if (RolloutState.DrainStartedAt(drainTag) is { } began && owner.Time.GetUtcNow() - began is var spent && spent < 2 * options.DrainTimeout)
             {
-                // The drain began in an earlier run: its deadline is the one it had then.
-                var spent = owner.Time.GetUtcNow() - began;
+                // The drain began in an earlier run that was cut short (the runbook's previous round, Ctrl+C): it keeps the
+                // deadline it had then. A drain abandoned longer ago than that (a re-run days later) starts afresh, and a
+                // start time in the future (a clock or a tag that is wrong) counts as now.
+                spent = spent < TimeSpan.Zero ? TimeSpan.Zero : spent;
                 drainTimeout = spent >= options.DrainTimeout ? TimeSpan.Zero : options.DrainTimeout - spent;
                 host.Verbose($"{node.Name}: its drain began at {began:u} in an earlier run; {drainTimeout:hh\\:mm\\:ss} of the drain timeout ({options.DrainTimeout}) is left.");
             }
@@ -487,6 +489,10 @@ public sealed partial class NodeReplacement
             CancellationToken cancellationToken)
         {
             await kubernetes.SetNodeLabelAsync(node.Name, DrainStatusLabel, "blocked", cancellationToken).ConfigureAwait(false);
+            // This drain ended (blocked), it was not interrupted: the drain tag loses its start time, so the run that
+            // comes back for the node once the budget allows it drains with a whole -DrainTimeout of its own.
+            await owner.Ec2.CreateTagsAsync([instance.InstanceId], new Dictionary<string, string> { [RolloutState.InstanceTag] = RolloutState.Draining }, cancellationToken)
+                .ConfigureAwait(false);
             lock (_sync)
             {
                 _skipped.Add(instance.InstanceId); // not taken again by this run

@@ -24,7 +24,9 @@ public sealed record RolloutState(string TargetImageId, int Desired, int Max, IR
 
     /// <summary>The drain tag of a node whose drain began at <paramref name="at"/>: "started 2026-12-07T03:00:00Z". A re-run
     /// (the runbook's next round, a run after Ctrl+C) finishes that drain within what is left of -DrainTimeout since
-    /// then, so a drain a budget blocks ends at its timeout however the rollout is cut into runs.</summary>
+    /// then, so a drain a budget blocks ends at its timeout however the rollout is cut into runs. A drain that ended
+    /// (left blocked by -BlockedNodeAction Skip) loses the time, and one abandoned longer than twice the timeout ago
+    /// starts afresh: the next run is a new attempt, not the end of the old one.</summary>
     public static string DrainingSince(DateTimeOffset at) =>
         $"{Draining} {at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}";
 
