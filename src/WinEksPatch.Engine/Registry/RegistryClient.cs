@@ -264,18 +264,21 @@ public sealed class RegistryClient(HttpClient http, RegistryCredentials credenti
             $"The token service of {image.Registry} returned no token.", image.Registry));
     }
 
-    /// <summary>Where a registry's credentials may go: its own host over https, or the token service its operator documents
-    /// for it (Docker Hub's registry-1.docker.io uses auth.docker.io). A loopback registry (the simulator) may name a loopback
-    /// realm over http. Anything else would hand the password to whichever host the registry names.</summary>
+    /// <summary>Where a registry's credentials may go: its own host and port over https, or the token service its operator
+    /// documents for it (Docker Hub's registry-1.docker.io uses auth.docker.io). A loopback registry (the simulator) may name
+    /// its own loopback endpoint over http. Anything else would hand the password to whichever host (or other service on the
+    /// same host) the registry names.</summary>
     internal static bool IsTrustedRealm(Uri registry, Uri realm)
     {
+        var sameEndpoint = string.Equals(realm.Host, registry.Host, StringComparison.OrdinalIgnoreCase) && realm.Port == registry.Port;
         if (realm.IsLoopback && registry.IsLoopback)
         {
-            return true;
+            return sameEndpoint;
         }
 
-        return realm.Scheme == Uri.UriSchemeHttps && (string.Equals(realm.Host, registry.Host, StringComparison.OrdinalIgnoreCase)
-            || (registry.Host.Equals("registry-1.docker.io", StringComparison.OrdinalIgnoreCase) && realm.Host.Equals("auth.docker.io", StringComparison.OrdinalIgnoreCase)));
+        return realm.Scheme == Uri.UriSchemeHttps && (sameEndpoint
+            || (registry.Host.Equals("registry-1.docker.io", StringComparison.OrdinalIgnoreCase) && realm.Host.Equals("auth.docker.io", StringComparison.OrdinalIgnoreCase)
+                && realm.IsDefaultPort));
     }
 
     internal static Dictionary<string, string> ParseChallenge(string parameter)

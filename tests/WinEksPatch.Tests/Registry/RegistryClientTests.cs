@@ -268,6 +268,8 @@ public class RegistryClientTests
     [InlineData("http://127.0.0.1:5000/", "http://127.0.0.1:5000/_registry/token", true)]
     [InlineData("https://quay.io/", "https://auth.docker.io/token", false)]
     [InlineData("https://ghcr.io/", "http://ghcr.io/token", false)]
+    [InlineData("https://ghcr.io/", "https://ghcr.io:8443/token", false)]
+    [InlineData("http://127.0.0.1:5000/", "http://127.0.0.1:6000/token", false)]
     public void A_realm_is_trusted_on_the_registrys_host_over_https_or_at_its_documented_auth_service(string registry, string realm, bool trusted) =>
         Assert.Equal(trusted, RegistryClient.IsTrustedRealm(new Uri(registry), new Uri(realm)));
 }
