@@ -64,7 +64,8 @@ public static class AwsRequestInfo
         return names;
     }
 
-    private static string[] Segments(string rawPath) =>
+    /// <summary>The path's segments, percent-decoded (rest-json routes).</summary>
+    public static string[] Segments(string rawPath) =>
         rawPath.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
 
     private static string RestJsonOperation(string service, string method, string[] path)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using WinEksPatch.Simulator.Aws;
 using WinEksPatch.Simulator.Aws.Protocols;
+using WinEksPatch.Simulator.Faults;
 using WinEksPatch.Simulator.World;
 
 namespace WinEksPatch.Simulator.Auth.Iam;
@@ -173,7 +174,7 @@ public static class IamRequestContext
     private static void Eks(string operation, AwsCall call, AddRequest add)
     {
         SimWorld world = call.World;
-        string[] path = call.RawPath.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        string[] path = AwsRequestInfo.Segments(call.RawPath);
         EksCluster? cluster = path.Length > 1 ? world.Clusters.GetValueOrDefault(path[1]) : null;
         if (path is [_, _, "node-groups", string nodegroupName, ..])
         {
@@ -192,9 +193,9 @@ public static class IamRequestContext
 
     private static void Ssm(AwsCall call, AddRequest add)
     {
-        JsonObject body = JsonBody(call);
-        IEnumerable<string> names = body["Names"] is JsonArray many ? many.Select(n => n?.GetValue<string>() ?? "")
-            : [body["Name"]?.GetValue<string>() ?? body["Path"]?.GetValue<string>() ?? ""];
+        JsonObject body = JsonProtocol.ParseBody(call);
+        IEnumerable<string> names = JsonProtocol.StringList(body, "Names") is { } many ? many
+            : [JsonProtocol.String(body, "Name") ?? JsonProtocol.String(body, "Path") ?? ""];
         foreach (string name in names)
         {
             // Public parameters (/aws/service/...) have no account in their ARN; a name that starts with '/' keeps it.
@@ -205,23 +206,23 @@ public static class IamRequestContext
 
     private static void Ecr(string operation, AwsCall call, AddRequest add)
     {
-        JsonObject body = JsonBody(call);
-        if (operation == "GetAuthorizationToken" || body["repositoryName"]?.GetValue<string>() is not { } repository)
+        JsonObject body = JsonProtocol.ParseBody(call);
+        if (operation == "GetAuthorizationToken" || JsonProtocol.String(body, "repositoryName") is not { } repository)
         {
             add("*");
             return;
         }
 
-        string account = body["registryId"]?.GetValue<string>() ?? call.World.AccountId;
+        string account = JsonProtocol.String(body, "registryId") ?? call.World.AccountId;
         add($"arn:aws:ecr:{call.Region}:{account}:repository/{repository}");
     }
 
     private static void ImageBuilder(string operation, AwsCall call, AddRequest add)
     {
         SimWorld world = call.World;
-        JsonObject body = call.Http.Request.Method is "PUT" or "POST" ? JsonBody(call) : [];
+        JsonObject body = call.Http.Request.Method is "PUT" or "POST" ? JsonProtocol.ParseBody(call) : [];
         string Arn(string type, string suffix) => $"arn:aws:imagebuilder:{call.Region}:{world.AccountId}:{type}/{suffix}";
-        string Named(string? type) => type is null ? "*" : Arn(type, (body["name"]?.GetValue<string>() ?? "").ToLowerInvariant().Replace(' ', '-'));
+        string Named(string? type) => type is null ? "*" : Arn(type, (JsonProtocol.String(body, "name") ?? "").ToLowerInvariant().Replace(' ', '-'));
         Dictionary<string, IReadOnlyList<string>>? requestTags = body["tags"] is JsonObject tags
             ? RequestTags(tags.Select(t => (t.Key, t.Value?.GetValue<string>())))
             : null;
@@ -237,11 +238,11 @@ public static class IamRequestContext
         }
         else if (operation == "CreateComponent")
         {
-            add(Named("component") + $"/{body["semanticVersion"]?.GetValue<string>()}/1", extra: requestTags);
+            add(Named("component") + $"/{JsonProtocol.String(body, "semanticVersion")}/1", extra: requestTags);
         }
         else if (operation == "CreateImageRecipe")
         {
-            add(Named("image-recipe") + $"/{body["semanticVersion"]?.GetValue<string>()}", extra: requestTags);
+            add(Named("image-recipe") + $"/{JsonProtocol.String(body, "semanticVersion")}", extra: requestTags);
         }
         else if (operation is "CreateInfrastructureConfiguration" or "CreateDistributionConfiguration" or "CreateImagePipeline")
         {
@@ -253,20 +254,20 @@ public static class IamRequestContext
             }), extra: requestTags);
 
             // Image Builder passes the instance profile's role to EC2 for the build instance.
-            if (body["instanceProfileName"]?.GetValue<string>() is { } profile && world.RoleOfInstanceProfile(profile) is { } roleArn)
+            if (JsonProtocol.String(body, "instanceProfileName") is { } profile && world.RoleOfInstanceProfile(profile) is { } roleArn)
             {
                 add(roleArn, extra: PassedTo("ec2.amazonaws.com"), actionName: "iam:PassRole");
             }
         }
         else if (operation == "CreateImage")
         {
-            string? recipe = body["imageRecipeArn"]?.GetValue<string>();
+            string? recipe = JsonProtocol.String(body, "imageRecipeArn");
             add(recipe is null ? "*" : Arn("image", string.Join('/', recipe.Split('/').Skip(1))), extra: requestTags);
         }
         else
         {
             // CancelImageCreation, StartImagePipelineExecution: the image build version or pipeline named in the body.
-            add(body["imageBuildVersionArn"]?.GetValue<string>() ?? body["imagePipelineArn"]?.GetValue<string>() ?? "*");
+            add(JsonProtocol.String(body, "imageBuildVersionArn") ?? JsonProtocol.String(body, "imagePipelineArn") ?? "*");
         }
     }
 
@@ -313,16 +314,4 @@ public static class IamRequestContext
         _ when id.StartsWith("snap-", StringComparison.Ordinal) => ($"arn:aws:ec2:{world.Region}::snapshot/{id}", null),
         _ => (Ec2Arn(world, "resource", id), null),
     };
-
-    private static JsonObject JsonBody(AwsCall call)
-    {
-        try
-        {
-            return call.Body.Length > 0 && JsonNode.Parse(call.Body) is JsonObject body ? body : [];
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return []; // the service answers the malformed body itself; IAM sees a request without parameters
-        }
-    }
 }
