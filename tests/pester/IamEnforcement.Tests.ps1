@@ -6,9 +6,13 @@ BeforeAll {
     Import-Module (Get-TestModulePath)
 
     # The policy for everything the module does on the demo cluster, as an admin would generate it.
-    function New-PolicyFile([string[]] $WithoutSid = @(), [string] $Cluster = 'demo') {
-        $policy = Get-WinEksPatchIamPolicy -Scope ReadOnly, Build, Rollout -ClusterName $Cluster -AccountId 111122223333 -Region us-west-2 -NodeRoleName "$Cluster-node-role" |
+    function Get-GeneratedPolicy([string] $Cluster) {
+        Get-WinEksPatchIamPolicy -Scope ReadOnly, Build, Rollout -ClusterName $Cluster -AccountId 111122223333 -Region us-west-2 -NodeRoleName "$Cluster-node-role" |
             ConvertFrom-Json
+    }
+
+    function New-PolicyFile([string[]] $WithoutSid = @(), [string] $Cluster = 'demo') {
+        $policy = Get-GeneratedPolicy $Cluster
         $policy.Statement = @($policy.Statement | Where-Object Sid -notin $WithoutSid)
         $file = Join-Path $TestDrive "policy-$([guid]::NewGuid().ToString('n')).json"
         $policy | ConvertTo-Json -Depth 10 | Set-Content $file
@@ -111,7 +115,7 @@ Describe 'every statement of the generated policy is needed' {
     It 'without <Sid>, a step fails with AwsAccessDenied naming one of its actions' -ForEach $cases {
         $cluster = if ($Cluster) { $Cluster } else { 'demo' }
         $file = New-PolicyFile -WithoutSid $Sid -Cluster $cluster
-        $actions = @((Get-Content (New-PolicyFile -Cluster $cluster) -Raw | ConvertFrom-Json).Statement | Where-Object Sid -eq $Sid | ForEach-Object Action)
+        $actions = @((Get-GeneratedPolicy $cluster).Statement | Where-Object Sid -eq $Sid | ForEach-Object Action)
         $null = Start-WinEksSimulator -Scenario $(if ($Scenario) { $Scenario } else { 'demo' }) -TimeScale 600 -IamPolicyPath $file
         try { $failure = Get-TerminatingError { & $Step 3>$null } }
         finally { Stop-WinEksSimulator }

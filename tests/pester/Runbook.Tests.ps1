@@ -102,12 +102,13 @@ Describe 'The runbook script against the simulator' {
                 ConvertTo-Json -Compress
         }
         # Runs the patch step's script once, as aws:executeScript would, in a folder holding $Zip as the attachment.
-        function Invoke-PatchRound([string] $Payload, [string] $Zip = (Join-Path $packages 'WinEksPatch.zip'), [string] $StepSeconds = '2') {
+        # $Temp: the temp folder the round sees (default: one of its own).
+        function Invoke-PatchRound([string] $Payload, [string] $Zip = (Join-Path $packages 'WinEksPatch.zip'), [string] $StepSeconds = '2', [string] $Temp) {
             $work = New-Item -ItemType Directory -Path (Join-Path $TestDrive "round-$([guid]::NewGuid().ToString('n'))")
             Copy-Item $Zip (Join-Path $work 'WinEksPatch.zip')
             $body = Join-Path $work 'step.ps1'
             Set-Content $body "`$result = & { $((Get-Step Patch)['inputs']['Script']) }`n`$result | ConvertTo-Json -Compress"
-            $temp = (New-Item -ItemType Directory -Path (Join-Path $work 'tmp')).FullName
+            $temp = if ($Temp) { $Temp } else { (New-Item -ItemType Directory -Path (Join-Path $work 'tmp')).FullName }
             $environment = (Get-SimulatorEnvironment $sim) + @{ WINEKSPATCH_SIMULATOR_ENDPOINT = $sim.endpoint; InputPayload = $Payload; WINEKSPATCH_STEP_SECONDS = $StepSeconds
                 TMPDIR = $temp; TMP = $temp; TEMP = $temp }
             # A failed step's message as Automation records it: the exception's text, not the console's wrapped rendering.
@@ -117,11 +118,6 @@ Describe 'The runbook script against the simulator' {
     AfterAll { Stop-TestSimulator $sim }
 
     It 'patches in rounds: InProgress when stopped at the step budget, then Succeeded' {
-        $work = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'step')
-        Copy-Item (Join-Path $packages 'WinEksPatch.zip') $work
-        $script = (Get-Step Patch)['inputs']['Script']
-        $body = Join-Path $work 'step.ps1'
-        Set-Content $body "`$result = & { $script }`n`$result | ConvertTo-Json -Compress"
         $payload = New-Payload
         $null = Invoke-RestMethod -Method Post -Uri "$($sim.endpoint)/_sim/report/reset"
         # A module planted where the runbook used to expand its attachment (and reuse whatever was there) is never run.
@@ -129,11 +125,10 @@ Describe 'The runbook script against the simulator' {
         $planted = New-Item -ItemType Directory -Path (Join-Path $temp 'winekspatch-modules/WinEksPatch') -Force
         Set-Content (Join-Path $planted 'WinEksPatch.psd1') "@{ ModuleVersion = '9.9.9'; RootModule = 'planted.psm1' }"
         Set-Content (Join-Path $planted 'planted.psm1') "throw 'the planted module ran'"
-        $environment = (Get-SimulatorEnvironment $sim) + @{ WINEKSPATCH_SIMULATOR_ENDPOINT = $sim.endpoint; InputPayload = $payload; WINEKSPATCH_STEP_SECONDS = '2'; TMPDIR = $temp; TMP = $temp; TEMP = $temp }
         $statuses = @()
         # The cap only stops a runaway loop: on a loaded machine a round's 2 s budget is mostly pwsh start-up.
         for ($round = 0; $round -lt 100; $round++) {
-            $result = Invoke-FreshPwsh -Environment $environment -Script "Set-Location '$work'; & '$body'"
+            $result = Invoke-PatchRound $payload -Temp $temp
             $statuses += $result.Status
             if ($result.Status -ne 'InProgress') { break }
         }
