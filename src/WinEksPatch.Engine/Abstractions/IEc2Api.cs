@@ -53,6 +53,9 @@ public sealed record Ec2Image(
     public bool IsWindows => PlatformDetails?.StartsWith("Windows", StringComparison.OrdinalIgnoreCase) == true;
 }
 
+/// <summary>A launch template version. <see cref="ImageId"/> is always an AMI id: a version that names its AMI by a Systems
+/// Manager parameter ("resolve:ssm:…", which EC2 resolves at each launch) is read with the alias resolved, and the alias
+/// is kept in <see cref="ImageAlias"/>.</summary>
 public sealed record LaunchTemplateVersion(
     string LaunchTemplateId,
     string? LaunchTemplateName,
@@ -60,4 +63,5 @@ public sealed record LaunchTemplateVersion(
     bool IsDefault,
     string? ImageId,
     string? InstanceType,
-    string? UserData);
+    string? UserData,
+    string? ImageAlias = null);

@@ -123,6 +123,7 @@ public static class ErrorIds
     public const string NodeGroupHasNoLaunchTemplate = nameof(NodeGroupHasNoLaunchTemplate);
     public const string ManagedNodeGroupNotCustom = nameof(ManagedNodeGroupNotCustom);
     public const string LaunchTemplateUserDataChanged = nameof(LaunchTemplateUserDataChanged);
+    public const string LaunchTemplateAliasUnresolved = nameof(LaunchTemplateAliasUnresolved);
     public const string LaunchTemplateOverrideDiffers = nameof(LaunchTemplateOverrideDiffers);
 
     // Rollouts

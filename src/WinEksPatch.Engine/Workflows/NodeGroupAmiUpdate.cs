@@ -55,7 +55,8 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
         }
 
         var target = $"{clusterName}/{nodeGroupName}";
-        var action = $"Launch {imageId} ({image.Name}): new version of launch template {current.LaunchTemplateId} from version {current.VersionNumber}, " +
+        var action = $"Launch {imageId} ({image.Name}): new version of launch template {current.LaunchTemplateId} from version {current.VersionNumber}" +
+            (current.ImageAlias is { } alias ? $" (which follows {alias}; the new version names {imageId} itself and no longer follows the parameter)" : "") + ", " +
             (overrides.Count == 0 ? "" : $"and of the override template(s) {string.Join(", ", overrides.Select(o => $"{o.Version.LaunchTemplateId} version {o.Version.VersionNumber} ({string.Join(", ", o.InstanceTypes)})"))}, ") +
             (facts.Kind == NodeGroupKind.Managed
                 ? $"then UpdateNodegroupVersion, which starts EKS's rolling update: all {group.NodeCount} node(s) of the group are replaced by nodes of the new AMI"

@@ -36,6 +36,37 @@ public sealed partial class SimWorld
     /// <summary>Every scaling activity, oldest first.</summary>
     public List<ScalingActivity> ScalingActivities { get; } = [];
 
+    /// <summary>How a launch template names its AMI by a Systems Manager parameter instead of an id.</summary>
+    public const string SsmImageAliasPrefix = "resolve:ssm:";
+
+    /// <summary>
+    /// A launch template's ImageId as EC2 launches it: an AMI id as it is, or "resolve:ssm:name", "resolve:ssm:name:version"
+    /// resolved to what the parameter holds now (EC2 resolves the alias at each launch). Null when it does not resolve:
+    /// no such parameter, another version than the one the simulator keeps, or a label (labels are not modelled).
+    /// </summary>
+    public string? ResolveImageAlias(string? imageId)
+    {
+        if (imageId is null || !imageId.StartsWith(SsmImageAliasPrefix, StringComparison.Ordinal))
+        {
+            return imageId;
+        }
+
+        string name = imageId[SsmImageAliasPrefix.Length..];
+        long? version = null;
+        int colon = name.LastIndexOf(':');
+        if (colon > 0)
+        {
+            if (!long.TryParse(name[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out long number))
+            {
+                return null;
+            }
+
+            (name, version) = (name[..colon], number);
+        }
+
+        return SsmParameters.GetValueOrDefault(name) is { } parameter && (version is null || version == parameter.Version) ? parameter.Value : null;
+    }
+
     public List<FleetFaultRule> FleetFaults { get; } = [];
 
     /// <summary>When each (group, process) was suspended, for SuspendedProcesses' SuspensionReason.</summary>
@@ -162,17 +193,20 @@ public sealed partial class SimWorld
         string details = JsonSerializer.Serialize(new Dictionary<string, string> { ["Subnet ID"] = subnet, ["Availability Zone"] = az });
 
         string? failure = null;
-        if (version?.ImageId is null || !Images.TryGetValue(version.ImageId, out AmiImage? image))
+        string? imageId = ResolveImageAlias(version?.ImageId);
+        if (imageId is null || !Images.TryGetValue(imageId, out AmiImage? image))
         {
             failure = version is null
                 ? $"The specified launch template version {source.Version} of {source.LaunchTemplateName} does not exist. Launching EC2 instance failed."
-                : $"The image id '[{version.ImageId}]' does not exist. Launching EC2 instance failed.";
+                : imageId is null && version.ImageId is { } alias
+                    ? $"Unable to resolve the SSM parameter {alias[SsmImageAliasPrefix.Length..]}. Launching EC2 instance failed."
+                    : $"The image id '[{version.ImageId}]' does not exist. Launching EC2 instance failed.";
             image = null;
         }
         else if (TakeFault("launch-failure", group, nodegroup) is { } fault)
         {
             failure = fault.ErrorCode == "InsufficientInstanceCapacity"
-                ? $"We currently do not have sufficient {version.InstanceType} capacity in the Availability Zone you requested ({az}). Our system will be working on provisioning additional capacity. You can currently get {version.InstanceType} capacity by not specifying an Availability Zone in your request or choosing {string.Join(", ", group.AvailabilityZones.Where(z => z != az))}. Launching EC2 instance failed."
+                ? $"We currently do not have sufficient {version!.InstanceType} capacity in the Availability Zone you requested ({az}). Our system will be working on provisioning additional capacity. You can currently get {version.InstanceType} capacity by not specifying an Availability Zone in your request or choosing {string.Join(", ", group.AvailabilityZones.Where(z => z != az))}. Launching EC2 instance failed."
                 : $"{fault.ErrorCode}. Launching EC2 instance failed.";
         }
 

@@ -17,6 +17,9 @@ namespace WinEksPatch.Commands;
 /// those templates gets a new version with the AMI too, and the policy's overrides move to them (OverrideLaunchTemplates
 /// in the output), or those instance types would keep launching the old AMI. An override whose AMI is not Windows on the
 /// same architecture (Graviton types, say) is refused before any change (LaunchTemplateOverrideDiffers).</para>
+/// <para type="description">A template whose version names its AMI by a Systems Manager parameter (resolve:ssm:name) is
+/// read with the alias resolved (the AMI a launch gets now). The new version names the AMI itself and so no longer
+/// follows the parameter; the question says so. An alias that resolves to nothing is LaunchTemplateAliasUnresolved.</para>
 /// <para type="description">It asks before it changes anything (ConfirmImpact High: on a managed group it starts EKS's
 /// update, which replaces every node; on a self-managed group every instance launched from then on runs the new AMI); the
 /// question says which AMI, which template and how many nodes. -Force or -Confirm:$false answer it for scripts.</para>

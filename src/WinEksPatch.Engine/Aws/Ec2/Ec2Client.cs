@@ -83,8 +83,30 @@ public sealed class Ec2Client(IAmazonEC2 ec2) : IEc2Api
         var version = response.LaunchTemplateVersions?.FirstOrDefault()
             ?? throw new Errors.WinEksPatchException(Errors.ErrorIds.AwsResourceNotFound, Errors.ErrorKind.ObjectNotFound,
                 $"Launch template {template.Id ?? template.Name} has no version {template.Version}.", template.Id ?? template.Name);
-        return ToVersion(version);
+        if (version.LaunchTemplateData?.ImageId is not { } alias || !alias.StartsWith(SsmImageAliasPrefix, StringComparison.Ordinal))
+        {
+            return ToVersion(version);
+        }
+
+        // The version names its AMI by a Systems Manager parameter: ask again for that version with EC2 resolving it (the
+        // answer then carries the AMI id only, so the first answer is what keeps the alias).
+        request.Versions = [version.VersionNumber?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? template.Version ?? "$Default"];
+        request.ResolveAlias = true;
+        var resolved = await AwsErrorTranslator.CallAsync("DescribeLaunchTemplateVersions", template.Id ?? template.Name,
+            () => ec2.DescribeLaunchTemplateVersionsAsync(request, cancellationToken)).ConfigureAwait(false);
+        var imageId = resolved.LaunchTemplateVersions?.FirstOrDefault()?.LaunchTemplateData?.ImageId;
+        if (imageId is null || imageId.StartsWith(SsmImageAliasPrefix, StringComparison.Ordinal))
+        {
+            throw new Errors.WinEksPatchException(Errors.ErrorIds.LaunchTemplateAliasUnresolved, Errors.ErrorKind.ObjectNotFound,
+                $"Launch template {version.LaunchTemplateId} version {version.VersionNumber} names its AMI as {alias}, which EC2 does not resolve to an AMI " +
+                "(is the parameter there, in this region, with a value?): its instances could not launch either.", version.LaunchTemplateId);
+        }
+
+        return ToVersion(version) with { ImageId = imageId, ImageAlias = alias };
     }
+
+    /// <summary>How a launch template names its AMI by a Systems Manager parameter ("resolve:ssm:name[:version|:label]").</summary>
+    private const string SsmImageAliasPrefix = "resolve:ssm:";
 
     public async Task<LaunchTemplateVersion> CreateLaunchTemplateVersionAsync(string launchTemplateId, long sourceVersion, string imageId, string description,
         CancellationToken cancellationToken = default)

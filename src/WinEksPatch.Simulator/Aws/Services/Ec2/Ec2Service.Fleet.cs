@@ -91,6 +91,7 @@ public sealed partial class Ec2Service
         (int max, int offset) = PageParameters(p, false, "LaunchTemplateVersion");
         long? minVersion = OptionalVersionNumber(p, "MinVersion");
         long? maxVersion = OptionalVersionNumber(p, "MaxVersion");
+        bool resolveAlias = p.Get("ResolveAlias") == "true";
 
         string body;
         lock (call.World.Gate)
@@ -128,7 +129,7 @@ public sealed partial class Ec2Service
             (List<LaunchTemplateVersion> page, string? next) = Paging.Page(selected, offset, max);
             body = Xml.Fragment(w =>
             {
-                w.List("launchTemplateVersionSet", "item", page, (w, v) => WriteLaunchTemplateVersion(w, call.World, template, v));
+                w.List("launchTemplateVersionSet", "item", page, (w, v) => WriteLaunchTemplateVersion(w, call.World, template, v, resolveAlias));
                 w.Element("nextToken", next);
             });
         }
@@ -136,7 +137,10 @@ public sealed partial class Ec2Service
         return Ec2Protocol.WriteResultAsync(call, "DescribeLaunchTemplateVersions", w => w.WriteRaw(body));
     }
 
-    private static void WriteLaunchTemplateVersion(XmlWriter w, SimWorld world, LaunchTemplate t, LaunchTemplateVersion v)
+    /// <summary>One version as EC2 describes it. An ImageId given as "resolve:ssm:…" is shown as given, or, with
+    /// ResolveAlias, as the AMI id the parameter names now ("If false, and if a Systems Manager parameter is specified for
+    /// ImageId, the parameter is displayed in the response for imageId").</summary>
+    private static void WriteLaunchTemplateVersion(XmlWriter w, SimWorld world, LaunchTemplate t, LaunchTemplateVersion v, bool resolveAlias)
     {
         w.WriteElementString("launchTemplateId", t.LaunchTemplateId);
         w.WriteElementString("launchTemplateName", t.LaunchTemplateName);
@@ -146,7 +150,7 @@ public sealed partial class Ec2Service
         w.WriteElementString("createdBy", CreatedBy(world));
         w.WriteElementString("defaultVersion", Xml.Bool(v.VersionNumber == t.DefaultVersionNumber));
         w.WriteStartElement("launchTemplateData");
-        w.Element("imageId", v.ImageId);
+        w.Element("imageId", resolveAlias ? world.ResolveImageAlias(v.ImageId) ?? v.ImageId : v.ImageId);
         w.WriteElementString("instanceType", v.InstanceType);
         w.Element("userData", v.UserData);
         if (v.IamInstanceProfileArn is { } profile)
@@ -178,7 +182,7 @@ public sealed partial class Ec2Service
         string? instanceType = p.Get("LaunchTemplateData.InstanceType");
         string? userData = p.Get("LaunchTemplateData.UserData");
         string? description = p.Get("VersionDescription");
-        if (imageId is not null && !imageId.StartsWith("resolve:ssm:", StringComparison.Ordinal) && !ImageIdPattern().IsMatch(imageId))
+        if (imageId is not null && !imageId.StartsWith(SimWorld.SsmImageAliasPrefix, StringComparison.Ordinal) && !ImageIdPattern().IsMatch(imageId))
         {
             throw new AwsException(400, "InvalidAMIID.Malformed", $"Invalid id: \"{imageId}\" (expecting \"ami-...\")");
         }
@@ -204,11 +208,10 @@ public sealed partial class Ec2Service
                     ?? throw new AwsException(400, "InvalidLaunchTemplateId.VersionNotFound", $"Could not find launch template version {sourceVersion} for launch template {template.LaunchTemplateId}");
             }
 
-            if (imageId?.StartsWith("resolve:ssm:", StringComparison.Ordinal) == true)
+            // EC2 checks that the parameter resolves, but keeps the alias: each launch resolves it again.
+            if (imageId?.StartsWith(SimWorld.SsmImageAliasPrefix, StringComparison.Ordinal) == true && call.World.ResolveImageAlias(imageId) is null)
             {
-                string parameter = imageId["resolve:ssm:".Length..];
-                imageId = call.World.SsmParameters.GetValueOrDefault(parameter)?.Value
-                    ?? throw new AwsException(400, "InvalidParameterValue", $"Unable to resolve the SSM parameter {parameter}.");
+                throw new AwsException(400, "InvalidParameterValue", $"Unable to resolve the SSM parameter {imageId[SimWorld.SsmImageAliasPrefix.Length..]}.");
             }
 
             var version = new LaunchTemplateVersion
@@ -223,11 +226,11 @@ public sealed partial class Ec2Service
             };
             template.Versions.Add(version);
             // EC2 accepts an AMI it cannot find and says so in a warning (the launch fails later).
-            string? missingImage = version.ImageId is { } id && !call.World.Images.ContainsKey(id) ? id : null;
+            string? missingImage = call.World.ResolveImageAlias(version.ImageId) is { } id && !call.World.Images.ContainsKey(id) ? id : null;
             body = Xml.Fragment(w =>
             {
                 w.WriteStartElement("launchTemplateVersion");
-                WriteLaunchTemplateVersion(w, call.World, template, version);
+                WriteLaunchTemplateVersion(w, call.World, template, version, p.Get("ResolveAlias") == "true");
                 w.WriteEndElement();
                 if (missingImage is not null)
                 {

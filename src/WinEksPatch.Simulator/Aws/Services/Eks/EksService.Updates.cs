@@ -94,8 +94,9 @@ public sealed partial class EksService
     /// </summary>
     private static AmiImage TargetImage(SimWorld world, EksNodegroup nodegroup, LaunchTemplateVersion? userVersion, string kubernetesVersion, string? releaseVersion)
     {
-        if (userVersion?.ImageId is { } customImage)
+        if (userVersion?.ImageId is { } named)
         {
+            string customImage = world.ResolveImageAlias(named) ?? named;
             if (nodegroup.AmiType != "CUSTOM")
             {
                 throw new AwsException(400, "InvalidParameterException", "You cannot specify an image id within the launch template, since your nodegroup is configured to use an EKS optimized AMI.");
