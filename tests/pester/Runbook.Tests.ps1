@@ -161,7 +161,7 @@ Describe 'The runbook script against the simulator' {
     It 'ends its rounds at MaxDurationMinutes with the run failed and what held it up named, instead of looping' {
         # Past the limit before a round starts: nothing runs.
         { Invoke-PatchRound (New-Payload -StartedAt ([DateTimeOffset]::UtcNow.AddMinutes(-61)) -MaxDurationMinutes 60) } |
-            Should -Throw '*STEP FAILED: WinEksPatch stopped: the rollout did not finish within MaxDurationMinutes (60) of its first round.*'
+            Should -Throw '*STEP FAILED: WinEksPatch stopped: the rollout did not finish within MaxDurationMinutes (60) of its first round; the previous round''s Warnings name what held it up.*'
         # The limit falls inside a round: the round stops there and fails, naming what it warned of. (The group goes back
         # to an older AMI first, so the round has work to do.)
         Import-Module (Get-TestModulePath)
@@ -173,8 +173,14 @@ Describe 'The runbook script against the simulator' {
             $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $older.ImageId -Force
         }
         finally { Stop-WinEksSimulator }   # lets go of an attached simulator; the test process owns it
-        { Invoke-PatchRound (New-Payload -StartedAt ([DateTimeOffset]::UtcNow.AddMinutes(-60).AddSeconds(3)) -MaxDurationMinutes 60) -StepSeconds 300 } |
-            Should -Throw '*STEP FAILED: WinEksPatch stopped: the rollout did not finish within MaxDurationMinutes (60). Held up by: *'
+        # 12 s left (a loaded machine's pwsh start must not use them all up), on a clock at real speed for them, so the
+        # rollout cannot finish in the round.
+        $null = Invoke-RestMethod -Method Post -Uri "$($sim.endpoint)/_sim/clock/scale?value=1"
+        try {
+            { Invoke-PatchRound (New-Payload -StartedAt ([DateTimeOffset]::UtcNow.AddMinutes(-60).AddSeconds(12)) -MaxDurationMinutes 60) -StepSeconds 300 } |
+                Should -Throw '*STEP FAILED: WinEksPatch stopped: the rollout did not finish within MaxDurationMinutes (60). Held up by: *'
+        }
+        finally { $null = Invoke-RestMethod -Method Post -Uri "$($sim.endpoint)/_sim/clock/scale?value=600" }
     }
 
     It 'passes OverridePodDisruptionBudget to the cmdlet only when the runbook is told, and never by -Force' {
