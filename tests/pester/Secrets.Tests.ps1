@@ -8,10 +8,13 @@ BeforeAll {
     Import-Module (Get-TestModulePath)
 
     # What must never show: the simulator's secret key, an EKS token (a presigned STS URL), SigV4 query signing, a
-    # session token, HTTP basic credentials (the registry password an ECR token decodes to).
+    # session token, HTTP basic credentials, and the registry password an ECR token decodes to, in any form: the
+    # simulator's ECR passwords are base64url("ecr\n<account>\n<expiry>") + "." + a MAC, and the token is
+    # base64("AWS:" + password).
     $script:secretPatterns = @(
         [regex]::Escape('WinEksPatchSimulator/NotASecret/00000000'), 'k8s-aws-v1\.', 'X-Amz-Signature', 'X-Amz-Security-Token',
-        'X-Amz-Credential', '\bBasic [A-Za-z0-9+/=]{8,}', 'Authorization:\s*Bearer', 'aws_session_token')
+        'X-Amz-Credential', '\bBasic [A-Za-z0-9+/=]{8,}', 'Authorization:\s*Bearer', 'aws_session_token',
+        'ZWNyCj[A-Za-z0-9_-]{8,}', 'QVdTOlpXTnlDa')
 
     # Every string reachable from an object through its public properties, fields of collections and dictionaries,
     # depth first, each object once, as far as a logger's walk goes (depth 6).
@@ -84,6 +87,12 @@ Describe 'errors, streams, reports and temp files hold no secret' {
         $inner.Data['request headers'] = $headers
         $record = [Management.Automation.ErrorRecord]::new([Exception]::new('outer', $inner), 'X', 'NotSpecified', $null)
         { Assert-NoSecret (Get-ReachableText $record) 'the planted record' } | Should -Throw '*k8s-aws-v1*'
+        # The ECR patterns match what the simulator's ECR really hands out.
+        $caller = [pscustomobject]@{ endpoint = $sim.Endpoint; region = $sim.Region; accessKeyId = 'AKIASIMULATOR0000001'; secretAccessKey = 'WinEksPatchSimulator/NotASecret/00000000' }
+        $token = (Invoke-AwsCall $caller ecr GetAuthorizationToken @{}).authorizationData[0].authorizationToken
+        $password = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($token)).Substring(4)
+        { Assert-NoSecret "token $token" 'the ECR token' } | Should -Throw
+        { Assert-NoSecret "password $password" 'the ECR password' } | Should -Throw
     }
 
     It '<Case>: the error and everything reachable from it, its JSON and the streams hold no secret' -ForEach @(
