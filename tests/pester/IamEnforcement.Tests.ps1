@@ -5,11 +5,15 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Get-TestModulePath)
 
-    # The policy for everything the module does on the demo cluster, as an admin would generate it.
-    function Get-GeneratedPolicy([string] $Cluster) {
-        Get-WinEksPatchIamPolicy -Scope ReadOnly, Build, Rollout -ClusterName $Cluster -AccountId 111122223333 -Region us-west-2 -NodeRoleName "$Cluster-node-role" |
-            ConvertFrom-Json
+    # The policy for everything the module does on a cluster, as an admin would generate it: read from the cluster
+    # (-FromCluster) by a simulator of the same scenario that enforces nothing.
+    $script:policies = @{}
+    foreach ($target in @(@{ Scenario = 'demo'; Cluster = 'demo' }, @{ Scenario = 'managed'; Cluster = 'prod' })) {
+        $null = Start-WinEksSimulator -Scenario $target.Scenario
+        try { $policies[$target.Cluster] = Get-WinEksPatchIamPolicy -Scope ReadOnly, Build, Rollout -ClusterName $target.Cluster -FromCluster -ErrorAction Stop }
+        finally { Stop-WinEksSimulator }
     }
+    function Get-GeneratedPolicy([string] $Cluster) { $policies[$Cluster] | ConvertFrom-Json }
 
     function New-PolicyFile([string[]] $WithoutSid = @(), [string] $Cluster = 'demo') {
         $policy = Get-GeneratedPolicy $Cluster
@@ -75,6 +79,91 @@ Describe 'a whole cycle under the generated policy, with the simulator enforcing
     }
 }
 
+Describe 'the policy read from the cluster (-FromCluster)' {
+    It 'names the cluster''s account and region, the node role its self-managed group passes and its groups'' launch templates' {
+        $policy = Get-GeneratedPolicy demo
+        $pass = $policy.Statement | Where-Object Sid -eq 'WinEksPatchPassNodeRole'
+        @($pass.Resource) | Should -Be @('arn:aws:iam::111122223333:role/demo-node-role')
+        $pass.Condition.StringEquals.'iam:PassedToService' | Should -Be 'ec2.amazonaws.com'
+        $null = Start-WinEksSimulator -Scenario demo
+        try { $templates = @(Get-WinNodeGroup -ClusterName demo).LaunchTemplateId | Where-Object { $_ } | Sort-Object -Unique }
+        finally { Stop-WinEksSimulator }
+        $templates.Count | Should -Be 2
+        $arns = @($templates | ForEach-Object { "arn:aws:ec2:us-west-2:111122223333:launch-template/$_" })
+        @(($policy.Statement | Where-Object Sid -eq 'WinEksPatchRolloutTemplates').Resource | Sort-Object) | Should -Be $arns
+        @(($policy.Statement | Where-Object Sid -eq 'WinEksPatchLaunchFromTemplates').Condition.ArnLike.'ec2:LaunchTemplate' | Sort-Object) | Should -Be $arns
+        @(($policy.Statement | Where-Object Sid -eq 'WinEksPatchReadEks').Resource) | Should -Contain 'arn:aws:eks:us-west-2:111122223333:cluster/demo'
+    }
+
+    It 'writes no policy for a cluster without Windows groups (NoWindowsNodeGroups) or one that is not there (ClusterNotFound)' {
+        $null = Start-WinEksSimulator -Scenario demo
+        try {
+            $out = @(); $failures = @()
+            foreach ($cluster in 'staging', 'nowhere') {
+                try { $out += Get-WinEksPatchIamPolicy -ClusterName $cluster -FromCluster -ErrorAction Stop } catch { $failures += $_ }
+            }
+        }
+        finally { Stop-WinEksSimulator }
+        $out | Should -BeNullOrEmpty
+        $failures.FullyQualifiedErrorId | Should -Be @('NoWindowsNodeGroups,WinEksPatch.Commands.GetWinEksPatchIamPolicyCommand', 'ClusterNotFound,WinEksPatch.Commands.GetWinEksPatchIamPolicyCommand')
+    }
+}
+
+Describe 'what the generated policy refuses, seen by the AWS SDK for JavaScript' {
+    BeforeAll {
+        $script:sim = Start-TestSimulator -Scenario demo -TimeScale 600 -ExtraArguments @('--iam-policy', (New-PolicyFile))
+        $null = Connect-WinEksSimulator -Endpoint $sim.endpoint
+        $script:group = Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged
+        $script:instance = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged)[0].InstanceId
+        # The group launches $Latest (as many Terraform setups do): the number it resolves to now, before new versions.
+        $script:baseVersion = "$((Invoke-AwsCall $sim ec2 DescribeLaunchTemplateVersions @{ LaunchTemplateId = $group.LaunchTemplateId; Versions = @($group.LaunchTemplateVersion) }).LaunchTemplateVersions[0].VersionNumber)"
+    }
+    AfterAll { Stop-WinEksSimulator; Stop-TestSimulator $sim }
+
+    It 'a launch template of none of the cluster''s groups gets no new version' {
+        { Invoke-AwsCall $sim ec2 CreateLaunchTemplateVersion @{ LaunchTemplateId = 'lt-0123456789abcdef0'; SourceVersion = '1'; LaunchTemplateData = @{ ImageId = 'ami-0123456789abcdef0' } } } |
+            Should -Throw '*UnauthorizedOperation*'
+    }
+
+    It 'a tag key other than the module''s is refused on the cluster''s instances and groups; the module''s own is allowed' {
+        { Invoke-AwsCall $sim ec2 CreateTags @{ Resources = @($instance); Tags = @(@{ Key = 'Owner'; Value = 'someone' }) } } | Should -Throw '*UnauthorizedOperation*'
+        { Invoke-AwsCall $sim ec2 CreateTags @{ Resources = @($instance); Tags = @(@{ Key = 'WinEksPatch:Drain'; Value = 'test' }) } } | Should -Not -Throw
+        { Invoke-AwsCall $sim auto-scaling CreateOrUpdateTags @{ Tags = @(@{ ResourceId = $group.AutoScalingGroupName; ResourceType = 'auto-scaling-group'; Key = 'Owner'; Value = 'x'; PropagateAtLaunch = $false }) } } |
+            Should -Throw '*AccessDenied*'
+    }
+
+    It 'a group set to a version whose instance profile holds another role is refused iam:PassRole' {
+        $version = Invoke-AwsCall $sim ec2 CreateLaunchTemplateVersion @{ LaunchTemplateId = $group.LaunchTemplateId; SourceVersion = $baseVersion
+            LaunchTemplateData = @{ IamInstanceProfile = @{ Name = 'EC2InstanceProfileForImageBuilder' } } }
+        { Invoke-AwsCall $sim auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = $group.AutoScalingGroupName
+            LaunchTemplate = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = "$($version.LaunchTemplateVersion.VersionNumber)" } } } |
+            Should -Throw '*iam:PassRole*role/EC2InstanceProfileForImageBuilder*'
+    }
+
+    It 'a mixed instances override''s template is checked too: its instance profile''s other role is refused iam:PassRole' {
+        $version = Invoke-AwsCall $sim ec2 CreateLaunchTemplateVersion @{ LaunchTemplateId = $group.LaunchTemplateId; SourceVersion = $baseVersion
+            LaunchTemplateData = @{ IamInstanceProfile = @{ Name = 'EC2InstanceProfileForImageBuilder' } } }
+        { Invoke-AwsCall $sim auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = $group.AutoScalingGroupName; MixedInstancesPolicy = @{ LaunchTemplate = @{
+            LaunchTemplateSpecification = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = $baseVersion }
+            Overrides = @(@{ InstanceType = 'm5.2xlarge'; LaunchTemplateSpecification = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = "$($version.LaunchTemplateVersion.VersionNumber)" } }) } } } } |
+            Should -Throw '*iam:PassRole*role/EC2InstanceProfileForImageBuilder*'
+    }
+
+    It 'a template whose instance profile does not exist is refused by Auto Scaling, not let through unchecked' {
+        $version = Invoke-AwsCall $sim ec2 CreateLaunchTemplateVersion @{ LaunchTemplateId = $group.LaunchTemplateId; SourceVersion = $baseVersion
+            LaunchTemplateData = @{ IamInstanceProfile = @{ Name = 'no-such-profile' } } }
+        { Invoke-AwsCall $sim auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = $group.AutoScalingGroupName
+            LaunchTemplate = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = "$($version.LaunchTemplateVersion.VersionNumber)" } } } |
+            Should -Throw '*ValidationError*Invalid IAM Instance Profile*'
+        (Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged).LaunchTemplateVersion | Should -Be $group.LaunchTemplateVersion
+    }
+
+    It 'an Image Builder resource that is not named as the module names its own is refused' {
+        { Invoke-AwsCall $sim imagebuilder CreateComponent @{ name = 'someone-elses'; semanticVersion = '1.0.0'; platform = 'Windows'; data = 'name: x'; clientToken = [guid]::NewGuid().ToString() } } |
+            Should -Throw '*AccessDenied*'
+    }
+}
+
 Describe 'managed groups under the generated policy' {
     BeforeAll { $null = Start-WinEksSimulator -Scenario managed -TimeScale 600 -IamPolicyPath (New-PolicyFile -Cluster prod) }
     AfterAll { Stop-WinEksSimulator }
@@ -108,8 +197,8 @@ Describe 'every statement of the generated policy is needed' {
     }
 
     It 'has a step for each statement the policy has' {
-        $sids = ((Get-WinEksPatchIamPolicy -ClusterName demo -AccountId 111122223333 -Region us-west-2 -NodeRoleName demo-node-role) | ConvertFrom-Json).Statement.Sid
-        @($sids | Sort-Object) | Should -Be @($cases.Sid | Sort-Object)
+        $sids = @((Get-GeneratedPolicy demo).Statement.Sid) + @((Get-GeneratedPolicy prod).Statement.Sid) | Sort-Object -Unique
+        @($sids) | Should -Be @($cases.Sid | Sort-Object)
     }
 
     It 'without <Sid>, a step fails with AwsAccessDenied naming one of its actions' -ForEach $cases {

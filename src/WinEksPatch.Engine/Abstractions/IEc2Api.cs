@@ -55,7 +55,8 @@ public sealed record Ec2Image(
 
 /// <summary>A launch template version. <see cref="ImageId"/> is always an AMI id: a version that names its AMI by a Systems
 /// Manager parameter ("resolve:ssm:…", which EC2 resolves at each launch) is read with the alias resolved, and the alias
-/// is kept in <see cref="ImageAlias"/>.</summary>
+/// is kept in <see cref="ImageAlias"/>. <see cref="IamInstanceProfile"/>: the instance profile its instances get, by
+/// ARN or name as the template gives it.</summary>
 public sealed record LaunchTemplateVersion(
     string LaunchTemplateId,
     string? LaunchTemplateName,
@@ -64,4 +65,5 @@ public sealed record LaunchTemplateVersion(
     string? ImageId,
     string? InstanceType,
     string? UserData,
-    string? ImageAlias = null);
+    string? ImageAlias = null,
+    string? IamInstanceProfile = null);

@@ -5,6 +5,7 @@ using WinEksPatch.Aws.AutoScaling;
 using WinEksPatch.Aws.Ec2;
 using WinEksPatch.Aws.Ecr;
 using WinEksPatch.Aws.Eks;
+using WinEksPatch.Aws.Iam;
 using WinEksPatch.Aws.ImageBuilder;
 using WinEksPatch.Aws.Ssm;
 using WinEksPatch.Aws.Thin;
@@ -32,9 +33,16 @@ public sealed class AwsClientFactory(AwsContext context, Diagnostics.ApiCallCoun
 
     public ImageBuilderClient ImageBuilder() => new(Thin(ThinServiceDescriptor.ImageBuilder));
 
+    public IamClient Iam() => new(Thin(ThinServiceDescriptor.Iam));
+
     public ThinServiceClient Thin(ThinServiceDescriptor service)
     {
         var config = Point(new ThinClientConfig(service) { RegionEndpoint = context.Region });
+        if (service.IsGlobal && context.EndpointOverride == null)
+        {
+            config.AuthenticationRegion = service.GlobalHome(context.Region.SystemName).SigningRegion;
+        }
+
         return Track(Create(() => new ThinServiceClient(context.Credentials, config), service.ServiceId), service.SigningName);
     }
 

@@ -33,7 +33,7 @@ public static class IamPolicy
         "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeScalingActivities",
         "autoscaling:DescribeLifecycleHooks", "autoscaling:DescribeInstanceRefreshes", "autoscaling:DescribeWarmPool",
         "ec2:DescribeInstances", "ec2:DescribeImages", "ec2:DescribeLaunchTemplateVersions",
-        "ssm:GetParameter", "ssm:GetParametersByPath",
+        "ssm:GetParameter", "ssm:GetParametersByPath", "iam:GetInstanceProfile",
         "ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
     ];
 
@@ -48,12 +48,12 @@ public static class IamPolicy
         "imagebuilder:CreateImage", "imagebuilder:GetImage", "imagebuilder:CancelImageCreation", "imagebuilder:TagResource",
     ];
 
-    /// <summary>Build calls that take no resource ARN (List*, and the lookups of the build's network and role).</summary>
+    /// <summary>Build calls that take no resource ARN (List*, and the lookups of the build's network).</summary>
     public static readonly string[] BuildListActions =
     [
         "imagebuilder:ListComponents", "imagebuilder:ListComponentBuildVersions", "imagebuilder:ListImageRecipes",
         "imagebuilder:ListInfrastructureConfigurations", "imagebuilder:ListDistributionConfigurations", "imagebuilder:ListImages",
-        "imagebuilder:ListImageBuildVersions", "iam:GetInstanceProfile", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+        "imagebuilder:ListImageBuildVersions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
     ];
 
     public static string[] BuildActions => [.. BuildResourceActions, .. BuildListActions, "iam:PassRole"];
@@ -78,10 +78,13 @@ public static class IamPolicy
     /// <param name="accountId">The account of the ARNs; null: *.</param>
     /// <param name="region">The region of the ARNs; null: *.</param>
     /// <param name="nodeRoleNames">The node roles of the groups a rollout sets (Auto Scaling checks iam:PassRole on the
-    /// launch template's instance profile role); null: any role, passed to EC2 only.</param>
+    /// launch template's instance profile role), by name or ARN; null: any role, passed to EC2 only; empty: none (no
+    /// group's template names an instance profile), so no iam:PassRole for rollouts.</param>
     /// <param name="imageBuilderRoleName">The role of the build instance's instance profile.</param>
+    /// <param name="launchTemplateIds">The launch templates of the cluster's Windows groups: the only ones that get new
+    /// versions and are launched from; null: any launch template of the account.</param>
     public static string Create(IamPolicyScope scope, string? clusterName = null, string? accountId = null, string? region = null,
-        IReadOnlyList<string>? nodeRoleNames = null, string imageBuilderRoleName = DefaultImageBuilderRoleName)
+        IReadOnlyList<string>? nodeRoleNames = null, string imageBuilderRoleName = DefaultImageBuilderRoleName, IReadOnlyList<string>? launchTemplateIds = null)
     {
         var statements = new JsonArray();
         var partitionRegion = region ?? "*";
@@ -152,20 +155,27 @@ public static class IamPolicy
             Add("WinEksPatchRolloutGroups", RolloutActions.Where(a => a.StartsWith("autoscaling:", StringComparison.Ordinal) && !a.EndsWith("Tags", StringComparison.Ordinal)),
                 Any(), Conditions(ClusterOwned()));
             Add("WinEksPatchRolloutGroupState", ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"], Any(), Conditions([.. ClusterOwned(), .. OnlyTagKey(GroupStateTag)]));
-            Add("WinEksPatchRolloutTemplates", ["ec2:CreateLaunchTemplateVersion"], Arns($"arn:aws:ec2:{partitionRegion}:{account}:launch-template/*"));
+            string[] templates = [.. (launchTemplateIds ?? ["*"]).Select(id => $"arn:aws:ec2:{partitionRegion}:{account}:launch-template/{id}")];
+            if (templates.Length > 0)
+            {
+                Add("WinEksPatchRolloutTemplates", ["ec2:CreateLaunchTemplateVersion"], Arns(templates));
 
-            // Auto Scaling checks ec2:RunInstances when a group is set to a launch template: only through a template.
-            Add("WinEksPatchLaunchFromTemplates", ["ec2:RunInstances"], Any(), Conditions(
-                ("ArnLike", "ec2:LaunchTemplate", $"arn:aws:ec2:{partitionRegion}:{account}:launch-template/*"), ("Bool", "ec2:IsLaunchTemplateResource", "true")));
+                // Auto Scaling checks ec2:RunInstances when a group is set to a launch template: only through those templates.
+                Add("WinEksPatchLaunchFromTemplates", ["ec2:RunInstances"], Any(), Conditions(
+                    ("ArnLike", "ec2:LaunchTemplate", Arns(templates)), ("Bool", "ec2:IsLaunchTemplateResource", "true")));
+            }
+
             Add("WinEksPatchRolloutDrainMarks", ["ec2:CreateTags", "ec2:DeleteTags"], Arns($"arn:aws:ec2:{partitionRegion}:{account}:instance/*"),
                 Conditions([.. ClusterOwned(), .. OnlyTagKey(InstanceDrainTag)]));
             Add("WinEksPatchRolloutManagedGroups", ["eks:UpdateNodegroupVersion"], clusterName == null ? Any()
                 : Arns($"arn:aws:eks:{partitionRegion}:{account}:nodegroup/{clusterName}/*/*"));
 
             // Auto Scaling checks iam:PassRole on the launch template's instance profile role when a group is set to it.
-            Add("WinEksPatchPassNodeRole", ["iam:PassRole"], nodeRoleNames is { Count: > 0 }
-                ? Arns([.. nodeRoleNames.Select(r => $"arn:aws:iam::{account}:role/{r}")])
-                : Arns($"arn:aws:iam::{account}:role/*"), PassedToEc2());
+            string[] roles = [.. (nodeRoleNames ?? ["*"]).Select(r => r.StartsWith("arn:", StringComparison.Ordinal) ? r : $"arn:aws:iam::{account}:role/{r}")];
+            if (roles.Length > 0)
+            {
+                Add("WinEksPatchPassNodeRole", ["iam:PassRole"], Arns(roles), PassedToEc2());
+            }
         }
 
         var policy = new JsonObject { ["Version"] = "2012-10-17", ["Statement"] = statements };

@@ -127,7 +127,7 @@ public sealed class PatchCycle(
     /// <summary>The groups of the cycle, all checked before anything changes: a name that is not a group of the cluster, or
     /// names a group without Windows nodes, fails the whole cycle, and so does a cluster without Windows groups (a cycle
     /// that patched nothing is not a success).</summary>
-    private static List<NodeGroupFacts> SelectAll(ClusterSnapshot snapshot, IReadOnlyCollection<string> names)
+    internal static List<NodeGroupFacts> SelectAll(ClusterSnapshot snapshot, IReadOnlyCollection<string> names)
     {
         var (selected, refused) = FleetInventory.ClassifyGroups(snapshot, names);
         if (refused.Count > 0)

@@ -15,6 +15,7 @@ using WinEksPatch.Simulator.Aws.Services.Ecr;
 using WinEksPatch.Simulator.Aws.Services.ImageBuilder;
 using WinEksPatch.Simulator.Aws.Services.Ec2;
 using WinEksPatch.Simulator.Aws.Services.Eks;
+using WinEksPatch.Simulator.Aws.Services.Iam;
 using WinEksPatch.Simulator.Aws.Services.Ssm;
 using WinEksPatch.Simulator.Aws.Services.Sts;
 using WinEksPatch.Simulator.Clock;
@@ -130,6 +131,7 @@ public sealed class SimulatorHost : IAsyncDisposable
             new SsmService(),
             new EcrService(),
             new ImageBuilderService(),
+            new IamService(),
         ], loggers.CreateLogger("WinEksPatch.Simulator.Aws"),
             identityPolicy is null ? null : new IamAuthorizer(identityPolicy, $"arn:aws:iam::{world.AccountId}:user/{SimCredentials.UserName}"));
         var kube = new KubeApi(world, new EksTokenValidator(clock), loggers.CreateLogger("WinEksPatch.Simulator.Kubernetes"));

@@ -14,11 +14,23 @@ namespace WinEksPatch.Commands;
 /// instance); Image Builder calls to the module's resource names (winekspatch-*), with the Delete calls that clean up a
 /// failed build; iam:PassRole to the roles given (-NodeRoleName, -ImageBuilderRoleName), passed to EC2 only; and
 /// ec2:RunInstances, which Auto Scaling checks when a group is set to a launch template, to launches from a template.</para>
+/// <para type="description">With -FromCluster it reads the cluster (with this session's AWS and Kubernetes access) and
+/// names exactly what its Windows groups use: the account and region of the cluster's ARN; iam:PassRole on the roles in
+/// the instance profiles of the self-managed groups' launch templates (read with iam:GetInstanceProfile; none when no
+/// template names one, as for managed groups); and ec2:CreateLaunchTemplateVersion and the launches Auto Scaling checks
+/// on those groups' launch templates only (mixed instances overrides' templates included). A cluster without Windows
+/// groups is NoWindowsNodeGroups. Without -FromCluster nothing is read, and -Region, -AccountId and -NodeRoleName say
+/// what to name.</para>
 /// <para type="description">Start-WinEksSimulator -IamPolicyPath runs the simulator under the policy, so a rehearsal shows
 /// what the policy allows before it is attached to a role.
 /// The Kubernetes side is RBAC, not IAM: the identity needs get/list/watch on nodes, pods and poddisruptionbudgets,
 /// patch on nodes, create on pods/eviction, and delete on pods only for -Force.</para>
 /// </summary>
+/// <example>
+///   <code>Get-WinEksPatchIamPolicy -ClusterName demo -FromCluster | Set-Content (Join-Path ([IO.Path]::GetTempPath()) 'winekspatch-demo-policy.json')</code>
+///   <para>The policy for cluster demo as it is: its account and region, the node roles its self-managed groups pass and the
+///   launch templates they launch from, read from the cluster.</para>
+/// </example>
 /// <example>
 ///   <code>Get-WinEksPatchIamPolicy -ClusterName demo -AccountId 111122223333 -Region us-west-2 -NodeRoleName demo-node-role | Set-Content (Join-Path ([IO.Path]::GetTempPath()) 'winekspatch-policy.json'); Start-WinEksSimulator -IamPolicyPath (Join-Path ([IO.Path]::GetTempPath()) 'winekspatch-policy.json'); Get-WinPatchStatus -ClusterName demo; Stop-WinEksSimulator</code>
 ///   <para>The whole module's policy for one cluster, rehearsed: the simulator authorizes every call against it as IAM would.</para>
@@ -31,36 +43,39 @@ namespace WinEksPatch.Commands;
 ///   <code>Get-WinEksPatchIamPolicy -Scope ReadOnly, Rollout -ClusterName demo -AccountId 111122223333 -Region us-west-2 | Set-Content (Join-Path ([IO.Path]::GetTempPath()) 'winekspatch-policy.json')</code>
 ///   <para>A rollout policy scoped to one cluster, written to a file for aws iam create-policy.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "WinEksPatchIamPolicy")]
+[Cmdlet(VerbsCommon.Get, "WinEksPatchIamPolicy", DefaultParameterSetName = Given)]
 [OutputType(typeof(string))]
-public sealed class GetWinEksPatchIamPolicyCommand : PSCmdlet
+public sealed class GetWinEksPatchIamPolicyCommand : FleetCmdlet
 {
+    private const string Given = "Given";
+    private const string FromClusterSet = "FromCluster";
+
     /// <summary>ReadOnly, Build, Rollout (any combination).</summary>
     [Parameter(Position = 0)]
     [ValidateSet("ReadOnly", "Build", "Rollout")]
     public string[] Scope { get; set; } = ["ReadOnly", "Build", "Rollout"];
 
     /// <summary>Scope the statements to this cluster's resources.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = Given)]
+    [Parameter(ParameterSetName = FromClusterSet, Mandatory = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completion.ClusterNameCompleter))]
     public string? ClusterName { get; set; }
 
+    /// <summary>Read the cluster for its account, region, node roles and launch templates (see the description).</summary>
+    [Parameter(ParameterSetName = FromClusterSet, Mandatory = true)]
+    public SwitchParameter FromCluster { get; set; }
+
     /// <summary>Account id for the ARNs (default *).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = Given)]
     [ValidatePattern(@"^\d{12}$")]
     public string? AccountId { get; set; }
 
-    /// <summary>Region for the ARNs (default *).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.RegionCompleter))]
-    public string? Region { get; set; }
-
     /// <summary>The roles of the node groups a rollout sets (the role in each launch template's instance profile; for a
     /// managed group its node role). Auto Scaling checks iam:PassRole on it when a group is set to a new template version.
-    /// Without it, iam:PassRole covers every role of the account (passed to EC2 only), with a warning.</summary>
-    [Parameter]
+    /// Without it, iam:PassRole covers every role of the account (passed to EC2 only), with a warning; -FromCluster reads
+    /// them instead.</summary>
+    [Parameter(ParameterSetName = Given)]
     [ValidateNotNullOrEmpty]
     public string[]? NodeRoleName { get; set; }
 
@@ -72,11 +87,28 @@ public sealed class GetWinEksPatchIamPolicyCommand : PSCmdlet
     protected override void EndProcessing()
     {
         var scope = Scope.Aggregate((IamPolicyScope)0, (all, s) => all | Enum.Parse<IamPolicyScope>(s));
-        if (scope.HasFlag(IamPolicyScope.Rollout) && NodeRoleName == null)
+        if (FromCluster)
         {
-            WriteWarning("iam:PassRole is granted on every role of the account (passed to EC2 only): name the node groups' roles with -NodeRoleName to limit it.");
+            var discovery = Workflow(w => w.IamPolicyDiscovery());
+            RunWorkflow(async (host, token) =>
+            {
+                var facts = await discovery.DiscoverAsync(ClusterName!, token).ConfigureAwait(false);
+                host.Verbose($"{ClusterName}: account {facts.AccountId}, region {facts.Region}, Windows groups {string.Join(", ", facts.NodeGroupNames)}; " +
+                    $"node roles passed: {(facts.NodeRoleArns.Count == 0 ? "none" : string.Join(", ", facts.NodeRoleArns))}; launch templates: {string.Join(", ", facts.LaunchTemplateIds)}.");
+                host.Output(IamPolicy.Create(scope, ClusterName, facts.AccountId, facts.Region, facts.NodeRoleArns, ImageBuilderRoleName, facts.LaunchTemplateIds));
+            });
+        }
+        else
+        {
+            if (scope.HasFlag(IamPolicyScope.Rollout) && NodeRoleName == null)
+            {
+                WriteWarning("iam:PassRole is granted on every role of the account (passed to EC2 only): name the node groups' roles with -NodeRoleName, " +
+                    "or read them with -FromCluster, to limit it.");
+            }
+
+            WriteObject(IamPolicy.Create(scope, ClusterName, AccountId, Region, NodeRoleName, ImageBuilderRoleName));
         }
 
-        WriteObject(IamPolicy.Create(scope, ClusterName, AccountId, Region, NodeRoleName, ImageBuilderRoleName));
+        base.EndProcessing();
     }
 }

@@ -137,7 +137,8 @@ public sealed class Ec2Client(IAmazonEC2 ec2) : IEc2Api
 
     private static LaunchTemplateVersion ToVersion(Ec2LaunchTemplateVersion v) => new(
         v.LaunchTemplateId, v.LaunchTemplateName, v.VersionNumber ?? 0, v.DefaultVersion == true,
-        v.LaunchTemplateData?.ImageId, v.LaunchTemplateData?.InstanceType?.Value, v.LaunchTemplateData?.UserData);
+        v.LaunchTemplateData?.ImageId, v.LaunchTemplateData?.InstanceType?.Value, v.LaunchTemplateData?.UserData,
+        IamInstanceProfile: v.LaunchTemplateData?.IamInstanceProfile?.Arn ?? v.LaunchTemplateData?.IamInstanceProfile?.Name);
 
     private static Ec2Image ToImage(Image image) => new(
         image.ImageId, image.Name, image.Description, image.OwnerId, image.State?.Value, image.Architecture?.Value,

@@ -22,7 +22,7 @@ public sealed class ThinClientConfig : ClientConfig
         _service = service;
         ServiceId = service.ServiceId;
         AuthenticationServiceName = service.SigningName;
-        EndpointProvider = new ThinEndpointProvider(service.EndpointPrefix);
+        EndpointProvider = new ThinEndpointProvider(service);
     }
 
     public ThinServiceDescriptor Service => _service;
@@ -42,8 +42,9 @@ public sealed class ThinClientConfig : ClientConfig
 }
 
 /// <summary>Stands in for the generated endpoint rules: an explicit endpoint (ServiceURL, which already folds in the
-/// AWS_ENDPOINT_URL* variables) wins, otherwise the regional endpoint https://{prefix}.{region}.{dnsSuffix}.</summary>
-internal sealed class ThinEndpointProvider(string endpointPrefix) : IEndpointProvider
+/// AWS_ENDPOINT_URL* variables) wins, otherwise the regional endpoint https://{prefix}.{region}.{dnsSuffix}, or a
+/// global service's one endpoint in the region's partition.</summary>
+internal sealed class ThinEndpointProvider(ThinServiceDescriptor service) : IEndpointProvider
 {
     public Endpoint ResolveEndpoint(EndpointParameters parameters)
     {
@@ -54,7 +55,12 @@ internal sealed class ThinEndpointProvider(string endpointPrefix) : IEndpointPro
 
         var region = parameters["Region"] as string
             ?? throw new AmazonClientException("No region was set for the AWS client.");
+        if (service.IsGlobal)
+        {
+            return new Endpoint(service.GlobalHome(region).Endpoint);
+        }
+
         var dnsSuffix = region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
-        return new Endpoint($"https://{endpointPrefix}.{region}.{dnsSuffix}");
+        return new Endpoint($"https://{service.EndpointPrefix}.{region}.{dnsSuffix}");
     }
 }

@@ -20,14 +20,26 @@ public enum AwsWireProtocol
 /// <param name="ApiVersion">metadata.apiVersion.</param>
 /// <param name="Protocol">metadata.protocol.</param>
 /// <param name="JsonTargetPrefix">metadata.targetPrefix, for JSON 1.1 services.</param>
+/// <param name="IsGlobal">metadata.globalEndpoint: one endpoint per partition (IAM), signed for the partition's home
+/// region, whatever region the session uses.</param>
 public sealed record ThinServiceDescriptor(
     string ServiceId,
     string EndpointPrefix,
     string SigningName,
     string ApiVersion,
     AwsWireProtocol Protocol,
-    string? JsonTargetPrefix = null)
+    string? JsonTargetPrefix = null,
+    bool IsGlobal = false)
 {
+    /// <summary>A global service's endpoint and signing region in the partition of <paramref name="region"/>
+    /// (iam.amazonaws.com signed for us-east-1; China and GovCloud have their own).</summary>
+    public (string Endpoint, string SigningRegion) GlobalHome(string region) =>
+        region.StartsWith("cn-", StringComparison.Ordinal) ? ($"https://{EndpointPrefix}.cn-north-1.amazonaws.com.cn", "cn-north-1")
+        : region.StartsWith("us-gov-", StringComparison.Ordinal) ? ($"https://{EndpointPrefix}.us-gov.amazonaws.com", "us-gov-west-1")
+        : ($"https://{EndpointPrefix}.amazonaws.com", "us-east-1");
+
+    public static readonly ThinServiceDescriptor Iam = new("IAM", "iam", "iam", "2010-05-08", AwsWireProtocol.Query, IsGlobal: true);
+
     public static readonly ThinServiceDescriptor Eks = new("EKS", "eks", "eks", "2017-11-01", AwsWireProtocol.RestJson);
 
     public static readonly ThinServiceDescriptor ImageBuilder =

@@ -78,6 +78,9 @@ public static class IamRequestContext
                 case "imagebuilder":
                     ImageBuilder(operation, call, Add);
                     break;
+                case "iam":
+                    Iam(operation, call, Add);
+                    break;
                 default:
                     Add("*");
                     break;
@@ -153,21 +156,37 @@ public static class IamRequestContext
         add(group?.Arn ?? "*", group?.Tags);
 
         // "If the launch template specifies an instance profile, the caller needs iam:PassRole" (Auto Scaling user guide,
-        // launch template permissions); Auto Scaling also checks ec2:RunInstances on the template it is given.
-        if (operation == "UpdateAutoScalingGroup" && FindTemplate(world, form.Get("LaunchTemplate.LaunchTemplateId") ?? form.Get("MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateId"),
-                form.Get("LaunchTemplate.LaunchTemplateName") ?? form.Get("MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateName")) is { } template)
+        // launch template permissions); Auto Scaling also checks ec2:RunInstances on the template it is given: the group's,
+        // and each mixed instances override's.
+        if (operation != "UpdateAutoScalingGroup")
         {
+            return;
+        }
+
+        void CheckTemplate(string prefix)
+        {
+            if (FindTemplate(world, form.Get(prefix + "LaunchTemplateId"), form.Get(prefix + "LaunchTemplateName")) is not { } template)
+            {
+                return;
+            }
+
             string templateArn = Ec2Arn(world, "launch-template", template.LaunchTemplateId);
             add(templateArn, template.Tags, actionName: "ec2:RunInstances", extra: new(StringComparer.OrdinalIgnoreCase)
             {
                 ["ec2:LaunchTemplate"] = [templateArn],
                 ["ec2:IsLaunchTemplateResource"] = ["true"],
             });
-            string? version = form.Get("LaunchTemplate.Version") ?? form.Get("MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.Version");
-            if (template.Resolve(version)?.IamInstanceProfileArn is { } profile && world.RoleOfInstanceProfile(profile) is { } roleArn)
+            if (template.Resolve(form.Get(prefix + "Version"))?.IamInstanceProfileArn is { } profile && world.RoleOfInstanceProfile(profile) is { } roleArn)
             {
                 add(roleArn, extra: PassedTo("ec2.amazonaws.com"), actionName: "iam:PassRole");
             }
+        }
+
+        CheckTemplate("LaunchTemplate.");
+        CheckTemplate("MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.");
+        for (int n = 1; form.Names.Any(p => p.StartsWith($"MixedInstancesPolicy.LaunchTemplate.Overrides.member.{n}.", StringComparison.Ordinal)); n++)
+        {
+            CheckTemplate($"MixedInstancesPolicy.LaunchTemplate.Overrides.member.{n}.LaunchTemplateSpecification.");
         }
     }
 
@@ -269,6 +288,13 @@ public static class IamRequestContext
             // CancelImageCreation, StartImagePipelineExecution: the image build version or pipeline named in the body.
             add(JsonProtocol.String(body, "imageBuildVersionArn") ?? JsonProtocol.String(body, "imagePipelineArn") ?? "*");
         }
+    }
+
+    private static void Iam(string operation, AwsCall call, AddRequest add)
+    {
+        // GetInstanceProfile acts on the profile named, whether it exists or not; IAM ARNs have no region.
+        string? profile = operation == "GetInstanceProfile" ? call.FormOrQuery.Get("InstanceProfileName") : null;
+        add(string.IsNullOrEmpty(profile) ? "*" : $"arn:aws:iam::{call.World.AccountId}:instance-profile/{profile}");
     }
 
     private static Dictionary<string, IReadOnlyList<string>> RequestTags(IEnumerable<(string Key, string? Value)> tags)

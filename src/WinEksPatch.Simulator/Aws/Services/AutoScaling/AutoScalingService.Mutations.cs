@@ -496,6 +496,13 @@ public sealed partial class AutoScalingService
             throw Validation($"You must use a valid fully-formed launch template. The specified launch template version {version} for launch template {template.LaunchTemplateId} does not exist.");
         }
 
+        // Auto Scaling checks the template's instance profile (and iam:PassRole on its role) when a group is set to it: one
+        // that does not exist is refused here, never let through unchecked.
+        if (template.Resolve(version)!.IamInstanceProfileArn is { } profile && world.RoleOfInstanceProfile(profile) is null)
+        {
+            throw Validation($"You must use a valid fully-formed launch template. Value ({profile}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN");
+        }
+
         return new LaunchTemplateRef(template.LaunchTemplateId, template.LaunchTemplateName, version);
     }
 
