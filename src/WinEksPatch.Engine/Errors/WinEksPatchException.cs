@@ -48,6 +48,10 @@ public sealed class WinEksPatchException : Exception
 
     /// <summary>AWS request id when the error came from an AWS API.</summary>
     public string? RequestId { get; init; }
+
+    /// <summary>For a failure the module did not expect (UnexpectedFailure): where it came from, as the original exceptions'
+    /// types and stack frames, without their messages (which may hold a URL or a token). Written to -Debug.</summary>
+    public string? Origin { get; init; }
 }
 
 /// <summary>Every error id the module emits. Tests assert them exactly, so they never change once shipped.</summary>

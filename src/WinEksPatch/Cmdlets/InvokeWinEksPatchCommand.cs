@@ -176,6 +176,7 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
         // cause's category, and the cause itself as the inner exception. A group declined at the prompt is not a failure.
         if (outcome?.Failure is { } failure)
         {
+            DebugOrigin(failure);
             var failed = outcome.Report.Groups.FirstOrDefault(g => g.Result == nameof(GroupPatchResult.Failed));
             throw ScriptTerminating(new WinEksPatchException(ErrorIds.PatchCycleFailed, failure.Kind,
                 failed == null

@@ -74,11 +74,24 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
         // are; anything else joins the error contract with an id and a category (UnexpectedFailure).
         catch (Exception ex) when (ex is not RuntimeException && perInputObject)
         {
-            WriteError(ToErrorRecord(UnexpectedFailure.From(ex)));
+            var failure = UnexpectedFailure.From(ex);
+            DebugOrigin(failure);
+            WriteError(ToErrorRecord(failure));
         }
         catch (Exception ex) when (ex is not RuntimeException)
         {
-            ThrowTerminatingError(ToErrorRecord(UnexpectedFailure.From(ex)));
+            var failure = UnexpectedFailure.From(ex);
+            DebugOrigin(failure);
+            ThrowTerminatingError(ToErrorRecord(failure));
+        }
+    }
+
+    /// <summary>Where an unexpected failure came from (its frames, never its messages), to -Debug: what a report needs.</summary>
+    private protected void DebugOrigin(WinEksPatchException failure)
+    {
+        if (failure.Origin is { } origin)
+        {
+            WriteDebug($"{failure.ErrorId} came from:{Environment.NewLine}{origin}");
         }
     }
 
@@ -186,7 +199,11 @@ public abstract class WinEksPatchCmdlet : PSCmdlet
 
         public void Output(object item) => Enqueue(c => c.WriteObject(item));
 
-        public void Error(WinEksPatchException error) => Enqueue(c => c.WriteError(ToErrorRecord(error)));
+        public void Error(WinEksPatchException error) => Enqueue(c =>
+        {
+            c.DebugOrigin(error);
+            c.WriteError(ToErrorRecord(error));
+        });
 
         public void Verbose(string message) => Enqueue(c => c.WriteVerbose(message));
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using WinEksPatch.Errors;
 
@@ -36,6 +37,33 @@ public class UnexpectedFailureTests
         Assert.DoesNotContain("X-Amz", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("SECRET", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void An_unexpected_failure_keeps_where_it_came_from_for_Debug_but_no_message_of_the_chain()
+    {
+        Exception thrown;
+        try
+        {
+            ThrowFromHere();
+            throw new UnreachableException();
+        }
+        catch (Exception ex)
+        {
+            thrown = ex;
+        }
+
+        var error = UnexpectedFailure.From(thrown);
+
+        Assert.Equal(ErrorIds.UnexpectedError, error.ErrorId);
+        Assert.StartsWith("System.InvalidOperationException", error.Origin, StringComparison.Ordinal);
+        Assert.Contains(nameof(ThrowFromHere), error.Origin, StringComparison.Ordinal);
+        Assert.Contains("inner: System.Net.Http.HttpRequestException", error.Origin, StringComparison.Ordinal);
+        Assert.DoesNotContain("X-Amz", error.Origin, StringComparison.Ordinal);
+        Assert.DoesNotContain("holding", error.Origin, StringComparison.Ordinal);
+    }
+
+    private static void ThrowFromHere() =>
+        throw new InvalidOperationException("outer holding " + Presigned, new HttpRequestException("inner holding " + Presigned));
 
     private static (string, ErrorKind) Classify(Exception ex)
     {
