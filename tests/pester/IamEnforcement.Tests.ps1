@@ -164,6 +164,25 @@ Describe 'what the generated policy refuses, seen by the AWS SDK for JavaScript'
     }
 }
 
+Describe 'image pulls from ECR are authorized too' {
+    BeforeAll {
+        $file = Join-Path $TestDrive 'deny-pulls.json'
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"ecr:BatchGetImage","Resource":"arn:aws:ecr:us-west-2:111122223333:repository/fluentd-windows"}]}' |
+            Set-Content $file
+        $null = Start-WinEksSimulator -Scenario demo -IamPolicyPath $file
+    }
+    AfterAll { Stop-WinEksSimulator }
+
+    It 'a manifest of a repository the identity may not pull from is RegistryAccessDenied naming ecr:BatchGetImage; another repository is read' {
+        $failure = Get-TerminatingError { Measure-WinContainerImage -Image 111122223333.dkr.ecr.us-west-2.amazonaws.com/fluentd-windows:1.17.3-ltsc2019 -ErrorAction Stop }
+        $failure.FullyQualifiedErrorId | Should -BeLike 'RegistryAccessDenied,*'
+        $failure.Exception.Message | Should -BeLike '*403*not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-west-2:111122223333:repository/fluentd-windows*'
+        $other = (Get-WinImageCachePlan -ClusterName demo -WarningAction SilentlyContinue).Image | Where-Object { $_ -like '111122223333.dkr.ecr.*' -and $_ -notlike '*/fluentd-windows:*' } | Select-Object -First 1
+        $other | Should -Not -BeNullOrEmpty
+        (Measure-WinContainerImage -Image $other -ErrorAction Stop).CompressedSize | Should -BeGreaterThan 0
+    }
+}
+
 Describe 'managed groups under the generated policy' {
     BeforeAll { $null = Start-WinEksSimulator -Scenario managed -TimeScale 600 -IamPolicyPath (New-PolicyFile -Cluster prod) }
     AfterAll { Stop-WinEksSimulator }

@@ -122,6 +122,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         ILoggerFactory loggers = app.Services.GetRequiredService<ILoggerFactory>();
 
         SimulatorInfo? info = null;
+        IamAuthorizer? authorizer = identityPolicy is null ? null : new IamAuthorizer(identityPolicy, $"arn:aws:iam::{world.AccountId}:user/{SimCredentials.UserName}");
         var aws = new AwsEndpoint(world,
         [
             new StsService(),
@@ -132,13 +133,12 @@ public sealed class SimulatorHost : IAsyncDisposable
             new EcrService(),
             new ImageBuilderService(),
             new IamService(),
-        ], loggers.CreateLogger("WinEksPatch.Simulator.Aws"),
-            identityPolicy is null ? null : new IamAuthorizer(identityPolicy, $"arn:aws:iam::{world.AccountId}:user/{SimCredentials.UserName}"));
+        ], loggers.CreateLogger("WinEksPatch.Simulator.Aws"), authorizer);
         var kube = new KubeApi(world, new EksTokenValidator(clock), loggers.CreateLogger("WinEksPatch.Simulator.Kubernetes"));
         var admin = new AdminApi(clock, () => info!);
         var fleetAdmin = new FleetAdmin(world);
         var controlAdmin = new ControlAdmin(world);
-        var registry = new RegistryApi(world, loggers.CreateLogger("WinEksPatch.Simulator.Registry"));
+        var registry = new RegistryApi(world, loggers.CreateLogger("WinEksPatch.Simulator.Registry"), authorizer);
 
         // The Kubernetes listener's port means Kubernetes (both listeners may be TLS); the other serves AWS, the admin
         // path and the registries. A port of 0 is known once Kestrel has bound it, before anyone can learn it.

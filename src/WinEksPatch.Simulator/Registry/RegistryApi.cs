@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using WinEksPatch.Simulator.Auth.Iam;
 using WinEksPatch.Simulator.World;
 
 namespace WinEksPatch.Simulator.Registry;
@@ -16,7 +17,7 @@ namespace WinEksPatch.Simulator.Registry;
 /// A client maps a reference's registry host to &lt;endpoint&gt;/registry/&lt;host&gt; (the "registries" map of the
 /// simulator's JSON line and /_sim/info).
 /// </summary>
-public sealed class RegistryApi(SimWorld world, ILogger logger)
+public sealed class RegistryApi(SimWorld world, ILogger logger, IamAuthorizer? authorizer = null)
 {
     public const string Prefix = "/registry";
 
@@ -90,6 +91,17 @@ public sealed class RegistryApi(SimWorld world, ILogger logger)
 
         if (!await Authorize(http, registry, baseUrl, name).ConfigureAwait(false))
         {
+            return;
+        }
+
+        // ECR authorizes each pull against the identity that got the token (under --iam-policy): manifests need
+        // ecr:BatchGetImage, layers ecr:GetDownloadUrlForLayer, tag lists ecr:ListImages, on the repository's ARN.
+        if (registry.Auth == RegistryAuth.Ecr && authorizer is not null
+            && authorizer.Refusal(kind switch { "manifests" => "ecr:BatchGetImage", "blobs" => "ecr:GetDownloadUrlForLayer", _ => "ecr:ListImages" },
+                $"arn:aws:ecr:{registry.Host.Split('.')[3]}:{registry.EcrAccountId}:repository/{name}", registry.Host.Split('.')[3], http.Request.IsHttps,
+                world.Clock.GetUtcNow()) is { } refusal)
+        {
+            await WriteError(http, 403, "DENIED", refusal).ConfigureAwait(false);
             return;
         }
 

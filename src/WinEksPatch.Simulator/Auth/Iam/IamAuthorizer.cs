@@ -27,12 +27,39 @@ public sealed class IamAuthorizer(IamPolicyDocument policy, string principalArn)
         }
     }
 
-    private AwsException Denied(AwsService service, string operation, IamRequest request, IamEvaluation evaluation)
+    /// <summary>
+    /// For a call that reaches no AWS API endpoint but is authorized all the same (an image pull from an ECR registry
+    /// with the credentials GetAuthorizationToken gave: ECR checks ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on
+    /// the repository at pull time): IAM's refusal message, or null when the policy allows it.
+    /// </summary>
+    public string? Refusal(string action, string resource, string region, bool secureTransport, DateTimeOffset now)
+    {
+        var context = new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["aws:PrincipalArn"] = [PrincipalArn],
+            ["aws:PrincipalAccount"] = [PrincipalArn.Split(':')[4]],
+            ["aws:PrincipalType"] = ["User"],
+            ["aws:RequestedRegion"] = [region],
+            ["aws:SecureTransport"] = [secureTransport ? "true" : "false"],
+            ["aws:CurrentTime"] = [now.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)],
+            ["aws:EpochTime"] = [now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)],
+        };
+        var request = new IamRequest(action, resource, context);
+        IamEvaluation evaluation = policy.Evaluate(request);
+        return evaluation.Decision == IamDecision.Allow ? null : Message(request, evaluation);
+    }
+
+    private string Message(IamRequest request, IamEvaluation evaluation)
     {
         string why = evaluation.Decision == IamDecision.ExplicitDeny
             ? "with an explicit deny in an identity-based policy"
             : $"because no identity-based policy allows the {request.Action} action";
-        string message = $"User: {PrincipalArn} is not authorized to perform: {request.Action} on resource: {request.Resource} {why}";
+        return $"User: {PrincipalArn} is not authorized to perform: {request.Action} on resource: {request.Resource} {why}";
+    }
+
+    private AwsException Denied(AwsService service, string operation, IamRequest request, IamEvaluation evaluation)
+    {
+        string message = Message(request, evaluation);
 
         // Auto Scaling checks the launch template's permissions on the caller's behalf and says so in its own words.
         if (service.SigningName == "autoscaling" && request.Action is "ec2:RunInstances" or "iam:PassRole")
