@@ -203,6 +203,7 @@ Describe 'every statement of the generated policy is needed' {
             @{ Sid = 'WinEksPatchRead'; Step = { Get-WinNode -ClusterName demo -ErrorAction Stop } }
             @{ Sid = 'WinEksPatchReadEksOptimizedAmis'; Step = { Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks -ErrorAction Stop } }
             @{ Sid = 'WinEksPatchBuildAmis'; Step = { New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Core -NoWait -Confirm:$false -ErrorAction Stop } }
+            @{ Sid = 'WinEksPatchBuildAmazonComponents'; Step = { New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Core -NoWait -Confirm:$false -ErrorAction Stop } }
             @{ Sid = 'WinEksPatchBuildLookups'; Step = { New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Core -NoWait -Confirm:$false -ErrorAction Stop } }
             @{ Sid = 'WinEksPatchPassBuildRole'; Step = { New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Core -NoWait -Confirm:$false -ErrorAction Stop } }
             @{ Sid = 'WinEksPatchRolloutGroups'; Step = { Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force } }

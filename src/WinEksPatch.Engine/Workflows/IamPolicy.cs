@@ -147,6 +147,10 @@ public static class IamPolicy
             Add("WinEksPatchBuildAmis", BuildResourceActions, Arns([.. new[] { "component", "image-recipe", "infrastructure-configuration", "distribution-configuration", "image" }
                 .Select(type => $"arn:aws:imagebuilder:{partitionRegion}:{account}:{type}/winekspatch-*")]));
             Add("WinEksPatchBuildLookups", BuildListActions, Any());
+
+            // A recipe needs imagebuilder:GetComponent on each component it names (a dependent action): Amazon's
+            // update-windows too, which lives under the account "aws".
+            Add("WinEksPatchBuildAmazonComponents", ["imagebuilder:GetComponent"], Arns($"arn:aws:imagebuilder:{partitionRegion}:aws:component/*"));
             Add("WinEksPatchPassBuildRole", ["iam:PassRole"], Arns($"arn:aws:iam::{account}:role/{imageBuilderRoleName}"), PassedToEc2());
         }
 

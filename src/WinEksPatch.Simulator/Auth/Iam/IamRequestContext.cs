@@ -262,6 +262,21 @@ public static class IamRequestContext
         else if (operation == "CreateImageRecipe")
         {
             add(Named("image-recipe") + $"/{JsonProtocol.String(body, "semanticVersion")}", extra: requestTags);
+
+            // Dependent actions (Service Authorization Reference): the caller must be able to read each component the
+            // recipe names (Amazon's included) and a parent image given as an Image Builder image.
+            foreach (JsonNode? component in body["components"] as JsonArray ?? [])
+            {
+                if (component?["componentArn"]?.GetValue<string>() is { } componentArn)
+                {
+                    add(componentArn, actionName: "imagebuilder:GetComponent");
+                }
+            }
+
+            if (JsonProtocol.String(body, "parentImage") is { } parent && parent.StartsWith("arn:", StringComparison.Ordinal))
+            {
+                add(parent, actionName: "imagebuilder:GetImage");
+            }
         }
         else if (operation is "CreateInfrastructureConfiguration" or "CreateDistributionConfiguration" or "CreateImagePipeline")
         {
