@@ -115,6 +115,15 @@ Describe 'what the generated policy refuses, seen by the AWS SDK for JavaScript'
         $null = Connect-WinEksSimulator -Endpoint $sim.endpoint
         $script:group = Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged
         $script:instance = (Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged)[0].InstanceId
+        # A new version of the group's template with only its instance profile changed; the group set to a version.
+        function New-VersionWithProfile([string] $InstanceProfile) {
+            "$((Invoke-AwsCall $sim ec2 CreateLaunchTemplateVersion @{ LaunchTemplateId = $group.LaunchTemplateId; SourceVersion = $baseVersion
+                LaunchTemplateData = @{ IamInstanceProfile = @{ Name = $InstanceProfile } } }).LaunchTemplateVersion.VersionNumber)"
+        }
+        function Set-GroupVersion([string] $Version) {
+            Invoke-AwsCall $sim auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = $group.AutoScalingGroupName
+                LaunchTemplate = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = $Version } }
+        }
         # The group launches $Latest (as many Terraform setups do): the number it resolves to now, before new versions.
         $script:baseVersion = "$((Invoke-AwsCall $sim ec2 DescribeLaunchTemplateVersions @{ LaunchTemplateId = $group.LaunchTemplateId; Versions = @($group.LaunchTemplateVersion) }).LaunchTemplateVersions[0].VersionNumber)"
     }
@@ -133,28 +142,21 @@ Describe 'what the generated policy refuses, seen by the AWS SDK for JavaScript'
     }
 
     It 'a group set to a version whose instance profile holds another role is refused iam:PassRole' {
-        $version = Invoke-AwsCall $sim ec2 CreateLaunchTemplateVersion @{ LaunchTemplateId = $group.LaunchTemplateId; SourceVersion = $baseVersion
-            LaunchTemplateData = @{ IamInstanceProfile = @{ Name = 'EC2InstanceProfileForImageBuilder' } } }
-        { Invoke-AwsCall $sim auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = $group.AutoScalingGroupName
-            LaunchTemplate = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = "$($version.LaunchTemplateVersion.VersionNumber)" } } } |
-            Should -Throw '*iam:PassRole*role/EC2InstanceProfileForImageBuilder*'
+        $version = New-VersionWithProfile 'EC2InstanceProfileForImageBuilder'
+        { Set-GroupVersion $version } | Should -Throw '*iam:PassRole*role/EC2InstanceProfileForImageBuilder*'
     }
 
     It 'a mixed instances override''s template is checked too: its instance profile''s other role is refused iam:PassRole' {
-        $version = Invoke-AwsCall $sim ec2 CreateLaunchTemplateVersion @{ LaunchTemplateId = $group.LaunchTemplateId; SourceVersion = $baseVersion
-            LaunchTemplateData = @{ IamInstanceProfile = @{ Name = 'EC2InstanceProfileForImageBuilder' } } }
+        $version = New-VersionWithProfile 'EC2InstanceProfileForImageBuilder'
         { Invoke-AwsCall $sim auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = $group.AutoScalingGroupName; MixedInstancesPolicy = @{ LaunchTemplate = @{
             LaunchTemplateSpecification = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = $baseVersion }
-            Overrides = @(@{ InstanceType = 'm5.2xlarge'; LaunchTemplateSpecification = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = "$($version.LaunchTemplateVersion.VersionNumber)" } }) } } } } |
+            Overrides = @(@{ InstanceType = 'm5.2xlarge'; LaunchTemplateSpecification = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = $version } }) } } } } |
             Should -Throw '*iam:PassRole*role/EC2InstanceProfileForImageBuilder*'
     }
 
     It 'a template whose instance profile does not exist is refused by Auto Scaling, not let through unchecked' {
-        $version = Invoke-AwsCall $sim ec2 CreateLaunchTemplateVersion @{ LaunchTemplateId = $group.LaunchTemplateId; SourceVersion = $baseVersion
-            LaunchTemplateData = @{ IamInstanceProfile = @{ Name = 'no-such-profile' } } }
-        { Invoke-AwsCall $sim auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = $group.AutoScalingGroupName
-            LaunchTemplate = @{ LaunchTemplateId = $group.LaunchTemplateId; Version = "$($version.LaunchTemplateVersion.VersionNumber)" } } } |
-            Should -Throw '*ValidationError*Invalid IAM Instance Profile*'
+        $version = New-VersionWithProfile 'no-such-profile'
+        { Set-GroupVersion $version } | Should -Throw '*ValidationError*Invalid IAM Instance Profile*'
         (Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged).LaunchTemplateVersion | Should -Be $group.LaunchTemplateVersion
     }
 
