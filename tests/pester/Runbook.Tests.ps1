@@ -162,8 +162,8 @@ Describe 'The runbook script against the simulator' {
         # Past the limit before a round starts: nothing runs.
         { Invoke-PatchRound (New-Payload -StartedAt ([DateTimeOffset]::UtcNow.AddMinutes(-61)) -MaxDurationMinutes 60) } |
             Should -Throw '*STEP FAILED: WinEksPatch stopped: the rollout did not finish within MaxDurationMinutes (60) of its first round; the previous round''s Warnings name what held it up.*'
-        # The limit falls inside a round: the round stops there and fails, naming what it warned of. (The group goes back
-        # to an older AMI first, so the round has work to do.)
+        # The limit falls inside a round: the round stops there and fails, naming what it warned of. (The group and its
+        # nodes go back to an older AMI first, so the round has work to do.)
         Import-Module (Get-TestModulePath)
         $null = Connect-WinEksSimulator -Endpoint $sim.endpoint
         try {
@@ -171,6 +171,9 @@ Describe 'The runbook script against the simulator' {
             $older = Get-WinNodeAmi -KubernetesVersion 1.31 -WindowsVersion 2022 -Edition Core -Source Eks -All | Where-Object ImageId -ne $current |
                 Sort-Object CreationDate | Select-Object -Last 1
             $null = Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageId $older.ImageId -Force
+            # The nodes must run it too: a group whose nodes already run the latest AMI is patched in a moment.
+            $null = Invoke-NodeReplacement -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force -WarningAction SilentlyContinue
+            @(Get-WinNode -ClusterName demo -NodeGroupName demo-win-selfmanaged).ImageId | Sort-Object -Unique | Should -Be $older.ImageId
         }
         finally { Stop-WinEksSimulator }   # lets go of an attached simulator; the test process owns it
         # 12 s left (a loaded machine's pwsh start must not use them all up), on a clock at real speed for them, so the
