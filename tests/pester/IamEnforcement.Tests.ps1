@@ -86,12 +86,17 @@ Describe 'the policy read from the cluster (-FromCluster)' {
         @($pass.Resource) | Should -Be @('arn:aws:iam::111122223333:role/demo-node-role')
         $pass.Condition.StringEquals.'iam:PassedToService' | Should -Be 'ec2.amazonaws.com'
         $null = Start-WinEksSimulator -Scenario demo
-        try { $templates = @(Get-WinNodeGroup -ClusterName demo).LaunchTemplateId | Where-Object { $_ } | Sort-Object -Unique }
+        try {
+            $templates = @(Get-WinNodeGroup -ClusterName demo).LaunchTemplateId | Where-Object { $_ } | Sort-Object -Unique
+            $selfManagedTemplate = (Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged).LaunchTemplateId
+        }
         finally { Stop-WinEksSimulator }
         $templates.Count | Should -Be 2
         $arns = @($templates | ForEach-Object { "arn:aws:ec2:us-west-2:111122223333:launch-template/$_" })
         @(($policy.Statement | Where-Object Sid -eq 'WinEksPatchRolloutTemplates').Resource | Sort-Object) | Should -Be $arns
-        @(($policy.Statement | Where-Object Sid -eq 'WinEksPatchLaunchFromTemplates').Condition.ArnLike.'ec2:LaunchTemplate' | Sort-Object) | Should -Be $arns
+        # Auto Scaling launches only the self-managed group's template; EKS launches the managed group's instances.
+        $selfManaged = "arn:aws:ec2:us-west-2:111122223333:launch-template/$selfManagedTemplate"
+        @(($policy.Statement | Where-Object Sid -eq 'WinEksPatchLaunchFromTemplates').Condition.ArnLike.'ec2:LaunchTemplate') | Should -Be @($selfManaged)
         @(($policy.Statement | Where-Object Sid -eq 'WinEksPatchReadEks').Resource) | Should -Contain 'arn:aws:eks:us-west-2:111122223333:cluster/demo'
     }
 

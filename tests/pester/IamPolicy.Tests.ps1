@@ -17,6 +17,15 @@ Describe 'Get-WinEksPatchIamPolicy' {
         ($statements | Where-Object Sid -eq 'WinEksPatchRolloutGroups').Condition.StringEquals.'aws:ResourceTag/kubernetes.io/cluster/demo' | Should -Be 'owned'
     }
 
+    It 'names every ARN in the partition of the region: <Region> is <Partition>' -ForEach @(
+        @{ Region = 'us-west-2'; Partition = 'aws' }, @{ Region = 'cn-north-1'; Partition = 'aws-cn' }, @{ Region = 'us-gov-west-1'; Partition = 'aws-us-gov' }
+    ) {
+        $statements = (Get-WinEksPatchIamPolicy -ClusterName demo -AccountId 111122223333 -Region $Region -NodeRoleName demo-node-role | ConvertFrom-Json).Statement
+        $arns = @($statements.Resource) + @($statements | ForEach-Object { $_.Condition.ArnLike.'ec2:LaunchTemplate' }) | Where-Object { $_ -and $_ -ne '*' }
+        $arns.Count | Should -BeGreaterThan 10
+        $arns | Where-Object { $_ -notlike "arn:${Partition}:*" } | Should -BeNullOrEmpty
+    }
+
     It 'allows every AWS call a whole patch cycle makes' {
         $null = Start-WinEksSimulator -Scenario demo -TimeScale 600
         try {

@@ -11,14 +11,20 @@ BeforeAll {
     $script:parameter = '/aws/service/ami-windows-latest/Windows_Server-2022-English-Core-EKS_Optimized-1.31/image_id'
     (Invoke-AwsCall $shared ssm GetParameter @{ Name = $parameter }).Parameter.Value | Should -Be $latest.ImageId
 
-    $before = Get-WinNodeGroup -ClusterName demo -Name $group
-    $script:oldImage = $before.ImageId
-    $script:templateId = $before.LaunchTemplateId
-    $created = Invoke-AwsCall $shared ec2 CreateLaunchTemplateVersion @{
-        LaunchTemplateId = $templateId; SourceVersion = "$($before.LaunchTemplateVersion)"; LaunchTemplateData = @{ ImageId = "resolve:ssm:$parameter" } }
-    $script:aliasVersion = "$($created.LaunchTemplateVersion.VersionNumber)"
-    $null = Invoke-AwsCall $shared auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = $group
-        LaunchTemplate = @{ LaunchTemplateId = $templateId; Version = $aliasVersion } }
+    # Points the group at a new version of its template that names its AMI as resolve:ssm:$parameter; returns it.
+    function Set-AliasVersion($Simulator) {
+        $before = Get-WinNodeGroup -ClusterName demo -Name $group
+        $created = Invoke-AwsCall $Simulator ec2 CreateLaunchTemplateVersion @{
+            LaunchTemplateId = $before.LaunchTemplateId; SourceVersion = "$($before.LaunchTemplateVersion)"; LaunchTemplateData = @{ ImageId = "resolve:ssm:$parameter" } }
+        $version = "$($created.LaunchTemplateVersion.VersionNumber)"
+        $null = Invoke-AwsCall $Simulator auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = $group
+            LaunchTemplate = @{ LaunchTemplateId = $before.LaunchTemplateId; Version = $version } }
+        [pscustomobject]@{ OldImage = $before.ImageId; TemplateId = $before.LaunchTemplateId; Version = $version }
+    }
+    $alias = Set-AliasVersion $shared
+    $script:oldImage = $alias.OldImage
+    $script:templateId = $alias.TemplateId
+    $script:aliasVersion = $alias.Version
 }
 AfterAll { Stop-TestSimulator $shared }
 
@@ -52,5 +58,45 @@ Describe 'A launch template that names its AMI as resolve:ssm:' {
         $results.NewImageId | Sort-Object -Unique | Should -Be $latest.ImageId
         @(Get-WinNode -ClusterName demo -NodeGroupName $group).ImageId | Sort-Object -Unique | Should -Be $latest.ImageId
         (Get-WinPatchStatus -ClusterName demo -NodeGroupName $group -ErrorAction Stop).OutdatedNodes | Should -Be 0
+    }
+}
+
+Describe 'resolving an alias is the caller''s ssm:GetParameters, and the policy read from the cluster grants it' {
+    BeforeAll {
+        $script:policy = Get-WinEksPatchIamPolicy -ClusterName demo -FromCluster -WarningAction SilentlyContinue | ConvertFrom-Json
+        $script:parameterArn = "arn:aws:ssm:us-west-2::parameter$parameter"
+        function Start-Enforced([object] $Policy) {
+            $file = Join-Path $TestDrive "policy-$([guid]::NewGuid().ToString('n')).json"
+            $Policy | ConvertTo-Json -Depth 10 | Set-Content $file
+            $sim = Start-TestSimulator -Scenario demo -ExtraArguments @('--iam-policy', $file)
+            $null = Connect-WinEksSimulator -Endpoint $sim.endpoint
+            $null = Set-AliasVersion $sim
+            $sim
+        }
+    }
+    AfterEach { Stop-WinEksSimulator; if ($enforced) { Stop-TestSimulator $enforced } }
+    AfterAll { $null = Connect-WinEksSimulator -Endpoint $shared.endpoint }
+
+    It 'names the alias''s parameter, and under it the group is read with the alias resolved' {
+        @(($policy.Statement | Where-Object Sid -eq 'WinEksPatchResolveTemplateAliases').Resource) | Should -Be @($parameterArn)
+        $script:enforced = Start-Enforced $policy
+        (Get-WinNodeGroup -ClusterName demo -Name $group -ErrorAction Stop).ImageId | Should -Be $latest.ImageId
+    }
+
+    It 'without ssm:GetParameters, neither a read with the alias resolved nor setting a group to it is allowed' {
+        $narrowed = $policy | ConvertTo-Json -Depth 10 | ConvertFrom-Json
+        $narrowed.Statement = @($narrowed.Statement | Where-Object Sid -ne 'WinEksPatchResolveTemplateAliases')
+        foreach ($statement in $narrowed.Statement) { $statement.Action = @($statement.Action | Where-Object { $_ -ne 'ssm:GetParameters' }) }
+        $file = Join-Path $TestDrive 'no-get-parameters.json'
+        $narrowed | ConvertTo-Json -Depth 10 | Set-Content $file
+        $script:enforced = Start-TestSimulator -Scenario demo -ExtraArguments @('--iam-policy', $file)
+        $refusal = "*not authorized to perform: ssm:GetParameters on resource: $parameterArn*"
+        $created = Invoke-AwsCall $enforced ec2 CreateLaunchTemplateVersion @{ LaunchTemplateId = $templateId; SourceVersion = '1'; LaunchTemplateData = @{ ImageId = "resolve:ssm:$parameter" } }
+        $version = "$($created.LaunchTemplateVersion.VersionNumber)"
+        { Invoke-AwsCall $enforced ec2 DescribeLaunchTemplateVersions @{ LaunchTemplateId = $templateId; Versions = @($version); ResolveAlias = $true } } | Should -Throw $refusal
+        (Invoke-AwsCall $enforced ec2 DescribeLaunchTemplateVersions @{ LaunchTemplateId = $templateId; Versions = @($version) }).LaunchTemplateVersions[0].LaunchTemplateData.ImageId |
+            Should -Be "resolve:ssm:$parameter"
+        { Invoke-AwsCall $enforced auto-scaling UpdateAutoScalingGroup @{ AutoScalingGroupName = $group; LaunchTemplate = @{ LaunchTemplateId = $templateId; Version = $version } } } |
+            Should -Throw $refusal
     }
 }

@@ -9,12 +9,12 @@ BeforeAll {
 
     # What must never show: the simulator's secret key, an EKS token (a presigned STS URL), SigV4 query signing, a
     # session token, HTTP basic credentials, and the registry password an ECR token decodes to, in any form: the
-    # simulator's ECR passwords are base64url("ecr\n<account>\n<expiry>") + "." + a MAC, and the token is
-    # base64("AWS:" + password).
+    # simulator's ECR passwords are base64url("ecr\n<account>\n<expiry>") + "." + a MAC, and any ECR token (real ones
+    # too) is base64("AWS:" + password), so it starts with QVdTO.
     $script:secretPatterns = @(
         [regex]::Escape('WinEksPatchSimulator/NotASecret/00000000'), 'k8s-aws-v1\.', 'X-Amz-Signature', 'X-Amz-Security-Token',
         'X-Amz-Credential', '\bBasic [A-Za-z0-9+/=]{8,}', 'Authorization:\s*Bearer', 'aws_session_token',
-        'ZWNyCj[A-Za-z0-9_-]{8,}', 'QVdTOlpXTnlDa')
+        'ZWNyCj[A-Za-z0-9_-]{8,}', 'QVdTO[A-Za-z0-9+/=]{16,}')
 
     # Every string reachable from an object through its public properties, fields of collections and dictionaries,
     # depth first, each object once, as far as a logger's walk goes (depth 6).

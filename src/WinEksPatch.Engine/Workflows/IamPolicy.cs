@@ -33,7 +33,7 @@ public static class IamPolicy
         "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeScalingActivities",
         "autoscaling:DescribeLifecycleHooks", "autoscaling:DescribeInstanceRefreshes", "autoscaling:DescribeWarmPool",
         "ec2:DescribeInstances", "ec2:DescribeImages", "ec2:DescribeLaunchTemplateVersions",
-        "ssm:GetParameter", "ssm:GetParametersByPath", "iam:GetInstanceProfile",
+        "ssm:GetParameter", "ssm:GetParametersByPath", "ssm:GetParameters", "iam:GetInstanceProfile",
         "ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
     ];
 
@@ -74,18 +74,12 @@ public static class IamPolicy
     private const string InstanceDrainTag = "WinEksPatch:Drain";
 
     /// <param name="scope">The uses to allow.</param>
-    /// <param name="clusterName">Scopes the EKS ARNs and the tag conditions to this cluster; null: every cluster.</param>
-    /// <param name="accountId">The account of the ARNs; null: *.</param>
-    /// <param name="region">The region of the ARNs; null: *.</param>
-    /// <param name="nodeRoleNames">The node roles of the groups a rollout sets (Auto Scaling checks iam:PassRole on the
-    /// launch template's instance profile role), by name or ARN; null: any role, passed to EC2 only; empty: none (no
-    /// group's template names an instance profile), so no iam:PassRole for rollouts.</param>
-    /// <param name="imageBuilderRoleName">The role of the build instance's instance profile.</param>
-    /// <param name="launchTemplateIds">The launch templates of the cluster's Windows groups: the only ones that get new
-    /// versions and are launched from; null: any launch template of the account.</param>
-    public static string Create(IamPolicyScope scope, string? clusterName = null, string? accountId = null, string? region = null,
-        IReadOnlyList<string>? nodeRoleNames = null, string imageBuilderRoleName = DefaultImageBuilderRoleName, IReadOnlyList<string>? launchTemplateIds = null)
+    /// <param name="targets">What the statements name (any, where a member is null).</param>
+    public static string Create(IamPolicyScope scope, IamPolicyTargets targets)
     {
+        var (clusterName, accountId, region, nodeRoleNames, imageBuilderRoleName, launchTemplateIds) =
+            (targets.ClusterName, targets.AccountId, targets.Region, targets.NodeRoles, targets.ImageBuilderRoleName, targets.LaunchTemplateIds);
+        var p = targets.PartitionName;
         var statements = new JsonArray();
         var partitionRegion = region ?? "*";
         var account = accountId ?? "*";
@@ -135,23 +129,23 @@ public static class IamPolicy
             // Describe/List calls do not support resource-level permissions beyond these; EKS ones do.
             var eks = ReadOnlyActions.Where(a => a.StartsWith("eks:", StringComparison.Ordinal) && a != "eks:ListClusters").ToList();
             Add("WinEksPatchReadEks", eks, clusterName == null ? Any()
-                : Arns($"arn:aws:eks:{partitionRegion}:{account}:cluster/{clusterName}", $"arn:aws:eks:{partitionRegion}:{account}:nodegroup/{clusterName}/*/*"));
+                : Arns($"arn:{p}:eks:{partitionRegion}:{account}:cluster/{clusterName}", $"arn:{p}:eks:{partitionRegion}:{account}:nodegroup/{clusterName}/*/*"));
             Add("WinEksPatchRead", ReadOnlyActions.Where(a => !eks.Contains(a) && !a.StartsWith("ssm:", StringComparison.Ordinal)), Any());
             Add("WinEksPatchReadEksOptimizedAmis", ReadOnlyActions.Where(a => a.StartsWith("ssm:", StringComparison.Ordinal)),
-                Arns($"arn:aws:ssm:{partitionRegion}::parameter/aws/service/ami-windows-latest/*", $"arn:aws:ssm:{partitionRegion}::parameter/aws/service/ami-windows-latest"));
+                Arns($"arn:{p}:ssm:{partitionRegion}::parameter/aws/service/ami-windows-latest/*", $"arn:{p}:ssm:{partitionRegion}::parameter/aws/service/ami-windows-latest"));
         }
 
         if (scope.HasFlag(IamPolicyScope.Build))
         {
             // The module names every resource it creates WinEksPatch-<cluster>-...; Image Builder lower-cases ARNs.
             Add("WinEksPatchBuildAmis", BuildResourceActions, Arns([.. new[] { "component", "image-recipe", "infrastructure-configuration", "distribution-configuration", "image" }
-                .Select(type => $"arn:aws:imagebuilder:{partitionRegion}:{account}:{type}/winekspatch-*")]));
+                .Select(type => $"arn:{p}:imagebuilder:{partitionRegion}:{account}:{type}/winekspatch-*")]));
             Add("WinEksPatchBuildLookups", BuildListActions, Any());
 
             // A recipe needs imagebuilder:GetComponent on each component it names (a dependent action): Amazon's
-            // update-windows too, which lives under the account "aws".
-            Add("WinEksPatchBuildAmazonComponents", ["imagebuilder:GetComponent"], Arns($"arn:aws:imagebuilder:{partitionRegion}:aws:component/*"));
-            Add("WinEksPatchPassBuildRole", ["iam:PassRole"], Arns($"arn:aws:iam::{account}:role/{imageBuilderRoleName}"), PassedToEc2());
+            // update-windows too, which lives under the account "aws" (the only Amazon component the module uses).
+            Add("WinEksPatchBuildAmazonComponents", ["imagebuilder:GetComponent"], Arns($"arn:{p}:imagebuilder:{partitionRegion}:aws:component/update-windows/*"));
+            Add("WinEksPatchPassBuildRole", ["iam:PassRole"], Arns($"arn:{p}:iam::{account}:role/{imageBuilderRoleName}"), PassedToEc2());
         }
 
         if (scope.HasFlag(IamPolicyScope.Rollout))
@@ -159,23 +153,37 @@ public static class IamPolicy
             Add("WinEksPatchRolloutGroups", RolloutActions.Where(a => a.StartsWith("autoscaling:", StringComparison.Ordinal) && !a.EndsWith("Tags", StringComparison.Ordinal)),
                 Any(), Conditions(ClusterOwned()));
             Add("WinEksPatchRolloutGroupState", ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"], Any(), Conditions([.. ClusterOwned(), .. OnlyTagKey(GroupStateTag)]));
-            string[] templates = [.. (launchTemplateIds ?? ["*"]).Select(id => $"arn:aws:ec2:{partitionRegion}:{account}:launch-template/{id}")];
+            string[] TemplateArns(IReadOnlyList<string>? ids) => [.. (ids ?? ["*"]).Select(id => $"arn:{p}:ec2:{partitionRegion}:{account}:launch-template/{id}")];
+            string[] templates = TemplateArns(launchTemplateIds);
             if (templates.Length > 0)
             {
                 Add("WinEksPatchRolloutTemplates", ["ec2:CreateLaunchTemplateVersion"], Arns(templates));
-
-                // Auto Scaling checks ec2:RunInstances when a group is set to a launch template: only through those templates.
-                Add("WinEksPatchLaunchFromTemplates", ["ec2:RunInstances"], Any(), Conditions(
-                    ("ArnLike", "ec2:LaunchTemplate", Arns(templates)), ("Bool", "ec2:IsLaunchTemplateResource", "true")));
             }
 
-            Add("WinEksPatchRolloutDrainMarks", ["ec2:CreateTags", "ec2:DeleteTags"], Arns($"arn:aws:ec2:{partitionRegion}:{account}:instance/*"),
+            // Auto Scaling checks ec2:RunInstances when a self-managed group is set to a launch template: only through the
+            // templates those groups launch from (a managed group's instances are launched by EKS).
+            string[] launched = TemplateArns(targets.LaunchedTemplateIds ?? launchTemplateIds);
+            if (launched.Length > 0)
+            {
+                Add("WinEksPatchLaunchFromTemplates", ["ec2:RunInstances"], Any(), Conditions(
+                    ("ArnLike", "ec2:LaunchTemplate", Arns(launched)), ("Bool", "ec2:IsLaunchTemplateResource", "true")));
+            }
+
+            // A template that names its AMI as resolve:ssm:<parameter> is resolved with the caller's ssm:GetParameters
+            // (when read with ResolveAlias, and when Auto Scaling is set to it).
+            if (targets.ImageParameters.Count > 0)
+            {
+                Add("WinEksPatchResolveTemplateAliases", ["ssm:GetParameters"], Arns([.. targets.ImageParameters.Select(name =>
+                    $"arn:{p}:ssm:{partitionRegion}:{(name.StartsWith("/aws/service/", StringComparison.Ordinal) ? "" : account)}:parameter/{name.TrimStart('/')}")]));
+            }
+
+            Add("WinEksPatchRolloutDrainMarks", ["ec2:CreateTags", "ec2:DeleteTags"], Arns($"arn:{p}:ec2:{partitionRegion}:{account}:instance/*"),
                 Conditions([.. ClusterOwned(), .. OnlyTagKey(InstanceDrainTag)]));
             Add("WinEksPatchRolloutManagedGroups", ["eks:UpdateNodegroupVersion"], clusterName == null ? Any()
-                : Arns($"arn:aws:eks:{partitionRegion}:{account}:nodegroup/{clusterName}/*/*"));
+                : Arns($"arn:{p}:eks:{partitionRegion}:{account}:nodegroup/{clusterName}/*/*"));
 
             // Auto Scaling checks iam:PassRole on the launch template's instance profile role when a group is set to it.
-            string[] roles = [.. (nodeRoleNames ?? ["*"]).Select(r => r.StartsWith("arn:", StringComparison.Ordinal) ? r : $"arn:aws:iam::{account}:role/{r}")];
+            string[] roles = [.. (nodeRoleNames ?? ["*"]).Select(r => r.StartsWith("arn:", StringComparison.Ordinal) ? r : $"arn:{p}:iam::{account}:role/{r}")];
             if (roles.Length > 0)
             {
                 Add("WinEksPatchPassNodeRole", ["iam:PassRole"], Arns(roles), PassedToEc2());
@@ -185,4 +193,40 @@ public static class IamPolicy
         var policy = new JsonObject { ["Version"] = "2012-10-17", ["Statement"] = statements };
         return policy.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
+}
+
+/// <summary>What the policy's statements name; a null member is any (*).</summary>
+public sealed record IamPolicyTargets
+{
+    /// <summary>Scopes the EKS ARNs and the tag conditions to this cluster.</summary>
+    public string? ClusterName { get; init; }
+
+    /// <summary>aws, aws-cn or aws-us-gov; null: the region's (cn-*: aws-cn, us-gov-*: aws-us-gov), else aws.</summary>
+    public string? Partition { get; init; }
+
+    public string? AccountId { get; init; }
+
+    public string? Region { get; init; }
+
+    /// <summary>The node roles of the groups a rollout sets (Auto Scaling checks iam:PassRole on the launch template's
+    /// instance profile role), by name or ARN; null: any role, passed to EC2 only; empty: none (no group's template names
+    /// an instance profile), so no iam:PassRole for rollouts.</summary>
+    public IReadOnlyList<string>? NodeRoles { get; init; }
+
+    /// <summary>The role of the build instance's instance profile.</summary>
+    public string ImageBuilderRoleName { get; init; } = IamPolicy.DefaultImageBuilderRoleName;
+
+    /// <summary>The launch templates of the cluster's Windows groups: the only ones that get new versions; null: any.</summary>
+    public IReadOnlyList<string>? LaunchTemplateIds { get; init; }
+
+    /// <summary>The launch templates self-managed groups launch from (Auto Scaling checks ec2:RunInstances on them); null:
+    /// <see cref="LaunchTemplateIds"/>.</summary>
+    public IReadOnlyList<string>? LaunchedTemplateIds { get; init; }
+
+    /// <summary>The SSM parameters the groups' templates name their AMI by (resolve:ssm:…).</summary>
+    public IReadOnlyList<string> ImageParameters { get; init; } = [];
+
+    public string PartitionName => Partition
+        ?? (Region?.StartsWith("cn-", StringComparison.Ordinal) == true ? "aws-cn"
+            : Region?.StartsWith("us-gov-", StringComparison.Ordinal) == true ? "aws-us-gov" : "aws");
 }

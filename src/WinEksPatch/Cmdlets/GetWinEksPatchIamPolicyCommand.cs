@@ -15,12 +15,14 @@ namespace WinEksPatch.Commands;
 /// failed build; iam:PassRole to the roles given (-NodeRoleName, -ImageBuilderRoleName), passed to EC2 only; and
 /// ec2:RunInstances, which Auto Scaling checks when a group is set to a launch template, to launches from a template.</para>
 /// <para type="description">With -FromCluster it reads the cluster (with this session's AWS and Kubernetes access) and
-/// names exactly what its Windows groups use: the account and region of the cluster's ARN; iam:PassRole on the roles in
-/// the instance profiles of the self-managed groups' launch templates (read with iam:GetInstanceProfile; none when no
-/// template names one, as for managed groups); and ec2:CreateLaunchTemplateVersion and the launches Auto Scaling checks
-/// on those groups' launch templates only (mixed instances overrides' templates included). A cluster without Windows
-/// groups is NoWindowsNodeGroups. Without -FromCluster nothing is read, and -Region, -AccountId and -NodeRoleName say
-/// what to name.</para>
+/// names exactly what its Windows groups use: the partition, account and region of the cluster's ARN; iam:PassRole on the
+/// roles in the instance profiles of the self-managed groups' launch templates (read with iam:GetInstanceProfile; none
+/// when no template names one, as for managed groups); ec2:CreateLaunchTemplateVersion on the groups' launch templates,
+/// and the launches Auto Scaling checks on the self-managed groups' ones only (mixed instances overrides' templates
+/// included); ssm:GetParameters on the parameters the templates name their AMI by (resolve:ssm:). It warns about
+/// self-managed groups that launch $Latest: a new template version changes what they launch with no iam:PassRole check.
+/// A cluster without Windows groups is NoWindowsNodeGroups. Without -FromCluster nothing is read, and -Region (the ARNs'
+/// region and partition), -AccountId and -NodeRoleName say what to name.</para>
 /// <para type="description">Start-WinEksSimulator -IamPolicyPath runs the simulator under the policy, so a rehearsal shows
 /// what the policy allows before it is attached to a role.
 /// The Kubernetes side is RBAC, not IAM: the identity needs get/list/watch on nodes, pods and poddisruptionbudgets,
@@ -92,10 +94,18 @@ public sealed class GetWinEksPatchIamPolicyCommand : FleetCmdlet
             var discovery = Workflow(w => w.IamPolicyDiscovery());
             RunWorkflow(async (host, token) =>
             {
-                var facts = await discovery.DiscoverAsync(ClusterName!, token).ConfigureAwait(false);
-                host.Verbose($"{ClusterName}: account {facts.AccountId}, region {facts.Region}, Windows groups {string.Join(", ", facts.NodeGroupNames)}; " +
-                    $"node roles passed: {(facts.NodeRoleArns.Count == 0 ? "none" : string.Join(", ", facts.NodeRoleArns))}; launch templates: {string.Join(", ", facts.LaunchTemplateIds)}.");
-                host.Output(IamPolicy.Create(scope, ClusterName, facts.AccountId, facts.Region, facts.NodeRoleArns, ImageBuilderRoleName, facts.LaunchTemplateIds));
+                var facts = await discovery.DiscoverAsync(ClusterName!, ImageBuilderRoleName, token).ConfigureAwait(false);
+                var t = facts.Targets;
+                host.Verbose($"{ClusterName}: partition {t.PartitionName}, account {t.AccountId}, region {t.Region}, Windows groups {string.Join(", ", facts.NodeGroupNames)}; " +
+                    $"node roles passed: {(t.NodeRoles!.Count == 0 ? "none" : string.Join(", ", t.NodeRoles))}; launch templates: {string.Join(", ", t.LaunchTemplateIds!)}.");
+                if (facts.FloatingVersionGroups.Count > 0)
+                {
+                    host.Warning($"{string.Join(", ", facts.FloatingVersionGroups)} launch $Latest (or $Default) of their launch template: with " +
+                        "ec2:CreateLaunchTemplateVersion on it, a new version changes what they launch without any Auto Scaling call, so iam:PassRole " +
+                        "does not limit the instance profile it names. Set-NodeGroupAmi moves a group to a numbered version; keep it there.");
+                }
+
+                host.Output(IamPolicy.Create(scope, t));
             });
         }
         else
@@ -106,7 +116,14 @@ public sealed class GetWinEksPatchIamPolicyCommand : FleetCmdlet
                     "or read them with -FromCluster, to limit it.");
             }
 
-            WriteObject(IamPolicy.Create(scope, ClusterName, AccountId, Region, NodeRoleName, ImageBuilderRoleName));
+            WriteObject(IamPolicy.Create(scope, new IamPolicyTargets
+            {
+                ClusterName = ClusterName,
+                AccountId = AccountId,
+                Region = Region,
+                NodeRoles = NodeRoleName,
+                ImageBuilderRoleName = ImageBuilderRoleName,
+            }));
         }
 
         base.EndProcessing();

@@ -119,12 +119,44 @@ public static class IamRequestContext
                 }
 
                 break;
+            case "DescribeLaunchTemplateVersions" when form.Get("ResolveAlias") == "true":
+                add("*");
+
+                // Resolving an alias is the caller's ssm:GetParameters on the parameter each version names.
+                if (FindTemplate(world, form.Get("LaunchTemplateId"), form.Get("LaunchTemplateName")) is { } described)
+                {
+                    List<string> wanted = form.List("LaunchTemplateVersion");
+                    foreach (LaunchTemplateVersion version in wanted.Count == 0 ? described.Versions : wanted.Select(described.Resolve).OfType<LaunchTemplateVersion>())
+                    {
+                        AddAliasParameter(world, call.Region, version, add);
+                    }
+                }
+
+                break;
             default:
                 // Describe*: "Actions that do not support resource-level permissions ... you must use the * wildcard".
                 add("*");
                 break;
         }
     }
+
+    /// <summary>ssm:GetParameters on the parameter a version names its AMI by (resolve:ssm:name[:version|:label]), if any.</summary>
+    private static void AddAliasParameter(SimWorld world, string region, LaunchTemplateVersion? version, AddRequest add)
+    {
+        if (version?.ImageId is not { } alias || !alias.StartsWith(SimWorld.SsmImageAliasPrefix, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        string name = alias[SimWorld.SsmImageAliasPrefix.Length..];
+        int colon = name.LastIndexOf(':');
+        name = colon > 0 ? name[..colon] : name;
+        add(SsmParameterArn(world, region, name), actionName: "ssm:GetParameters");
+    }
+
+    /// <summary>Public parameters (/aws/service/...) have no account in their ARN; a name that starts with '/' keeps it.</summary>
+    private static string SsmParameterArn(SimWorld world, string region, string name) =>
+        $"arn:aws:ssm:{region}:{(name.StartsWith("/aws/service/", StringComparison.Ordinal) ? "" : world.AccountId)}:parameter{(name.StartsWith('/') ? "" : "/")}{name}";
 
     private static void AutoScaling(string operation, AwsCall call, AddRequest add)
     {
@@ -176,10 +208,13 @@ public static class IamRequestContext
                 ["ec2:LaunchTemplate"] = [templateArn],
                 ["ec2:IsLaunchTemplateResource"] = ["true"],
             });
-            if (template.Resolve(form.Get(prefix + "Version"))?.IamInstanceProfileArn is { } profile && world.RoleOfInstanceProfile(profile) is { } roleArn)
+            LaunchTemplateVersion? version = template.Resolve(form.Get(prefix + "Version"));
+            if (version?.IamInstanceProfileArn is { } profile && world.RoleOfInstanceProfile(profile) is { } roleArn)
             {
                 add(roleArn, extra: PassedTo("ec2.amazonaws.com"), actionName: "iam:PassRole");
             }
+
+            AddAliasParameter(world, call.Region, version, add);
         }
 
         CheckTemplate("LaunchTemplate.");
@@ -217,9 +252,7 @@ public static class IamRequestContext
             : [JsonProtocol.String(body, "Name") ?? JsonProtocol.String(body, "Path") ?? ""];
         foreach (string name in names)
         {
-            // Public parameters (/aws/service/...) have no account in their ARN; a name that starts with '/' keeps it.
-            string account = name.StartsWith("/aws/service/", StringComparison.Ordinal) ? "" : call.World.AccountId;
-            add($"arn:aws:ssm:{call.Region}:{account}:parameter{(name.StartsWith('/') ? "" : "/")}{name}");
+            add(SsmParameterArn(call.World, call.Region, name));
         }
     }
 
