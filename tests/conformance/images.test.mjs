@@ -119,6 +119,14 @@ test("Image Builder: resources, idempotency, phases on the virtual clock, AMI in
   const amazon = await ib.send(new ListComponentsCommand({ owner: "Amazon", filters: [{ name: "name", values: ["update-windows"] }] }));
   assert.ok(amazon.componentVersionList.length >= 1);
   assert.match(amazon.componentVersionList[0].arn, /^arn:aws:imagebuilder:us-west-2:aws:component\/update-windows\//);
+  // Every filter ListComponents documents, ANDed; values ORed; any other filter name refused.
+  const windows = await ib.send(new ListComponentsCommand({ owner: "Amazon", filters: [{ name: "platform", values: ["Windows"] }, { name: "type", values: ["BUILD"] }] }));
+  assert.ok(windows.componentVersionList.some((c) => c.name === "update-windows"));
+  assert.ok(windows.componentVersionList.every((c) => c.platform === "Windows" && c.type === "BUILD"));
+  const linux = await ib.send(new ListComponentsCommand({ owner: "Amazon", filters: [{ name: "name", values: ["update-windows"] }, { name: "platform", values: ["Linux"] }] }));
+  assert.equal(linux.componentVersionList.length, 0);
+  await assert.rejects(ib.send(new ListComponentsCommand({ owner: "Amazon", filters: [{ name: "parentImage", values: ["x"] }] })),
+    (e) => e instanceof InvalidParameterValueException && /not a filter of ListComponents/.test(e.message));
 
   const data = cacheComponentYaml([`${ECR_HOST}/fluentd-windows:latest`, "mcr.microsoft.com/windows/servercore:ltsc2022"]);
   const token = randomUUID();

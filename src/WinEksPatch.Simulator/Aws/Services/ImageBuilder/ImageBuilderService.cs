@@ -39,19 +39,19 @@ public sealed partial class ImageBuilderService : AwsService
                 ("DeleteComponent", "DELETE") => Delete(call, "componentBuildVersionArn", ImageBuilderKind.Component),
                 ("CreateImageRecipe", "PUT") => Idempotent(call, operation, body, () => CreateImageRecipe(call, body)),
                 ("GetImageRecipe", "GET") => new JsonObject { ["imageRecipe"] = RecipeJson(Get(call, "imageRecipeArn", ImageBuilderKind.ImageRecipe)) },
-                ("ListImageRecipes", "POST") => List(call, body, ImageBuilderKind.ImageRecipe, "imageRecipeSummaryList", RecipeSummary),
+                ("ListImageRecipes", "POST") => List(call, "ListImageRecipes", body, ImageBuilderKind.ImageRecipe, "imageRecipeSummaryList", RecipeSummary),
                 ("DeleteImageRecipe", "DELETE") => Delete(call, "imageRecipeArn", ImageBuilderKind.ImageRecipe),
                 ("CreateInfrastructureConfiguration", "PUT") => Idempotent(call, operation, body, () => CreateInfrastructureConfiguration(call, body)),
                 ("GetInfrastructureConfiguration", "GET") => new JsonObject { ["infrastructureConfiguration"] = ResourceJson(Get(call, "infrastructureConfigurationArn", ImageBuilderKind.InfrastructureConfiguration)) },
-                ("ListInfrastructureConfigurations", "POST") => List(call, body, ImageBuilderKind.InfrastructureConfiguration, "infrastructureConfigurationSummaryList", Summary),
+                ("ListInfrastructureConfigurations", "POST") => List(call, "ListInfrastructureConfigurations", body, ImageBuilderKind.InfrastructureConfiguration, "infrastructureConfigurationSummaryList", Summary),
                 ("DeleteInfrastructureConfiguration", "DELETE") => Delete(call, "infrastructureConfigurationArn", ImageBuilderKind.InfrastructureConfiguration),
                 ("CreateDistributionConfiguration", "PUT") => Idempotent(call, operation, body, () => CreateDistributionConfiguration(call, body)),
                 ("GetDistributionConfiguration", "GET") => new JsonObject { ["distributionConfiguration"] = ResourceJson(Get(call, "distributionConfigurationArn", ImageBuilderKind.DistributionConfiguration)) },
-                ("ListDistributionConfigurations", "POST") => List(call, body, ImageBuilderKind.DistributionConfiguration, "distributionConfigurationSummaryList", Summary),
+                ("ListDistributionConfigurations", "POST") => List(call, "ListDistributionConfigurations", body, ImageBuilderKind.DistributionConfiguration, "distributionConfigurationSummaryList", Summary),
                 ("DeleteDistributionConfiguration", "DELETE") => Delete(call, "distributionConfigurationArn", ImageBuilderKind.DistributionConfiguration),
                 ("CreateImagePipeline", "PUT") => Idempotent(call, operation, body, () => CreateImagePipeline(call, body)),
                 ("GetImagePipeline", "GET") => new JsonObject { ["imagePipeline"] = ResourceJson(Get(call, "imagePipelineArn", ImageBuilderKind.ImagePipeline)) },
-                ("ListImagePipelines", "POST") => List(call, body, ImageBuilderKind.ImagePipeline, "imagePipelineList", ResourceJson),
+                ("ListImagePipelines", "POST") => List(call, "ListImagePipelines", body, ImageBuilderKind.ImagePipeline, "imagePipelineList", ResourceJson),
                 ("DeleteImagePipeline", "DELETE") => Delete(call, "imagePipelineArn", ImageBuilderKind.ImagePipeline),
                 ("CreateImage", "PUT") => Idempotent(call, operation, body, () => CreateImage(call, body)),
                 ("StartImagePipelineExecution", "PUT") => Idempotent(call, operation, body, () => StartImagePipelineExecution(call, body)),
@@ -121,7 +121,7 @@ public sealed partial class ImageBuilderService : AwsService
         }
 
         string wanted = owner == "Self" ? call.World.AccountId : owner;
-        IEnumerable<ImageBuilderResource> components = Filter(body, call.World.ImageBuilderResources.Values.Where(r => r.Kind == ImageBuilderKind.Component && r.Owner == wanted));
+        IEnumerable<ImageBuilderResource> components = call.World.ImageBuilderResources.Values.Where(r => r.Kind == ImageBuilderKind.Component && r.Owner == wanted);
         // One entry per version (the version ARN, without the build number).
         List<JsonObject> versions = [.. components.OrderBy(c => c.Name, StringComparer.Ordinal).ThenBy(c => Version.Parse(c.Version!))
             .Select(c =>
@@ -133,7 +133,7 @@ public sealed partial class ImageBuilderService : AwsService
                 s["supportedOsVersions"] = c.Definition["supportedOsVersions"]?.DeepClone();
                 return s;
             })];
-        return Page(body, versions, "componentVersionList");
+        return Page(body, Filtered("ListComponents", body, versions), "componentVersionList");
     }
 
     private static JsonObject ListComponentBuildVersions(AwsCall call, JsonObject body)
@@ -421,7 +421,6 @@ public sealed partial class ImageBuilderService : AwsService
         string owner = JsonProtocol.String(body, "owner") ?? "Self";
         List<ImageBuild> builds = owner == "Self" ? [.. call.World.ImageBuilds.Values] : [];
         IEnumerable<IGrouping<string, ImageBuild>> versions = builds
-            .Where(b => NameFilter(body) is not { } names || names.Contains(b.Name))
             .GroupBy(b => b.Arn[..b.Arn.LastIndexOf('/')]);
         List<JsonObject> list = [.. versions.OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
         {
@@ -440,7 +439,7 @@ public sealed partial class ImageBuilderService : AwsService
                 ["imageSource"] = "CUSTOM",
             };
         })];
-        return Page(body, list, "imageVersionList");
+        return Page(body, Filtered("ListImages", body, list), "imageVersionList");
     }
 
     private static JsonObject ListImageBuildVersions(AwsCall call, JsonObject body)
@@ -448,7 +447,7 @@ public sealed partial class ImageBuilderService : AwsService
         string versionArn = Required(body, "imageVersionArn");
         List<JsonObject> list = [.. call.World.ImageBuilds.Values.Where(b => b.Arn.StartsWith(versionArn + "/", StringComparison.Ordinal))
             .OrderBy(b => b.BuildNumber).Select(b => ImageSummary(call.World, b))];
-        return Page(body, list, "imageSummaryList");
+        return Page(body, Filtered("ListImageBuildVersions", body, list), "imageSummaryList");
     }
 
     private static JsonObject ListImagePipelineImages(AwsCall call, JsonObject body)
@@ -456,7 +455,7 @@ public sealed partial class ImageBuilderService : AwsService
         ImageBuilderResource pipeline = RequireResource(call.World, Required(body, "imagePipelineArn"), ImageBuilderKind.ImagePipeline);
         List<JsonObject> list = [.. call.World.ImageBuilds.Values.Where(b => b.Pipeline?.Arn == pipeline.Arn)
             .OrderBy(b => b.DateCreated).Select(b => ImageSummary(call.World, b))];
-        return Page(body, list, "imageSummaryList");
+        return Page(body, Filtered("ListImagePipelineImages", body, list), "imageSummaryList");
     }
 
     private static ImageBuild FindBuild(AwsCall call, string arn) =>
@@ -510,36 +509,11 @@ public sealed partial class ImageBuilderService : AwsService
         return response;
     }
 
-    private static JsonObject List(AwsCall call, JsonObject body, ImageBuilderKind kind, string listName, Func<ImageBuilderResource, JsonObject> render)
+    private static JsonObject List(AwsCall call, string operation, JsonObject body, ImageBuilderKind kind, string listName, Func<ImageBuilderResource, JsonObject> render)
     {
         string owner = JsonProtocol.String(body, "owner") ?? "Self";
-        IEnumerable<ImageBuilderResource> items = Filter(body, call.World.ImageBuilderResources.Values.Where(r => r.Kind == kind && (owner == "Self" ? r.Owner == call.World.AccountId : r.Owner == owner)));
-        return Page(body, [.. items.OrderBy(r => r.Arn, StringComparer.Ordinal).Select(render)], listName);
-    }
-
-    private static IEnumerable<ImageBuilderResource> Filter(JsonObject body, IEnumerable<ImageBuilderResource> items) =>
-        NameFilter(body) is { } names ? items.Where(r => names.Contains(r.Name)) : items;
-
-    private static HashSet<string>? NameFilter(JsonObject body)
-    {
-        if (body["filters"] is not JsonArray filters)
-        {
-            return null;
-        }
-
-        HashSet<string>? names = null;
-        foreach (JsonNode? f in filters)
-        {
-            string? filterName = f?["name"]?.GetValue<string>();
-            if (filterName != "name")
-            {
-                throw InvalidParameter("filters", $"The simulator supports the 'name' filter only, not '{filterName}'.");
-            }
-
-            names = [.. (f!["values"] as JsonArray ?? []).Select(v => v!.GetValue<string>())];
-        }
-
-        return names;
+        IEnumerable<ImageBuilderResource> items = call.World.ImageBuilderResources.Values.Where(r => r.Kind == kind && (owner == "Self" ? r.Owner == call.World.AccountId : r.Owner == owner));
+        return Page(body, Filtered(operation, body, items.OrderBy(r => r.Arn, StringComparer.Ordinal).Select(render)), listName);
     }
 
     private static JsonObject Page(JsonObject body, List<JsonObject> items, string listName)
