@@ -85,7 +85,9 @@ public sealed class AmiBuilder(
     /// <summary>How often GetImage is asked while waiting (Image Builder has no watch); on the injected clock.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    public static string UpdateWindowsArn(string region) => $"arn:aws:imagebuilder:{region}:aws:component/update-windows/x.x.x";
+    /// <summary>Amazon's update-windows component (latest version) in the partition and region of one of our own ARNs.</summary>
+    public static string UpdateWindowsArn(string siblingArn) =>
+        siblingArn.Split(':') is { Length: > 3 } parts ? $"arn:{parts[1]}:imagebuilder:{parts[3]}:aws:component/update-windows/x.x.x" : "";
 
     public async Task RunAsync(AmiBuildOptions options, IWorkflowHost host, CancellationToken cancellationToken = default)
     {
@@ -582,11 +584,8 @@ public sealed class AmiBuilder(
     }
 
     private static ImageRecipeSpec RecipeFor(string name, string version, Target target, string componentArn, IReadOnlyList<string> extra, int volume, string description) =>
-        new(name, version, target.Parent.ImageId, [UpdateWindowsArn(RegionOf(componentArn)), componentArn, .. extra], [new RecipeBlockDevice(RootDevice, volume)],
+        new(name, version, target.Parent.ImageId, [UpdateWindowsArn(componentArn), componentArn, .. extra], [new RecipeBlockDevice(RootDevice, volume)],
             description);
-
-    /// <summary>The region of an ARN (arn:aws:imagebuilder:REGION:...).</summary>
-    private static string RegionOf(string arn) => arn.Split(':') is { Length: > 3 } parts ? parts[3] : "";
 
     private InfrastructureSpec InfrastructureFor(AmiBuildNames names, AmiBuildOptions options, string description)
     {
