@@ -39,6 +39,9 @@ public sealed class AmiImage
     public string? WindowsEdition { get; init; }
     /// <summary>Patch month this AMI was built for (first of the month).</summary>
     public DateOnly PatchMonth { get; init; }
+    /// <summary>Windows: the AMI was created after Sysprep with the shutdown option (generalized), as EC2 Fast Launch
+    /// requires; false for an AMI made from a running, specialized instance (Fast Launch then fails to enable).</summary>
+    public bool SysprepGeneralized { get; set; } = true;
 }
 
 public sealed class LaunchTemplateVersion

@@ -119,6 +119,11 @@ public static class IamRequestContext
                 }
 
                 break;
+            case "EnableFastLaunch" or "DisableFastLaunch":
+                // Resource type image (arn:aws:ec2:<region>::image/<id>). No dependent actions are modelled: none could
+                // be confirmed in the Service Authorization Reference. DescribeFastLaunchImages falls to "*" below.
+                add($"arn:aws:ec2:{call.Region}::image/{form.Get("ImageId")}", world.Images.GetValueOrDefault(form.Get("ImageId") ?? "")?.Tags);
+                break;
             case "DescribeLaunchTemplateVersions" when form.Get("ResolveAlias") == "true":
                 add("*");
 

@@ -34,13 +34,16 @@ public sealed partial class Ec2Service : AwsService
             "CreateTags" => CreateOrDeleteTags(call, create: true),
             "DeleteTags" => CreateOrDeleteTags(call, create: false),
             "TerminateInstances" => TerminateInstances(call),
+            "EnableFastLaunch" => EnableFastLaunch(call),
+            "DescribeFastLaunchImages" => DescribeFastLaunchImages(call),
+            "DisableFastLaunch" => DisableFastLaunch(call),
             _ => throw InvalidAction(action),
         };
     }
 
     private static bool IsAction(string action) => action is "DescribeInstances" or "DescribeImages" or "DescribeLaunchTemplates"
         or "DescribeLaunchTemplateVersions" or "CreateLaunchTemplateVersion" or "ModifyLaunchTemplate" or "CreateTags" or "DeleteTags"
-        or "TerminateInstances";
+        or "TerminateInstances" or "EnableFastLaunch" or "DescribeFastLaunchImages" or "DisableFastLaunch";
 
     // ---- DescribeInstances -------------------------------------------------------------------
 
