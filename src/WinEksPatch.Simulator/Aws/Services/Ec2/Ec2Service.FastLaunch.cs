@@ -153,19 +153,10 @@ public sealed partial class Ec2Service
             throw new AwsException(400, "InvalidParameterValue", "The token is invalid or has expired.");
         }
 
-        foreach (string id in ids.Where(id => !ImageIdPattern().IsMatch(id)))
-        {
-            throw new AwsException(400, "InvalidAMIID.Malformed", $"Invalid id: \"{id}\" (expecting \"ami-...\")");
-        }
-
         string body;
         lock (call.World.Gate)
         {
-            List<string> missing = ids.Where(id => !call.World.Images.ContainsKey(id)).Distinct().ToList();
-            if (missing.Count > 0)
-            {
-                throw new AwsException(400, "InvalidAMIID.NotFound", $"The image id{(missing.Count > 1 ? "s" : "")} '[{string.Join(", ", missing)}]' do{(missing.Count > 1 ? "" : "es")} not exist");
-            }
+            RequireImages(call.World, ids);
 
             // An image whose Fast Launch is disabled is simply not listed.
             List<FastLaunchImage> configs = call.World.FastLaunchImages.Values

@@ -200,19 +200,10 @@ public sealed partial class Ec2Service : AwsService
         List<string> owners = p.List("Owner");
         List<(string Name, List<string> Values)> filters = ValidFilters(p, ImageFilters);
         (int max, int offset) = PageParameters(p, ids.Count > 0, "ImageIds");
-        foreach (string id in ids.Where(id => !ImageIdPattern().IsMatch(id)))
-        {
-            throw new AwsException(400, "InvalidAMIID.Malformed", $"Invalid id: \"{id}\" (expecting \"ami-...\")");
-        }
-
         string body;
         lock (call.World.Gate)
         {
-            List<string> missing = ids.Where(id => !call.World.Images.ContainsKey(id)).Distinct().ToList();
-            if (missing.Count > 0)
-            {
-                throw new AwsException(400, "InvalidAMIID.NotFound", $"The image id{(missing.Count > 1 ? "s" : "")} '[{string.Join(", ", missing)}]' do{(missing.Count > 1 ? "" : "es")} not exist");
-            }
+            RequireImages(call.World, ids);
 
             List<AmiImage> images = call.World.Images.Values
                 .Where(i => ids.Count == 0 || ids.Contains(i.ImageId))
@@ -237,6 +228,22 @@ public sealed partial class Ec2Service : AwsService
         "amazon" or "aws-marketplace" or "aws-backup-vault" => image.OwnerAlias == owner,
         _ => image.OwnerId == owner,
     };
+
+    /// <summary>Every id is an AMI id (InvalidAMIID.Malformed) of an image that exists (InvalidAMIID.NotFound, naming all
+    /// missing ones), as EC2 checks the ImageId list of DescribeImages and DescribeFastLaunchImages.</summary>
+    private static void RequireImages(SimWorld world, List<string> ids)
+    {
+        foreach (string id in ids.Where(id => !ImageIdPattern().IsMatch(id)))
+        {
+            throw new AwsException(400, "InvalidAMIID.Malformed", $"Invalid id: \"{id}\" (expecting \"ami-...\")");
+        }
+
+        List<string> missing = ids.Where(id => !world.Images.ContainsKey(id)).Distinct().ToList();
+        if (missing.Count > 0)
+        {
+            throw new AwsException(400, "InvalidAMIID.NotFound", $"The image id{(missing.Count > 1 ? "s" : "")} '[{string.Join(", ", missing)}]' do{(missing.Count > 1 ? "" : "es")} not exist");
+        }
+    }
 
     private static bool MatchesImage(AmiImage i, string filter, List<string> values) => filter switch
     {
