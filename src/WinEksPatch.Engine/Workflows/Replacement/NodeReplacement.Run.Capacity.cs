@@ -95,7 +95,7 @@ public sealed partial class NodeReplacement
         private async Task<IReadOnlyList<UnusableInstance>> UnusableNewInstancesAsync(IReadOnlyList<KubeNode> nodes, Func<KubeNode, bool> usable,
             CancellationToken cancellationToken)
         {
-            var current = GroupLookup.StillThere(await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false), groupName);
+            var current = await GroupLookup.ReadAsync(owner.AutoScaling, groupName, cancellationToken).ConfigureAwait(false);
             await owner.LearnInstancesAsync(instances, current.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
             return current.Instances.Where(i => i.LifecycleState is "Pending" or "Pending:Wait" or "Pending:Proceed" or "InService")
                 .Select(m => instances.GetValueOrDefault(m.InstanceId))

@@ -141,7 +141,7 @@ public sealed partial class NodeReplacement
         {
             var drainer = new Drainer(kubernetes, owner.Time, name => tracker.Nodes.FirstOrDefault(n => n.Name == name) is { Ready: false });
             var failures = new List<NodeStep>();
-            var group = GroupLookup.StillThere(await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false), groupName);
+            var group = await GroupLookup.ReadAsync(owner.AutoScaling, groupName, cancellationToken).ConfigureAwait(false);
             _desired = group.DesiredCapacity;
             var sequence = 0;
             var launchesDue = owner.Time.GetUtcNow() + options.ReadyTimeout + shape.LaunchWait;
@@ -235,7 +235,7 @@ public sealed partial class NodeReplacement
                         $"The rollout stopped: {string.Join("; ", failures.Select(f => $"{f.Result.OldInstanceId}: {f.Outcome}"))}.", groupName);
                 }
 
-                group = GroupLookup.StillThere(await owner.AutoScaling.DescribeAutoScalingGroupsAsync([groupName], cancellationToken: cancellationToken).ConfigureAwait(false), groupName);
+                group = await GroupLookup.ReadAsync(owner.AutoScaling, groupName, cancellationToken).ConfigureAwait(false);
             }
         }
 

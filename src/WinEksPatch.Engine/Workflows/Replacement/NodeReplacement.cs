@@ -78,7 +78,7 @@ public sealed partial class NodeReplacement(
 
             // The snapshot was read before the lease was ours: the group's state (sizes, tags, instances) is read again.
             var group = ownLease == null ? facts.AutoScalingGroup!
-                : GroupLookup.StillThere(await AutoScaling.DescribeAutoScalingGroupsAsync([facts.AutoScalingGroup!.Name], cancellationToken: scope.Token).ConfigureAwait(false), facts.AutoScalingGroup!.Name);
+                : await GroupLookup.ReadAsync(AutoScaling, facts.AutoScalingGroup!.Name, scope.Token).ConfigureAwait(false);
             await RollSelfManagedAsync(snapshot, facts, group, kubernetes, options, lease?.Holder.RunId ?? Guid.NewGuid().ToString("N")[..12], host, scope.Token)
                 .ConfigureAwait(false);
         }
@@ -192,7 +192,7 @@ public sealed partial class NodeReplacement(
         // here: each drained instance was terminated with decrement, so the surge is given back already, and setting it
         // lower would let Auto Scaling pick an instance to kill that nobody drained. A difference is someone else's (a
         // scaling policy, an operator, cluster-autoscaler) or a node declined at the prompt: kept, and said.
-        var final = GroupLookup.StillThere(await AutoScaling.DescribeAutoScalingGroupsAsync([group.Name], cancellationToken: cancellationToken).ConfigureAwait(false), group.Name);
+        var final = await GroupLookup.ReadAsync(AutoScaling, group.Name, cancellationToken).ConfigureAwait(false);
         if (final.DesiredCapacity != state.Desired && run.Blocked.Count == 0)
         {
             host.Warning($"{group.Name}: desired capacity is {final.DesiredCapacity}, not the {state.Desired} it had before the rollout" +
