@@ -33,7 +33,7 @@ public sealed class EksTokenGenerator(AWSCredentials credentials, RegionEndpoint
         var config = new AmazonSecurityTokenServiceConfig { RegionEndpoint = region };
 
         // ServiceURL folds in AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL / endpoint_url, so the simulator's STS is used when set.
-        var endpoint = stsEndpoint ?? config.ServiceURL ?? $"https://sts.{region.SystemName}.{(region.SystemName.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com")}";
+        var endpoint = stsEndpoint ?? config.ServiceURL ?? $"https://sts.{region.SystemName}.{Aws.AwsPartition.DnsSuffix(region.SystemName)}";
         IRequest request = new DefaultRequest(new GetCallerIdentityRequest(), "SecurityTokenService")
         {
             HttpMethod = "GET",

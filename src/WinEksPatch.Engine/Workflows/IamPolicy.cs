@@ -226,7 +226,5 @@ public sealed record IamPolicyTargets
     /// <summary>The SSM parameters the groups' templates name their AMI by (resolve:ssm:…).</summary>
     public IReadOnlyList<string> ImageParameters { get; init; } = [];
 
-    public string PartitionName => Partition
-        ?? (Region?.StartsWith("cn-", StringComparison.Ordinal) == true ? "aws-cn"
-            : Region?.StartsWith("us-gov-", StringComparison.Ordinal) == true ? "aws-us-gov" : "aws");
+    public string PartitionName => Partition ?? Aws.AwsPartition.Of(Region);
 }

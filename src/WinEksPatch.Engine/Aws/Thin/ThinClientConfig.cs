@@ -60,7 +60,6 @@ internal sealed class ThinEndpointProvider(ThinServiceDescriptor service) : IEnd
             return new Endpoint(service.GlobalHome(region).Endpoint);
         }
 
-        var dnsSuffix = region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
-        return new Endpoint($"https://{service.EndpointPrefix}.{region}.{dnsSuffix}");
+        return new Endpoint($"https://{service.EndpointPrefix}.{region}.{AwsPartition.DnsSuffix(region)}");
     }
 }

@@ -33,10 +33,12 @@ public sealed record ThinServiceDescriptor(
 {
     /// <summary>A global service's endpoint and signing region in the partition of <paramref name="region"/>
     /// (iam.amazonaws.com signed for us-east-1; China and GovCloud have their own).</summary>
-    public (string Endpoint, string SigningRegion) GlobalHome(string region) =>
-        region.StartsWith("cn-", StringComparison.Ordinal) ? ($"https://{EndpointPrefix}.cn-north-1.amazonaws.com.cn", "cn-north-1")
-        : region.StartsWith("us-gov-", StringComparison.Ordinal) ? ($"https://{EndpointPrefix}.us-gov.amazonaws.com", "us-gov-west-1")
-        : ($"https://{EndpointPrefix}.amazonaws.com", "us-east-1");
+    public (string Endpoint, string SigningRegion) GlobalHome(string region) => AwsPartition.Of(region) switch
+    {
+        AwsPartition.China => ($"https://{EndpointPrefix}.cn-north-1.amazonaws.com.cn", "cn-north-1"),
+        AwsPartition.GovCloud => ($"https://{EndpointPrefix}.us-gov.amazonaws.com", "us-gov-west-1"),
+        _ => ($"https://{EndpointPrefix}.amazonaws.com", "us-east-1"),
+    };
 
     public static readonly ThinServiceDescriptor Iam = new("IAM", "iam", "iam", "2010-05-08", AwsWireProtocol.Query, IsGlobal: true);
 
