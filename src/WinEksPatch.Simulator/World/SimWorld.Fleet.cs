@@ -46,25 +46,28 @@ public sealed partial class SimWorld
     /// </summary>
     public string? ResolveImageAlias(string? imageId)
     {
-        if (imageId is null || !imageId.StartsWith(SsmImageAliasPrefix, StringComparison.Ordinal))
+        if (imageId is null || AliasParameter(imageId) is not { } alias)
         {
             return imageId;
         }
 
-        string name = imageId[SsmImageAliasPrefix.Length..];
-        long? version = null;
-        int colon = name.LastIndexOf(':');
-        if (colon > 0)
-        {
-            if (!long.TryParse(name[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out long number))
-            {
-                return null;
-            }
+        // A label never equals the one version the simulator keeps, so it does not resolve (labels are not modelled).
+        return SsmParameters.GetValueOrDefault(alias.Name) is { } parameter
+            && (alias.Version.Length == 0 || alias.Version == parameter.Version.ToString(CultureInfo.InvariantCulture)) ? parameter.Value : null;
+    }
 
-            (name, version) = (name[..colon], number);
+    /// <summary>The parameter an ImageId "resolve:ssm:name[:version|:label]" names, with its version or label ("" for
+    /// none); null for an AMI id.</summary>
+    public static (string Name, string Version)? AliasParameter(string imageId)
+    {
+        if (!imageId.StartsWith(SsmImageAliasPrefix, StringComparison.Ordinal))
+        {
+            return null;
         }
 
-        return SsmParameters.GetValueOrDefault(name) is { } parameter && (version is null || version == parameter.Version) ? parameter.Value : null;
+        string name = imageId[SsmImageAliasPrefix.Length..];
+        int colon = name.LastIndexOf(':');
+        return colon > 0 ? (name[..colon], name[(colon + 1)..]) : (name, "");
     }
 
     public List<FleetFaultRule> FleetFaults { get; } = [];

@@ -34,17 +34,7 @@ public sealed class IamAuthorizer(IamPolicyDocument policy, string principalArn)
     /// </summary>
     public string? Refusal(string action, string resource, string region, bool secureTransport, DateTimeOffset now)
     {
-        var context = new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase)
-        {
-            ["aws:PrincipalArn"] = [PrincipalArn],
-            ["aws:PrincipalAccount"] = [PrincipalArn.Split(':')[4]],
-            ["aws:PrincipalType"] = ["User"],
-            ["aws:RequestedRegion"] = [region],
-            ["aws:SecureTransport"] = [secureTransport ? "true" : "false"],
-            ["aws:CurrentTime"] = [now.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)],
-            ["aws:EpochTime"] = [now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)],
-        };
-        var request = new IamRequest(action, resource, context);
+        var request = new IamRequest(action, resource, IamRequestContext.GlobalKeys(PrincipalArn, region, secureTransport, now));
         IamEvaluation evaluation = policy.Evaluate(request);
         return evaluation.Decision == IamDecision.Allow ? null : Message(request, evaluation);
     }

@@ -17,20 +17,25 @@ namespace WinEksPatch.Simulator.Auth.Iam;
 /// </summary>
 public static class IamRequestContext
 {
+    /// <summary>The global condition keys of every request: the principal, the region asked for, the transport, the
+    /// simulated time.</summary>
+    public static Dictionary<string, IReadOnlyList<string>> GlobalKeys(string principalArn, string region, bool secureTransport, DateTimeOffset now) =>
+        new(StringComparer.OrdinalIgnoreCase)
+        {
+            ["aws:PrincipalArn"] = [principalArn],
+            ["aws:PrincipalAccount"] = [principalArn.Split(':')[4]],
+            ["aws:PrincipalType"] = ["User"],
+            ["aws:RequestedRegion"] = [region],
+            ["aws:SecureTransport"] = [secureTransport ? "true" : "false"],
+            ["aws:CurrentTime"] = [now.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)],
+            ["aws:EpochTime"] = [now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)],
+        };
+
     public static IReadOnlyList<IamRequest> For(AwsService service, string operation, AwsCall call, string principalArn)
     {
         SimWorld world = call.World;
         var requests = new List<IamRequest>();
-        var global = new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase)
-        {
-            ["aws:PrincipalArn"] = [principalArn],
-            ["aws:PrincipalAccount"] = [world.AccountId],
-            ["aws:PrincipalType"] = ["User"],
-            ["aws:RequestedRegion"] = [call.Region],
-            ["aws:SecureTransport"] = [call.Http.Request.IsHttps ? "true" : "false"],
-            ["aws:CurrentTime"] = [world.Scheduler.Now.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)],
-            ["aws:EpochTime"] = [world.Scheduler.Now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)],
-        };
+        Dictionary<string, IReadOnlyList<string>> global = GlobalKeys(principalArn, call.Region, call.Http.Request.IsHttps, world.Scheduler.Now);
 
         string action = $"{service.SigningName}:{operation}";
         void Add(string resource, IEnumerable<Tag>? resourceTags = null, Dictionary<string, IReadOnlyList<string>>? extra = null, string? actionName = null)
@@ -148,15 +153,10 @@ public static class IamRequestContext
     /// <summary>ssm:GetParameters on the parameter a version names its AMI by (resolve:ssm:name[:version|:label]), if any.</summary>
     private static void AddAliasParameter(SimWorld world, string region, LaunchTemplateVersion? version, AddRequest add)
     {
-        if (version?.ImageId is not { } alias || !alias.StartsWith(SimWorld.SsmImageAliasPrefix, StringComparison.Ordinal))
+        if (version?.ImageId is { } imageId && SimWorld.AliasParameter(imageId) is { } alias)
         {
-            return;
+            add(SsmParameterArn(world, region, alias.Name), actionName: "ssm:GetParameters");
         }
-
-        string name = alias[SimWorld.SsmImageAliasPrefix.Length..];
-        int colon = name.LastIndexOf(':');
-        name = colon > 0 ? name[..colon] : name;
-        add(SsmParameterArn(world, region, name), actionName: "ssm:GetParameters");
     }
 
     /// <summary>Public parameters (/aws/service/...) have no account in their ARN; a name that starts with '/' keeps it.</summary>
