@@ -166,8 +166,8 @@ public static partial class KubeObjects
                         ? new V1PodCondition { Type = "PodScheduled", Status = "False", Reason = "Unschedulable", LastTransitionTime = p.CreationTimestamp.UtcDateTime }
                         : new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = (p.StartTime ?? p.CreationTimestamp).UtcDateTime },
                     new V1PodCondition { Type = "Initialized", Status = "True", LastTransitionTime = p.CreationTimestamp.UtcDateTime },
-                    new V1PodCondition { Type = "ContainersReady", Status = p.Ready ? "True" : "False", LastTransitionTime = (p.StartTime ?? p.CreationTimestamp).UtcDateTime },
-                    new V1PodCondition { Type = "Ready", Status = p.Ready ? "True" : "False", LastTransitionTime = (p.StartTime ?? p.CreationTimestamp).UtcDateTime },
+                    new V1PodCondition { Type = "ContainersReady", Status = p.Ready ? "True" : "False", LastTransitionTime = (p.RunningSince ?? p.StartTime ?? p.CreationTimestamp).UtcDateTime },
+                    new V1PodCondition { Type = "Ready", Status = p.Ready ? "True" : "False", LastTransitionTime = (p.RunningSince ?? p.StartTime ?? p.CreationTimestamp).UtcDateTime },
                 ],
                 ContainerStatuses = p.NodeName is null ? null : p.Containers.Select(c => new V1ContainerStatus
                 {
@@ -179,7 +179,7 @@ public static partial class KubeObjects
                     Started = p.Phase == "Running",
                     RestartCount = 0,
                     State = p.Phase == "Running"
-                        ? new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = p.StartTime?.UtcDateTime } }
+                        ? new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = (p.RunningSince ?? p.StartTime)?.UtcDateTime } }
                         : new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } },
                 }).ToList(),
             },

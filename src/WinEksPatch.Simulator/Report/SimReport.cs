@@ -4,17 +4,22 @@ using WinEksPatch.Simulator.World;
 
 namespace WinEksPatch.Simulator.Report;
 
-/// <summary>One entry of the report's timeline (simulated time). Kind: NodeAdded, NodeReady, NodeNotReady, NodeCordoned,
-/// NodeUncordoned, NodeRemoved, PodStarted, PodEvicted, PodDeleted, PodDeletedWithNode, PodDeletedByController,
-/// PodEvictedByTaint.</summary>
+/// <summary>One entry of the report's timeline (simulated time). Kind: InstanceLaunched (Detail: the AMI id),
+/// InstanceRunning (Detail: the instance id), OsReady (Windows; Detail: "Sysprep specialize and OOBE" or "restored from
+/// pre-provisioned snapshot snap-…"), NodeAdded (Detail: the instance id), NodeReady, NodeUsable (pods can be placed: a
+/// Windows node's pod IPs advertised, a Linux node Ready), NodeNotReady, NodeCordoned, NodeUncordoned, NodeRemoved,
+/// PodStarted, PodEvicted, PodDeleted, PodDeletedWithNode, PodDeletedByController, PodEvictedByTaint. An instance's events
+/// name the node it is (or will be: its private DNS name) and its group as node events do.</summary>
 public sealed record ReportEvent(DateTimeOffset At, string Kind, string Cluster, string? NodeGroup, string? Node, string? Namespace, string? Pod, string? Detail);
 
 /// <summary>
 /// What the simulator saw since it started (or since the last reset), for <c>GET /_sim/report</c>: AWS API calls by
 /// service and operation, Kubernetes requests by verb and resource (watches apart from lists), a timeline of node and
 /// pod events, and the invariants: PDB violations, the lowest count of Ready schedulable nodes per node group, pods
-/// deleted rather than evicted. Node and pod changes arrive through <see cref="SimWorld.KubernetesObjectChanged"/>
-/// (world lock held); requests are counted from the endpoints (any thread). Lock order: world gate, then this.
+/// deleted rather than evicted. Node and pod changes arrive through <see cref="SimWorld.KubernetesObjectChanged"/>, boot
+/// phases through <see cref="SimWorld.InstancePhaseReached"/> (world lock held), each stamped with the simulated time it
+/// happened at (the scheduler's, so a clock jump that runs many events keeps them apart); requests are counted from the
+/// endpoints (any thread). Lock order: world gate, then this.
 /// </summary>
 public sealed class SimReport
 {
@@ -49,6 +54,7 @@ public sealed class SimReport
 
             ResetLowest(_since);
             world.KubernetesObjectChanged += OnChange;
+            world.InstancePhaseReached += Add;
         }
     }
 
@@ -208,7 +214,7 @@ public sealed class SimReport
 
     private void OnNode(string type, KubeNode node)
     {
-        DateTimeOffset now = _world.Clock.GetUtcNow();
+        DateTimeOffset now = _world.Scheduler.Now;
         if (type == KubeChange.Loaded)
         {
             Seed(node);
@@ -266,7 +272,7 @@ public sealed class SimReport
 
         if (running && _readyPods.Add(pod.Uid))
         {
-            Add(new ReportEvent(_world.Clock.GetUtcNow(), "PodStarted", pod.ClusterName, GroupOfNodeName(pod.ClusterName, pod.NodeName!),
+            Add(new ReportEvent(_world.Scheduler.Now, "PodStarted", pod.ClusterName, GroupOfNodeName(pod.ClusterName, pod.NodeName!),
                 pod.NodeName, pod.Namespace, pod.Name, pod.OwnerKind is null ? null : $"{pod.OwnerKind}/{pod.OwnerName}"));
         }
         else if (!running)

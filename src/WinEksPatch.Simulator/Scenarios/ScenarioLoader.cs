@@ -481,6 +481,15 @@ public sealed class ScenarioLoader
         node.Annotations["node.alpha.kubernetes.io/ttl"] = "0";
         node.Annotations["volumes.kubernetes.io/controller-managed-attach-detach"] = "true";
         _world.Nodes[(cluster.Name, node.Name)] = node;
+
+        // The boot that happened before the simulation, consistent with the node's times: running at the median pending
+        // time, Windows ready to use a median bootstrap before registration (the console output says so at that time).
+        instance.Boot.LaunchedAt = launched;
+        instance.Boot.RunningAt = launched.AddSeconds(35);
+        instance.Boot.OsReadyAt = windows ? node.CreationTimestamp.AddSeconds(-65) : null;
+        instance.Boot.RegisteredAt = node.CreationTimestamp;
+        instance.Boot.ReadyAt = node.ReadySince;
+        instance.Boot.UsableAt = node.ReadySince;
     }
 
     private void LoadWorkload(EksCluster cluster, WorkloadDefinition def)

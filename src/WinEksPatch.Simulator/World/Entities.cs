@@ -141,6 +141,9 @@ public sealed class Ec2Instance
     public string LifecycleState { get; set; } = "InService";
     public string HealthStatus { get; set; } = "Healthy";
     public bool ProtectedFromScaleIn { get; set; }
+    /// <summary>When the instance reached each boot phase, and the Fast Launch snapshot it was restored from (not an EC2
+    /// field: the simulator's record, see <see cref="InstanceBoot"/>).</summary>
+    public InstanceBoot Boot { get; } = new();
 
     public static int StateCode(string state) => state switch
     {
@@ -262,7 +265,12 @@ public sealed class KubePod
     public string? OwnerKind { get; init; }
     public string? OwnerName { get; init; }
     public string? OwnerUid { get; init; }
+    /// <summary>When the kubelet took the pod (status.startTime): set when it is bound to a node.</summary>
     public DateTimeOffset? StartTime { get; set; }
+    /// <summary>When its containers started running (containerStatuses[].state.running.startedAt, and the Ready
+    /// conditions' time): after the image pull, so later than <see cref="StartTime"/>. Null for a pod of the scenario that
+    /// was running from the start (then <see cref="StartTime"/> stands for it).</summary>
+    public DateTimeOffset? RunningSince { get; set; }
     public long ResourceVersion { get; set; }
     /// <summary>Set when a graceful deletion started (the pod is Terminating); it is gone once the grace period ends.</summary>
     public DateTimeOffset? DeletionTimestamp { get; set; }

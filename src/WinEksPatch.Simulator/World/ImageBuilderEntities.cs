@@ -49,8 +49,14 @@ public sealed class ImageBuild
     public bool TestsEnabled { get; init; } = true;
     /// <summary>Status → when that phase ends, in order (PENDING … INTEGRATING).</summary>
     public required IReadOnlyList<(string Status, DateTimeOffset Ends)> Schedule { get; init; }
-    /// <summary>Set when the build fails at the end of BUILDING (unknown images, a fault).</summary>
+    /// <summary>Set when the build fails (unknown images, a fault: at the end of BUILDING; EC2 refusing Fast Launch on the
+    /// output AMI: at the end of DISTRIBUTING).</summary>
     public string? FailureReason { get; init; }
+    /// <summary>The phase at whose end a build with a <see cref="FailureReason"/> fails.</summary>
+    public string FailsAfter { get; init; } = "BUILDING";
+    /// <summary>EC2 Fast Launch to enable on the output AMI in the build's own region (the distribution's enabled
+    /// fastLaunchConfiguration for this account, as it was when the build started), or null.</summary>
+    public BuildFastLaunch? FastLaunch { get; init; }
     public DateTimeOffset? CancelledAt { get; set; }
     /// <summary>The images the built AMI caches (parent's plus pulled ones), decided at start.</summary>
     public required IReadOnlyList<CachedContainerImage> CachedImages { get; init; }
@@ -64,6 +70,9 @@ public sealed class ImageBuild
 
     public DateTimeOffset BuildingEnds => Schedule.First(p => p.Status == "BUILDING").Ends;
 
+    /// <summary>When a build with a <see cref="FailureReason"/> fails: the end of <see cref="FailsAfter"/>.</summary>
+    public DateTimeOffset FailureAt => Schedule.First(p => p.Status == FailsAfter).Ends;
+
     /// <summary>Status and reason at <paramref name="now"/>.</summary>
     public (string Status, string? Reason) StateAt(DateTimeOffset now)
     {
@@ -72,7 +81,7 @@ public sealed class ImageBuild
             return ("CANCELLED", "The image build was cancelled by the user.");
         }
 
-        if (FailureReason is not null && now >= BuildingEnds)
+        if (FailureReason is not null && now >= FailureAt)
         {
             return ("FAILED", FailureReason);
         }
@@ -88,3 +97,7 @@ public sealed class ImageBuild
         return ("AVAILABLE", null);
     }
 }
+
+/// <summary>The EC2 Fast Launch settings an image build enables on its output AMI (EnableFastLaunch's, from the
+/// distribution's FastLaunchConfiguration with EnableFastLaunch's defaults for what it leaves out).</summary>
+public sealed record BuildFastLaunch(int TargetResourceCount, int MaxParallelLaunches, string? LaunchTemplateId, string? LaunchTemplateVersion);

@@ -147,10 +147,15 @@ public sealed partial class SimWorld
 
     /// <summary>A launch from the AMI takes one pre-provisioned snapshot when Fast Launch has one ready (enabled, or
     /// enabled-failed with snapshots left); EC2 then launches a temporary instance to replace it. False: a standard launch.</summary>
-    public bool TryTakeFastLaunchSnapshot(string imageId)
+    public bool TryTakeFastLaunchSnapshot(string imageId) => TryTakeFastLaunchSnapshot(imageId, out _);
+
+    /// <summary>As <see cref="TryTakeFastLaunchSnapshot(string)"/>, with the id of the snapshot taken (the oldest ready
+    /// one): the launch restores its root volume from it (<see cref="InstanceBoot.FastLaunchSnapshotId"/>).</summary>
+    public bool TryTakeFastLaunchSnapshot(string imageId, out string? snapshotId)
     {
         lock (Gate)
         {
+            snapshotId = null;
             if (!FastLaunchImages.TryGetValue(imageId, out FastLaunchImage? config)
                 || config.State is not ("enabled" or "enabled-failed" or "enabling")
                 || config.ReadySnapshots.Count == 0)
@@ -158,6 +163,7 @@ public sealed partial class SimWorld
                 return false;
             }
 
+            snapshotId = config.ReadySnapshots[0];
             config.ReadySnapshots.RemoveAt(0);
             if (config.State == "enabled")
             {

@@ -10,7 +10,8 @@ namespace WinEksPatch.Simulator.World;
 /// launch template's AMI and terminating surplus ones; an instance goes pending → running, and after a modelled
 /// Windows (or Linux) boot its node registers with the cluster and turns Ready; a terminated instance's node goes
 /// NotReady and is then deleted. Every step is a scaling activity as Auto Scaling reports it, and runs on the
-/// virtual clock (<see cref="Scheduler"/>). All methods here expect <see cref="Gate"/> to be held.
+/// virtual clock (<see cref="Scheduler"/>). How an instance boots and its node joins is in SimWorld.Boot.cs. All methods
+/// here expect <see cref="Gate"/> to be held.
 /// </summary>
 public sealed partial class SimWorld
 {
@@ -270,10 +271,20 @@ public sealed partial class SimWorld
         }
 
         Instances[instanceId] = instance;
+        instance.Boot.LaunchedAt = now;
+        RaisePhase(instance, "InstanceLaunched", image.ImageId, now);
         if (intoWarmPool)
         {
             WarmUp(group, instance, cause, details);
             return true;
+        }
+
+        // EC2 Fast Launch: a Windows AMI with pre-provisioned snapshots ready boots from one (Sysprep specialize and OOBE
+        // already done); an empty pool, or an AMI without Fast Launch, boots the standard way.
+        bool windows = image.OsFamily == "windows";
+        if (windows && TryTakeFastLaunchSnapshot(image.ImageId, out string? snapshotId))
+        {
+            instance.Boot.FastLaunchSnapshotId = snapshotId;
         }
 
         group.InstanceIds.Add(instanceId);
@@ -292,47 +303,16 @@ public sealed partial class SimWorld
         };
         ScalingActivities.Add(activity);
 
-        bool windows = image.OsFamily == "windows";
-        Scheduler.After(Spread(FleetTimings.PendingSeconds), () => Locked(() => InstanceRunning(instance, activity)));
+        NodeJoin? join = null;
         if (clusterName is not null && TakeFault("never-register", group, nodegroup) is null)
         {
             bool notReady = TakeFault("not-ready", group, nodegroup) is not null;
             bool noPodIps = windows && !notReady && TakeFault("no-pod-ips", group, nodegroup) is not null;
-            Scheduler.After(Spread(windows ? FleetTimings.WindowsRegisterSeconds : FleetTimings.LinuxRegisterSeconds),
-                () => Locked(() => RegisterNode(instance, clusterName, group, nodegroup, image, version, notReady, noPodIps)));
+            join = new NodeJoin(clusterName, group, nodegroup, image, version, notReady, noPodIps);
         }
 
+        StartBoot(instance, image, activity, join);
         return true;
-    }
-
-    private void InstanceRunning(Ec2Instance instance, ScalingActivity activity)
-    {
-        if (instance.State != "pending")
-        {
-            return;
-        }
-
-        instance.State = "running";
-        if (instance.LifecycleState != "Pending")
-        {
-            LaunchHooksDone(null, instance, activity, "CONTINUE", keepState: true);
-            return;
-        }
-
-        // The group's launch hooks hold it in Pending:Wait; ABANDON terminates it and the group launches another.
-        AutoScalingGroup? group = instance.AutoScalingGroupName is { } name ? AutoScalingGroups.GetValueOrDefault(name) : null;
-        if (group is not null && HoldForHooks(group, instance, LifecycleHook.Launching, activity, result =>
-            {
-                if (instance.LifecycleState == "Pending:Wait") // not terminated meanwhile
-                {
-                    LaunchHooksDone(group, instance, activity, result);
-                }
-            }))
-        {
-            return;
-        }
-
-        LaunchHooksDone(group, instance, activity, "CONTINUE");
     }
 
     private void LaunchHooksDone(AutoScalingGroup? group, Ec2Instance instance, ScalingActivity activity, string result, bool keepState = false)
@@ -356,201 +336,6 @@ public sealed partial class SimWorld
         }
 
         activity.StatusCode = "Successful";
-    }
-
-    private void RegisterNode(Ec2Instance instance, string clusterName, AutoScalingGroup group, EksNodegroup? nodegroup, AmiImage image, LaunchTemplateVersion version,
-        bool stayNotReady, bool withoutPodIps)
-    {
-        if (instance.State is not ("pending" or "running"))
-        {
-            return;
-        }
-
-        KubeNode node = NodeRegistration.Build(this, Clusters[clusterName], instance, image, group, nodegroup, version, Scheduler.Now);
-        node.Ready = false;
-        node.ReadySince = Scheduler.Now;
-        node.ResourceVersion = NextResourceVersion();
-        Nodes[(clusterName, node.Name)] = node;
-        NodeChanged(node);
-        if (!stayNotReady)
-        {
-            Scheduler.After(Spread(FleetTimings.ReadySeconds), () => Locked(() =>
-            {
-                if (Nodes.GetValueOrDefault((clusterName, node.Name)) == node && instance.State == "running")
-                {
-                    node.Ready = true;
-                    node.ReadySince = Scheduler.Now;
-                    node.ResourceVersion = NextResourceVersion();
-                    NodeChanged(node);
-                    if (node.OperatingSystem == "windows" && !withoutPodIps)
-                    {
-                        Scheduler.After(Spread(FleetTimings.WindowsIpamSeconds), () => Locked(() => AdvertisePodIps(node, instance)));
-                    }
-                }
-            }));
-        }
-    }
-
-    /// <summary>
-    /// The VPC resource controller (Windows IPAM) gives a Ready Windows node its pod IPs as the extended resource
-    /// vpc.amazonaws.com/PrivateIPv4Address; EKS's admission webhook makes every Windows pod request one, so until then
-    /// the scheduler places no Windows pod on the node even though it is Ready.
-    /// </summary>
-    private void AdvertisePodIps(KubeNode node, Ec2Instance instance)
-    {
-        if (Nodes.GetValueOrDefault((node.ClusterName, node.Name)) != node || instance.State != "running")
-        {
-            return;
-        }
-
-        node.ExtendedResources[WindowsPodIps.ResourceName] = WindowsPodIps.For(instance.InstanceType);
-        node.ResourceVersion = NextResourceVersion();
-        NodeChanged(node);
-    }
-
-    // ---- leaving the group -------------------------------------------------------------------
-
-    /// <summary>Takes an instance out of service and terminates it (scale-in, TerminateInstanceInAutoScalingGroup).</summary>
-    public ScalingActivity BeginTermination(AutoScalingGroup group, Ec2Instance instance, string cause)
-    {
-        ArgumentNullException.ThrowIfNull(group);
-        ArgumentNullException.ThrowIfNull(instance);
-        var activity = new ScalingActivity
-        {
-            ActivityId = Ids.Uuid($"activity/{group.Name}/{instance.InstanceId}/terminate/{ScalingActivities.Count}"),
-            AutoScalingGroupName = group.Name,
-            AutoScalingGroupArn = group.Arn,
-            Description = "Terminating EC2 instance: " + instance.InstanceId,
-            Cause = cause,
-            StartTime = Scheduler.Now,
-            StatusCode = "InProgress",
-            Progress = 0,
-            Details = JsonSerializer.Serialize(new Dictionary<string, string> { ["Subnet ID"] = instance.SubnetId, ["Availability Zone"] = instance.AvailabilityZone }),
-            InstanceId = instance.InstanceId,
-        };
-        ScalingActivities.Add(activity);
-        EndLifecycleWait(instance.InstanceId); // a launch still waiting on its hooks is over
-        if (Nodegroups.Values.Any(n => n.AutoScalingGroupName == group.Name) && NodeOf(instance) is { } node && PodsToDrain(node).Count > 0)
-        {
-            // A managed node group's termination lifecycle hook: EKS drains the node before the instance goes.
-            instance.LifecycleState = "Terminating:Wait";
-            DrainBeforeTermination(instance, node, activity, Scheduler.Now);
-            return activity;
-        }
-
-        // The group's termination hooks (the Node Termination Handler's, a Lambda's) hold it in Terminating:Wait first.
-        if (HoldForHooks(group, instance, LifecycleHook.Terminating, activity, _ =>
-            {
-                instance.LifecycleState = "Terminating:Proceed";
-                activity.StatusCode = "InProgress";
-                ShutDown(instance, activity);
-            }))
-        {
-            return activity;
-        }
-
-        instance.LifecycleState = "Terminating";
-        ShutDown(instance, activity);
-        return activity;
-    }
-
-    private static readonly TimeSpan LifecycleDrainRetry = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan LifecycleDrainLimit = TimeSpan.FromMinutes(15);
-
-    /// <summary>
-    /// EKS's drain on a managed node's termination (scale-in, the update's scale-down): cordon, evict the pods through
-    /// their budgets every 10 s; when none is left, or after 15 minutes (the hook's timeout, which continues), shut down.
-    /// </summary>
-    private void DrainBeforeTermination(Ec2Instance instance, KubeNode node, ScalingActivity activity, DateTimeOffset since)
-    {
-        if (!node.Unschedulable)
-        {
-            node.Unschedulable = true;
-            node.ResourceVersion = NextResourceVersion();
-            NodeChanged(node);
-        }
-
-        foreach (KubePod pod in PodsToDrain(node))
-        {
-            EvictPod(pod.ClusterName, pod.Namespace, pod.Name, null, dryRun: false);
-        }
-
-        if (PodsToDrain(node).Count > 0 && Scheduler.Now - since < LifecycleDrainLimit)
-        {
-            Scheduler.After(LifecycleDrainRetry, () => Locked(() => DrainBeforeTermination(instance, node, activity, since)));
-            return;
-        }
-
-        instance.LifecycleState = "Terminating";
-        ShutDown(instance, activity);
-    }
-
-    /// <summary>The node's pods a drain evicts: not DaemonSet pods, not those already terminating.</summary>
-    private List<KubePod> PodsToDrain(KubeNode node) =>
-        Pods.Values.Where(p => p.ClusterName == node.ClusterName && p.NodeName == node.Name && p.OwnerKind != "DaemonSet" && p.DeletionTimestamp is null).ToList();
-
-    /// <summary>EC2 TerminateInstances: the instance shuts down; if an Auto Scaling group owns it, the group's health
-    /// check takes it out of service and launches a replacement to keep the desired capacity.</summary>
-    public void TerminateFromEc2(Ec2Instance instance)
-    {
-        ArgumentNullException.ThrowIfNull(instance);
-        if (instance.State is "shutting-down" or "terminated")
-        {
-            return;
-        }
-
-        AutoScalingGroup? group = instance.AutoScalingGroupName is { } name ? AutoScalingGroups.GetValueOrDefault(name) : null;
-        if (group is not null && instance.LifecycleState is not ("Terminating" or "Terminated"))
-        {
-            BeginTermination(group, instance, $"At {Stamp()} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.");
-            ReconcileGroup(group, null);
-            return;
-        }
-
-        ShutDown(instance, null);
-    }
-
-    private void ShutDown(Ec2Instance instance, ScalingActivity? activity)
-    {
-        if (instance.State is "shutting-down" or "terminated")
-        {
-            return;
-        }
-
-        instance.State = "shutting-down";
-        // The kubelet stops with the instance: the node controller marks the node NotReady.
-        if (NodeOf(instance) is { } node && node.Ready)
-        {
-            node.Ready = false;
-            node.ReadySince = Scheduler.Now;
-            node.ResourceVersion = NextResourceVersion();
-            NodeChanged(node);
-        }
-
-        bool windows = instance.Platform == "windows";
-        Scheduler.After(Spread(windows ? FleetTimings.WindowsShutdownSeconds : FleetTimings.LinuxShutdownSeconds), () => Locked(() =>
-        {
-            instance.State = "terminated";
-            if (activity is not null)
-            {
-                activity.StatusCode = "Successful";
-                activity.Progress = 100;
-                activity.EndTime = Scheduler.Now;
-            }
-
-            if (instance.AutoScalingGroupName is { } name && AutoScalingGroups.TryGetValue(name, out AutoScalingGroup? group))
-            {
-                instance.LifecycleState = "Terminated";
-                group.InstanceIds.Remove(instance.InstanceId);
-            }
-
-            // The cloud node lifecycle controller deletes the node of a terminated instance.
-            if (NodeOf(instance) is { } gone)
-            {
-                Nodes.Remove((gone.ClusterName, gone.Name));
-                NodeRemoved(gone);
-            }
-        }));
     }
 
     // ---- helpers -----------------------------------------------------------------------------

@@ -173,6 +173,13 @@ public sealed partial class SimWorld
             : ImageBuildFaults.Count > 0 ? ImageBuildFaults.Dequeue()
             : tags["wineks-sim:fail"]?.GetValue<string>() is { } tagged ? tagged
             : null;
+        (BuildFastLaunch? fastLaunch, string? fastLaunchFailure) = PlanBuildFastLaunch(distribution);
+        string failsAfter = "BUILDING";
+        if (failure is null && fastLaunchFailure is not null)
+        {
+            failure = fastLaunchFailure;
+            failsAfter = "DISTRIBUTING";
+        }
 
         var schedule = new List<(string, DateTimeOffset)>();
         DateTimeOffset at = now;
@@ -204,12 +211,14 @@ public sealed partial class SimWorld
             TestsEnabled = testsEnabled,
             Schedule = schedule,
             FailureReason = failure,
+            FailsAfter = failsAfter,
+            FastLaunch = fastLaunchFailure is null ? fastLaunch : null,
             CachedImages = cached,
             OutputOsVersion = osVersion,
             OutputPatchMonth = patchMonth,
         };
         ImageBuilds[arn] = build;
-        DateTimeOffset end = failure is null ? at : build.BuildingEnds;
+        DateTimeOffset end = failure is null ? at : build.FailureAt;
         // On the world's one event scheduler, like every other timed change: the AMI appears when the build ends,
         // whether time runs scaled or is advanced (and every Image Builder request refreshes too).
         Scheduler.After(end - now, () =>
@@ -288,6 +297,9 @@ public sealed partial class SimWorld
             WindowsServer = build.Parent.WindowsServer,
             WindowsEdition = build.Parent.WindowsEdition,
             PatchMonth = build.OutputPatchMonth,
+            // Image Builder's Windows builds end with Sysprep (shutdown option) before the AMI is taken, which is what
+            // EC2 Fast Launch requires.
+            SysprepGeneralized = true,
         };
         foreach (KeyValuePair<string, JsonNode?> tag in amiConfig?["amiTags"] as JsonObject ?? [])
         {
@@ -299,5 +311,6 @@ public sealed partial class SimWorld
         Images[ami.ImageId] = ami;
         AmiCachedImages[ami.ImageId] = [.. build.CachedImages];
         build.OutputAmiId = ami.ImageId;
+        EnableBuildFastLaunch(build, ami);
     }
 }

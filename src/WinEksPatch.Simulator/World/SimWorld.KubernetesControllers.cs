@@ -859,6 +859,7 @@ public sealed partial class SimWorld
 
             p.Phase = "Running";
             p.Ready = true;
+            p.RunningSince = Scheduler.Now;
             PodChanged(p, deleted: false);
         });
     }

@@ -81,6 +81,8 @@ public sealed partial class SimWorld
             if (instance.State == "pending")
             {
                 instance.State = "running";
+                instance.Boot.RunningAt = Scheduler.Now;
+                RaisePhase(instance, "InstanceRunning", instance.InstanceId, Scheduler.Now);
             }
         }));
         Scheduler.After(Spread(FleetTimings.WarmUpSeconds), () => Locked(() =>
@@ -88,6 +90,13 @@ public sealed partial class SimWorld
             if (instance.LifecycleState != "Warmed:Pending")
             {
                 return;
+            }
+
+            // Warm-up is one modelled step: by its end a Windows instance's first boot (Sysprep specialize, OOBE) is long
+            // done, so its console output holds "Windows is Ready to use" from here on.
+            if (instance.Platform == "windows")
+            {
+                instance.Boot.OsReadyAt ??= Scheduler.Now;
             }
 
             string state = group.WarmPool?.PoolState ?? "Stopped";
@@ -131,8 +140,9 @@ public sealed partial class SimWorld
         LaunchTemplateVersion? version = instance.LaunchTemplate is { } t ? LaunchTemplates.GetValueOrDefault(t.LaunchTemplateId)?.Resolve(t.Version) : null;
         if (ClusterOf(group) is { } clusterName && version is not null && Images.TryGetValue(instance.ImageId, out AmiImage? image))
         {
+            var join = new NodeJoin(clusterName, group, NodegroupOf(group), image, version, StayNotReady: false, WithoutPodIps: false);
             Scheduler.After(Spread(image.OsFamily == "windows" ? FleetTimings.WarmStartRegisterSeconds : FleetTimings.LinuxRegisterSeconds),
-                () => Locked(() => RegisterNode(instance, clusterName, group, NodegroupOf(group), image, version, false, false)));
+                () => Locked(() => RegisterNode(instance, join)));
         }
 
         return true;

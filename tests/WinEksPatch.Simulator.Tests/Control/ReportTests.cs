@@ -148,7 +148,8 @@ public sealed class ReportTests : IAsyncLifetime
         SignedHttp.Response r = await SignedHttp.QueryAsync(_sim.Info.Endpoint, "autoscaling", "2011-01-01", "TerminateInstanceInAutoScalingGroup",
             new Dictionary<string, string> { ["InstanceId"] = instance, ["ShouldDecrementDesiredCapacity"] = "false" });
         Assert.Equal(200, r.Status);
-        for (int i = 0; i < 40 && Events(await Report(), "NodeReady").Count == 0; i++)
+        // Until the replacement is usable (a Windows node: Ready and its pod IPs advertised), which is when it counts.
+        for (int i = 0; i < 40 && Events(await Report(), "NodeUsable").Count == 0; i++)
         {
             _sim.Clock.Advance(TimeSpan.FromMinutes(1));
             await Task.Delay(10);
@@ -158,6 +159,7 @@ public sealed class ReportTests : IAsyncLifetime
         Assert.Equal(instance, Events(report, "NodeRemoved").Single().GetProperty("detail").GetString());
         Assert.Single(Events(report, "NodeAdded"));
         Assert.Equal("demo-win-selfmanaged", Events(report, "NodeReady").Single().GetProperty("nodeGroup").GetString());
+        Assert.Equal(Events(report, "NodeReady").Single().GetProperty("node").GetString(), Events(report, "NodeUsable").Single().GetProperty("node").GetString());
         JsonElement lowest = Lowest(report, "demo-win-selfmanaged");
         Assert.Equal(3, lowest.GetProperty("lowest").GetInt32());
         Assert.Equal(4, lowest.GetProperty("current").GetInt32());

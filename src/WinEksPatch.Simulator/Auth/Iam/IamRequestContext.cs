@@ -116,6 +116,19 @@ public static class IamRequestContext
                 }
 
                 break;
+            case "GetConsoleOutput":
+                // Resource type instance (Service Authorization Reference, ec2:GetConsoleOutput).
+                if (form.Get("InstanceId") is { } consoleOf)
+                {
+                    (string arn, List<Tag>? tags) = Ec2Resource(world, consoleOf);
+                    add(arn, tags);
+                }
+                else
+                {
+                    add("*");
+                }
+
+                break;
             case "TerminateInstances":
                 foreach (string id in form.List("InstanceId"))
                 {
@@ -338,8 +351,10 @@ public static class IamRequestContext
         }
         else
         {
-            // CancelImageCreation, StartImagePipelineExecution: the image build version or pipeline named in the body.
-            add(JsonProtocol.String(body, "imageBuildVersionArn") ?? JsonProtocol.String(body, "imagePipelineArn") ?? "*");
+            // CancelImageCreation, StartImagePipelineExecution, UpdateDistributionConfiguration: the image build version,
+            // pipeline or distribution configuration named in the body.
+            add(JsonProtocol.String(body, "imageBuildVersionArn") ?? JsonProtocol.String(body, "imagePipelineArn")
+                ?? JsonProtocol.String(body, "distributionConfigurationArn") ?? "*");
         }
     }
 

@@ -6,7 +6,7 @@ using WinEksPatch.Simulator.World;
 
 namespace WinEksPatch.Simulator.Aws.Services.Ec2;
 
-/// <summary>EC2 (the ec2 query protocol): instances and images.</summary>
+/// <summary>EC2 (the ec2 query protocol): instances (and their console output), images, launch templates, Fast Launch.</summary>
 public sealed partial class Ec2Service : AwsService
 {
     public override string SigningName => "ec2";
@@ -37,13 +37,14 @@ public sealed partial class Ec2Service : AwsService
             "EnableFastLaunch" => EnableFastLaunch(call),
             "DescribeFastLaunchImages" => DescribeFastLaunchImages(call),
             "DisableFastLaunch" => DisableFastLaunch(call),
+            "GetConsoleOutput" => GetConsoleOutput(call),
             _ => throw InvalidAction(action),
         };
     }
 
     private static bool IsAction(string action) => action is "DescribeInstances" or "DescribeImages" or "DescribeLaunchTemplates"
         or "DescribeLaunchTemplateVersions" or "CreateLaunchTemplateVersion" or "ModifyLaunchTemplate" or "CreateTags" or "DeleteTags"
-        or "TerminateInstances" or "EnableFastLaunch" or "DescribeFastLaunchImages" or "DisableFastLaunch";
+        or "TerminateInstances" or "EnableFastLaunch" or "DescribeFastLaunchImages" or "DisableFastLaunch" or "GetConsoleOutput";
 
     // ---- DescribeInstances -------------------------------------------------------------------
 

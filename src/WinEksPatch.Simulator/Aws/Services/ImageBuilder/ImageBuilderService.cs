@@ -46,6 +46,7 @@ public sealed partial class ImageBuilderService : AwsService
                 ("ListInfrastructureConfigurations", "POST") => List(call, "ListInfrastructureConfigurations", body, ImageBuilderKind.InfrastructureConfiguration, "infrastructureConfigurationSummaryList", Summary),
                 ("DeleteInfrastructureConfiguration", "DELETE") => Delete(call, "infrastructureConfigurationArn", ImageBuilderKind.InfrastructureConfiguration),
                 ("CreateDistributionConfiguration", "PUT") => Idempotent(call, operation, body, () => CreateDistributionConfiguration(call, body)),
+                ("UpdateDistributionConfiguration", "PUT") => Idempotent(call, operation, body, () => UpdateDistributionConfiguration(call, body)),
                 ("GetDistributionConfiguration", "GET") => new JsonObject { ["distributionConfiguration"] = ResourceJson(Get(call, "distributionConfigurationArn", ImageBuilderKind.DistributionConfiguration)) },
                 ("ListDistributionConfigurations", "POST") => List(call, "ListDistributionConfigurations", body, ImageBuilderKind.DistributionConfiguration, "distributionConfigurationSummaryList", Summary),
                 ("DeleteDistributionConfiguration", "DELETE") => Delete(call, "distributionConfigurationArn", ImageBuilderKind.DistributionConfiguration),
@@ -226,32 +227,6 @@ public sealed partial class ImageBuilderService : AwsService
         definition["terminateInstanceOnFailure"] ??= true;
         Register(call.World, ImageBuilderKind.InfrastructureConfiguration, arn, name, definition);
         return new JsonObject { ["infrastructureConfigurationArn"] = arn };
-    }
-
-    private static JsonObject CreateDistributionConfiguration(AwsCall call, JsonObject body)
-    {
-        string name = RequiredName(body);
-        if (body["distributions"] is not JsonArray { Count: > 0 } distributions)
-        {
-            throw InvalidParameter("distributions", "A distribution configuration needs at least one distribution.");
-        }
-
-        foreach (JsonNode? d in distributions)
-        {
-            if (d?["region"]?.GetValue<string>() is not { Length: > 0 } region || !RegionName().IsMatch(region))
-            {
-                throw InvalidParameter("distributions.region", "Each distribution needs a valid region.");
-            }
-
-            if (d["amiDistributionConfiguration"]?["name"]?.GetValue<string>() is { } amiName && (amiName.Length is < 1 or > 127 || amiName.Replace("{{imagebuilder:buildDate}}", "", StringComparison.Ordinal).Replace("{{ imagebuilder:buildDate }}", "", StringComparison.Ordinal).Any(ch => !(char.IsAsciiLetterOrDigit(ch) || "()[] ./-'@_{}:".Contains(ch, StringComparison.Ordinal)))))
-            {
-                throw InvalidParameter("amiDistributionConfiguration.name", $"The AMI name '{amiName}' contains characters EC2 does not allow in AMI names.");
-            }
-        }
-
-        string arn = $"arn:aws:imagebuilder:{call.World.Region}:{call.World.AccountId}:distribution-configuration/{ArnName(name)}";
-        Register(call.World, ImageBuilderKind.DistributionConfiguration, arn, name, Definition(body));
-        return new JsonObject { ["distributionConfigurationArn"] = arn };
     }
 
     private static JsonObject CreateImagePipeline(AwsCall call, JsonObject body)
@@ -619,6 +594,11 @@ public sealed partial class ImageBuilderService : AwsService
 
         o["owner"] = r.Owner;
         o["dateCreated"] = IsoTime(r.DateCreated);
+        if (r.DateUpdated is { } updated)
+        {
+            o["dateUpdated"] = IsoTime(updated);
+        }
+
         o["tags"] ??= new JsonObject();
         return o;
     }
