@@ -25,7 +25,46 @@ public interface IEc2Api
 
     /// <summary>One version (number, <c>$Latest</c> or <c>$Default</c>) of a launch template, by id or name.</summary>
     Task<LaunchTemplateVersion> DescribeLaunchTemplateVersionAsync(LaunchTemplateReference template, CancellationToken cancellationToken = default);
+
+    /// <summary>EC2 Fast Launch settings and state (DescribeFastLaunchImages), all pages: of the given AMIs, or of every AMI of
+    /// the region configured for it when <paramref name="imageIds"/> is empty. An AMI without Fast Launch is absent.</summary>
+    Task<IReadOnlyList<FastLaunchImage>> DescribeFastLaunchImagesAsync(IReadOnlyCollection<string> imageIds, CancellationToken cancellationToken = default);
+
+    /// <summary>EnableFastLaunch (or changes the settings of an AMI that has it): EC2's answer, usually in state <c>enabling</c>.</summary>
+    Task<FastLaunchImage> EnableFastLaunchAsync(FastLaunchSettings settings, CancellationToken cancellationToken = default);
+
+    /// <summary>DisableFastLaunch: EC2 removes the pre-provisioned snapshots; the answer is in state <c>disabling</c>.</summary>
+    Task<FastLaunchImage> DisableFastLaunchAsync(string imageId, CancellationToken cancellationToken = default);
+
+    /// <summary>GetConsoleOutput, decoded: what the instance last posted to its console (EC2Launch's lines on Windows), or
+    /// null when it has posted nothing yet.</summary>
+    Task<string?> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What EnableFastLaunch is asked: the AMI, the pre-provisioned snapshots to keep on hand, the parallel
+/// pre-provisioning launches (6 or more) and the launch template those launches use (id or name, not both), if any.</summary>
+public sealed record FastLaunchSettings(
+    string ImageId,
+    int TargetResourceCount,
+    int MaxParallelLaunches,
+    string? LaunchTemplateId = null,
+    string? LaunchTemplateName = null,
+    string? LaunchTemplateVersion = null);
+
+/// <summary>One AMI's EC2 Fast Launch, as DescribeFastLaunchImages and EnableFastLaunch report it. <see cref="State"/>:
+/// enabling, enabling-failed, enabled, enabled-failed, disabling, disabling-failed.</summary>
+public sealed record FastLaunchImage(
+    string ImageId,
+    string State,
+    string? StateTransitionReason,
+    DateTimeOffset? StateTransitionTime,
+    int? TargetResourceCount,
+    int? MaxParallelLaunches,
+    string? ResourceType,
+    string? OwnerId,
+    string? LaunchTemplateId,
+    string? LaunchTemplateName,
+    string? LaunchTemplateVersion);
 
 public sealed record Ec2Instance(
     string InstanceId,
@@ -47,7 +86,8 @@ public sealed record Ec2Image(
     string? PlatformDetails,
     DateTimeOffset? CreationDate,
     IReadOnlyDictionary<string, string> Tags,
-    string? OwnerAlias = null)
+    string? OwnerAlias = null,
+    int? RootVolumeGiB = null)
 {
     /// <summary>EC2 reports Windows AMIs with Platform "windows" and PlatformDetails starting with "Windows".</summary>
     public bool IsWindows => PlatformDetails?.StartsWith("Windows", StringComparison.OrdinalIgnoreCase) == true;

@@ -80,7 +80,13 @@ public sealed record InfrastructureSpec(string Name, string InstanceProfileName,
     int HttpPutResponseHopLimit = 2, IReadOnlyList<string>? OtherSettings = null);
 
 /// <summary>One region of a distribution configuration: the AMI's name (with {{imagebuilder:buildDate}}) and tags.</summary>
-public sealed record AmiDistribution(string Region, string AmiName, string? AmiDescription, IReadOnlyDictionary<string, string> AmiTags);
+public sealed record AmiDistribution(string Region, string AmiName, string? AmiDescription, IReadOnlyDictionary<string, string> AmiTags,
+    DistributionFastLaunch? FastLaunch = null);
+
+/// <summary>EC2 Fast Launch that Image Builder turns on for the output AMI of one region (a distribution's
+/// fastLaunchConfigurations): the snapshots to keep on hand, the parallel pre-provisioning launches, and the launch
+/// template of those launches, if any.</summary>
+public sealed record DistributionFastLaunch(int TargetResourceCount, int MaxParallelLaunches, string? LaunchTemplateId = null, string? LaunchTemplateVersion = null);
 
 /// <summary>A distribution configuration; <see cref="OtherSettings"/>, read back only: the member paths of settings the module
 /// does not make (launch permissions, target accounts, a KMS key...).</summary>

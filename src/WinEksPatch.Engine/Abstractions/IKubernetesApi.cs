@@ -153,6 +153,10 @@ public sealed record KubePod(
 {
     /// <summary>Pending or Running: a pod that occupies its node.</summary>
     public bool IsActive => Phase is not ("Succeeded" or "Failed");
+
+    /// <summary>When its first container started running (the earliest containerStatuses[].state.running.startedAt); null
+    /// while none runs.</summary>
+    public DateTimeOffset? RunningSince { get; init; }
 }
 
 /// <summary>A node as the module sees it.</summary>
@@ -175,6 +179,9 @@ public sealed record KubeNode(
 
     /// <summary>The EKS managed node group, from the label EKS puts on its nodes.</summary>
     public string? ManagedNodegroup => Labels.TryGetValue("eks.amazonaws.com/nodegroup", out var name) ? name : null;
+
+    /// <summary>When the Ready condition last changed (its lastTransitionTime): for a Ready node, since when it is Ready.</summary>
+    public DateTimeOffset? ReadySince { get; init; }
 
     /// <summary>Keys of the node's taints (EKS's managed updates mark outdated nodes with eks.amazonaws.com/nodegroup
     /// before they drain them, and only cordon them afterwards).</summary>

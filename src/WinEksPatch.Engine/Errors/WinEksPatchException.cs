@@ -163,4 +163,11 @@ public static class ErrorIds
     public const string ImageBuildFailed = nameof(ImageBuildFailed);
     public const string ImageBuildCancelled = nameof(ImageBuildCancelled);
     public const string CacheListTooLong = nameof(CacheListTooLong);
+
+    // EC2 Fast Launch
+    public const string AmiNotAvailable = nameof(AmiNotAvailable);
+    public const string FastLaunchFailed = nameof(FastLaunchFailed);
+    public const string FastLaunchTimeout = nameof(FastLaunchTimeout);
+    public const string FastLaunchNotEnabled = nameof(FastLaunchNotEnabled);
+    public const string FastLaunchQuotaExceeded = nameof(FastLaunchQuotaExceeded);
 }

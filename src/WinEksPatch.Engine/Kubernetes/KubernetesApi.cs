@@ -272,7 +272,11 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
             p.Metadata.Annotations?.ContainsKey("kubernetes.io/config.mirror") == true,
             p.Spec?.Volumes?.Any(v => v.EmptyDir != null) == true,
             p.Spec?.TerminationGracePeriodSeconds,
-            p.Metadata.DeletionTimestamp is { } deleted ? new DateTimeOffset(DateTime.SpecifyKind(deleted, DateTimeKind.Utc)) : null);
+            p.Metadata.DeletionTimestamp is { } deleted ? new DateTimeOffset(DateTime.SpecifyKind(deleted, DateTimeKind.Utc)) : null)
+        {
+            RunningSince = p.Status?.ContainerStatuses?.Select(s => s.State?.Running?.StartedAt).Where(t => t != null).Min() is { } started
+                ? new DateTimeOffset(DateTime.SpecifyKind(started, DateTimeKind.Utc)) : null,
+        };
     }
 
     private static KubeNode ToNode(k8s.Models.V1Node n) => new(
@@ -285,6 +289,8 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
         n.Spec?.Unschedulable == true,
         n.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : null)
     {
+        ReadySince = n.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.LastTransitionTime is { } since
+            ? new DateTimeOffset(DateTime.SpecifyKind(since, DateTimeKind.Utc)) : null,
         TaintKeys = n.Spec?.Taints?.Select(t => t.Key).ToList() ?? [],
         ExtendedResources = n.Status?.Allocatable?.Where(r => KubeNode.IsExtendedResource(r.Key) && r.Value.ToDecimal() > 0).Select(r => r.Key).Order(StringComparer.Ordinal).ToList() ?? [],
     };

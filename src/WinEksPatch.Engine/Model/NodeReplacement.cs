@@ -62,6 +62,9 @@ public sealed class NodeReplacementResult
     /// <summary>Pods and PodDisruptionBudgets that held the drain up, and for how long.</summary>
     public IReadOnlyList<string> Blockers { get; init => field = ItemList.From(value); } = new ItemList<string>();
 
+    /// <summary>How the new node came into service, phase by phase (null for a managed group, whose nodes EKS launches unseen).</summary>
+    public NodeBoot? Boot { get; internal set; }
+
     public override string ToString() => $"{OldInstanceId} -> {NewInstanceId} ({Result})";
 }
 

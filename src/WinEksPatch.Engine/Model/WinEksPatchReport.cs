@@ -77,6 +77,9 @@ public sealed class WinEksPatchGroupReport
 
     public ItemList<NodeReplacementResult> Nodes { get; } = [];
 
+    /// <summary>The new nodes' boot phases summed up: the mean of each and the slowest; null when no node's boot was read.</summary>
+    public NodeBootSummary? Boot => NodeBootSummary.Of([.. Nodes.Select(n => n.Boot).OfType<NodeBoot>()]);
+
     /// <summary>The AWS and Kubernetes calls this group's part made (groups run one after another, so each call is one group's).</summary>
     public IReadOnlyList<ApiCallCount> ApiCalls { get; set => field = ItemList.From(value); } = new ItemList<ApiCallCount>();
 

@@ -44,5 +44,9 @@ public sealed class WinNodeAmi
 
     public TimeSpan? BuildDuration { get; init; }
 
+    /// <summary>EC2 Fast Launch of the AMI when New-WinNodeAmi -FastLaunch built it (enabled: its instances boot from
+    /// pre-provisioned snapshots); null otherwise.</summary>
+    public string? FastLaunchState { get; init; }
+
     public override string ToString() => ImageId;
 }

@@ -33,7 +33,7 @@ public static class IamPolicy
         "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeScalingActivities",
         "autoscaling:DescribeLifecycleHooks", "autoscaling:DescribeInstanceRefreshes", "autoscaling:DescribeWarmPool",
         "ec2:DescribeInstances", "ec2:DescribeImages", "ec2:DescribeLaunchTemplateVersions",
-        "ssm:GetParameter", "ssm:GetParametersByPath", "ssm:GetParameters", "iam:GetInstanceProfile",
+        "ec2:DescribeFastLaunchImages", "ssm:GetParameter", "ssm:GetParametersByPath", "ssm:GetParameters", "iam:GetInstanceProfile",
         "ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
     ];
 
@@ -56,14 +56,17 @@ public static class IamPolicy
         "imagebuilder:ListImageBuildVersions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
     ];
 
-    public static string[] BuildActions => [.. BuildResourceActions, .. BuildListActions, "iam:PassRole"];
+    /// <summary>EC2 Fast Launch of an AMI (Enable-/Disable-WinNodeAmiFastLaunch, New-WinNodeAmi -FastLaunch).</summary>
+    public static readonly string[] FastLaunchActions = ["ec2:EnableFastLaunch", "ec2:DisableFastLaunch"];
+
+    public static string[] BuildActions => [.. BuildResourceActions, .. BuildListActions, .. FastLaunchActions, "iam:PassRole"];
 
     public static readonly string[] RolloutActions =
     [
         "ec2:CreateLaunchTemplateVersion", "ec2:RunInstances", "ec2:CreateTags", "ec2:DeleteTags",
         "autoscaling:UpdateAutoScalingGroup", "autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup",
         "autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
-        "eks:UpdateNodegroupVersion", "iam:PassRole",
+        "eks:UpdateNodegroupVersion", "iam:PassRole", "ec2:GetConsoleOutput",
     ];
 
     /// <summary>The role of Image Builder's documented instance profile for container builds (New-WinNodeAmi's default).</summary>
@@ -145,6 +148,8 @@ public static class IamPolicy
             // A recipe needs imagebuilder:GetComponent on each component it names (a dependent action): Amazon's
             // update-windows too, which lives under the account "aws" (the only Amazon component the module uses).
             Add("WinEksPatchBuildAmazonComponents", ["imagebuilder:GetComponent"], Arns($"arn:{p}:imagebuilder:{partitionRegion}:aws:component/update-windows/*"));
+            // EC2 Fast Launch is authorized on the image (AMI ARNs carry no account).
+            Add("WinEksPatchFastLaunch", FastLaunchActions, Arns($"arn:{p}:ec2:{partitionRegion}::image/*"));
             Add("WinEksPatchPassBuildRole", ["iam:PassRole"], Arns($"arn:{p}:iam::{account}:role/{imageBuilderRoleName}"), PassedToEc2());
         }
 
@@ -177,6 +182,8 @@ public static class IamPolicy
                     $"arn:{p}:ssm:{partitionRegion}:{(name.StartsWith("/aws/service/", StringComparison.Ordinal) ? "" : account)}:parameter/{name.TrimStart('/')}")]));
             }
 
+            // The new nodes' Windows boot time (EC2Launch's "Windows is Ready to use" in the console output), on the cluster's instances.
+            Add("WinEksPatchReadBootConsole", ["ec2:GetConsoleOutput"], Arns($"arn:{p}:ec2:{partitionRegion}:{account}:instance/*"), Conditions(ClusterOwned()));
             Add("WinEksPatchRolloutDrainMarks", ["ec2:CreateTags", "ec2:DeleteTags"], Arns($"arn:{p}:ec2:{partitionRegion}:{account}:instance/*"),
                 Conditions([.. ClusterOwned(), .. OnlyTagKey(InstanceDrainTag)]));
             Add("WinEksPatchRolloutManagedGroups", ["eks:UpdateNodegroupVersion"], clusterName == null ? Any()

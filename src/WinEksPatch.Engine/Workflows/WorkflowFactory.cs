@@ -36,6 +36,8 @@ public sealed class WorkflowFactory(Connections connections)
         new(connections.Aws.ImageBuilder(), connections.Aws.Eks(), connections.Aws.Ec2(), Catalog(), Reader(), Fleet(),
             new RegistryCacheImageResolver(connections.Registry, connections.Images), Calendar, connections.Time, connections.Region);
 
+    public FastLaunch.FastLaunchSetup FastLaunch() => new(connections.Aws.Ec2(), connections.Time, connections.Region);
+
     public IamPolicyDiscovery IamPolicyDiscovery() => new(Reader(), connections.Aws.Ec2(), connections.Aws.Iam());
 
     public PatchCycle PatchCycle() =>

@@ -45,6 +45,10 @@ namespace WinEksPatch.Commands;
 /// old instance waits in Terminating:Wait until the hook is completed or its heartbeat timeout runs out, and the command
 /// returns once those instances are gone (waiting up to -ReadyTimeout plus the hook's heartbeat timeout). On a failure or Ctrl+C the node steps in flight are
 /// cancelled and awaited, and the error (or a warning) says what state each touched node was left in.</para>
+/// <para type="description">Each result's Boot says how its new node came into service, phase by phase: launch to
+/// Windows ready to use (EC2Launch's line in GetConsoleOutput), bootstrap to the node registered, Ready, pod IPs
+/// advertised, and its first workload pod running (read again when the rollout ends); the phases add up to
+/// LaunchToUsable, and SlowestPhase names the longest.</para>
 /// <para type="description">If new nodes do not become usable within -ReadyTimeout the rollout stops before draining
 /// another node, the error quotes the group's scaling activities, and new instances that had their whole -ReadyTimeout
 /// are terminated (so a re-run launches fresh ones). The rollout's state is kept in tags on the Auto Scaling group and its instances: after Ctrl+C, a crash or

@@ -92,6 +92,11 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
     [Parameter]
     public SwitchParameter CacheImagesFromCluster { get; set; }
 
+    /// <summary>With -ImageSource Build: EC2 Fast Launch on the new AMI (New-WinNodeAmi -FastLaunch: a pre-provisioned snapshot per
+    /// node of the group), so the replacement nodes boot from snapshots; the rollout starts once EC2 reports it enabled.</summary>
+    [Parameter]
+    public SwitchParameter FastLaunch { get; set; }
+
     /// <summary>Also write the report as JSON to this file.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -111,8 +116,13 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
 
         var built = new CapturingHost(host);
         var builder = workflows.AmiBuilder();
-        await builder.RunAsync(new Workflows.AmiBuild.AmiBuildOptions { ClusterName = group.ClusterName, NodeGroupName = group.NodeGroupName, CacheImages = cache },
-            built, cancellationToken).ConfigureAwait(false);
+        await builder.RunAsync(new Workflows.AmiBuild.AmiBuildOptions
+        {
+            ClusterName = group.ClusterName,
+            NodeGroupName = group.NodeGroupName,
+            CacheImages = cache,
+            FastLaunch = FastLaunch ? new Workflows.AmiBuild.AmiFastLaunchOptions() : null,
+        }, built, cancellationToken).ConfigureAwait(false);
         return built.Items.OfType<WinNodeAmi>().SingleOrDefault()?.ImageId; // none under -WhatIf (the build's plan was written)
     }
 
@@ -132,6 +142,13 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
     {
         try
         {
+            if (FastLaunch && ImageSource != "Build")
+            {
+                ThrowTerminatingError(ToErrorRecord(new WinEksPatchException(ErrorIds.InvalidImageSource, ErrorKind.InvalidArgument,
+                    $"-FastLaunch turns EC2 Fast Launch on for the AMI -ImageSource Build makes, and -ImageSource is {ImageSource}: use -ImageSource Build, " +
+                    "or Enable-WinNodeAmiFastLaunch for an AMI of your own. Nothing was changed.", ImageSource)));
+            }
+
             var options = RolloutOptions();
             var reportPath = ReportPath == null ? null : Guard(() => _targets.Clusters.Count > 1
                 ? throw new WinEksPatchException(ErrorIds.ReportPathInvalid, ErrorKind.InvalidArgument,

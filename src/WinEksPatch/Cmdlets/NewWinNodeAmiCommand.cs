@@ -47,6 +47,13 @@ namespace WinEksPatch.Commands;
 /// Set-NodeGroupAmi; with -NoWait it emits the started build (WinNodeAmiBuild). Ctrl+C stops waiting, not the build, and
 /// says how to follow or cancel it. A FAILED or CANCELLED build is an error with Image Builder's reason and where the logs
 /// are. -WhatIf shows the parent AMI and each resource that would be created or reused, and changes nothing.</para>
+/// <para type="description">-FastLaunch turns on EC2 Fast Launch for the AMI in this region through the distribution
+/// configuration (Image Builder enables it when it distributes the AMI): new nodes then boot from snapshots taken after
+/// Sysprep's specialize and OOBE phases. The snapshots kept on hand default to the rollout the AMI prepares (one per node of
+/// -NodeGroupName, at least 5). The plan shows them, their storage and the region's parallel launches against the quota,
+/// all checked before anything is created (FastLaunchQuotaExceeded). The AMI is emitted once EC2 reports Fast Launch
+/// enabled (FastLaunchState); a Fast Launch that fails to enable is FastLaunchFailed with EC2's reason, and the AMI, which
+/// was built, stays usable.</para>
 /// </summary>
 /// <example>
 ///   <code>New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage 111122223333.dkr.ecr.us-west-2.amazonaws.com/shop/web-iis:2026.06.1 -WhatIf</code>
@@ -56,7 +63,11 @@ namespace WinEksPatch.Commands;
 ///   <code>$ami = Get-WinImageCachePlan -ClusterName demo | Select-Object -First 2 | New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged; $ami | Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force</code>
 ///   <para>Builds an AMI that caches the two images worth caching most, waits for it, and points the group at it.</para>
 /// </example>
-[Cmdlet(VerbsCommon.New, "WinNodeAmi", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+/// <example>
+///   <code>New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -FastLaunch -FastLaunchMaxParallelLaunches 8 | Format-List ImageId, OsBuild, FastLaunchState</code>
+///   <para>Builds the group's AMI with EC2 Fast Launch (a snapshot per node of the group on hand, eight made at a time) and emits it once Fast Launch is enabled.</para>
+/// </example>
+[Cmdlet(VerbsCommon.New, "WinNodeAmi", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Default")]
 [OutputType("WinEksPatch.Model.WinNodeAmi", "WinEksPatch.Model.WinNodeAmiBuild")]
 public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
 {
@@ -130,6 +141,32 @@ public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
     [Parameter]
     public SwitchParameter NoWait { get; set; }
 
+    /// <summary>Turn on EC2 Fast Launch for the AMI in this region (Image Builder's distribution), and emit the AMI once EC2
+    /// reports it enabled.</summary>
+    [Parameter(ParameterSetName = "FastLaunch", Mandatory = true)]
+    public SwitchParameter FastLaunch { get; set; }
+
+    /// <summary>Pre-provisioned snapshots to keep on hand; default: one per node of -NodeGroupName, at least 5.</summary>
+    [Parameter(ParameterSetName = "FastLaunch")]
+    [ValidateRange(1, 10000)]
+    public int? FastLaunchSnapshotCount { get; set; }
+
+    /// <summary>Temporary instances EC2 may run at once to make the snapshots: 6 or more (default 6).</summary>
+    [Parameter(ParameterSetName = "FastLaunch")]
+    [ValidateRange(Workflows.FastLaunch.FastLaunchSetup.MinParallelLaunches, 1000)]
+    public int FastLaunchMaxParallelLaunches { get; set; } = Workflows.FastLaunch.FastLaunchSetup.MinParallelLaunches;
+
+    /// <summary>The launch template of those temporary instances (their subnet, IMDSv2 settings); default: EC2's defaults.
+    /// Its $Default version is used.</summary>
+    [Parameter(ParameterSetName = "FastLaunch")]
+    [ValidatePattern("^lt-[0-9a-f]{8,17}$")]
+    public string? FastLaunchLaunchTemplateId { get; set; }
+
+    /// <summary>The region's quota of parallel Fast Launch launches across every AMI (default 40); pass yours if it was raised.</summary>
+    [Parameter(ParameterSetName = "FastLaunch")]
+    [ValidateRange(Workflows.FastLaunch.FastLaunchSetup.MinParallelLaunches, 100000)]
+    public int ParallelLaunchQuota { get; set; } = Workflows.FastLaunch.FastLaunchSetup.DefaultParallelLaunchQuota;
+
     // What the pipeline named: one build is for one cluster and at most one group.
     private readonly HashSet<string> _clusters = new(StringComparer.Ordinal);
     private readonly HashSet<string> _groups = new(StringComparer.Ordinal);
@@ -172,6 +209,13 @@ public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
                 InstanceProfileName = InstanceProfileName,
                 DistributionRegions = DistributionRegion,
                 NoWait = NoWait,
+                FastLaunch = !FastLaunch ? null : new AmiFastLaunchOptions
+                {
+                    TargetSnapshotCount = FastLaunchSnapshotCount,
+                    MaxParallelLaunches = FastLaunchMaxParallelLaunches,
+                    LaunchTemplateId = FastLaunchLaunchTemplateId,
+                    ParallelLaunchQuota = ParallelLaunchQuota,
+                },
             };
             var builder = Guard(() => new WorkflowFactory(Connections).AmiBuilder());
             RunWorkflow((host, token) => builder.RunAsync(options, host, token));

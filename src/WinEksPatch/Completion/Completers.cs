@@ -89,3 +89,17 @@ public sealed class ImageIdCompleter : AwsCompleter
         return eks.Concat(built).Select(a => a.ImageId).Distinct(StringComparer.Ordinal);
     }
 }
+
+/// <summary>Completes an AMI id EC2 Fast Launch can be turned on for: the AMIs New-WinNodeAmi built in the region.</summary>
+public sealed class OwnImageIdCompleter : AwsCompleter
+{
+    private protected override async Task<IEnumerable<string>> CandidatesAsync(Connections connections, IDictionary bound, CancellationToken cancellationToken) =>
+        (await new WorkflowFactory(connections).Catalog().BuiltAsync(new AmiQuery(), cancellationToken).ConfigureAwait(false)).Select(a => a.ImageId);
+}
+
+/// <summary>Completes an AMI id with the region's AMIs that have EC2 Fast Launch (DescribeFastLaunchImages).</summary>
+public sealed class FastLaunchImageIdCompleter : AwsCompleter
+{
+    private protected override async Task<IEnumerable<string>> CandidatesAsync(Connections connections, IDictionary bound, CancellationToken cancellationToken) =>
+        (await connections.Aws.Ec2().DescribeFastLaunchImagesAsync([], cancellationToken).ConfigureAwait(false)).Select(i => i.ImageId);
+}

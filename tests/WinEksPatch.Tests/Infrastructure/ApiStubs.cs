@@ -123,6 +123,18 @@ public abstract class Ec2ApiStub : IEc2Api
 
     public virtual Task<LaunchTemplateVersion> DescribeLaunchTemplateVersionAsync(LaunchTemplateReference template, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
+
+    public virtual Task<IReadOnlyList<FastLaunchImage>> DescribeFastLaunchImagesAsync(IReadOnlyCollection<string> imageIds, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public virtual Task<FastLaunchImage> EnableFastLaunchAsync(FastLaunchSettings settings, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public virtual Task<FastLaunchImage> DisableFastLaunchAsync(string imageId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public virtual Task<string?> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
 }
 
 public abstract class SsmApiStub : ISsmApi

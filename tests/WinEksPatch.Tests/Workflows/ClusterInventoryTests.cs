@@ -146,5 +146,14 @@ public sealed class RecordingHost : IWorkflowHost
 
     void IWorkflowHost.Progress(ProgressUpdate update) => Progress.Add(update);
 
+    /// <summary>The plans asked about (the -WhatIf text), in order.</summary>
+    public List<string> Plans { get; } = [];
+
     public Task<bool> ShouldProcessAsync(string target, string action) => Task.FromResult(AnswerShouldProcess);
+
+    public Task<bool> ShouldProcessAsync(string target, string action, string description)
+    {
+        Plans.Add(description);
+        return Task.FromResult(AnswerShouldProcess);
+    }
 }

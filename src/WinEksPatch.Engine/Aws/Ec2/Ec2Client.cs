@@ -135,6 +135,75 @@ public sealed class Ec2Client(IAmazonEC2 ec2) : IEc2Api
         await AwsErrorTranslator.CallAsync("DeleteTags", string.Join(",", resourceIds), () => ec2.DeleteTagsAsync(request, cancellationToken)).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<FastLaunchImage>> DescribeFastLaunchImagesAsync(IReadOnlyCollection<string> imageIds, CancellationToken cancellationToken = default)
+    {
+        var result = new List<FastLaunchImage>();
+        var request = new DescribeFastLaunchImagesRequest { ImageIds = imageIds.Count > 0 ? [.. imageIds.Distinct(StringComparer.Ordinal)] : null };
+        do
+        {
+            var response = await AwsErrorTranslator.CallAsync("DescribeFastLaunchImages", imageIds.Count == 1 ? imageIds.First() : null,
+                () => ec2.DescribeFastLaunchImagesAsync(request, cancellationToken)).ConfigureAwait(false);
+            result.AddRange((response.FastLaunchImages ?? []).Select(i => ToFastLaunch(i.ImageId, i.State?.Value, i.StateTransitionReason, i.StateTransitionTime,
+                i.SnapshotConfiguration?.TargetResourceCount, i.MaxParallelLaunches, i.ResourceType?.Value, i.OwnerId, i.LaunchTemplate)));
+            request.NextToken = response.NextToken;
+        }
+        while (!string.IsNullOrEmpty(request.NextToken));
+        return result;
+    }
+
+    public async Task<FastLaunchImage> EnableFastLaunchAsync(FastLaunchSettings settings, CancellationToken cancellationToken = default)
+    {
+        var request = new EnableFastLaunchRequest
+        {
+            ImageId = settings.ImageId,
+            ResourceType = "snapshot",
+            SnapshotConfiguration = new FastLaunchSnapshotConfigurationRequest { TargetResourceCount = settings.TargetResourceCount },
+            MaxParallelLaunches = settings.MaxParallelLaunches,
+            LaunchTemplate = settings.LaunchTemplateId is null && settings.LaunchTemplateName is null ? null : new FastLaunchLaunchTemplateSpecificationRequest
+            {
+                LaunchTemplateId = settings.LaunchTemplateId,
+                LaunchTemplateName = settings.LaunchTemplateId is null ? settings.LaunchTemplateName : null,
+                Version = settings.LaunchTemplateVersion ?? "$Default",
+            },
+        };
+        var r = await AwsErrorTranslator.CallAsync("EnableFastLaunch", settings.ImageId,
+            () => ec2.EnableFastLaunchAsync(request, cancellationToken)).ConfigureAwait(false);
+        return ToFastLaunch(r.ImageId ?? settings.ImageId, r.State?.Value, r.StateTransitionReason, r.StateTransitionTime,
+            r.SnapshotConfiguration?.TargetResourceCount, r.MaxParallelLaunches, r.ResourceType?.Value, r.OwnerId, r.LaunchTemplate);
+    }
+
+    public async Task<FastLaunchImage> DisableFastLaunchAsync(string imageId, CancellationToken cancellationToken = default)
+    {
+        var r = await AwsErrorTranslator.CallAsync("DisableFastLaunch", imageId,
+            () => ec2.DisableFastLaunchAsync(new DisableFastLaunchRequest { ImageId = imageId }, cancellationToken)).ConfigureAwait(false);
+        return ToFastLaunch(r.ImageId ?? imageId, r.State?.Value, r.StateTransitionReason, r.StateTransitionTime,
+            r.SnapshotConfiguration?.TargetResourceCount, r.MaxParallelLaunches, r.ResourceType?.Value, r.OwnerId, r.LaunchTemplate);
+    }
+
+    public async Task<string?> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        var response = await AwsErrorTranslator.CallAsync("GetConsoleOutput", instanceId,
+            () => ec2.GetConsoleOutputAsync(new GetConsoleOutputRequest { InstanceId = instanceId }, cancellationToken)).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(response.Output))
+        {
+            return null;
+        }
+
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(response.Output));
+        }
+        catch (FormatException)
+        {
+            return null; // not base64 as documented: nothing we can read a time from
+        }
+    }
+
+    private static FastLaunchImage ToFastLaunch(string imageId, string? state, string? reason, DateTime? transition, int? target, int? maxParallel,
+        string? resourceType, string? ownerId, FastLaunchLaunchTemplateSpecificationResponse? template) => new(
+        imageId, state ?? "", reason, transition is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null, target, maxParallel,
+        resourceType, ownerId, template?.LaunchTemplateId, template?.LaunchTemplateName, template?.Version);
+
     private static LaunchTemplateVersion ToVersion(Ec2LaunchTemplateVersion v) => new(
         v.LaunchTemplateId, v.LaunchTemplateName, v.VersionNumber ?? 0, v.DefaultVersion == true,
         v.LaunchTemplateData?.ImageId, v.LaunchTemplateData?.InstanceType?.Value, v.LaunchTemplateData?.UserData,
@@ -145,7 +214,8 @@ public sealed class Ec2Client(IAmazonEC2 ec2) : IEc2Api
         image.PlatformDetails ?? (image.Platform?.Value == "windows" ? "Windows" : null),
         DateTimeOffset.TryParse(image.CreationDate, System.Globalization.CultureInfo.InvariantCulture,
             System.Globalization.DateTimeStyles.AssumeUniversal, out var created) ? created : null,
-        Tags(image.Tags), image.ImageOwnerAlias);
+        Tags(image.Tags), image.ImageOwnerAlias,
+        (image.BlockDeviceMappings ?? []).FirstOrDefault(m => m.DeviceName == image.RootDeviceName)?.Ebs?.VolumeSize);
 
     private static Dictionary<string, string> Tags(List<Tag>? tags) =>
         (tags ?? []).GroupBy(t => t.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value ?? "", StringComparer.Ordinal);

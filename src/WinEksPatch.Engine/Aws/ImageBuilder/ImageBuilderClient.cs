@@ -132,14 +132,18 @@ public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilder
             cancellationToken).ConfigureAwait(false);
         var c = response.DistributionConfiguration ?? throw NoMember("GetDistributionConfiguration", "distributionConfiguration");
         var distributions = (c.Distributions ?? []).Select(d => new AmiDistribution(d.Region ?? "", d.AmiDistributionConfiguration?.Name ?? "",
-            d.AmiDistributionConfiguration?.Description, d.AmiDistributionConfiguration?.AmiTags ?? new Dictionary<string, string>(StringComparer.Ordinal))).ToList();
+            d.AmiDistributionConfiguration?.Description, d.AmiDistributionConfiguration?.AmiTags ?? new Dictionary<string, string>(StringComparer.Ordinal),
+            d.FastLaunchConfigurations?.FirstOrDefault(f => f.Enabled) is { } f ? new DistributionFastLaunch(f.SnapshotConfiguration?.TargetResourceCount ?? 0,
+                f.MaxParallelLaunches ?? 0, f.LaunchTemplate?.LaunchTemplateId, f.LaunchTemplate?.LaunchTemplateVersion) : null)).ToList();
         return new DistributionSpec(c.Name ?? "", distributions, c.Description, c.Arn ?? arn,
             ImageBuilderOtherSettings.Find(raw.GetProperty("distributionConfiguration"), ImageBuilderOtherSettings.Distribution));
     }
 
     public Task<string> CreateDistributionConfigurationAsync(DistributionSpec spec, CancellationToken cancellationToken = default) =>
         CreateAsync("CreateDistributionConfiguration", new CreateDistributionConfigurationRequest(spec.Name,
-            [.. spec.Distributions.Select(d => new Distribution(d.Region, new AmiDistributionConfiguration(d.AmiName, d.AmiDescription, new(d.AmiTags))))],
+            [.. spec.Distributions.Select(d => new Distribution(d.Region, new AmiDistributionConfiguration(d.AmiName, d.AmiDescription, new(d.AmiTags)),
+                d.FastLaunch is not { } f ? null : [new FastLaunchConfiguration(true, new FastLaunchSnapshotConfiguration(f.TargetResourceCount), f.MaxParallelLaunches,
+                    f.LaunchTemplateId is null ? null : new FastLaunchLaunchTemplate(f.LaunchTemplateId, f.LaunchTemplateVersion))]))],
             spec.Description, NewClientToken()),
             (CreateDistributionConfigurationResponse r) => r.DistributionConfigurationArn, spec.Name, cancellationToken);
 
@@ -320,7 +324,15 @@ public sealed class ImageBuilderClient(ThinServiceClient client) : IImageBuilder
 
     private sealed record AmiDistributionConfiguration(string? Name, string? Description, Dictionary<string, string>? AmiTags);
 
-    private sealed record Distribution(string? Region, AmiDistributionConfiguration? AmiDistributionConfiguration);
+    private sealed record Distribution(string? Region, AmiDistributionConfiguration? AmiDistributionConfiguration,
+        List<FastLaunchConfiguration>? FastLaunchConfigurations = null);
+
+    private sealed record FastLaunchConfiguration(bool Enabled, FastLaunchSnapshotConfiguration? SnapshotConfiguration, int? MaxParallelLaunches,
+        FastLaunchLaunchTemplate? LaunchTemplate);
+
+    private sealed record FastLaunchSnapshotConfiguration(int? TargetResourceCount);
+
+    private sealed record FastLaunchLaunchTemplate(string? LaunchTemplateId, string? LaunchTemplateVersion);
 
     private sealed record CreateDistributionConfigurationRequest(string Name, List<Distribution> Distributions, string? Description, string ClientToken);
 

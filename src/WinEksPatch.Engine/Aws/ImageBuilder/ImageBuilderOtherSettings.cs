@@ -34,7 +34,9 @@ internal static class ImageBuilderOtherSettings
     public static readonly string[] Distribution =
     [
         "distributions[].region", "distributions[].amiDistributionConfiguration.name", "distributions[].amiDistributionConfiguration.description",
-        "distributions[].amiDistributionConfiguration.amiTags",
+        "distributions[].amiDistributionConfiguration.amiTags", "distributions[].fastLaunchConfigurations[].enabled",
+        "distributions[].fastLaunchConfigurations[].snapshotConfiguration.targetResourceCount", "distributions[].fastLaunchConfigurations[].maxParallelLaunches",
+        "distributions[].fastLaunchConfigurations[].launchTemplate.launchTemplateId", "distributions[].fastLaunchConfigurations[].launchTemplate.launchTemplateVersion",
     ];
 
     /// <summary>Paths of members set to something other than their default that are neither generated nor the module's.</summary>

@@ -25,6 +25,21 @@ public sealed record AmiBuildOptions
     public string? InstanceProfileName { get; init; }
     public IReadOnlyList<string> DistributionRegions { get; init; } = [];
     public bool NoWait { get; init; }
+
+    /// <summary>EC2 Fast Launch on the output AMI (in this region), through the distribution configuration; null: none.</summary>
+    public AmiFastLaunchOptions? FastLaunch { get; init; }
+}
+
+/// <summary>New-WinNodeAmi -FastLaunch: the snapshots to keep on hand (null: sized to the rollout the AMI prepares, the
+/// group's node count, at least EC2's default of 5), the parallel pre-provisioning launches and their launch template.</summary>
+public sealed record AmiFastLaunchOptions
+{
+    public int? TargetSnapshotCount { get; init; }
+    public int MaxParallelLaunches { get; init; } = FastLaunch.FastLaunchSetup.MinParallelLaunches;
+    public string? LaunchTemplateId { get; init; }
+    public string? LaunchTemplateVersion { get; init; }
+    public int ParallelLaunchQuota { get; init; } = FastLaunch.FastLaunchSetup.DefaultParallelLaunchQuota;
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
 }
 
 /// <summary>What the registry says about an image to cache: the digest its tag points to, its OS version and layers.</summary>
@@ -173,6 +188,8 @@ public sealed class AmiBuilder(
         var distributionPlan = await PlanDistributionAsync(distribution, cancellationToken).ConfigureAwait(false);
         var extra = options.Components.ToList();
         var recipePlan = await PlanRecipeAsync(names.Recipe, target, componentPlan, extra, volume, description, cancellationToken).ConfigureAwait(false);
+        var fastLaunchPlan = distribution.Distributions[0].FastLaunch is { } fastLaunch
+            ? await AmiFastLaunch.PlanAsync(ec2, fastLaunch, options.FastLaunch!, volume, cancellationToken).ConfigureAwait(false) : "";
 
         var plan = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture, $"Build a Windows AMI for cluster '{options.ClusterName}' (Kubernetes {target.KubernetesVersion}, Windows Server {target.WindowsVersion} {target.Edition}, OS build {osBuild?.ToString() ?? "unknown"}) with EC2 Image Builder in {region}:")
@@ -184,6 +201,7 @@ public sealed class AmiBuilder(
             .AppendLine(CultureInfo.InvariantCulture, $"  cached images                 {string.Join(", ", cached)}")
             .Append(string.Concat(requestedFacts.Select(r => string.Create(CultureInfo.InvariantCulture,
                 $"  cache {r.Reference} = {r.Facts.Digest[..Math.Min(19, r.Facts.Digest.Length)]}…, {r.Facts.Layers.Sum(l => l.Size ?? l.CompressedSize) / 1e6:N0} MB on disk ({r.Facts.OsVersion ?? "build unknown"}){Environment.NewLine}"))))
+            .Append(fastLaunchPlan)
             .Append("  image build                   start (CreateImage)")
             .ToString();
         // The cmdlet writes the plan as verbose output (ShouldProcess does), as the What if: text, or as the -Confirm question.
@@ -243,6 +261,9 @@ public sealed class AmiBuilder(
         var image = await WaitAsync(buildArn, names.Recipe, host, cancellationToken).ConfigureAwait(false);
         var output = image.OutputAmis.FirstOrDefault(a => a.Region == region) ?? image.OutputAmis.FirstOrDefault()
             ?? throw new WinEksPatchException(ErrorIds.ImageBuildFailed, ErrorKind.InvalidData, $"The image build {buildArn} is AVAILABLE but names no AMI.", buildArn);
+        var fastLaunchState = options.FastLaunch is { } wanted
+            ? await AmiFastLaunch.WaitAsync(new FastLaunch.FastLaunchSetup(ec2, time, region), output.ImageId, wanted, host, cancellationToken).ConfigureAwait(false)
+            : null;
         var ami = (await ec2.DescribeImagesAsync([output.ImageId], cancellationToken).ConfigureAwait(false)).SingleOrDefault();
         var amiBuild = ami != null ? AmiFacts.OsBuild(ami, calendar) : osBuild;
         host.Output(new WinNodeAmi
@@ -259,6 +280,7 @@ public sealed class AmiBuilder(
             CachedImages = ami != null ? AmiFacts.CachedImages(ami, amiBuild) : cached,
             ImageBuildVersionArn = buildArn,
             BuildDuration = (ami?.CreationDate ?? time.GetUtcNow()) - (image.DateCreated ?? started),
+            FastLaunchState = fastLaunchState,
         });
     }
 
@@ -296,7 +318,7 @@ public sealed class AmiBuilder(
         string.Concat((text ?? "").Take(200).Select(c => char.IsControl(c) || c > '\u007e' ? $"\\u{(int)c:x4}" : c.ToString()));
 
     private sealed record Target(string KubernetesVersion, string WindowsVersion, string Edition, Ec2Image Parent, WindowsBuild? ParentBuild,
-        IReadOnlyList<string> ParentCachedImages);
+        IReadOnlyList<string> ParentCachedImages, int? GroupNodeCount = null);
 
     private async Task<Target> ResolveTargetAsync(AmiBuildOptions options, IWorkflowHost host, CancellationToken cancellationToken)
     {
@@ -316,6 +338,7 @@ public sealed class AmiBuilder(
         var windows = options.WindowsVersion;
         var edition = Canonical(options.Edition);
         ClusterSnapshot? snapshot = null;
+        int? groupNodes = null;
 
         if (options.NodeGroupName is { } groupName)
         {
@@ -331,6 +354,7 @@ public sealed class AmiBuilder(
             }
 
             var projected = inventory.ToNodeGroup(snapshot, group);
+            groupNodes = Math.Max(projected.NodeCount, projected.DesiredSize);
             if (windows != null && projected.WindowsVersion != null && windows != projected.WindowsVersion)
             {
                 throw new WinEksPatchException(ErrorIds.AmiWindowsBuildMismatch, ErrorKind.InvalidArgument,
@@ -403,7 +427,7 @@ public sealed class AmiBuilder(
 
         var parentBuild = AmiFacts.OsBuild(parent, calendar);
         host.Verbose($"Parent AMI {parent.ImageId} ({parent.Name}), OS build {parentBuild?.ToString() ?? "unknown"}.");
-        return new Target(kubernetes, windows!, edition!, parent, parentBuild, AmiFacts.CachedImages(parent, parentBuild));
+        return new Target(kubernetes, windows!, edition!, parent, parentBuild, AmiFacts.CachedImages(parent, parentBuild), groupNodes);
     }
 
     private static string? Canonical(string? edition) => edition?.ToUpperInvariant() switch
@@ -628,8 +652,9 @@ public sealed class AmiBuilder(
         var regions = new[] { region }.Concat(options.DistributionRegions).Distinct(StringComparer.Ordinal).ToList();
         var amiName = names.AmiName(target.KubernetesVersion);
         var amiDescription = $"EKS Windows Server {target.WindowsVersion} {target.Edition} node AMI for Kubernetes {target.KubernetesVersion}, patched and image-cached by WinEksPatch";
-        var distributions = regions.Select(r => new AmiDistribution(r, amiName, amiDescription, tags)).ToList();
-        var settings = JsonSerializer.Serialize(distributions.Select(d => new { d.Region, d.AmiName, d.AmiDescription, Tags = d.AmiTags.OrderBy(t => t.Key, StringComparer.Ordinal).ToList() }));
+        var fastLaunch = AmiFastLaunch.For(options.FastLaunch, target.GroupNodeCount);
+        var distributions = regions.Select(r => new AmiDistribution(r, amiName, amiDescription, tags, r == region ? fastLaunch : null)).ToList();
+        var settings = JsonSerializer.Serialize(distributions.Select(d => new { d.Region, d.AmiName, d.AmiDescription, Tags = d.AmiTags.OrderBy(t => t.Key, StringComparer.Ordinal).ToList(), d.FastLaunch }));
         return new DistributionSpec(names.Distribution(settings), distributions, $"{description}: AMI name and tags");
     }
 
@@ -649,6 +674,7 @@ public sealed class AmiBuilder(
                 .. Differs($"distributions[{p.Second.Region}].amiDistributionConfiguration.name", p.First.AmiName == p.Second.AmiName),
                 .. Differs($"distributions[{p.Second.Region}].amiDistributionConfiguration.amiTags", p.First.AmiTags.Count == p.Second.AmiTags.Count
                     && p.First.AmiTags.All(t => p.Second.AmiTags.TryGetValue(t.Key, out var v) && v == t.Value)),
+                .. Differs($"distributions[{p.Second.Region}].fastLaunchConfigurations", p.First.FastLaunch == p.Second.FastLaunch),
             ]),
             .. existing.OtherSettings ?? [],
         ];

@@ -33,6 +33,7 @@ public sealed partial class NodeReplacement
         private int _desired;
         private int _replaced;
         private int _child = 10;
+        private readonly BootReader _boots = new(owner.Ec2, kubernetes, tracker, requiredResources, host);
 
         // Old nodes left cordoned because their drain could not finish (-BlockedNodeAction Skip), with why.
         private readonly Dictionary<string, string> _blocked = new(StringComparer.Ordinal);
@@ -214,6 +215,7 @@ public sealed partial class NodeReplacement
                     // Done: the group whole again, and the terminated instances' nodes gone, so what comes next sees the new fleet.
                     await WaitForCapacityAsync(group, state.Desired, new HashSet<string>(), cancellationToken).ConfigureAwait(false);
                     await WaitForTerminationsAsync(cancellationToken).ConfigureAwait(false);
+                    await _boots.CompleteAsync(cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
@@ -299,13 +301,15 @@ public sealed partial class NodeReplacement
 
             await TerminateAsync(instance.InstanceId, drainedOld: true, cancellationToken).ConfigureAwait(false);
             Stage(instance.InstanceId, "terminated (drained first)");
-            NodeReplacementResult result;
+            KubeNode? replacement;
             lock (_sync)
             {
                 _terminated.Add(instance.InstanceId);
                 _replaced++;
-                result = Pair(step.Result);
+                replacement = PairNew();
             }
+
+            var result = replacement is null ? step.Result : await WithReplacementAsync(step.Result, replacement, cancellationToken).ConfigureAwait(false);
 
             host.Output(result);
             host.Progress(new ProgressUpdate(step.ChildId, $"{instance.InstanceId} ({step.Result.OldNodeName})", "terminated", 100, ProgressRoot, Completed: true));
@@ -338,20 +342,25 @@ public sealed partial class NodeReplacement
             await owner.AutoScaling.TerminateInstanceInAutoScalingGroupAsync(instanceId, decrement, cancellationToken).ConfigureAwait(false);
         }
 
-        /// <summary>Names the new instance that took an old one's place: a usable node on the target AMI not yet paired.</summary>
-        private NodeReplacementResult Pair(NodeReplacementResult result)
+        /// <summary>The new node that took an old one's place: a node on the target AMI not yet paired (under _sync).</summary>
+        private KubeNode? PairNew()
         {
             var candidate = tracker.Nodes
                 .Where(n => n.InstanceId != null && instances.TryGetValue(n.InstanceId, out var i) && i.ImageId == target && !_pairedNewInstances.Contains(n.InstanceId))
                 .OrderByDescending(n => n.CreatedAt)
                 .FirstOrDefault();
-            if (candidate?.InstanceId == null)
+            if (candidate?.InstanceId != null)
             {
-                return result;
+                _pairedNewInstances.Add(candidate.InstanceId);
             }
 
-            _pairedNewInstances.Add(candidate.InstanceId);
-            return new NodeReplacementResult
+            return candidate?.InstanceId == null ? null : candidate;
+        }
+
+        /// <summary>The result with the new node named, and how it came into service.</summary>
+        private async Task<NodeReplacementResult> WithReplacementAsync(NodeReplacementResult result, KubeNode candidate, CancellationToken cancellationToken)
+        {
+            var paired = new NodeReplacementResult
             {
                 ClusterName = result.ClusterName,
                 NodeGroupName = result.NodeGroupName,
@@ -368,6 +377,7 @@ public sealed partial class NodeReplacement
                 DrainDuration = result.DrainDuration,
                 Blockers = result.Blockers,
             };
+            return await _boots.ReadAsync(paired, candidate, instances.GetValueOrDefault(candidate.InstanceId!), cancellationToken).ConfigureAwait(false);
         }
 
         private sealed record NodeStep(NodeReplacementResult Result, ReplacementOutcome Outcome, int ChildId, WinEksPatchException? Error);

@@ -16,6 +16,8 @@ public sealed class NodeTracker : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Dictionary<string, KubeNode> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _readySince = new(StringComparer.Ordinal);
+    // When each node was first seen offering each extended resource (Kubernetes keeps no time for allocatable changes).
+    private readonly Dictionary<(string Node, string Resource), DateTimeOffset> _resourceSince = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
 
@@ -63,6 +65,30 @@ public sealed class NodeTracker : IAsyncDisposable
         {
             return _readySince.TryGetValue(node.Name, out var since)
                 && (since == DateTimeOffset.MinValue || _time.GetUtcNow() - since >= settle);
+        }
+    }
+
+    /// <summary>When the node became usable as this watch saw it: Ready (its condition's time) and offering every resource in
+    /// <paramref name="requiredResources"/> (the first event that showed it). Null while it is not.</summary>
+    public DateTimeOffset? UsableSince(KubeNode node, IReadOnlyCollection<string> requiredResources)
+    {
+        if (!node.Ready || !requiredResources.All(node.ExtendedResources.Contains))
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            var since = node.ReadySince ?? _readySince.GetValueOrDefault(node.Name);
+            foreach (var resource in requiredResources)
+            {
+                if (_resourceSince.TryGetValue((node.Name, resource), out var seen) && seen > since)
+                {
+                    since = seen;
+                }
+            }
+
+            return since;
         }
     }
 
@@ -172,6 +198,10 @@ public sealed class NodeTracker : IAsyncDisposable
                         {
                             _nodes.Remove(e.Item.Name);
                             _readySince.Remove(e.Item.Name);
+                            foreach (var key in _resourceSince.Keys.Where(k => k.Node == e.Item.Name).ToList())
+                            {
+                                _resourceSince.Remove(key);
+                            }
                         }
                         else
                         {
@@ -201,6 +231,11 @@ public sealed class NodeTracker : IAsyncDisposable
     private void Apply(KubeNode node)
     {
         _nodes[node.Name] = node;
+        foreach (var resource in node.ExtendedResources)
+        {
+            _resourceSince.TryAdd((node.Name, resource), _time.GetUtcNow());
+        }
+
         if (!node.Ready)
         {
             _readySince.Remove(node.Name);

@@ -1,0 +1,56 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+using WinEksPatch.Workflows.FastLaunch;
+
+namespace WinEksPatch.Workflows.AmiBuild;
+
+/// <summary>
+/// New-WinNodeAmi -FastLaunch: EC2 Fast Launch on the AMI being built, which Image Builder turns on when it distributes
+/// the AMI (the distribution configuration's fastLaunchConfigurations), planned and checked before anything is created,
+/// and waited for after the build, so that the AMI is handed on only once EC2 reports it enabled.
+/// </summary>
+internal static class AmiFastLaunch
+{
+    /// <summary>The settings for the own region's distribution: the snapshots default to the rollout the AMI prepares (one
+    /// per node of the group, each launch of the rollout uses one), and never fewer than EC2's default of five.</summary>
+    public static DistributionFastLaunch? For(AmiFastLaunchOptions? options, int? groupNodes) => options is null ? null : new(
+        options.TargetSnapshotCount ?? Math.Max(FastLaunchSetup.DefaultTargetSnapshotCount, groupNodes ?? 0),
+        options.MaxParallelLaunches,
+        options.LaunchTemplateId,
+        options.LaunchTemplateId is null ? null : options.LaunchTemplateVersion ?? "$Default");
+
+    /// <summary>The plan's Fast Launch lines (snapshots, storage, the region's parallel launches against the quota), after
+    /// checking the quota and the launch template: read only.</summary>
+    public static async Task<string> PlanAsync(IEc2Api ec2, DistributionFastLaunch settings, AmiFastLaunchOptions options, int rootVolumeGiB,
+        CancellationToken cancellationToken)
+    {
+        var template = "none (EC2's default settings for the temporary instances)";
+        if (settings.LaunchTemplateId is { } id)
+        {
+            var version = await ec2.DescribeLaunchTemplateVersionAsync(new LaunchTemplateReference(id, null, settings.LaunchTemplateVersion), cancellationToken)
+                .ConfigureAwait(false);
+            template = $"{version.LaunchTemplateId} ({version.LaunchTemplateName}) version {version.VersionNumber}";
+        }
+
+        var all = await ec2.DescribeFastLaunchImagesAsync([], cancellationToken).ConfigureAwait(false);
+        return "  EC2 Fast Launch (Image Builder enables it on the AMI it distributes):" + Environment.NewLine
+            + FastLaunchSetup.PlanLines(all, null, settings.TargetResourceCount, settings.MaxParallelLaunches, options.ParallelLaunchQuota, rootVolumeGiB,
+                "    ", "Nothing was created.")
+            + $"    launch template               {template}" + Environment.NewLine;
+    }
+
+    /// <summary>Waits until EC2 reports Fast Launch enabled on the built AMI. A failure says the AMI itself was built and is
+    /// usable (its instances then boot the standard way).</summary>
+    public static async Task<string> WaitAsync(FastLaunchSetup setup, string imageId, AmiFastLaunchOptions options, IWorkflowHost host,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await setup.WaitEnabledAsync(imageId, options.Timeout, host, cancellationToken).ConfigureAwait(false)).State;
+        }
+        catch (WinEksPatchException ex) when (ex.ErrorId is ErrorIds.FastLaunchFailed or ErrorIds.FastLaunchTimeout)
+        {
+            throw new WinEksPatchException(ex.ErrorId, ex.Kind, $"The AMI {imageId} was built and is usable. {ex.Message}", imageId, ex);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+using WinEksPatch.Model;
+
+namespace WinEksPatch.Workflows.Replacement;
+
+/// <summary>
+/// Reads how a new node came into service (<see cref="NodeBoot"/>) from what the APIs keep: EC2's launch time, the
+/// console output's EC2Launch v2 "Windows is Ready to use" line, the node's creation and Ready condition, the rollout's
+/// watch for its pod IPs, and the first workload pod's container start. Two calls per node (GetConsoleOutput, a pod list
+/// on the node). A boot that cannot be read in full is reported with what could be: never a reason to fail a rollout.
+/// </summary>
+internal sealed partial class BootReader(IEc2Api ec2, IKubernetesApi kubernetes, NodeTracker tracker, IReadOnlyCollection<string> requiredResources, IWorkflowHost host)
+{
+    private int _consoleRefusals;
+
+    /// <summary>EC2Launch v2's line, e.g. "2026/12/07 21:03:12Z: Message: Windows is Ready to use" (EC2Launch v1 writes
+    /// "Message: Windows is Ready to use" after its own stamp too).</summary>
+    [GeneratedRegex(@"^(?<at>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})Z: (?:Message: )?Windows is Ready to use", RegexOptions.Multiline)]
+    private static partial Regex ReadyLine();
+
+    private readonly List<NodeReplacementResult> _waitingForFirstPod = [];
+
+    /// <summary>The boot of <paramref name="node"/>, the new node of <paramref name="result"/>, which gets it; its first
+    /// workload pod is read again when the rollout ends (<see cref="CompleteAsync"/>) if none runs there yet.</summary>
+    public async Task<NodeReplacementResult> ReadAsync(NodeReplacementResult result, KubeNode node, Ec2Instance? instance, CancellationToken cancellationToken)
+    {
+        result.Boot = new NodeBoot
+        {
+            LaunchedAt = instance?.LaunchTime,
+            OsReadyAt = node.InstanceId is { } id ? await OsReadyAsync(id, cancellationToken).ConfigureAwait(false) : null,
+            RegisteredAt = node.CreatedAt,
+            ReadyAt = node.Ready ? node.ReadySince : null,
+            UsableAt = tracker.UsableSince(node, requiredResources),
+            FirstPodRunningAt = await FirstPodRunningAsync(node.Name, cancellationToken).ConfigureAwait(false),
+        };
+        if (result.Boot.FirstPodRunningAt is null)
+        {
+            lock (_waitingForFirstPod)
+            {
+                _waitingForFirstPod.Add(result);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>At the end of the rollout: the first workload pod of the new nodes that had none running when they were
+    /// paired (the pods evicted from the old nodes land on them as the rollout goes on).</summary>
+    public async Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        List<NodeReplacementResult> waiting;
+        lock (_waitingForFirstPod)
+        {
+            waiting = [.. _waitingForFirstPod];
+            _waitingForFirstPod.Clear();
+        }
+
+        foreach (var result in waiting.Where(r => r.Boot != null && r.NewNodeName != null))
+        {
+            result.Boot = result.Boot! with { FirstPodRunningAt = await FirstPodRunningAsync(result.NewNodeName!, cancellationToken).ConfigureAwait(false) };
+        }
+    }
+
+    /// <summary>The time of the last "Windows is Ready to use" line (a reboot writes another), or null.</summary>
+    internal static DateTimeOffset? ParseOsReady(string? console) =>
+        console is null ? null
+        : ReadyLine().Matches(console).LastOrDefault() is { } match
+            && DateTimeOffset.TryParseExact(match.Groups["at"].Value, "yyyy/MM/dd HH:mm:ss", CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? at : null;
+
+    private async Task<DateTimeOffset?> OsReadyAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ParseOsReady(await ec2.GetConsoleOutputAsync(instanceId, cancellationToken).ConfigureAwait(false));
+        }
+        catch (WinEksPatchException ex) when (ex.ErrorId is not ErrorIds.AwsThrottled)
+        {
+            // Without ec2:GetConsoleOutput (an older policy) the boot is read without its OS phase; said once.
+            if (Interlocked.Increment(ref _consoleRefusals) == 1)
+            {
+                host.Warning($"The new nodes' Windows boot time is not known: GetConsoleOutput failed ({ex.Message}). Their boot phases are reported without it.");
+            }
+
+            return null;
+        }
+    }
+
+    private async Task<DateTimeOffset?> FirstPodRunningAsync(string nodeName, CancellationToken cancellationToken)
+    {
+        var pods = await kubernetes.ListPodsAsync(fieldSelector: $"spec.nodeName={nodeName}", cancellationToken: cancellationToken).ConfigureAwait(false);
+        return pods.Where(p => p.OwnerKind != "DaemonSet" && !p.IsMirror && p.RunningSince != null).Min(p => p.RunningSince);
+    }
+}
