@@ -22,6 +22,11 @@
                  (Measure-WinContainerImage on the rollout's target AMI, turned into time with the simulator's pull model),
                  and observed: the pod starts the simulator recorded on the new nodes of Invoke-WinEksPatch runs onto the
                  latest EKS AMI and onto an AMI built with the cluster's images cached, and on the rollout's new nodes.
+    Time to      from the command's start until every workload pod of the 100-node group runs on a patched node, four
+    service      ways on one simulator: EKS's managed update, and Invoke-NodeReplacement onto the latest EKS AMI, onto an
+                 AMI with the cluster's images cached, and onto that AMI with EC2 Fast Launch (tools/bench/time-to-service.ps1).
+                 Goals: cached + Fast Launch <= 0.5 x EKS's managed update; each rollout's makespan <= 1.03 x the ideal
+                 schedule of its own boots (launch -> usable) and drains.
     Simulator    requests per second it serves for describe/list calls (bounded loop, loopback only).
 #>
 [CmdletBinding()]
@@ -34,8 +39,8 @@ param(
     [double] $TimeScale = 150,
     [ValidateRange(1, 60)] [int] $RpsSeconds = 2,
     # Benchmarks to run (default: all).
-    [ValidateSet('import', 'assessment', 'rollout', 'imagecache', 'simulator')]
-    [string[]] $Only = @('import', 'assessment', 'rollout', 'imagecache', 'simulator')
+    [ValidateSet('import', 'assessment', 'rollout', 'timetoservice', 'imagecache', 'simulator')]
+    [string[]] $Only = @('import', 'assessment', 'rollout', 'timetoservice', 'imagecache', 'simulator')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -547,6 +552,7 @@ $total = [Diagnostics.Stopwatch]::StartNew()
 if ($Only -contains 'import') { Invoke-ImportBench }
 if ($Only -contains 'assessment') { Invoke-AssessmentBench }
 if ($Only -contains 'rollout') { Invoke-RolloutBench }
+if ($Only -contains 'timetoservice') { . (Join-Path $PSScriptRoot 'bench/time-to-service.ps1'); Invoke-TimeToServiceBench }
 if ($Only -contains 'imagecache') { Invoke-ImageCacheBench }
 if ($Only -contains 'simulator') { Invoke-SimulatorBench }
 $Results.benchSeconds = [math]::Round($total.Elapsed.TotalSeconds, 0)
@@ -591,6 +597,17 @@ if ($Results.Contains('rollout')) {
     $md.Add("| rollout | AWS calls per replaced node: mutating / describe | $(F $r.awsMutatingPerNode '' 'N2') / $(F $r.awsDescribePerNode '' 'N2') | ≤ 6 / ≤ 15 |")
     $md.Add("| rollout | throttling: errors in the module's error stream / throttled answers the simulator gave (SDK retries) | $($r.throttlingErrors) / $($r.throttledAnswers) | 0 |")
     $md.Add("| rollout | Kubernetes watches / lists | $(F $r.kubernetesWatches) / $(F $r.kubernetesLists) | |")
+}
+if ($Results.Contains('timeToService')) {
+    $t = $Results.timeToService
+    $labels = [ordered]@{ eksManagedUpdate = "EKS's managed node group update onto the latest EKS AMI"; rolloutEksAmi = 'Invoke-NodeReplacement onto the latest EKS AMI'
+        rolloutCachedAmi = "onto an AMI with the cluster's images cached"; rolloutCachedFastLaunch = 'onto a cached AMI with EC2 Fast Launch' }
+    foreach ($name in $labels.Keys) {
+        $w = $t.ways[$name]
+        $extra = if ($w.Contains('makespanVsIdeal')) { "; makespan $(F $w.makespanMinutes ' min' 'N1') = $(F $w.makespanVsIdeal '' 'N3') x ideal; boot to usable $(F $w.bootSeconds ' s')" } else { '' }
+        $goal = if ($name -eq 'rolloutCachedFastLaunch') { '≤ 0.5 x EKS; ≤ 1.03 x ideal' } elseif ($w.Contains('makespanVsIdeal')) { '≤ 1.03 x ideal' } else { '' }
+        $md.Add("| time to service (100 nodes, x$($t.timeScale) clock, $($t.runs) runs) | $($labels[$name]) | $(F $w.minutes ' min' 'N1') (x$(F $w.vsEksManagedUpdate '' 'N2') of EKS)$extra | $goal |")
+    }
 }
 if ($Results.Contains('imageCache')) {
     foreach ($l in $Results.imageCache.images) {

@@ -24,7 +24,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         "WinEksPatchGroupReport", "WinEksPatchReport", "WinEksSimulator", "WinEksSimulatorApiCall", "WinEksSimulatorEvent",
         "WinEksSimulatorFault", "WinEksSimulatorKubernetesRequest", "WinEksSimulatorPdbViolation", "WinEksSimulatorPodDeletion",
         "WinEksSimulatorReadyNodes", "WinEksSimulatorReport", "WinImageCacheCandidate", "WinImageLayer", "WinNode", "WinNodeAmi",
-        "WinNodeAmiBuild", "WinNodeGroup", "WinPatchStatus",
+        "WinNodeAmiBuild", "WinNodeAmiFastLaunch", "NodeBoot", "NodeBootSummary", "WinNodeGroup", "WinPatchStatus",
     ];
 
     private static readonly Type? Accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");

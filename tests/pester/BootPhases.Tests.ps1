@@ -83,11 +83,28 @@ Describe 'A rollout onto an AMI with EC2 Fast Launch' {
         # EC2 does not say when the snapshots are ready: let the simulated pre-provisioning (at most 25 minutes a round,
         # ten at a time) finish: 4 s here are 40 simulated minutes.
         Start-Sleep -Seconds 4
+        function Get-Plan([string] $Source) {
+            Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource $Source -WhatIf -WarningAction SilentlyContinue |
+                Where-Object { $_.PSObject.TypeNames[0] -eq 'WinEksPatch.Model.NodeReplacementPlan' }
+        }
+        $script:fastPlan = Get-Plan $ami.ImageId
+        $script:standardPlan = Get-Plan 'EksLatest'
         $script:report = Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource $ami.ImageId -Force -WarningAction SilentlyContinue
         $script:group = $report.Groups[0]
         $script:timeline = Get-WinEksSimulatorReport
     }
     AfterAll { Stop-WinEksSimulator }
+
+    It 'plans with the snapshots on hand against the launches, and estimates the rollout shorter than with standard boots' {
+        $fastPlan.FastLaunchSnapshots | Should -Be 10
+        $finding = $fastPlan.Preflight | Where-Object Kind -eq 'FastLaunch'
+        $finding.Subject | Should -Be $ami.ImageId
+        $finding.Effect | Should -BeLike "*up to 10 pre-provisioned snapshot(s) on hand*for $($fastPlan.NodesToReplace) launch(es), $($fastPlan.Window) at a time; every new node can boot from one*"
+        $standardPlan.FastLaunchSnapshots | Should -BeNullOrEmpty
+        @($standardPlan.Preflight | Where-Object Kind -eq 'FastLaunch') | Should -HaveCount 0
+        $fastPlan.NodesToReplace | Should -Be $standardPlan.NodesToReplace
+        $fastPlan.EstimatedDuration | Should -BeLessThan $standardPlan.EstimatedDuration
+    }
 
     It 'boots the new nodes from pre-provisioned snapshots (the simulator''s timeline) in a fraction of the standard OS boot' {
         $group.NodesReplaced | Should -BeGreaterThan 0

@@ -109,8 +109,12 @@ public sealed class NodeReplacementPlan
 
     public IReadOnlyList<PreflightFinding> Preflight { get; init => field = ItemList.From(value); } = new ItemList<PreflightFinding>();
 
-    /// <summary>From the group's observed boot and drain times.</summary>
+    /// <summary>From the group's observed boot and drain times (boots from EC2 Fast Launch snapshots counted faster).</summary>
     public TimeSpan EstimatedDuration { get; init; }
+
+    /// <summary>Pre-provisioned snapshots EC2 keeps on hand for the target AMI (EC2 Fast Launch enabled), to compare with
+    /// <see cref="Window"/> and <see cref="NodesToReplace"/>; null when the AMI has no Fast Launch.</summary>
+    public int? FastLaunchSnapshots { get; init; }
 
     /// <summary>True when a previous run of the same rollout was found (tags on the Auto Scaling group) and continues.</summary>
     public bool Resuming { get; init; }

@@ -55,7 +55,12 @@ public sealed class ClusterSnapshotReader(IEksApi eks, IAutoScalingApi autoScali
 {
     public const string EksNodegroupTag = "eks:nodegroup-name";
 
-    public async Task<ClusterSnapshot> ReadAsync(string clusterName, bool includeInstances, bool includePods, CancellationToken cancellationToken = default)
+    /// <summary>The cluster as the module needs it. With <paramref name="onlyNodeGroup"/>, the node group facts are of that
+    /// group alone (no DescribeNodegroup or launch template read for the others; every Windows node, instance and pod is still
+    /// read): what a change to one group needs. A name that is no group of the cluster reads the whole cluster, so that the
+    /// error names the groups there are.</summary>
+    public async Task<ClusterSnapshot> ReadAsync(string clusterName, bool includeInstances, bool includePods, CancellationToken cancellationToken = default,
+        string? onlyNodeGroup = null)
     {
         EksCluster cluster;
         try
@@ -69,7 +74,7 @@ public sealed class ClusterSnapshotReader(IEksApi eks, IAutoScalingApi autoScali
         }
 
         var managed = new List<EksNodegroup>();
-        foreach (var name in await eks.ListNodegroupsAsync(clusterName, cancellationToken).ConfigureAwait(false))
+        foreach (var name in (await eks.ListNodegroupsAsync(clusterName, cancellationToken).ConfigureAwait(false)).Where(n => onlyNodeGroup is null || n == onlyNodeGroup))
         {
             managed.Add(await eks.DescribeNodegroupAsync(clusterName, name, cancellationToken).ConfigureAwait(false));
         }
@@ -78,7 +83,11 @@ public sealed class ClusterSnapshotReader(IEksApi eks, IAutoScalingApi autoScali
         var clusterAsgs = await autoScaling.DescribeAutoScalingGroupsAsync(
             filters: new Dictionary<string, IReadOnlyCollection<string>> { ["tag-key"] = [$"kubernetes.io/cluster/{clusterName}"] },
             cancellationToken: cancellationToken).ConfigureAwait(false);
-        var selfManaged = clusterAsgs.Where(g => !g.Tags.ContainsKey(EksNodegroupTag)).ToList();
+        var selfManaged = clusterAsgs.Where(g => !g.Tags.ContainsKey(EksNodegroupTag) && (onlyNodeGroup is null || g.Name == onlyNodeGroup)).ToList();
+        if (onlyNodeGroup is not null && managed.Count == 0 && selfManaged.Count == 0)
+        {
+            return await ReadAsync(clusterName, includeInstances, includePods, cancellationToken).ConfigureAwait(false);
+        }
 
         var groups = new List<(string Name, NodeGroupKind Kind, EksNodegroup? Managed, AutoScalingGroup? Asg, LaunchTemplateReference? Template)>();
         groups.AddRange(managed.Select(m => (m.Name, NodeGroupKind.Managed, (EksNodegroup?)m, clusterAsgs.FirstOrDefault(a => m.AutoScalingGroupNames.Contains(a.Name)),

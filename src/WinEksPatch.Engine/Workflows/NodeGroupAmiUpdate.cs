@@ -20,7 +20,7 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
     public async Task RunAsync(string clusterName, string nodeGroupName, string imageId, IWorkflowHost host, CancellationToken cancellationToken = default,
         IReadOnlyCollection<string>? allowedOwners = null)
     {
-        var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: false, cancellationToken).ConfigureAwait(false);
+        var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: false, cancellationToken, onlyNodeGroup: nodeGroupName).ConfigureAwait(false);
         var facts = FleetInventory.SelectGroups(snapshot, [nodeGroupName], new ThrowingHost(host)).Single();
         var group = fleet.ToNodeGroup(snapshot, facts);
         var image = (await ec2.DescribeImagesAsync([imageId], cancellationToken).ConfigureAwait(false)).SingleOrDefault()

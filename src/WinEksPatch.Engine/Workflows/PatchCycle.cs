@@ -179,23 +179,25 @@ public sealed class PatchCycle(
             host.Warning($"{group.NodeGroupName} is a managed node group of AMI type {group.AmiType}: EKS picks its AMI by release, so it is patched to the latest EKS-optimized AMI, not to the {source} one.");
         }
 
-        var target = source switch
+        // The latest EKS AMI comes described by the catalog (its OS build from the patch calendar); another is described here.
+        var latest = managedRelease || source is ImageSource.EksLatest ? await LatestEksAsync(snapshot, group, cancellationToken).ConfigureAwait(false) : null;
+        var target = latest?.ImageId ?? source switch
         {
-            _ when managedRelease => await LatestEksAsync(snapshot, group, cancellationToken).ConfigureAwait(false),
             ImageSource.Given given => given.ImageId,
             ImageSource.Build build => await build.BuildAsync(group, host, cancellationToken).ConfigureAwait(false)
                 ?? (options.WhatIf ? ReplacementOptions.AmiToBeBuilt : throw new WinEksPatchException(ErrorIds.ImageBuildFailed, ErrorKind.InvalidOperation,
                     $"No AMI was built for {group.ClusterName}/{group.NodeGroupName}.", group.NodeGroupName)),
-            _ => await LatestEksAsync(snapshot, group, cancellationToken).ConfigureAwait(false),
+            _ => throw new InvalidOperationException($"Image source {source} has no target."),
         };
         var toBeBuilt = target == ReplacementOptions.AmiToBeBuilt;
-        var image = await ReplacementOptions.DescribeTargetAsync(ec2, target, cancellationToken).ConfigureAwait(false);
-        var targetBuild = AmiFacts.OsBuild(image, calendar);
+        var image = latest != null ? null : await ReplacementOptions.DescribeTargetAsync(ec2, target, cancellationToken).ConfigureAwait(false);
+        var targetBuild = latest != null ? WindowsBuild.ParseOrNull(latest.OsBuild) : AmiFacts.OsBuild(image, calendar);
+        var targetCreated = latest != null ? latest.CreationDate : image?.CreationDate;
         entry.TargetImageId = toBeBuilt ? null : target;
         entry.TargetOsBuild = targetBuild?.ToString();
         if (WindowsBuild.ParseOrNull(entry.BeforeOsBuild) is { } current && targetBuild is { } next)
         {
-            entry.MonthsBehind = calendar.MonthsBehind(current, next, image?.CreationDate is { } d ? DateOnly.FromDateTime(d.UtcDateTime) : null);
+            entry.MonthsBehind = calendar.MonthsBehind(current, next, targetCreated is { } d ? DateOnly.FromDateTime(d.UtcDateTime) : null);
         }
 
         var outdated = snapshot.WindowsNodes.Count(n => snapshot.GroupOf(n) == group.NodeGroupName
@@ -258,10 +260,10 @@ public sealed class PatchCycle(
         entry.Outcome = GroupPatchResult.Patched;
     }
 
-    private async Task<string> LatestEksAsync(ClusterSnapshot snapshot, WinNodeGroup group, CancellationToken cancellationToken)
+    private async Task<WinNodeAmi> LatestEksAsync(ClusterSnapshot snapshot, WinNodeGroup group, CancellationToken cancellationToken)
     {
         var latest = await catalog.LatestEksAsync(new AmiQuery(snapshot.Cluster.Version, group.WindowsVersion, group.Edition ?? "Core"), cancellationToken).ConfigureAwait(false);
-        return latest.FirstOrDefault()?.ImageId ?? throw new WinEksPatchException(ErrorIds.AmiNotFound, ErrorKind.ObjectNotFound,
+        return latest.FirstOrDefault() ?? throw new WinEksPatchException(ErrorIds.AmiNotFound, ErrorKind.ObjectNotFound,
             $"No EKS-optimized Windows Server {group.WindowsVersion} {group.Edition} AMI for Kubernetes {snapshot.Cluster.Version} in {snapshot.Region}.", group.NodeGroupName);
     }
 

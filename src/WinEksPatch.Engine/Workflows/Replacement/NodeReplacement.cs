@@ -51,7 +51,7 @@ public sealed partial class NodeReplacement(
     internal async Task RunAsync(string clusterName, string nodeGroupName, ReplacementOptions options, RolloutLease? heldLease, IWorkflowHost host,
         CancellationToken cancellationToken = default)
     {
-        var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: true, cancellationToken).ConfigureAwait(false);
+        var snapshot = await reader.ReadAsync(clusterName, includeInstances: true, includePods: true, cancellationToken, onlyNodeGroup: nodeGroupName).ConfigureAwait(false);
         var facts = FleetInventory.SelectGroups(snapshot, [nodeGroupName], new ThrowingHost(host)).Single();
         var kubernetes = kubernetesFor(snapshot.Cluster);
         if (options.WhatIf)
@@ -79,7 +79,8 @@ public sealed partial class NodeReplacement(
             // The snapshot was read before the lease was ours: the group's state (sizes, tags, instances) is read again.
             var group = ownLease == null ? facts.AutoScalingGroup!
                 : await GroupLookup.ReadAsync(AutoScaling, facts.AutoScalingGroup!.Name, scope.Token).ConfigureAwait(false);
-            await RollSelfManagedAsync(snapshot, facts, group, kubernetes, options, lease?.Holder.RunId ?? Guid.NewGuid().ToString("N")[..12], host, scope.Token)
+            await RollSelfManagedAsync(snapshot, snapshotUnderLease: heldLease != null, facts, group, kubernetes, options,
+                    lease?.Holder.RunId ?? Guid.NewGuid().ToString("N")[..12], host, scope.Token)
                 .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (lease?.Lost.IsCancellationRequested == true && !cancellationToken.IsCancellationRequested)
@@ -90,7 +91,9 @@ public sealed partial class NodeReplacement(
         }
     }
 
-    private async Task RollSelfManagedAsync(ClusterSnapshot snapshot, NodeGroupFacts facts, AutoScalingGroup group, IKubernetesApi kubernetes,
+    // snapshotUnderLease: the snapshot was read while this run held the group's lease (Invoke-WinEksPatch takes it first):
+    // its instances and images are as current as a read now, and are not read again.
+    private async Task RollSelfManagedAsync(ClusterSnapshot snapshot, bool snapshotUnderLease, NodeGroupFacts facts, AutoScalingGroup group, IKubernetesApi kubernetes,
         ReplacementOptions options, string runId, IWorkflowHost host, CancellationToken cancellationToken)
     {
         var clusterName = snapshot.Cluster.Name;
@@ -98,6 +101,14 @@ public sealed partial class NodeReplacement(
         var target = options.TargetOr(facts.TemplateVersion?.ImageId) ?? throw new WinEksPatchException(ErrorIds.NodeGroupHasNoLaunchTemplate, ErrorKind.InvalidOperation,
             $"Node group '{nodeGroupName}' has no launch template AMI to replace its nodes with.", nodeGroupName);
         var amis = new Dictionary<string, Ec2Instance>(StringComparer.Ordinal);
+        if (snapshotUnderLease)
+        {
+            foreach (var member in group.Instances.Where(i => snapshot.Instances.ContainsKey(i.InstanceId)))
+            {
+                amis[member.InstanceId] = snapshot.Instances[member.InstanceId];
+            }
+        }
+
         await LearnInstancesAsync(amis, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
 
         var state = ReadState(group, amis);
@@ -123,15 +134,18 @@ public sealed partial class NodeReplacement(
         }
 
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
-        var targetImage = await ReplacementOptions.DescribeTargetAsync(Ec2, target, cancellationToken).ConfigureAwait(false);
+        var targetImage = snapshotUnderLease && snapshot.Images.GetValueOrDefault(target) is { } known ? known
+            : await ReplacementOptions.DescribeTargetAsync(Ec2, target, cancellationToken).ConfigureAwait(false);
         if (target != ReplacementOptions.AmiToBeBuilt)
         {
             RequireLaunchable(targetImage, target, facts);
             await RequireOverridesOnTargetAsync(group, target, cancellationToken).ConfigureAwait(false);
         }
 
+        var fastLaunch = targetImage is null || !FastLaunchPreflight.Eligible(targetImage) ? null
+            : await FastLaunchPreflight.ReadAsync(Ec2, target, host, cancellationToken).ConfigureAwait(false);
         var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Overrides,
-            groupFindings: shape.Findings(group, state));
+            groupFindings: shape.Findings(group, state), fastLaunch: fastLaunch);
         foreach (var finding in plan.Preflight)
         {
             host.Warning($"{finding.Kind} {finding.Subject}: {finding.Effect}");

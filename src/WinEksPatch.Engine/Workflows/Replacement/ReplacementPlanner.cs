@@ -22,7 +22,7 @@ public static class ReplacementPlanner
     /// </summary>
     public static NodeReplacementPlan Plan(ClusterSnapshot snapshot, NodeGroupFacts group, string targetImageId, IReadOnlyList<Ec2Instance> oldInstances,
         int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, DrainOverrides overrides,
-        bool managed = false, IEnumerable<PreflightFinding>? groupFindings = null)
+        bool managed = false, IEnumerable<PreflightFinding>? groupFindings = null, FastLaunchPreflight? fastLaunch = null)
     {
         var window = Window(surge, unavailable, managed);
         var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal).ToList()
@@ -44,6 +44,9 @@ public static class ReplacementPlanner
         var boot = ObservedBoot(snapshot, group) ?? DefaultBoot;
         var grace = TimeSpan.FromSeconds(pods.Select(p => p.TerminationGracePeriodSeconds ?? 30).DefaultIfEmpty(30).Max());
         var drainAndTerminate = grace + TimeSpan.FromMinutes(1) + TimeSpan.FromMinutes(2); // drain, settle (EKS: 60 s after the cordon), terminate
+        // Windows of launches that find pre-provisioned snapshots boot faster; the rest the standard way.
+        var fastWaves = managed || fastLaunch is null ? 0 : fastLaunch.Covered(steps.Count) / window;
+        var fastBoot = boot * FastLaunchPreflight.BootFraction;
         return new NodeReplacementPlan
         {
             ClusterName = snapshot.Cluster.Name,
@@ -56,8 +59,11 @@ public static class ReplacementPlanner
             CapacityFloor = desired - unavailable,
             Window = window,
             Steps = steps,
-            Preflight = [.. Preflight(pods, allPods, budgets, targetImage, calendar, overrides, managed), .. groupFindings ?? []],
-            EstimatedDuration = managed ? boot + drainAndTerminate * waves : (boot + drainAndTerminate) * waves,
+            Preflight = [.. Preflight(pods, allPods, budgets, targetImage, calendar, overrides, managed), .. groupFindings ?? [],
+                .. fastLaunch is null || managed ? [] : new[] { fastLaunch.Finding(steps.Count, window) }],
+            EstimatedDuration = managed ? boot + drainAndTerminate * waves
+                : (fastBoot + drainAndTerminate) * fastWaves + (boot + drainAndTerminate) * (waves - fastWaves),
+            FastLaunchSnapshots = managed || fastLaunch is not { IsOn: true } ? null : fastLaunch.Snapshots,
             Resuming = resuming,
         };
     }

@@ -1,0 +1,57 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+using WinEksPatch.Model;
+
+namespace WinEksPatch.Workflows.Replacement;
+
+/// <summary>
+/// What EC2 Fast Launch does to a rollout, for its pre-flight and its estimate: whether the target AMI launches from
+/// pre-provisioned snapshots, how many EC2 keeps on hand against the rollout's window, and the boot time that follows.
+/// EC2 reports the target number of snapshots, not how many are ready at a given moment, so the finding says so.
+/// </summary>
+public sealed record FastLaunchPreflight(string ImageId, string State, int Snapshots, int MaxParallelLaunches, DateTimeOffset? Since)
+{
+    /// <summary>The pre-flight finding's kind.</summary>
+    public const string Kind = "FastLaunch";
+
+    /// <summary>A launch from a pre-provisioned snapshot skips Sysprep's specialize and OOBE phases: EC2 documents launches
+    /// "up to 65% faster"; the estimate takes a boot of 45% of the group's observed one.</summary>
+    public const double BootFraction = 0.45;
+
+    /// <summary>Whether the AMI can have Fast Launch at all: not one of Amazon's public AMIs (an account enables it only on
+    /// AMIs it owns or that are shared with it, and the EKS-optimized AMIs do not support it), so no call is made for them.</summary>
+    public static bool Eligible(Ec2Image image) => image.OwnerAlias != "amazon";
+
+    /// <summary>The target AMI's Fast Launch (null: none, or the AMI is yet to be built). A policy without
+    /// ec2:DescribeFastLaunchImages only loses the finding.</summary>
+    public static async Task<FastLaunchPreflight?> ReadAsync(IEc2Api ec2, string target, IWorkflowHost host, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await ec2.DescribeFastLaunchImagesAsync([target], cancellationToken).ConfigureAwait(false)).FirstOrDefault() is { } image
+                ? new FastLaunchPreflight(image.ImageId, image.State, image.TargetResourceCount ?? 0, image.MaxParallelLaunches ?? 0, image.StateTransitionTime)
+                : null;
+        }
+        catch (WinEksPatchException ex) when (ex.ErrorId is ErrorIds.AwsAccessDenied)
+        {
+            host.Verbose($"EC2 Fast Launch of {target} not read ({ex.Message}); the estimate assumes standard Windows boots.");
+            return null;
+        }
+    }
+
+    /// <summary>Launches can take pre-provisioned snapshots: enabled, or enabled-failed with snapshots left.</summary>
+    public bool IsOn => State is "enabled" or "enabled-failed";
+
+    /// <summary>Launches that find the pool on hand: at most the target count, before EC2 replenishes.</summary>
+    public int Covered(int launches) => IsOn ? Math.Min(launches, Snapshots) : 0;
+
+    public PreflightFinding Finding(int nodes, int window) => IsOn
+        ? new PreflightFinding(Kind, ImageId,
+            $"EC2 Fast Launch is {State}{(Since is { } since ? $" (since {since:yyyy-MM-dd HH:mm}Z)" : "")}: up to {Snapshots} pre-provisioned snapshot(s) on hand " +
+            $"(EC2 does not report how many are ready) for {nodes} launch(es), {window} at a time; " +
+            (Covered(nodes) >= nodes ? "every new node can boot from one"
+                : $"launches beyond the {Snapshots} on hand boot the standard way while EC2 makes more, {MaxParallelLaunches} at a time in about 15-25 min") +
+            ". The estimate takes a boot from a snapshot as 45% of the group's observed boot.")
+        : new PreflightFinding(Kind, ImageId,
+            $"EC2 Fast Launch is {State}: new nodes boot the standard way (Get-WinNodeAmiFastLaunch shows EC2's reason).");
+}
