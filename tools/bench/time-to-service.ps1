@@ -14,19 +14,23 @@
 # drains on $Surge lanes: what no tool could beat with the same machines and limits.
 
 function Get-ServiceTime($Sim, [string] $Cluster, [DateTimeOffset] $Start) {
+    # The lists come back as hashtables: indexers, which give $null for a member that is not there (strict mode).
     for ($poll = 0; $poll -lt 1200; $poll++) {
         $windowsNodes = @{}
         foreach ($n in Get-KubeList $Sim $Cluster '/api/v1/nodes') {
-            if ($n.metadata.labels['kubernetes.io/os'] -eq 'windows') { $windowsNodes[$n.metadata.name] = [DateTimeOffset]::Parse($n.metadata.creationTimestamp) }
+            if ($n['metadata']['labels']['kubernetes.io/os'] -eq 'windows') { $windowsNodes[$n['metadata']['name']] = [DateTimeOffset]::Parse($n['metadata']['creationTimestamp']) }
         }
         $pods = @(Get-KubeList $Sim $Cluster '/api/v1/pods' | Where-Object {
-                $_.spec.nodeSelector -and $_.spec.nodeSelector['kubernetes.io/os'] -eq 'windows' -and
-                -not ($_.metadata.ownerReferences | Where-Object kind -EQ 'DaemonSet') -and -not $_.metadata.deletionTimestamp })
+                $_['spec']['nodeSelector'] -and $_['spec']['nodeSelector']['kubernetes.io/os'] -eq 'windows' -and
+                -not (@($_['metadata']['ownerReferences']) | Where-Object { $_ -and $_['kind'] -eq 'DaemonSet' }) -and -not $_['metadata']['deletionTimestamp'] })
         $served = @($pods | Where-Object {
-                $_.status.phase -eq 'Running' -and $_.spec.nodeName -and $windowsNodes.ContainsKey($_.spec.nodeName) -and $windowsNodes[$_.spec.nodeName] -ge $Start -and
-                $_.status.containerStatuses -and $_.status.containerStatuses[0].state.running })
+                $node = $_['spec']['nodeName']
+                $status = @($_['status']['containerStatuses'])[0]
+                $_['status']['phase'] -eq 'Running' -and $node -and $windowsNodes.ContainsKey($node) -and $windowsNodes[$node] -ge $Start -and
+                $status -and $status['state']['running'] })
         if ($pods.Count -gt 0 -and $served.Count -eq $pods.Count) {
-            $last = ($served | ForEach-Object { [DateTimeOffset]::Parse($_.status.containerStatuses[0].state.running.startedAt) } | Measure-Object -Maximum).Maximum
+            $last = ($served | ForEach-Object { [DateTimeOffset]::Parse(@($_['status']['containerStatuses'])[0]['state']['running']['startedAt']) } |
+                Measure-Object -Maximum).Maximum
             return [ordered]@{ minutes = ($last - $Start).TotalMinutes; pods = $pods.Count }
         }
         Start-Sleep -Milliseconds 250   # wall-clock poll of the simulator process while its clock runs
@@ -78,14 +82,14 @@ function Now { [DateTimeOffset]::Parse((Invoke-RestMethod '$admin/clock').utcNow
 @{ results = `$results; start = `$t0.ToString('o') } | ConvertTo-Json -Compress -Depth 4
 "@)
             $service = Get-ServiceTime $sim 'rollout' $t0
-            $done = @($run.results | Sort-Object { $_.done })
-            $makespan = ($done | ForEach-Object { $_.done } | Measure-Object -Maximum).Maximum + ([DateTimeOffset]::Parse($run.start) - $t0).TotalSeconds
-            $ideal = Get-IdealMakespan @($done | ForEach-Object { [double]$_.boot }) @($done | ForEach-Object { [double]$_.drain }) $Surge
-            $service.makespanMinutes = $makespan / 60
-            $service.idealMinutes = $ideal / 60
-            $service.makespanVsIdeal = $makespan / $ideal
-            $service.bootSeconds = Get-Stat @($done | ForEach-Object { [double]$_.boot })
-            $service.osBootSeconds = Get-Stat @($done | ForEach-Object { [double]$_.osBoot })
+            $done = @($run['results'] | Sort-Object { $_['done'] })
+            $makespan = ($done | ForEach-Object { $_['done'] } | Measure-Object -Maximum).Maximum + ([DateTimeOffset]::Parse($run['start']) - $t0).TotalSeconds
+            $ideal = Get-IdealMakespan @($done | ForEach-Object { [double]$_['boot'] }) @($done | ForEach-Object { [double]$_['drain'] }) $Surge
+            $service['makespanMinutes'] = $makespan / 60
+            $service['idealMinutes'] = $ideal / 60
+            $service['makespanVsIdeal'] = $makespan / $ideal
+            $service['bootSeconds'] = Get-Stat @($done | ForEach-Object { [double]$_['boot'] })
+            $service['osBootSeconds'] = Get-Stat @($done | ForEach-Object { [double]$_['osBoot'] })
             $ways[$way.Name] = $service
         }
         return @{ ways = $ways; amis = $amis }
@@ -107,10 +111,10 @@ function Invoke-TimeToServiceBench {
         $w = [ordered]@{ minutes = Get-Stat @($runs | ForEach-Object { $_.ways[$name].minutes }) }
         if ($runs[0].ways[$name].Contains('makespanVsIdeal')) {
             foreach ($k in 'makespanMinutes', 'idealMinutes', 'makespanVsIdeal') { $w[$k] = Get-Stat @($runs | ForEach-Object { $_.ways[$name][$k] }) }
-            $w.bootSeconds = $runs[-1].ways[$name].bootSeconds
-            $w.osBootSeconds = $runs[-1].ways[$name].osBootSeconds
+            $w["bootSeconds"] = $runs[-1].ways[$name]["bootSeconds"]
+            $w["osBootSeconds"] = $runs[-1].ways[$name]["osBootSeconds"]
         }
-        $w.vsEksManagedUpdate = Get-Stat @($runs | ForEach-Object { $_.ways[$name].minutes / $_.ways.eksManagedUpdate.minutes })
+        $w["vsEksManagedUpdate"] = Get-Stat @($runs | ForEach-Object { $_.ways[$name].minutes / $_.ways.eksManagedUpdate.minutes })
         $Results.timeToService.ways[$name] = $w
         Write-Host ("    {0}: {1:N1} min to service (x{2:N2} of EKS's managed update){3}" -f $name, $w.minutes.median, $w.vsEksManagedUpdate.median,
             $(if ($w.Contains('makespanVsIdeal')) { ", makespan x{0:N3} of ideal" -f $w.makespanVsIdeal.median } else { '' }))

@@ -151,10 +151,13 @@ public sealed partial class NodeReplacement
                 await owner.LearnInstancesAsync(instances, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
                 await KeepStateTagAsync(group, cancellationToken).ConfigureAwait(false);
                 var waiting = Waiting(group, running);
-                var active = running.Where(r => !r.Value.IsCompleted).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+                HashSet<string> active;
                 lock (_sync)
                 {
                     _pendingOld.UnionWith(waiting.Select(i => i.InstanceId)); // old instances not yet terminated
+                    // A step whose old instance is terminated holds no surge slot and no window place, even while it still
+                    // reads its new node's boot: counted, it would raise desired capacity again and launch a node too many.
+                    active = running.Where(r => !r.Value.IsCompleted && !_terminated.Contains(r.Key)).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
                 }
 
                 RequireSizesAsPlanned(group);
@@ -342,13 +345,18 @@ public sealed partial class NodeReplacement
             await owner.AutoScaling.TerminateInstanceInAutoScalingGroupAsync(instanceId, decrement, cancellationToken).ConfigureAwait(false);
         }
 
-        /// <summary>The new node that took an old one's place: a node on the target AMI not yet paired (under _sync).</summary>
+        /// <summary>The new node that took an old one's place: a node of the group on the target AMI not yet paired (nodes of
+        /// other groups on the same AMI are learned too, to tell them apart), the one usable longest
+        /// (first come, first paired: the capacity the drain waited for), else the newest (under _sync).</summary>
         private KubeNode? PairNew()
         {
-            var candidate = tracker.Nodes
-                .Where(n => n.InstanceId != null && instances.TryGetValue(n.InstanceId, out var i) && i.ImageId == target && !_pairedNewInstances.Contains(n.InstanceId))
-                .OrderByDescending(n => n.CreatedAt)
-                .FirstOrDefault();
+            var unpaired = tracker.Nodes
+                .Where(n => n.InstanceId != null && instances.TryGetValue(n.InstanceId, out var i) && i.ImageId == target
+                    && i.Tags.GetValueOrDefault(GroupNameTag) == groupName && !_pairedNewInstances.Contains(n.InstanceId))
+                .ToList();
+            var candidate = unpaired.Select(n => (Node: n, Since: tracker.UsableSince(n, requiredResources))).Where(c => c.Since != null)
+                    .OrderBy(c => c.Since).Select(c => c.Node).FirstOrDefault()
+                ?? unpaired.OrderByDescending(n => n.CreatedAt).FirstOrDefault();
             if (candidate?.InstanceId != null)
             {
                 _pairedNewInstances.Add(candidate.InstanceId);
