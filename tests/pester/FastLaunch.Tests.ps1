@@ -107,3 +107,21 @@ Describe 'New-WinNodeAmi -FastLaunch' {
         (Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged).LaunchTemplateVersion | Should -Be $before.LaunchTemplateVersion
     }
 }
+
+Describe 'Invoke-WinEksPatch -ImageSource Build -FastLaunch' {
+    BeforeAll {
+        Stop-WinEksSimulator
+        $null = Start-WinEksSimulator -Scenario demo -TimeScale 600
+    }
+
+    It 'builds the AMI with Fast Launch, waits until it is enabled, plans the rollout with its snapshots and patches the group' {
+        $report = Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource Build -FastLaunch -Force -WarningVariable warned -WarningAction SilentlyContinue
+        $group = $report.Groups[0]
+        $group.Result | Should -Be 'Patched'
+        $group.AfterImageId | Should -Be $group.TargetImageId
+        (Get-WinNodeAmiFastLaunch -ImageId $group.TargetImageId).State | Should -Be 'enabled'
+        # The pre-flight names the snapshots against the launches (as a warning while it runs).
+        ($warned -join "`n") | Should -BeLike "*FastLaunch $($group.TargetImageId): EC2 Fast Launch is enabled*pre-provisioned snapshot(s) on hand*"
+        $group.Boot.Nodes | Should -Be $group.NodesReplaced
+    }
+}

@@ -112,8 +112,9 @@ public sealed class NodeReplacementPlan
     /// <summary>From the group's observed boot and drain times (boots from EC2 Fast Launch snapshots counted faster).</summary>
     public TimeSpan EstimatedDuration { get; init; }
 
-    /// <summary>Pre-provisioned snapshots EC2 keeps on hand for the target AMI (EC2 Fast Launch enabled), to compare with
-    /// <see cref="Window"/> and <see cref="NodesToReplace"/>; null when the AMI has no Fast Launch.</summary>
+    /// <summary>Pre-provisioned snapshots of the target AMI (EC2 Fast Launch enabled) estimated on hand now, to compare with
+    /// <see cref="Window"/> and <see cref="NodesToReplace"/>: the rounds EC2 can have finished since the state changed, up
+    /// to its target (EC2 reports no ready count); null when the AMI has no Fast Launch.</summary>
     public int? FastLaunchSnapshots { get; init; }
 
     /// <summary>True when a previous run of the same rollout was found (tags on the Auto Scaling group) and continues.</summary>

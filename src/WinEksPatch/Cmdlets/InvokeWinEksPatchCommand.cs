@@ -93,7 +93,8 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
     public SwitchParameter CacheImagesFromCluster { get; set; }
 
     /// <summary>With -ImageSource Build: EC2 Fast Launch on the new AMI (New-WinNodeAmi -FastLaunch: a pre-provisioned snapshot per
-    /// node of the group), so the replacement nodes boot from snapshots; the rollout starts once EC2 reports it enabled.</summary>
+    /// node of the group); the rollout starts once EC2 reports it enabled, and its nodes boot from the snapshots EC2 has made
+    /// by then (rounds of 15-25 minutes; the pre-flight estimates how many), the others the standard way.</summary>
     [Parameter]
     public SwitchParameter FastLaunch { get; set; }
 

@@ -48,6 +48,9 @@ public sealed class FastLaunchSetup(IEc2Api ec2, TimeProvider time, string regio
 
     private const int ProgressId = 4301;
 
+    /// <summary>How long a configuration just made may be missing from DescribeFastLaunchImages before it counts as gone.</summary>
+    public TimeSpan ListingGrace { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How often DescribeFastLaunchImages is asked while waiting; on the injected clock.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -142,9 +145,20 @@ public sealed class FastLaunchSetup(IEc2Api ec2, TimeProvider time, string regio
         var started = time.GetUtcNow();
         while (true)
         {
-            var state = (await ec2.DescribeFastLaunchImagesAsync([imageId], cancellationToken).ConfigureAwait(false)).FirstOrDefault()
-                ?? throw new WinEksPatchException(ErrorIds.FastLaunchFailed, ErrorKind.InvalidOperation,
-                    $"EC2 Fast Launch of {imageId} is gone while waiting for it (disabled by someone else?). The AMI itself is unchanged and usable.", imageId);
+            // EC2 is eventually consistent: a configuration just made may not be listed yet. Gone for longer, it was removed.
+            if ((await ec2.DescribeFastLaunchImagesAsync([imageId], cancellationToken).ConfigureAwait(false)).FirstOrDefault() is not { } state)
+            {
+                if (time.GetUtcNow() - started < ListingGrace)
+                {
+                    await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                throw new WinEksPatchException(ErrorIds.FastLaunchFailed, ErrorKind.InvalidOperation,
+                    $"EC2 Fast Launch of {imageId} was enabled (or asked for) by {started:yyyy-MM-dd HH:mm:ss}Z, but DescribeFastLaunchImages no longer lists it " +
+                    "(disabled by someone else?). The AMI itself is unchanged and usable; its instances boot the standard way.", imageId);
+            }
+
             switch (state.State)
             {
                 case "enabled":

@@ -15,6 +15,7 @@ namespace WinEksPatch.Workflows.Replacement;
 internal sealed partial class BootReader(IEc2Api ec2, IKubernetesApi kubernetes, NodeTracker tracker, IReadOnlyCollection<string> requiredResources, IWorkflowHost host)
 {
     private int _consoleRefusals;
+    private int _podRefusals;
 
     /// <summary>EC2Launch v2's line, e.g. "2026/12/07 21:03:12Z: Message: Windows is Ready to use" (EC2Launch v1 writes
     /// "Message: Windows is Ready to use" after its own stamp too).</summary>
@@ -77,21 +78,36 @@ internal sealed partial class BootReader(IEc2Api ec2, IKubernetesApi kubernetes,
         {
             return ParseOsReady(await ec2.GetConsoleOutputAsync(instanceId, cancellationToken).ConfigureAwait(false));
         }
-        catch (WinEksPatchException ex) when (ex.ErrorId is not ErrorIds.AwsThrottled)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // Without ec2:GetConsoleOutput (an older policy) the boot is read without its OS phase; said once.
-            if (Interlocked.Increment(ref _consoleRefusals) == 1)
-            {
-                host.Warning($"The new nodes' Windows boot time is not known: GetConsoleOutput failed ({ex.Message}). Their boot phases are reported without it.");
-            }
-
+            // Without ec2:GetConsoleOutput (an older policy), or throttled: the boot is read without its OS phase; said once.
+            Unread("Windows boot time", "GetConsoleOutput", ex);
             return null;
         }
     }
 
     private async Task<DateTimeOffset?> FirstPodRunningAsync(string nodeName, CancellationToken cancellationToken)
     {
-        var pods = await kubernetes.ListPodsAsync(fieldSelector: $"spec.nodeName={nodeName}", cancellationToken: cancellationToken).ConfigureAwait(false);
-        return pods.Where(p => p.OwnerKind != "DaemonSet" && !p.IsMirror && p.RunningSince != null).Min(p => p.RunningSince);
+        try
+        {
+            var pods = await kubernetes.ListPodsAsync(fieldSelector: $"spec.nodeName={nodeName}", cancellationToken: cancellationToken).ConfigureAwait(false);
+            return pods.Where(p => p.OwnerKind != "DaemonSet" && !p.IsMirror && p.RunningSince != null).Min(p => p.RunningSince);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Unread("first workload pod", "the pod list", ex);
+            return null;
+        }
+    }
+
+    /// <summary>Reading a boot is never a reason to fail a rollout (its node is already replaced): a part that cannot be read
+    /// is left out, with one warning per part.</summary>
+    private void Unread(string what, string call, Exception ex)
+    {
+        var first = call == "GetConsoleOutput" ? Interlocked.Increment(ref _consoleRefusals) == 1 : Interlocked.Increment(ref _podRefusals) == 1;
+        if (first)
+        {
+            host.Warning($"The new nodes' {what} is not known: {call} failed ({UnexpectedFailure.From(ex).Message}). Their boot phases are reported without it.");
+        }
     }
 }

@@ -11,6 +11,13 @@ namespace WinEksPatch.Workflows.Replacement;
 /// </summary>
 public sealed record FastLaunchPreflight(string ImageId, string State, int Snapshots, int MaxParallelLaunches, DateTimeOffset? Since)
 {
+    /// <summary>How long EC2 takes for one round of pre-provisioning launches, at most, as the estimate assumes: a standard
+    /// Windows launch ("often 15 minutes or longer", EC2 User Guide) plus the snapshot. EC2 reports no ready count.</summary>
+    public static readonly TimeSpan RoundTime = TimeSpan.FromMinutes(25);
+
+    /// <summary>When the plan was made (the estimate of the snapshots on hand counts the rounds since <see cref="Since"/>).</summary>
+    public DateTimeOffset Now { get; init; } = DateTimeOffset.UtcNow;
+
     /// <summary>The pre-flight finding's kind.</summary>
     public const string Kind = "FastLaunch";
 
@@ -24,12 +31,15 @@ public sealed record FastLaunchPreflight(string ImageId, string State, int Snaps
 
     /// <summary>The target AMI's Fast Launch (null: none, or the AMI is yet to be built). A policy without
     /// ec2:DescribeFastLaunchImages only loses the finding.</summary>
-    public static async Task<FastLaunchPreflight?> ReadAsync(IEc2Api ec2, string target, IWorkflowHost host, CancellationToken cancellationToken)
+    public static async Task<FastLaunchPreflight?> ReadAsync(IEc2Api ec2, string target, TimeProvider time, IWorkflowHost host, CancellationToken cancellationToken)
     {
         try
         {
             return (await ec2.DescribeFastLaunchImagesAsync([target], cancellationToken).ConfigureAwait(false)).FirstOrDefault() is { } image
                 ? new FastLaunchPreflight(image.ImageId, image.State, image.TargetResourceCount ?? 0, image.MaxParallelLaunches ?? 0, image.StateTransitionTime)
+                {
+                    Now = time.GetUtcNow(),
+                }
                 : null;
         }
         catch (WinEksPatchException ex) when (ex.ErrorId is ErrorIds.AwsAccessDenied)
@@ -42,15 +52,21 @@ public sealed record FastLaunchPreflight(string ImageId, string State, int Snaps
     /// <summary>Launches can take pre-provisioned snapshots: enabled, or enabled-failed with snapshots left.</summary>
     public bool IsOn => State is "enabled" or "enabled-failed";
 
-    /// <summary>Launches that find the pool on hand: at most the target count, before EC2 replenishes.</summary>
-    public int Covered(int launches) => IsOn ? Math.Min(launches, Snapshots) : 0;
+    /// <summary>The snapshots on hand by now, estimated: the rounds of <see cref="MaxParallelLaunches"/> EC2 can have finished
+    /// since the state changed, up to the target. A state time EC2 does not give counts the whole target.</summary>
+    public int EstimatedOnHand => !IsOn ? 0 : Since is not { } since ? Snapshots
+        : (int)Math.Min(Snapshots, (long)Math.Max(1, MaxParallelLaunches) * (long)Math.Floor(Math.Max(0, (Now - since).Ticks) / (double)RoundTime.Ticks));
+
+    /// <summary>Launches that find a snapshot ready: at most the estimated count on hand, before EC2 replenishes.</summary>
+    public int Covered(int launches) => Math.Min(launches, EstimatedOnHand);
 
     public PreflightFinding Finding(int nodes, int window) => IsOn
         ? new PreflightFinding(Kind, ImageId,
-            $"EC2 Fast Launch is {State}{(Since is { } since ? $" (since {since:yyyy-MM-dd HH:mm}Z)" : "")}: up to {Snapshots} pre-provisioned snapshot(s) on hand " +
-            $"(EC2 does not report how many are ready) for {nodes} launch(es), {window} at a time; " +
+            $"EC2 Fast Launch is {State}{(Since is { } since ? $" (since {since:yyyy-MM-dd HH:mm}Z)" : "")}: up to {Snapshots} pre-provisioned snapshot(s) on hand, " +
+            $"about {EstimatedOnHand} by now (EC2 makes {MaxParallelLaunches} at a time, each in about 15-25 min, and does not report how many are ready), " +
+            $"for {nodes} launch(es), {window} at a time; " +
             (Covered(nodes) >= nodes ? "every new node can boot from one"
-                : $"launches beyond the {Snapshots} on hand boot the standard way while EC2 makes more, {MaxParallelLaunches} at a time in about 15-25 min") +
+                : $"launches beyond those on hand boot the standard way while EC2 makes more") +
             ". The estimate takes a boot from a snapshot as 45% of the group's observed boot.")
         : new PreflightFinding(Kind, ImageId,
             $"EC2 Fast Launch is {State}: new nodes boot the standard way (Get-WinNodeAmiFastLaunch shows EC2's reason).");

@@ -34,6 +34,7 @@ public sealed partial class NodeReplacement
         private int _replaced;
         private int _child = 10;
         private readonly BootReader _boots = new(owner.Ec2, kubernetes, tracker, requiredResources, host);
+        private readonly DateTimeOffset _started = owner.Time.GetUtcNow();
 
         // Old nodes left cordoned because their drain could not finish (-BlockedNodeAction Skip), with why.
         private readonly Dictionary<string, string> _blocked = new(StringComparer.Ordinal);
@@ -151,13 +152,16 @@ public sealed partial class NodeReplacement
                 await owner.LearnInstancesAsync(instances, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
                 await KeepStateTagAsync(group, cancellationToken).ConfigureAwait(false);
                 var waiting = Waiting(group, running);
+                // In progress: every step not finished, each awaited before the rollout ends. Active: those whose old instance
+                // is not terminated yet. A step whose old instance is terminated holds no surge slot and no window place, even
+                // while it still reads its new node's boot: counted, it would raise desired capacity again and launch a node
+                // too many.
+                var inProgress = running.Where(r => !r.Value.IsCompleted).Select(r => r.Key).ToList();
                 HashSet<string> active;
                 lock (_sync)
                 {
                     _pendingOld.UnionWith(waiting.Select(i => i.InstanceId)); // old instances not yet terminated
-                    // A step whose old instance is terminated holds no surge slot and no window place, even while it still
-                    // reads its new node's boot: counted, it would raise desired capacity again and launch a node too many.
-                    active = running.Where(r => !r.Value.IsCompleted && !_terminated.Contains(r.Key)).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+                    active = inProgress.Where(id => !_terminated.Contains(id)).ToHashSet(StringComparer.Ordinal);
                 }
 
                 RequireSizesAsPlanned(group);
@@ -194,9 +198,9 @@ public sealed partial class NodeReplacement
                         total == 0 ? -1 : Math.Min(99, 100 * _replaced / Math.Max(1, total))));
                     running[next.InstanceId] = ReplaceAndTerminateAsync(((sequence - 1) / plan.Window) + 1, next, drainer, cancellationToken);
                 }
-                else if (active.Count > 0)
+                else if (inProgress.Count > 0)
                 {
-                    await Task.WhenAny(active.Select(id => running[id])).ConfigureAwait(false);
+                    await Task.WhenAny(inProgress.Select(id => running[id])).ConfigureAwait(false);
                 }
                 else if (failures.Count == 0 && waiting.Count == 0 && LaunchingOld(group) is { Count: > 0 } launching && owner.Time.GetUtcNow() < launchesDue)
                 {
@@ -354,9 +358,11 @@ public sealed partial class NodeReplacement
                 .Where(n => n.InstanceId != null && instances.TryGetValue(n.InstanceId, out var i) && i.ImageId == target
                     && i.Tags.GetValueOrDefault(GroupNameTag) == groupName && !_pairedNewInstances.Contains(n.InstanceId))
                 .ToList();
-            var candidate = unpaired.Select(n => (Node: n, Since: tracker.UsableSince(n, requiredResources))).Where(c => c.Since != null)
+            // Launched by this run first (a re-run's replacements may come from the run it continues: then the newest).
+            var launchedNow = unpaired.Where(n => instances[n.InstanceId!].LaunchTime >= _started).ToList();
+            var candidate = launchedNow.Select(n => (Node: n, Since: tracker.UsableSince(n, requiredResources))).Where(c => c.Since != null)
                     .OrderBy(c => c.Since).Select(c => c.Node).FirstOrDefault()
-                ?? unpaired.OrderByDescending(n => n.CreatedAt).FirstOrDefault();
+                ?? unpaired.OrderByDescending(n => instances[n.InstanceId!].LaunchTime).FirstOrDefault();
             if (candidate?.InstanceId != null)
             {
                 _pairedNewInstances.Add(candidate.InstanceId);

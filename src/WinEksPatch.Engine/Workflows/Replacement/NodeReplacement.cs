@@ -143,7 +143,7 @@ public sealed partial class NodeReplacement(
         }
 
         var fastLaunch = targetImage is null || !FastLaunchPreflight.Eligible(targetImage) ? null
-            : await FastLaunchPreflight.ReadAsync(Ec2, target, host, cancellationToken).ConfigureAwait(false);
+            : await FastLaunchPreflight.ReadAsync(Ec2, target, Time, host, cancellationToken).ConfigureAwait(false);
         var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Overrides,
             groupFindings: shape.Findings(group, state), fastLaunch: fastLaunch);
         foreach (var finding in plan.Preflight)

@@ -63,7 +63,7 @@ public static class ReplacementPlanner
                 .. fastLaunch is null || managed ? [] : new[] { fastLaunch.Finding(steps.Count, window) }],
             EstimatedDuration = managed ? boot + drainAndTerminate * waves
                 : (fastBoot + drainAndTerminate) * fastWaves + (boot + drainAndTerminate) * (waves - fastWaves),
-            FastLaunchSnapshots = managed || fastLaunch is not { IsOn: true } ? null : fastLaunch.Snapshots,
+            FastLaunchSnapshots = managed || fastLaunch is not { IsOn: true } ? null : fastLaunch.EstimatedOnHand,
             Resuming = resuming,
         };
     }
