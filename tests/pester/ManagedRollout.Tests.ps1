@@ -76,7 +76,7 @@ Describe 'A managed node group on an EKS AMI type' {
         $plan.MaxUnavailable | Should -Be 1                    # the group's own updateConfig, not -MaxSurge
         $plan.Window | Should -Be 1                            # EKS's maxUnavailable at a time
         ($plan.Steps | ForEach-Object { "$($_.AfterStep)" }) | Should -Be @('', '1')
-        $warnings[0] | Should -Match '-MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout, -MinReadyTime and -BlockedNodeAction apply to self-managed groups only'
+        $warnings[0] | Should -Match '-MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout, -MinReadyTime, -BlockedNodeAction and -PaceToFastLaunch apply to self-managed groups only'
         (Get-WinNodeGroup -ClusterName prod -Name win-eks).OsBuild | Should -Not -Be $latest.OsBuild
     }
 }

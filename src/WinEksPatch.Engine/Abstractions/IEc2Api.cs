@@ -64,7 +64,15 @@ public sealed record FastLaunchImage(
     string? OwnerId,
     string? LaunchTemplateId,
     string? LaunchTemplateName,
-    string? LaunchTemplateVersion);
+    string? LaunchTemplateVersion)
+{
+    /// <summary>Launches can take pre-provisioned snapshots in this state: enabled, or enabled-failed with snapshots left.</summary>
+    public static bool LaunchesFromSnapshots(string state) => state is "enabled" or "enabled-failed";
+
+    /// <summary>Whether a configuration in this state counts against the region's parallel-launch quota: every state but
+    /// disabling and enabling-failed (EC2 is making or keeping snapshots for it).</summary>
+    public static bool HoldsParallelLaunches(string state) => state is not ("disabling" or "enabling-failed");
+}
 
 public sealed record Ec2Instance(
     string InstanceId,

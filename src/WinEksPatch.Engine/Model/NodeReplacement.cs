@@ -117,6 +117,11 @@ public sealed class NodeReplacementPlan
     /// to its target (EC2 reports no ready count); null when the AMI has no Fast Launch.</summary>
     public int? FastLaunchSnapshots { get; init; }
 
+    /// <summary>-PaceToFastLaunch with a target AMI whose launches can take pre-provisioned snapshots: a launch waits until
+    /// the estimate has a snapshot for it rather than boot the standard way; <see cref="EstimatedDuration"/> counts the wait.
+    /// False when not asked for, or when there is nothing to pace against (no Fast Launch, or not enabled).</summary>
+    public bool PacedToFastLaunch { get; init; }
+
     /// <summary>True when a previous run of the same rollout was found (tags on the Auto Scaling group) and continues.</summary>
     public bool Resuming { get; init; }
 

@@ -67,6 +67,15 @@ public abstract class RolloutCmdlet : FleetCmdlet
     [ValidateSet("Stop", "Skip")]
     public string BlockedNodeAction { get; set; } = "Stop";
 
+    /// <summary>Launch a new node only when the target AMI's EC2 Fast Launch has a pre-provisioned snapshot for it, so that
+    /// every new node boots from one (about half the standard Windows boot) rather than the standard way. EC2 reports no
+    /// ready count: the rollout estimates it from the time Fast Launch was enabled, its target and its parallel launches
+    /// (at most 25 minutes a snapshot), takes one for each launch and holds the surge until the next is due; the plan's
+    /// EstimatedDuration counts the wait and PacedToFastLaunch says it is on. The floor is unchanged: pacing only launches
+    /// later. Self-managed groups only; without Fast Launch on the AMI it holds nothing (the pre-flight says so).</summary>
+    [Parameter]
+    public SwitchParameter PaceToFastLaunch { get; set; }
+
     /// <summary>No confirmation prompts. Nothing else: it overrides no safety rule (see -OverridePodDisruptionBudget and
     /// -EvictUnreplicatedPods).</summary>
     [Parameter]
@@ -93,7 +102,9 @@ public abstract class RolloutCmdlet : FleetCmdlet
                 | (EvictUnreplicatedPods ? DrainOverrides.EvictUnreplicatedPods : DrainOverrides.None),
             BlockedNodeAction = BlockedNodeAction == "Skip" ? Workflows.Replacement.BlockedNodeAction.Skip : Workflows.Replacement.BlockedNodeAction.Stop,
             WhatIf = WhatIfGiven,
-            LimitsGiven = new[] { nameof(MaxSurge), nameof(MaxUnavailable), nameof(DrainTimeout), nameof(ReadyTimeout), nameof(MinReadyTime), nameof(BlockedNodeAction) }
+            PaceToFastLaunch = PaceToFastLaunch,
+            LimitsGiven = new[] { nameof(MaxSurge), nameof(MaxUnavailable), nameof(DrainTimeout), nameof(ReadyTimeout), nameof(MinReadyTime), nameof(BlockedNodeAction),
+                    nameof(PaceToFastLaunch) }
                 .Any(MyInvocation.BoundParameters.ContainsKey),
         };
     });

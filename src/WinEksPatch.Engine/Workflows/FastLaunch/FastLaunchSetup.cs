@@ -120,7 +120,7 @@ public sealed class FastLaunchSetup(IEc2Api ec2, TimeProvider time, string regio
     public static string PlanLines(IReadOnlyList<FastLaunchImage> all, string? imageId, int targetSnapshots, int maxParallel, int quota, int? rootVolumeGiB,
         string indent, string nothingChanged)
     {
-        var others = all.Where(s => s.ImageId != imageId && s.State is not ("disabling" or "enabling-failed")).ToList();
+        var others = all.Where(s => s.ImageId != imageId && FastLaunchImage.HoldsParallelLaunches(s.State)).ToList();
         var used = others.Sum(s => s.MaxParallelLaunches ?? 0);
         if (used + maxParallel > quota)
         {

@@ -1,6 +1,7 @@
 using WinEksPatch.Abstractions;
 using WinEksPatch.Errors;
 using WinEksPatch.Model;
+using WinEksPatch.Workflows.FastLaunch;
 
 namespace WinEksPatch.Workflows.Replacement;
 
@@ -50,24 +51,64 @@ public sealed record FastLaunchPreflight(string ImageId, string State, int Snaps
     }
 
     /// <summary>Launches can take pre-provisioned snapshots: enabled, or enabled-failed with snapshots left.</summary>
-    public bool IsOn => State is "enabled" or "enabled-failed";
+    public bool IsOn => FastLaunchImage.LaunchesFromSnapshots(State);
+
+    /// <summary>The pool as EC2 makes and uses it, from the time the state changed (a fresh one each call: pacing takes from
+    /// its own); null when launches cannot take snapshots.</summary>
+    public FastLaunchPool? Pool() => IsOn ? new FastLaunchPool(Snapshots, MaxParallelLaunches, Since, RoundTime) : null;
 
     /// <summary>The snapshots on hand by now, estimated: the rounds of <see cref="MaxParallelLaunches"/> EC2 can have finished
     /// since the state changed, up to the target. A state time EC2 does not give counts the whole target.</summary>
-    public int EstimatedOnHand => !IsOn ? 0 : Since is not { } since ? Snapshots
-        : (int)Math.Min(Snapshots, (long)Math.Max(1, MaxParallelLaunches) * (long)Math.Floor(Math.Max(0, (Now - since).Ticks) / (double)RoundTime.Ticks));
+    public int EstimatedOnHand => Pool()?.OnHand(Now) ?? 0;
 
     /// <summary>Launches that find a snapshot ready: at most the estimated count on hand, before EC2 replenishes.</summary>
     public int Covered(int launches) => Math.Min(launches, EstimatedOnHand);
 
-    public PreflightFinding Finding(int nodes, int window) => IsOn
+    /// <summary>
+    /// With -PaceToFastLaunch: how long the rollout takes when every launch waits for a snapshot, estimated as windows of
+    /// launches that each start once the pool has a snapshot for every launch of the window (or the window before has
+    /// ended), boot from them and are drained and terminated. Null when launches cannot take snapshots (nothing to pace).
+    /// </summary>
+    public TimeSpan? PacedDuration(int launches, int window, TimeSpan boot, TimeSpan drainAndTerminate)
+    {
+        if (Pool() is not { } pool)
+        {
+            return null;
+        }
+
+        var at = Now;
+        for (var left = launches; left > 0; left -= window)
+        {
+            var wave = Math.Min(Math.Max(1, window), left);
+            // A window larger than the target can never be covered at once: its launches go as the snapshots come.
+            for (var taken = 0; taken < wave;)
+            {
+                at = pool.ReadyAt(Math.Min(wave - taken, Math.Max(1, pool.Target)), at);
+                var got = pool.Take(at, wave - taken);
+                if (got == 0)
+                {
+                    return null; // a pool that makes nothing (no target): nothing to pace against
+                }
+
+                taken += got;
+            }
+
+            at += boot * BootFraction + drainAndTerminate;
+        }
+
+        return at - Now;
+    }
+
+    public PreflightFinding Finding(int nodes, int window, bool paced = false) => IsOn
         ? new PreflightFinding(Kind, ImageId,
             $"EC2 Fast Launch is {State}{(Since is { } since ? $" (since {since:yyyy-MM-dd HH:mm}Z)" : "")}: up to {Snapshots} pre-provisioned snapshot(s) on hand, " +
             $"about {EstimatedOnHand} by now (EC2 makes {MaxParallelLaunches} at a time, each in about 15-25 min, and does not report how many are ready), " +
             $"for {nodes} launch(es), {window} at a time; " +
             (Covered(nodes) >= nodes ? "every new node can boot from one"
-                : $"launches beyond those on hand boot the standard way while EC2 makes more") +
+                : paced ? "-PaceToFastLaunch holds the launches beyond those on hand until EC2 has made more (each boots from one)"
+                : "launches beyond those on hand boot the standard way while EC2 makes more (-PaceToFastLaunch holds them for snapshots instead)") +
             ". The estimate takes a boot from a snapshot as 45% of the group's observed boot.")
         : new PreflightFinding(Kind, ImageId,
-            $"EC2 Fast Launch is {State}: new nodes boot the standard way (Get-WinNodeAmiFastLaunch shows EC2's reason).");
+            $"EC2 Fast Launch is {State}: new nodes boot the standard way (Get-WinNodeAmiFastLaunch shows EC2's reason)" +
+            (paced ? "; -PaceToFastLaunch has nothing to pace against and holds no launch." : "."));
 }

@@ -47,7 +47,7 @@ public sealed class ManagedUpdateFollower(IEksApi eks, IEc2Api ec2, AmiCatalog c
         if (options.LimitsGiven)
         {
             host.Warning($"{group.Name} is a managed node group: EKS replaces its nodes by the group's own update config (maxUnavailable " +
-                $"{EksMaxUnavailable(group)}) with its fixed 15-minute drain limit; -MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout, -MinReadyTime and -BlockedNodeAction apply to self-managed groups only.");
+                $"{EksMaxUnavailable(group)}) with its fixed 15-minute drain limit; -MaxSurge, -MaxUnavailable, -DrainTimeout, -ReadyTimeout, -MinReadyTime, -BlockedNodeAction and -PaceToFastLaunch apply to self-managed groups only.");
         }
 
         var plan = await PlanAsync(snapshot, group, target, old, kubernetes, running != null, options.Overrides, cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using WinEksPatch.Abstractions;
 using WinEksPatch.Errors;
 using WinEksPatch.Model;
+using WinEksPatch.Workflows.FastLaunch;
 
 namespace WinEksPatch.Workflows.Replacement;
 
@@ -21,6 +22,7 @@ public sealed partial class NodeReplacement
         IKubernetesApi kubernetes,
         NodeTracker tracker,
         Dictionary<string, Ec2Instance> instances,
+        FastLaunchPool? pacing,
         IWorkflowHost host)
     {
         private readonly HashSet<string> _pairedNewInstances = new(StringComparer.Ordinal);
@@ -176,7 +178,7 @@ public sealed partial class NodeReplacement
                         baseline = Baseline;
                     }
 
-                    var wanted = baseline + Math.Min(plan.MaxSurge, waiting.Count + active.Count);
+                    var wanted = PacedSurge(baseline + Math.Min(plan.MaxSurge, waiting.Count + active.Count), group);
                     if (_desired < wanted && group.DesiredCapacity < wanted)
                     {
                         if (group.MaxSize < wanted)
@@ -192,11 +194,18 @@ public sealed partial class NodeReplacement
                     // Cordoning the next one must leave the floor usable outside everything in progress.
                     var next = waiting[0];
                     var excluded = active.Append(next.InstanceId).ToHashSet(StringComparer.Ordinal);
-                    await WaitForCapacityAsync(group, plan.CapacityFloor, excluded, cancellationToken).ConfigureAwait(false);
-                    sequence++;
-                    host.Progress(new ProgressUpdate(ProgressRoot, Activity, $"node {sequence} of {total}: {next.InstanceId}",
-                        total == 0 ? -1 : Math.Min(99, 100 * _replaced / Math.Max(1, total))));
-                    running[next.InstanceId] = ReplaceAndTerminateAsync(((sequence - 1) / plan.Window) + 1, next, drainer, cancellationToken);
+                    if (HeldForSnapshots(excluded))
+                    {
+                        await WaitForSnapshotAsync(inProgress.Select(id => running[id]), cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await WaitForCapacityAsync(group, plan.CapacityFloor, excluded, cancellationToken).ConfigureAwait(false);
+                        sequence++;
+                        host.Progress(new ProgressUpdate(ProgressRoot, Activity, $"node {sequence} of {total}: {next.InstanceId}",
+                            total == 0 ? -1 : Math.Min(99, 100 * _replaced / Math.Max(1, total))));
+                        running[next.InstanceId] = ReplaceAndTerminateAsync(((sequence - 1) / plan.Window) + 1, next, drainer, cancellationToken);
+                    }
                 }
                 else if (inProgress.Count > 0)
                 {
@@ -340,6 +349,13 @@ public sealed partial class NodeReplacement
                 }
 
                 decrement = _desired > Baseline + (drainedOld ? Math.Min(plan.MaxSurge, _pendingOld.Count) : 0);
+                // Without decrement Auto Scaling launches a replacement at once: paced, only with a snapshot for it; the loop
+                // raises desired capacity again when the next one is due.
+                if (!decrement && drainedOld && _pacing != null && _pacing.Take(owner.Time.GetUtcNow(), 1) == 0)
+                {
+                    decrement = _desired > Baseline;
+                }
+
                 if (decrement)
                 {
                     _desired--;

@@ -145,7 +145,7 @@ public sealed partial class NodeReplacement(
         var fastLaunch = targetImage is null || !FastLaunchPreflight.Eligible(targetImage) ? null
             : await FastLaunchPreflight.ReadAsync(Ec2, target, Time, host, cancellationToken).ConfigureAwait(false);
         var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Overrides,
-            groupFindings: shape.Findings(group, state), fastLaunch: fastLaunch);
+            groupFindings: shape.Findings(group, state), fastLaunch: fastLaunch, paceToFastLaunch: options.PaceToFastLaunch);
         foreach (var finding in plan.Preflight)
         {
             host.Warning($"{finding.Kind} {finding.Subject}: {finding.Effect}");
@@ -199,7 +199,9 @@ public sealed partial class NodeReplacement(
             host.Verbose($"New nodes count once Ready, schedulable and offering {string.Join(", ", required)}, as the nodes they replace do.");
         }
 
-        var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, plan, options, required, shape, kubernetes, tracker, amis, host);
+        // The pool the plan paced against, from the same reading: the run takes its snapshots as it launches.
+        var pool = plan.PacedToFastLaunch ? fastLaunch?.Pool() : null;
+        var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, plan, options, required, shape, kubernetes, tracker, amis, pool, host);
         await run.ExecuteAsync(plan.NodesToReplace, cancellationToken).ConfigureAwait(false);
 
         // Done: our suspensions lifted, max back to what the group had, the state tag gone. Desired capacity is never set

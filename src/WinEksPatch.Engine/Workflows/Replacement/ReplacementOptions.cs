@@ -57,6 +57,10 @@ public sealed record ReplacementOptions
 
     public bool WhatIf { get; init; }
 
+    /// <summary>-PaceToFastLaunch: a launch waits until the target AMI's EC2 Fast Launch has a pre-provisioned snapshot for
+    /// it (estimated: EC2 reports no ready count) rather than boot the standard way.</summary>
+    public bool PaceToFastLaunch { get; init; }
+
     /// <summary>Whether the user gave any of the limits (managed groups warn that they do not apply).</summary>
     public bool LimitsGiven { get; init; }
 

@@ -22,7 +22,7 @@ public static class ReplacementPlanner
     /// </summary>
     public static NodeReplacementPlan Plan(ClusterSnapshot snapshot, NodeGroupFacts group, string targetImageId, IReadOnlyList<Ec2Instance> oldInstances,
         int desired, int surge, int unavailable, IReadOnlyList<KubePdb> budgets, Ec2Image? targetImage, PatchCalendar calendar, bool resuming, DrainOverrides overrides,
-        bool managed = false, IEnumerable<PreflightFinding>? groupFindings = null, FastLaunchPreflight? fastLaunch = null)
+        bool managed = false, IEnumerable<PreflightFinding>? groupFindings = null, FastLaunchPreflight? fastLaunch = null, bool paceToFastLaunch = false)
     {
         var window = Window(surge, unavailable, managed);
         var ordered = managed ? oldInstances.OrderBy(i => i.InstanceId, StringComparer.Ordinal).ToList()
@@ -47,6 +47,8 @@ public static class ReplacementPlanner
         // Windows of launches that find pre-provisioned snapshots boot faster; the rest the standard way.
         var fastWaves = managed || fastLaunch is null ? 0 : fastLaunch.Covered(steps.Count) / window;
         var fastBoot = boot * FastLaunchPreflight.BootFraction;
+        var paced = paceToFastLaunch && !managed;
+        var pacedDuration = paced ? fastLaunch?.PacedDuration(steps.Count, window, boot, drainAndTerminate) : null;
         return new NodeReplacementPlan
         {
             ClusterName = snapshot.Cluster.Name,
@@ -60,9 +62,10 @@ public static class ReplacementPlanner
             Window = window,
             Steps = steps,
             Preflight = [.. Preflight(pods, allPods, budgets, targetImage, calendar, overrides, managed), .. groupFindings ?? [],
-                .. fastLaunch is null || managed ? [] : new[] { fastLaunch.Finding(steps.Count, window) }],
+                .. fastLaunch is null || managed ? [] : new[] { fastLaunch.Finding(steps.Count, window, paced) }],
             EstimatedDuration = managed ? boot + drainAndTerminate * waves
-                : (fastBoot + drainAndTerminate) * fastWaves + (boot + drainAndTerminate) * (waves - fastWaves),
+                : pacedDuration ?? (fastBoot + drainAndTerminate) * fastWaves + (boot + drainAndTerminate) * (waves - fastWaves),
+            PacedToFastLaunch = pacedDuration != null,
             FastLaunchSnapshots = managed || fastLaunch is not { IsOn: true } ? null : fastLaunch.EstimatedOnHand,
             Resuming = resuming,
         };
