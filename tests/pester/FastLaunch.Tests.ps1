@@ -37,6 +37,10 @@ Describe 'Enable-WinNodeAmiFastLaunch' {
         $enabled.SnapshotStorageGiB | Should -Be 400
         # It waited on EC2's set-up (a minute or two, simulated), not returned at "enabling".
         ([datetimeoffset]$enabled.StateTransitionTime) | Should -BeGreaterThan ([datetimeoffset]$started)
+        # And then until the snapshots are on hand: 8 made 7 at a time is two rounds of 25 minutes at most after "enabled".
+        ([datetimeoffset]$enabled.SnapshotsReadyBy) | Should -Be ([datetimeoffset]$enabled.StateTransitionTime).AddMinutes(50)
+        ([datetimeoffset](Get-WinEksSimulatorReport).Now) | Should -BeGreaterOrEqual ([datetimeoffset]$enabled.SnapshotsReadyBy)
+        $enabled.EstimatedSnapshotsOnHand | Should -Be 8
 
         $read = Get-WinNodeAmiFastLaunch
         @($read) | Should -HaveCount 1

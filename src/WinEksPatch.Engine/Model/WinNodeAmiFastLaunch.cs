@@ -33,5 +33,13 @@ public sealed class WinNodeAmiFastLaunch
     /// <summary>At most TargetSnapshotCount × RootVolumeGiB of EBS snapshot storage (snapshots are incremental, so often less).</summary>
     public int? SnapshotStorageGiB => TargetSnapshotCount * RootVolumeGiB;
 
+    /// <summary>Pre-provisioned snapshots estimated on hand now (EC2 reports only the target): the rounds of
+    /// MaxParallelLaunches, 25 minutes each at most, since the state changed to enabled, up to the target, less nothing for
+    /// launches (which the estimate cannot see). Null when launches cannot take snapshots in this state.</summary>
+    public int? EstimatedSnapshotsOnHand { get; init; }
+
+    /// <summary>When the whole target is estimated on hand, counted the same way; null when launches cannot take snapshots.</summary>
+    public DateTimeOffset? SnapshotsReadyBy { get; init; }
+
     public override string ToString() => $"{ImageId} ({State})";
 }

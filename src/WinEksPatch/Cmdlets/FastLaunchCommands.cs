@@ -46,7 +46,7 @@ public sealed class GetWinNodeAmiFastLaunchCommand : AwsCmdlet
 }
 
 /// <summary>
-/// <para type="synopsis">Turns on EC2 Fast Launch for a Windows AMI and waits until EC2 reports it enabled.</para>
+/// <para type="synopsis">Turns on EC2 Fast Launch for a Windows AMI and waits until it is enabled and its snapshots are on hand.</para>
 /// <para type="description">EC2 Fast Launch launches Windows instances from snapshots taken after Sysprep's specialize
 /// and OOBE phases, so new nodes skip the longest part of a Windows boot. EC2 makes those snapshots with temporary t3
 /// instances (at most -MaxParallelLaunches at a time, each about 15 to 25 minutes) and replenishes them as launches
@@ -56,9 +56,12 @@ public sealed class GetWinNodeAmiFastLaunchCommand : AwsCmdlet
 /// one is named, and the region's parallel-launch quota against the other Fast Launch AMIs (FastLaunchQuotaExceeded),
 /// and shows the plan: snapshots on hand, their storage (at most TargetSnapshotCount × the root volume), the parallel
 /// launches and the quota in use. Then it calls EnableFastLaunch and polls DescribeFastLaunchImages until the state is
-/// enabled, and outputs it. A state of enabling-failed is FastLaunchFailed with EC2's reason; -Timeout ending first is
-/// FastLaunchTimeout. The AMI itself stays usable either way (its instances boot the standard way). For an AMI that
-/// already has Fast Launch, the settings are changed.</para>
+/// enabled. Then it waits until the snapshots are on hand: EC2 does not report how many are ready, so the wait is the
+/// estimate's (rounds of -MaxParallelLaunches, 25 minutes each at most, from the time it was enabled, up to
+/// -TargetSnapshotCount; the output's SnapshotsReadyBy), reading the state each minute; -NoSnapshotWait returns at
+/// enabled. A state of enabling-failed (or a change away from enabled while the snapshots are made) is FastLaunchFailed
+/// with EC2's reason; -Timeout ending before enabled is FastLaunchTimeout. The AMI itself stays usable either way (its
+/// instances boot the standard way). For an AMI that already has Fast Launch, the settings are changed.</para>
 /// </summary>
 /// <example>
 ///   <code>New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged | Enable-WinNodeAmiFastLaunch -TargetSnapshotCount 10</code>
@@ -114,6 +117,11 @@ public sealed class EnableWinNodeAmiFastLaunchCommand : AwsCmdlet
     [Parameter]
     public SwitchParameter NoWait { get; set; }
 
+    /// <summary>Return once EC2 reports Fast Launch enabled, without waiting until its snapshots are estimated on hand
+    /// (SnapshotsReadyBy says when). Launches before then that find no snapshot boot the standard way.</summary>
+    [Parameter]
+    public SwitchParameter NoSnapshotWait { get; set; }
+
     protected override void ProcessRecord()
     {
         var options = new FastLaunchOptions
@@ -125,6 +133,7 @@ public sealed class EnableWinNodeAmiFastLaunchCommand : AwsCmdlet
             LaunchTemplateVersion = LaunchTemplateVersion,
             ParallelLaunchQuota = ParallelLaunchQuota,
             NoWait = NoWait,
+            NoSnapshotWait = NoSnapshotWait,
             Timeout = Timeout,
         };
         var setup = Guard(() => new WorkflowFactory(Connections).FastLaunch());

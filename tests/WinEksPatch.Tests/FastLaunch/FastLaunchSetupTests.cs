@@ -4,6 +4,7 @@ using WinEksPatch.Model;
 using WinEksPatch.Tests.Infrastructure;
 using WinEksPatch.Tests.Workflows;
 using WinEksPatch.Workflows.FastLaunch;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace WinEksPatch.Tests.FastLaunch;
@@ -89,6 +90,54 @@ public sealed class FastLaunchSetupTests
         Assert.Contains("still 'enabling'", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Once_enabled_it_waits_until_the_snapshots_are_estimated_on_hand_reading_the_state_each_minute()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 22, 0, 0, TimeSpan.Zero));
+        var ec2 = new FastLaunchEc2 { States = ["enabled"], StateTime = time.GetUtcNow() };
+        var host = new RecordingHost();
+        var setup = new FastLaunchSetup(ec2, time, "us-west-2") { PollInterval = TimeSpan.FromSeconds(15) };
+        var run = setup.EnableAsync(new FastLaunchOptions { ImageId = ImageId, TargetSnapshotCount = 8, MaxParallelLaunches = 7 }, host, default);
+        await AdvanceUntilAsync(time, run);
+
+        var result = Assert.IsType<WinNodeAmiFastLaunch>(Assert.Single(host.Outputs));
+        // Eight made seven at a time: two rounds of 25 minutes at most after "enabled".
+        Assert.Equal(ec2.StateTime.AddMinutes(50), result.SnapshotsReadyBy);
+        Assert.True(time.GetUtcNow() >= result.SnapshotsReadyBy, $"returned at {time.GetUtcNow()}, before {result.SnapshotsReadyBy}");
+        Assert.Equal(8, result.EstimatedSnapshotsOnHand);
+        Assert.InRange(ec2.DescribeCalls, 1 + 1 + 50, 1 + 1 + 52); // the region's list, the enabled poll, then one a minute
+    }
+
+    [Fact]
+    public async Task NoSnapshotWait_returns_at_enabled_and_a_failure_while_the_snapshots_are_made_is_FastLaunchFailed()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 22, 0, 0, TimeSpan.Zero));
+        var quick = new FastLaunchEc2 { States = ["enabled"], StateTime = time.GetUtcNow() };
+        var host = new RecordingHost();
+        await new FastLaunchSetup(quick, time, "us-west-2").EnableAsync(new FastLaunchOptions { ImageId = ImageId, NoSnapshotWait = true }, host, default);
+        Assert.Equal(0, Assert.IsType<WinNodeAmiFastLaunch>(Assert.Single(host.Outputs)).EstimatedSnapshotsOnHand);
+
+        var failing = new FastLaunchEc2 { States = ["enabled", "enabled", "enabled-failed"], FailureReason = "Client.LaunchTemplateNotFound", StateTime = time.GetUtcNow() };
+        var run = new FastLaunchSetup(failing, time, "us-west-2").EnableAsync(new FastLaunchOptions { ImageId = ImageId }, new RecordingHost(), default);
+        await AdvanceUntilAsync(time, run.ContinueWith(_ => { }, TaskScheduler.Default));
+        var error = await Assert.ThrowsAsync<WinEksPatchException>(() => run);
+        Assert.Equal(ErrorIds.FastLaunchFailed, error.ErrorId);
+        Assert.Contains("turned 'enabled-failed' while its snapshots were being made: Client.LaunchTemplateNotFound", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Moves the fake clock a minute at a time until the task ends (at most a simulated day).</summary>
+    private static async Task AdvanceUntilAsync(FakeTimeProvider time, Task task)
+    {
+        for (var k = 0; k < 24 * 60 && !task.IsCompleted; k++)
+        {
+            await Task.Delay(1);
+            time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(10)));
+        Assert.True(task.IsCompleted, "the wait did not end");
+    }
+
     private static FastLaunchSetup Setup(FastLaunchEc2 ec2) => new(ec2, TimeProvider.System, "us-west-2") { PollInterval = TimeSpan.FromMilliseconds(1) };
 
     private static FastLaunchImage Other(string imageId, int parallel) =>
@@ -101,6 +150,8 @@ public sealed class FastLaunchSetupTests
         public string? FailureReason { get; init; }
         public string PlatformDetails { get; init; } = "Windows";
         public IReadOnlyList<FastLaunchImage> Others { get; init; } = [];
+        /// <summary>The StateTransitionTime reported (the snapshot estimate counts from it).</summary>
+        public DateTimeOffset StateTime { get; init; } = DateTimeOffset.UnixEpoch;
         public FastLaunchSettings? Enabled { get; private set; }
         public int EnableCalls { get; private set; }
         public int DescribeCalls { get; private set; }
@@ -120,7 +171,7 @@ public sealed class FastLaunchSetupTests
 
             var state = States[Math.Min(_polls++, States.Count - 1)];
             return Task.FromResult<IReadOnlyList<FastLaunchImage>>([new(ImageId, state, state.EndsWith("failed", StringComparison.Ordinal) ? FailureReason : "Client.UserInitiated",
-                DateTimeOffset.UnixEpoch, Enabled?.TargetResourceCount, Enabled?.MaxParallelLaunches, "snapshot", "111122223333", null, null, null)]);
+                StateTime, Enabled?.TargetResourceCount, Enabled?.MaxParallelLaunches, "snapshot", "111122223333", null, null, null)]);
         }
 
         public override Task<FastLaunchImage> EnableFastLaunchAsync(FastLaunchSettings settings, CancellationToken cancellationToken = default)

@@ -12,6 +12,16 @@ public sealed class FastLaunchPool
 {
     private readonly List<DateTimeOffset> _takes = [];
 
+    /// <summary>One round of pre-provisioning launches at its slowest, as the estimates assume: a standard Windows launch
+    /// ("often 15 minutes or longer", EC2 User Guide) plus the snapshot.</summary>
+    public static readonly TimeSpan RoundAtMost = TimeSpan.FromMinutes(25);
+
+    /// <summary>The pool of an AMI's Fast Launch as EC2 reports it (no takes yet); null when launches cannot take snapshots in its state.</summary>
+    public static FastLaunchPool? Of(Abstractions.FastLaunchImage image) =>
+        image is { } i && Abstractions.FastLaunchImage.LaunchesFromSnapshots(i.State)
+            ? new FastLaunchPool(i.TargetResourceCount ?? 0, i.MaxParallelLaunches ?? FastLaunchSetup.MinParallelLaunches, i.StateTransitionTime, RoundAtMost)
+            : null;
+
     /// <param name="target">The snapshots EC2 keeps on hand (TargetResourceCount).</param>
     /// <param name="maxParallelLaunches">How many temporary instances EC2 runs at once to make them.</param>
     /// <param name="since">When the state last changed to enabled (EC2's StateTransitionTime); null: the pool counts as

@@ -26,6 +26,9 @@ public sealed record FastLaunchOptions
 
     public bool NoWait { get; init; }
 
+    /// <summary>Return once EC2 reports Fast Launch enabled, without waiting until its snapshots are estimated on hand.</summary>
+    public bool NoSnapshotWait { get; init; }
+
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
 }
 
@@ -107,6 +110,10 @@ public sealed class FastLaunchSetup(IEc2Api ec2, TimeProvider time, string regio
         if (!options.NoWait)
         {
             state = await WaitEnabledAsync(options.ImageId, options.Timeout, host, cancellationToken).ConfigureAwait(false);
+            if (!options.NoSnapshotWait)
+            {
+                state = await WaitSnapshotsAsync(state, host, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         host.Output(ToResult(state, image));
@@ -184,6 +191,49 @@ public sealed class FastLaunchSetup(IEc2Api ec2, TimeProvider time, string regio
         }
     }
 
+    /// <summary>How often the state is read while waiting for the snapshots (the wait itself is the estimate's).</summary>
+    public TimeSpan SnapshotPollInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Waits until the whole target of snapshots is estimated on hand (<see cref="FastLaunchPool"/>: EC2 reports no ready
+    /// count, so the wait is the rounds since the state changed to enabled), reading the state meanwhile: a configuration
+    /// that fails or goes while it waits is <see cref="ErrorIds.FastLaunchFailed"/>, with EC2's reason.
+    /// </summary>
+    public async Task<FastLaunchImage> WaitSnapshotsAsync(FastLaunchImage enabled, IWorkflowHost host, CancellationToken cancellationToken)
+    {
+        var state = enabled;
+        var pool = FastLaunchPool.Of(enabled);
+        if (pool is null)
+        {
+            return state;
+        }
+
+        var readyBy = pool.ReadyAt(pool.Target, time.GetUtcNow());
+        host.Verbose($"EC2 Fast Launch of {enabled.ImageId} is enabled; waiting until its {pool.Target} pre-provisioned snapshot(s) are on hand, estimated by " +
+            $"{readyBy:yyyy-MM-dd HH:mm}Z ({pool.MaxParallelLaunches} at a time, 25 minutes each at most: EC2 does not report how many are ready).");
+        while (time.GetUtcNow() is var now && now < readyBy)
+        {
+            var started = enabled.StateTransitionTime ?? now;
+            host.Progress(new ProgressUpdate(ProgressId, $"EC2 Fast Launch of {enabled.ImageId}",
+                $"enabled; about {pool.OnHand(now)} of {pool.Target} snapshots on hand, all by {readyBy:HH:mm}Z (estimated)",
+                (int)Math.Clamp(100 * (now - started) / (readyBy - started), 0, 99)));
+            await Task.Delay(readyBy - now < SnapshotPollInterval ? readyBy - now : SnapshotPollInterval, time, cancellationToken).ConfigureAwait(false);
+            state = (await ec2.DescribeFastLaunchImagesAsync([enabled.ImageId], cancellationToken).ConfigureAwait(false)).FirstOrDefault()
+                ?? throw new WinEksPatchException(ErrorIds.FastLaunchFailed, ErrorKind.InvalidOperation,
+                    $"EC2 Fast Launch of {enabled.ImageId} was enabled, but DescribeFastLaunchImages no longer lists it (disabled by someone else?) while its " +
+                    "snapshots were being made. The AMI itself is unchanged and usable; its instances boot the standard way.", enabled.ImageId);
+            if (state.State != "enabled")
+            {
+                throw new WinEksPatchException(ErrorIds.FastLaunchFailed, ErrorKind.InvalidOperation,
+                    $"EC2 Fast Launch of {enabled.ImageId} turned '{state.State}' while its snapshots were being made: {state.StateTransitionReason ?? "EC2 gave no reason"}. " +
+                    "The AMI itself is unchanged and usable; launches that find no snapshot boot the standard way.", enabled.ImageId);
+            }
+        }
+
+        host.Progress(new ProgressUpdate(ProgressId, $"EC2 Fast Launch of {enabled.ImageId}", "snapshots on hand (estimated)", 100, Completed: true));
+        return state;
+    }
+
     public async Task DisableAsync(string imageId, IWorkflowHost host, CancellationToken cancellationToken)
     {
         var current = (await ec2.DescribeFastLaunchImagesAsync([imageId], cancellationToken).ConfigureAwait(false)).FirstOrDefault()
@@ -214,5 +264,7 @@ public sealed class FastLaunchSetup(IEc2Api ec2, TimeProvider time, string regio
             : $"{state.LaunchTemplateId ?? state.LaunchTemplateName}:{state.LaunchTemplateVersion}",
         OwnerId = state.OwnerId,
         RootVolumeGiB = image?.RootVolumeGiB,
+        EstimatedSnapshotsOnHand = FastLaunchPool.Of(state)?.OnHand(time.GetUtcNow()),
+        SnapshotsReadyBy = FastLaunchPool.Of(state) is { } pool ? pool.ReadyAt(pool.Target, state.StateTransitionTime ?? time.GetUtcNow()) : null,
     };
 }

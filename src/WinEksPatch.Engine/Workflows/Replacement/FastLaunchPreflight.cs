@@ -12,9 +12,8 @@ namespace WinEksPatch.Workflows.Replacement;
 /// </summary>
 public sealed record FastLaunchPreflight(string ImageId, string State, int Snapshots, int MaxParallelLaunches, DateTimeOffset? Since)
 {
-    /// <summary>How long EC2 takes for one round of pre-provisioning launches, at most, as the estimate assumes: a standard
-    /// Windows launch ("often 15 minutes or longer", EC2 User Guide) plus the snapshot. EC2 reports no ready count.</summary>
-    public static readonly TimeSpan RoundTime = TimeSpan.FromMinutes(25);
+    /// <summary>How long EC2 takes for one round of pre-provisioning launches, at most (<see cref="FastLaunchPool.RoundAtMost"/>).</summary>
+    public static readonly TimeSpan RoundTime = FastLaunchPool.RoundAtMost;
 
     /// <summary>When the plan was made (the estimate of the snapshots on hand counts the rounds since <see cref="Since"/>).</summary>
     public DateTimeOffset Now { get; init; } = DateTimeOffset.UtcNow;
