@@ -1,4 +1,7 @@
+using WinEksPatch.Abstractions;
 using WinEksPatch.Model;
+using WinEksPatch.Tests.Infrastructure;
+using WinEksPatch.Tests.Workflows;
 using WinEksPatch.Workflows.Replacement;
 using Xunit;
 
@@ -49,5 +52,59 @@ public sealed class BootReaderTests
         Assert.Equal(TimeSpan.FromSeconds(150), summary.OsBoot);          // (250 + 50) / 2
         Assert.Equal(TimeSpan.FromSeconds(160), summary.Bootstrap);       // (60 + 260) / 2
         Assert.Equal(nameof(NodeBoot.Bootstrap), summary.SlowestPhase);
+    }
+
+    [Fact]
+    public async Task The_first_workload_pods_of_every_new_node_come_from_one_pod_list_at_the_end_of_the_rollout()
+    {
+        var t0 = new DateTimeOffset(2026, 12, 7, 21, 0, 0, TimeSpan.Zero);
+        var pods = new PodList(
+            Pod("web-1", "ip-10-0-1-1", "ReplicaSet", t0.AddSeconds(400)),
+            Pod("web-2", "ip-10-0-1-1", "ReplicaSet", t0.AddSeconds(380)),   // the first on that node
+            Pod("aws-node-x", "ip-10-0-1-1", "DaemonSet", t0.AddSeconds(300)), // a DaemonSet's pod is not a workload
+            Pod("api-1", "ip-10-0-2-2", "StatefulSet", t0.AddSeconds(500)));
+        await using var tracker = new NodeTracker(pods, TimeProvider.System);
+        var reader = new BootReader(new NoConsole(), pods, tracker, [], new RecordingHost());
+        var results = new[] { Result("ip-10-0-1-1"), Result("ip-10-0-2-2"), Result("ip-10-0-3-3") };
+        foreach (var result in results)
+        {
+            await reader.ReadAsync(result, Node(result.NewNodeName!), null, default);
+        }
+
+        Assert.Equal(0, pods.Lists); // nothing listed while the rollout runs
+        await reader.CompleteAsync(default);
+
+        Assert.Equal(1, pods.Lists);
+        Assert.Equal(t0.AddSeconds(380), results[0].Boot!.FirstPodRunningAt);
+        Assert.Equal(t0.AddSeconds(500), results[1].Boot!.FirstPodRunningAt);
+        Assert.Null(results[2].Boot!.FirstPodRunningAt); // no workload pod there
+    }
+
+    private static NodeReplacementResult Result(string node) => new()
+    {
+        ClusterName = "demo", NodeGroupName = "win", OldInstanceId = "i-0000000000000000" + node[^1], NewNodeName = node, Outcome = ReplacementOutcome.Replaced,
+    };
+
+    private static KubeNode Node(string name) => new(name, new Dictionary<string, string>(), null, null, null, true, false, null);
+
+    private static KubePod Pod(string name, string node, string owner, DateTimeOffset started) =>
+        new("default", name, null, node, "Running", owner, name, [], new Dictionary<string, string>(), false, false, 30, null) { RunningSince = started };
+
+    private sealed class PodList(params KubePod[] pods) : KubernetesApiStub
+    {
+        public int Lists { get; private set; }
+
+        public override Task<IReadOnlyList<KubePod>> ListPodsAsync(string? @namespace = null, string? fieldSelector = null, string? labelSelector = null,
+            CancellationToken cancellationToken = default)
+        {
+            Lists++;
+            Assert.Equal("status.phase=Running", fieldSelector);
+            return Task.FromResult<IReadOnlyList<KubePod>>(pods);
+        }
+    }
+
+    private sealed class NoConsole : Ec2ApiStub
+    {
+        public override Task<string?> GetConsoleOutputAsync(string instanceId, CancellationToken cancellationToken = default) => Task.FromResult<string?>(null);
     }
 }

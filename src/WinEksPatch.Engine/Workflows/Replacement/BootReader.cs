@@ -9,8 +9,9 @@ namespace WinEksPatch.Workflows.Replacement;
 /// <summary>
 /// Reads how a new node came into service (<see cref="NodeBoot"/>) from what the APIs keep: EC2's launch time, the
 /// console output's EC2Launch v2 "Windows is Ready to use" line, the node's creation and Ready condition, the rollout's
-/// watch for its pod IPs, and the first workload pod's container start. Two calls per node (GetConsoleOutput, a pod list
-/// on the node). A boot that cannot be read in full is reported with what could be: never a reason to fail a rollout.
+/// watch for its pod IPs, and the first workload pod's container start. One call per node (GetConsoleOutput), and one
+/// pod list for the whole rollout at its end (the pods evicted from the old nodes land on the new ones as the rollout
+/// goes on). A boot that cannot be read in full is reported with what could be: never a reason to fail a rollout.
 /// </summary>
 internal sealed partial class BootReader(IEc2Api ec2, IKubernetesApi kubernetes, NodeTracker tracker, IReadOnlyCollection<string> requiredResources, IWorkflowHost host)
 {
@@ -25,7 +26,7 @@ internal sealed partial class BootReader(IEc2Api ec2, IKubernetesApi kubernetes,
     private readonly List<NodeReplacementResult> _waitingForFirstPod = [];
 
     /// <summary>The boot of <paramref name="node"/>, the new node of <paramref name="result"/>, which gets it; its first
-    /// workload pod is read again when the rollout ends (<see cref="CompleteAsync"/>) if none runs there yet.</summary>
+    /// workload pod is read when the rollout ends (<see cref="CompleteAsync"/>).</summary>
     public async Task<NodeReplacementResult> ReadAsync(NodeReplacementResult result, KubeNode node, Ec2Instance? instance, CancellationToken cancellationToken)
     {
         result.Boot = new NodeBoot
@@ -35,33 +36,34 @@ internal sealed partial class BootReader(IEc2Api ec2, IKubernetesApi kubernetes,
             RegisteredAt = node.CreatedAt,
             ReadyAt = node.Ready ? node.ReadySince : null,
             UsableAt = tracker.UsableSince(node, requiredResources),
-            FirstPodRunningAt = await FirstPodRunningAsync(node.Name, cancellationToken).ConfigureAwait(false),
         };
-        if (result.Boot.FirstPodRunningAt is null)
+        lock (_waitingForFirstPod)
         {
-            lock (_waitingForFirstPod)
-            {
-                _waitingForFirstPod.Add(result);
-            }
+            _waitingForFirstPod.Add(result);
         }
 
         return result;
     }
 
-    /// <summary>At the end of the rollout: the first workload pod of the new nodes that had none running when they were
-    /// paired (the pods evicted from the old nodes land on them as the rollout goes on).</summary>
+    /// <summary>At the end of the rollout: the first workload pod of each new node, from one list of the cluster's running
+    /// pods (the results already written get it too: they are the same objects).</summary>
     public async Task CompleteAsync(CancellationToken cancellationToken)
     {
         List<NodeReplacementResult> waiting;
         lock (_waitingForFirstPod)
         {
-            waiting = [.. _waitingForFirstPod];
+            waiting = [.. _waitingForFirstPod.Where(r => r.Boot != null && r.NewNodeName != null)];
             _waitingForFirstPod.Clear();
         }
 
-        foreach (var result in waiting.Where(r => r.Boot != null && r.NewNodeName != null))
+        if (waiting.Count == 0 || await FirstPodsRunningAsync(cancellationToken).ConfigureAwait(false) is not { } firstPods)
         {
-            result.Boot = result.Boot! with { FirstPodRunningAt = await FirstPodRunningAsync(result.NewNodeName!, cancellationToken).ConfigureAwait(false) };
+            return;
+        }
+
+        foreach (var result in waiting)
+        {
+            result.Boot = result.Boot! with { FirstPodRunningAt = firstPods.TryGetValue(result.NewNodeName!, out var first) ? first : null };
         }
     }
 
@@ -86,12 +88,16 @@ internal sealed partial class BootReader(IEc2Api ec2, IKubernetesApi kubernetes,
         }
     }
 
-    private async Task<DateTimeOffset?> FirstPodRunningAsync(string nodeName, CancellationToken cancellationToken)
+    /// <summary>When the first workload pod (not a DaemonSet's, not a mirror pod) started running on each node, or null
+    /// when the pods could not be listed.</summary>
+    private async Task<Dictionary<string, DateTimeOffset>?> FirstPodsRunningAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var pods = await kubernetes.ListPodsAsync(fieldSelector: $"spec.nodeName={nodeName}", cancellationToken: cancellationToken).ConfigureAwait(false);
-            return pods.Where(p => p.OwnerKind != "DaemonSet" && !p.IsMirror && p.RunningSince != null).Min(p => p.RunningSince);
+            var pods = await kubernetes.ListPodsAsync(fieldSelector: "status.phase=Running", cancellationToken: cancellationToken).ConfigureAwait(false);
+            return pods.Where(p => p.NodeName != null && p.OwnerKind != "DaemonSet" && !p.IsMirror && p.RunningSince != null)
+                .GroupBy(p => p.NodeName!, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Min(p => p.RunningSince!.Value), StringComparer.Ordinal);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
