@@ -68,6 +68,10 @@ public sealed class NodeTrackerTests
         Assert.False(wait.IsCompleted);
         Assert.False(tracker.IsUsable(tracker.Nodes.Single(), TimeSpan.Zero), "the startup taint alone keeps it out");
         Assert.True(tracker.IsUsable(tracker.Nodes.Single() with { TaintKeys = ["example.com/dedicated"] }, TimeSpan.Zero, required), "other taints do not");
+        // Its boot's "usable" time follows the same rule: none while tainted or cordoned.
+        Assert.Null(tracker.UsableSince(tracker.Nodes.Single(), required));
+        Assert.Null(tracker.UsableSince(tracker.Nodes.Single() with { TaintKeys = [], Unschedulable = true }, required));
+        Assert.NotNull(tracker.UsableSince(tracker.Nodes.Single() with { TaintKeys = [] }, required));
 
         // The event that completes it wakes the wait at once, long before the 10-minute recheck.
         await kube.Events.Writer.WriteAsync(new WatchEvent<KubeNode>(WatchEventType.Modified, Node(ready: true) with { ExtendedResources = [PodIps] }));

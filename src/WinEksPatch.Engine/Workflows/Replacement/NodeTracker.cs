@@ -55,8 +55,7 @@ public sealed class NodeTracker : IAsyncDisposable
     /// </summary>
     public bool IsUsable(KubeNode node, TimeSpan settle, IReadOnlyCollection<string>? requiredResources = null)
     {
-        if (!node.Ready || node.Unschedulable || node.TaintKeys.Any(KubeNode.StartupTaints.Contains)
-            || (requiredResources != null && !requiredResources.All(node.ExtendedResources.Contains)))
+        if (!ServesPods(node, requiredResources))
         {
             return false;
         }
@@ -68,11 +67,19 @@ public sealed class NodeTracker : IAsyncDisposable
         }
     }
 
+    /// <summary>The scheduler can place pods on it now: Ready, schedulable, no startup taint, every required resource offered.
+    /// What <see cref="IsUsable"/> and <see cref="UsableSince"/> both start from.</summary>
+    private static bool ServesPods(KubeNode node, IReadOnlyCollection<string>? requiredResources) =>
+        node.Ready && !node.Unschedulable && !node.TaintKeys.Any(KubeNode.StartupTaints.Contains)
+        && (requiredResources == null || requiredResources.All(node.ExtendedResources.Contains));
+
     /// <summary>When the node became usable as this watch saw it: Ready (its condition's time) and offering every resource in
-    /// <paramref name="requiredResources"/> (the first event that showed it). Null while it is not.</summary>
+    /// <paramref name="requiredResources"/> (the first event that showed it). Null while it cannot serve pods (as for
+    /// <see cref="IsUsable"/>: NotReady, cordoned, a startup taint, a resource missing). A -MinReadyTime on top is the
+    /// rollout's own wait, not part of the node's boot, so it is not added here.</summary>
     public DateTimeOffset? UsableSince(KubeNode node, IReadOnlyCollection<string> requiredResources)
     {
-        if (!node.Ready || !requiredResources.All(node.ExtendedResources.Contains))
+        if (!ServesPods(node, requiredResources))
         {
             return null;
         }
