@@ -190,6 +190,34 @@ Describe 'image pulls from ECR are authorized too' {
     }
 }
 
+Describe 'EC2 Fast Launch with a launch template under the generated policy' {
+    It 'is allowed, and is AwsAccessDenied on the launch template once the statement names images only' -ForEach @(
+        @{ ImagesOnly = $false }, @{ ImagesOnly = $true }
+    ) {
+        $policy = Get-GeneratedPolicy demo
+        if ($ImagesOnly) {
+            $statement = $policy.Statement | Where-Object Sid -eq 'WinEksPatchFastLaunch'
+            $statement.Resource = @($statement.Resource | Where-Object { $_ -like '*:image/*' })
+        }
+        $file = Join-Path $TestDrive "policy-$([guid]::NewGuid().ToString('n')).json"
+        $policy | ConvertTo-Json -Depth 10 | Set-Content $file
+        $null = Start-WinEksSimulator -Scenario demo -TimeScale 600 -IamPolicyPath $file
+        try {
+            $template = (Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged).LaunchTemplateId
+            $ami = New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Core -Confirm:$false -ErrorAction Stop
+            $failure = Get-TerminatingError { $ami | Enable-WinNodeAmiFastLaunch -LaunchTemplateId $template -NoWait -ErrorAction Stop }
+        }
+        finally { Stop-WinEksSimulator }
+        if ($ImagesOnly) {
+            $failure.FullyQualifiedErrorId | Should -BeLike 'AwsAccessDenied,*'
+            $failure.Exception.Message | Should -BeLike "*not authorized to perform: ec2:EnableFastLaunch on resource: arn:aws:ec2:us-west-2:*:launch-template/$template*"
+        }
+        else {
+            $failure | Should -BeNullOrEmpty
+        }
+    }
+}
+
 Describe 'managed groups under the generated policy' {
     BeforeAll { $null = Start-WinEksSimulator -Scenario managed -TimeScale 600 -IamPolicyPath (New-PolicyFile -Cluster prod) }
     AfterAll { Stop-WinEksSimulator }
@@ -213,6 +241,8 @@ Describe 'every statement of the generated policy is needed' {
             @{ Sid = 'WinEksPatchBuildAmazonComponents'; Step = { New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Core -NoWait -Confirm:$false -ErrorAction Stop } }
             @{ Sid = 'WinEksPatchBuildLookups'; Step = { New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Core -NoWait -Confirm:$false -ErrorAction Stop } }
             @{ Sid = 'WinEksPatchFastLaunch'; Step = { New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Core -Confirm:$false -ErrorAction Stop | Enable-WinNodeAmiFastLaunch -NoWait -ErrorAction Stop } }
+            # The account's first EnableFastLaunch: EC2 creates its service-linked role on the caller's permission.
+            @{ Sid = 'WinEksPatchFastLaunchServiceRole'; Step = { New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Core -Confirm:$false -ErrorAction Stop | Enable-WinNodeAmiFastLaunch -NoWait -ErrorAction Stop } }
             @{ Sid = 'WinEksPatchPassBuildRole'; Step = { New-WinNodeAmi -ClusterName demo -WindowsVersion 2019 -Edition Core -NoWait -Confirm:$false -ErrorAction Stop } }
             @{ Sid = 'WinEksPatchRolloutGroups'; Step = { Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force } }
             @{ Sid = 'WinEksPatchRolloutGroupState'; Step = { Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force } }

@@ -59,7 +59,7 @@ public static class IamPolicy
     /// <summary>EC2 Fast Launch of an AMI (Enable-/Disable-WinNodeAmiFastLaunch, New-WinNodeAmi -FastLaunch).</summary>
     public static readonly string[] FastLaunchActions = ["ec2:EnableFastLaunch", "ec2:DisableFastLaunch"];
 
-    public static string[] BuildActions => [.. BuildResourceActions, .. BuildListActions, .. FastLaunchActions, "iam:PassRole"];
+    public static string[] BuildActions => [.. BuildResourceActions, .. BuildListActions, .. FastLaunchActions, "iam:PassRole", "iam:CreateServiceLinkedRole"];
 
     public static readonly string[] RolloutActions =
     [
@@ -148,8 +148,13 @@ public static class IamPolicy
             // A recipe needs imagebuilder:GetComponent on each component it names (a dependent action): Amazon's
             // update-windows too, which lives under the account "aws" (the only Amazon component the module uses).
             Add("WinEksPatchBuildAmazonComponents", ["imagebuilder:GetComponent"], Arns($"arn:{p}:imagebuilder:{partitionRegion}:aws:component/update-windows/*"));
-            // EC2 Fast Launch is authorized on the image (AMI ARNs carry no account).
-            Add("WinEksPatchFastLaunch", FastLaunchActions, Arns($"arn:{p}:ec2:{partitionRegion}::image/*"));
+            // EC2 Fast Launch is authorized on the image (AMI ARNs carry no account) and on the launch template of the
+            // temporary instances when one is named; the first time an account enables it, EC2 creates its service-linked
+            // role, on the caller's iam:CreateServiceLinkedRole.
+            Add("WinEksPatchFastLaunch", FastLaunchActions, Arns($"arn:{p}:ec2:{partitionRegion}::image/*", $"arn:{p}:ec2:{partitionRegion}:{account}:launch-template/*"));
+            Add("WinEksPatchFastLaunchServiceRole", ["iam:CreateServiceLinkedRole"],
+                Arns($"arn:{p}:iam::{account}:role/aws-service-role/ec2fastlaunch.amazonaws.com/AWSServiceRoleForEC2FastLaunch"),
+                Conditions(("StringEquals", "iam:AWSServiceName", "ec2fastlaunch.amazonaws.com")));
             Add("WinEksPatchPassBuildRole", ["iam:PassRole"], Arns($"arn:{p}:iam::{account}:role/{imageBuilderRoleName}"), PassedToEc2());
         }
 

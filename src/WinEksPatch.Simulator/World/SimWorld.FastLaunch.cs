@@ -63,6 +63,15 @@ public sealed partial class SimWorld
     /// role for EC2 Fast Launch); modelled as one to three minutes of clean-up.</summary>
     public static readonly double[] FastLaunchCleanupSeconds = [60, 180];
 
+    /// <summary>The service EC2 Fast Launch's service-linked role trusts.</summary>
+    public const string FastLaunchServiceName = "ec2fastlaunch.amazonaws.com";
+
+    /// <summary>AWSServiceRoleForEC2FastLaunch: EC2 creates it the first time the account enables Fast Launch (the caller
+    /// needs iam:CreateServiceLinkedRole then); it stays afterwards.</summary>
+    public bool FastLaunchServiceRoleExists { get; set; }
+
+    public string FastLaunchServiceRoleArn => $"arn:aws:iam::{AccountId}:role/aws-service-role/{FastLaunchServiceName}/AWSServiceRoleForEC2FastLaunch";
+
     /// <summary>The reason EC2 gives for a change the caller asked for.</summary>
     public const string FastLaunchUserInitiated = "Client.UserInitiated";
 
@@ -77,6 +86,7 @@ public sealed partial class SimWorld
             FastLaunchImages[image.ImageId] = config;
         }
 
+        FastLaunchServiceRoleExists = true; // created with the first configuration, by EC2 or by Image Builder on its behalf
         config.Generation++;
         config.TargetResourceCount = targetResourceCount;
         config.MaxParallelLaunches = maxParallelLaunches;

@@ -138,9 +138,26 @@ public static class IamRequestContext
 
                 break;
             case "EnableFastLaunch" or "DisableFastLaunch":
-                // Resource type image (arn:aws:ec2:<region>::image/<id>). No dependent actions are modelled: none could
-                // be confirmed in the Service Authorization Reference. DescribeFastLaunchImages falls to "*" below.
+                // Resource type image (arn:aws:ec2:<region>::image/<id>). DescribeFastLaunchImages falls to "*" below.
                 add($"arn:aws:ec2:{call.Region}::image/{form.Get("ImageId")}", world.Images.GetValueOrDefault(form.Get("ImageId") ?? "")?.Tags);
+                if (operation == "EnableFastLaunch")
+                {
+                    // The launch template the temporary instances use is a resource of the call too (launch-template).
+                    if (FindTemplate(world, form.Get("LaunchTemplate.LaunchTemplateId"), form.Get("LaunchTemplate.LaunchTemplateName")) is { } used)
+                    {
+                        add(Ec2Arn(world, "launch-template", used.LaunchTemplateId), used.Tags);
+                    }
+
+                    // "When you start using EC2 Fast Launch for your AMI, Amazon EC2 creates the service-linked role for you,
+                    // if it doesn't already exist" (EC2 User Guide): on the caller's iam:CreateServiceLinkedRole, as for
+                    // every service-linked role a service creates on first use (IAM User Guide, service-linked role permissions).
+                    if (!world.FastLaunchServiceRoleExists)
+                    {
+                        add(world.FastLaunchServiceRoleArn, extra: new(StringComparer.OrdinalIgnoreCase) { ["iam:AWSServiceName"] = [SimWorld.FastLaunchServiceName] },
+                            actionName: "iam:CreateServiceLinkedRole");
+                    }
+                }
+
                 break;
             case "DescribeLaunchTemplateVersions" when form.Get("ResolveAlias") == "true":
                 add("*");
