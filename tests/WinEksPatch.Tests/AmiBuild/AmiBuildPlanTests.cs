@@ -22,11 +22,10 @@ public class AmiBuildPlanTests
     [Fact]
     public async Task WhatIf_writes_the_typed_plan_whose_text_is_the_What_if_text_and_creates_nothing()
     {
-        var world = AmiBuilderTests.World.WithParent();
-        var account = new ImageBuilderAccount();
+        var (builder, account) = Builder();
         var host = new RecordingHost { AnswerShouldProcess = false };
 
-        await world.Builder(account, new Registry()).RunAsync(Options(WebIis) with { WritePlan = true }, host);
+        await builder.RunAsync(Options(WebIis) with { WritePlan = true }, host);
 
         var plan = Assert.IsType<WinNodeAmiBuildPlan>(Assert.Single(host.Outputs));
         Assert.Equal([plan.ToString()], host.Plans);
@@ -46,10 +45,9 @@ public class AmiBuildPlanTests
     [Fact]
     public async Task Without_WritePlan_WhatIf_writes_only_the_text()
     {
-        var world = AmiBuilderTests.World.WithParent();
         var host = new RecordingHost { AnswerShouldProcess = false };
 
-        await world.Builder(new ImageBuilderAccount(), new Registry()).RunAsync(Options(WebIis), host);
+        await Builder().Builder.RunAsync(Options(WebIis), host);
 
         Assert.Empty(host.Outputs);
         Assert.Single(host.Plans);
@@ -58,9 +56,7 @@ public class AmiBuildPlanTests
     [Fact]
     public async Task A_run_creates_exactly_the_planned_resources_with_the_planned_versions_in_an_empty_account()
     {
-        var world = AmiBuilderTests.World.WithParent();
-        var account = new ImageBuilderAccount();
-        var builder = world.Builder(account, new Registry());
+        var (builder, account) = Builder();
 
         var plan = await builder.PlanAsync(Options(WebIis), new RecordingHost());
         await builder.ExecuteAsync(plan, new RecordingHost());
@@ -71,9 +67,7 @@ public class AmiBuildPlanTests
     [Fact]
     public async Task A_run_after_another_reuses_the_ARNs_the_plan_lists_and_creates_the_versions_it_lists()
     {
-        var world = AmiBuilderTests.World.WithParent();
-        var account = new ImageBuilderAccount();
-        var builder = world.Builder(account, new Registry());
+        var (builder, account) = Builder();
         var first = await builder.PlanAsync(Options(WebIis), new RecordingHost());
         await builder.ExecuteAsync(first, new RecordingHost());
         account.Reset();
@@ -97,9 +91,7 @@ public class AmiBuildPlanTests
     [Fact]
     public async Task The_run_executes_its_plan_as_it_is_without_planning_again()
     {
-        var world = AmiBuilderTests.World.WithParent();
-        var account = new ImageBuilderAccount();
-        var builder = world.Builder(account, new Registry());
+        var (builder, account) = Builder();
         var plan = await builder.PlanAsync(Options(WebIis), new RecordingHost());
         account.Reset();
 
@@ -123,6 +115,12 @@ public class AmiBuildPlanTests
         var recipe = account.Live.Single(r => r.Arn == build.ImageRecipeArn).Recipe!;
         Assert.Contains(ArnOf(AmiBuildResourceKind.Component), recipe.Components);
         Assert.Equal(plan.RootVolumeGiB, Assert.Single(recipe.BlockDevices).VolumeSize);
+    }
+
+    private static (AmiBuilder Builder, ImageBuilderAccount Account) Builder()
+    {
+        var account = new ImageBuilderAccount();
+        return (AmiBuilderTests.World.WithParent().Builder(account, new Registry()), account);
     }
 
     private static AmiBuildOptions Options(params string[] images) =>

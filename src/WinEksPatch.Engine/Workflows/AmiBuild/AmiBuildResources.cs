@@ -125,29 +125,22 @@ internal sealed partial class AmiBuildResources(IImageBuilderApi imageBuilder, s
             $"{description}: build instances (IMDSv2 required, terminated on failure)");
     }
 
-    private async Task<WinNodeAmiBuildResource> PlanInfrastructureAsync(InfrastructureSpec wanted, CancellationToken cancellationToken)
-    {
-        var arn = (await imageBuilder.ListInfrastructureConfigurationsAsync(wanted.Name, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
-        if (arn == null)
-        {
-            return Create(AmiBuildResourceKind.InfrastructureConfiguration, wanted.Name, null);
-        }
+    private Task<WinNodeAmiBuildResource> PlanInfrastructureAsync(InfrastructureSpec wanted, CancellationToken cancellationToken) =>
+        PlanConfigurationAsync(AmiBuildResourceKind.InfrastructureConfiguration, wanted.Name,
+            () => imageBuilder.ListInfrastructureConfigurationsAsync(wanted.Name, cancellationToken),
+            async arn => Differences(await imageBuilder.GetInfrastructureConfigurationAsync(arn, cancellationToken).ConfigureAwait(false), wanted));
 
-        var existing = await imageBuilder.GetInfrastructureConfigurationAsync(arn, cancellationToken).ConfigureAwait(false);
-        List<string> differences =
-        [
-            .. Differs("instanceProfileName", existing.InstanceProfileName == wanted.InstanceProfileName),
-            .. Differs("instanceTypes", existing.InstanceTypes.SequenceEqual(wanted.InstanceTypes)),
-            .. Differs("subnetId", existing.SubnetId == wanted.SubnetId),
-            .. Differs("securityGroupIds", existing.SecurityGroupIds.Order(StringComparer.Ordinal).SequenceEqual(wanted.SecurityGroupIds.Order(StringComparer.Ordinal))),
-            .. Differs("terminateInstanceOnFailure", existing.TerminateInstanceOnFailure == wanted.TerminateInstanceOnFailure),
-            .. Differs("instanceMetadataOptions.httpTokens", existing.HttpTokens == wanted.HttpTokens),
-            .. Differs("instanceMetadataOptions.httpPutResponseHopLimit", existing.HttpPutResponseHopLimit == wanted.HttpPutResponseHopLimit),
-            .. existing.OtherSettings ?? [],
-        ];
-        return differences.Count == 0 ? Reuse(AmiBuildResourceKind.InfrastructureConfiguration, wanted.Name, arn, null)
-            : throw Conflict("infrastructure configuration", arn, differences);
-    }
+    private static List<string> Differences(InfrastructureSpec existing, InfrastructureSpec wanted) =>
+    [
+        .. Differs("instanceProfileName", existing.InstanceProfileName == wanted.InstanceProfileName),
+        .. Differs("instanceTypes", existing.InstanceTypes.SequenceEqual(wanted.InstanceTypes)),
+        .. Differs("subnetId", existing.SubnetId == wanted.SubnetId),
+        .. Differs("securityGroupIds", existing.SecurityGroupIds.Order(StringComparer.Ordinal).SequenceEqual(wanted.SecurityGroupIds.Order(StringComparer.Ordinal))),
+        .. Differs("terminateInstanceOnFailure", existing.TerminateInstanceOnFailure == wanted.TerminateInstanceOnFailure),
+        .. Differs("instanceMetadataOptions.httpTokens", existing.HttpTokens == wanted.HttpTokens),
+        .. Differs("instanceMetadataOptions.httpPutResponseHopLimit", existing.HttpPutResponseHopLimit == wanted.HttpPutResponseHopLimit),
+        .. existing.OtherSettings ?? [],
+    ];
 
     private DistributionSpec DistributionFor(AmiBuildNames names, AmiBuildOptions options, AmiBuildTarget target, IReadOnlyDictionary<string, string> tags, string description)
     {
@@ -160,28 +153,37 @@ internal sealed partial class AmiBuildResources(IImageBuilderApi imageBuilder, s
         return new DistributionSpec(names.Distribution(settings), distributions, $"{description}: AMI name and tags");
     }
 
-    private async Task<WinNodeAmiBuildResource> PlanDistributionAsync(DistributionSpec wanted, CancellationToken cancellationToken)
+    private Task<WinNodeAmiBuildResource> PlanDistributionAsync(DistributionSpec wanted, CancellationToken cancellationToken) =>
+        PlanConfigurationAsync(AmiBuildResourceKind.DistributionConfiguration, wanted.Name,
+            () => imageBuilder.ListDistributionConfigurationsAsync(wanted.Name, cancellationToken),
+            async arn => Differences(await imageBuilder.GetDistributionConfigurationAsync(arn, cancellationToken).ConfigureAwait(false), wanted));
+
+    private static List<string> Differences(DistributionSpec existing, DistributionSpec wanted) =>
+    [
+        .. Differs("distributions[].region", existing.Distributions.Select(d => d.Region).SequenceEqual(wanted.Distributions.Select(d => d.Region), StringComparer.Ordinal)),
+        .. existing.Distributions.Zip(wanted.Distributions).SelectMany(p => (IEnumerable<string>)[
+            .. Differs($"distributions[{p.Second.Region}].amiDistributionConfiguration.name", p.First.AmiName == p.Second.AmiName),
+            .. Differs($"distributions[{p.Second.Region}].amiDistributionConfiguration.amiTags", p.First.AmiTags.Count == p.Second.AmiTags.Count
+                && p.First.AmiTags.All(t => p.Second.AmiTags.TryGetValue(t.Key, out var v) && v == t.Value)),
+            .. Differs($"distributions[{p.Second.Region}].fastLaunchConfigurations", p.First.FastLaunch == p.Second.FastLaunch),
+        ]),
+        .. existing.OtherSettings ?? [],
+    ];
+
+    /// <summary>An unversioned configuration: none of the name, created; one that is exactly what the module would create,
+    /// reused; any other, refused.</summary>
+    private static async Task<WinNodeAmiBuildResource> PlanConfigurationAsync(AmiBuildResourceKind kind, string name, Func<Task<IReadOnlyList<string>>> list,
+        Func<string, Task<List<string>>> differencesOf)
     {
-        var arn = (await imageBuilder.ListDistributionConfigurationsAsync(wanted.Name, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+        var arn = (await list().ConfigureAwait(false)).FirstOrDefault();
         if (arn == null)
         {
-            return Create(AmiBuildResourceKind.DistributionConfiguration, wanted.Name, null);
+            return Create(kind, name, null);
         }
 
-        var existing = await imageBuilder.GetDistributionConfigurationAsync(arn, cancellationToken).ConfigureAwait(false);
-        List<string> differences =
-        [
-            .. Differs("distributions[].region", existing.Distributions.Select(d => d.Region).SequenceEqual(wanted.Distributions.Select(d => d.Region), StringComparer.Ordinal)),
-            .. existing.Distributions.Zip(wanted.Distributions).SelectMany(p => (IEnumerable<string>)[
-                .. Differs($"distributions[{p.Second.Region}].amiDistributionConfiguration.name", p.First.AmiName == p.Second.AmiName),
-                .. Differs($"distributions[{p.Second.Region}].amiDistributionConfiguration.amiTags", p.First.AmiTags.Count == p.Second.AmiTags.Count
-                    && p.First.AmiTags.All(t => p.Second.AmiTags.TryGetValue(t.Key, out var v) && v == t.Value)),
-                .. Differs($"distributions[{p.Second.Region}].fastLaunchConfigurations", p.First.FastLaunch == p.Second.FastLaunch),
-            ]),
-            .. existing.OtherSettings ?? [],
-        ];
-        return differences.Count == 0 ? Reuse(AmiBuildResourceKind.DistributionConfiguration, wanted.Name, arn, null)
-            : throw Conflict("distribution configuration", arn, differences);
+        var planned = Reuse(kind, name, arn, null);
+        var differences = await differencesOf(arn).ConfigureAwait(false);
+        return differences.Count == 0 ? planned : throw Conflict(planned.KindText, arn, differences);
     }
 
     private static string[] Differs(string field, bool same) => same ? [] : [field];
