@@ -24,7 +24,8 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         "WinEksPatchGroupReport", "WinEksPatchReport", "WinEksSimulator", "WinEksSimulatorApiCall", "WinEksSimulatorEvent",
         "WinEksSimulatorFault", "WinEksSimulatorKubernetesRequest", "WinEksSimulatorPdbViolation", "WinEksSimulatorPodDeletion",
         "WinEksSimulatorReadyNodes", "WinEksSimulatorReport", "WinImageCacheCandidate", "WinImageLayer", "WinNode", "WinNodeAmi",
-        "WinNodeAmiBuild", "WinNodeAmiFastLaunch", "NodeBoot", "NodeBootSummary", "WinNodeGroup", "WinPatchStatus",
+        "WinNodeAmiBuild", "WinNodeAmiBuildPlan", "WinNodeAmiBuildResource", "WinNodeAmiCacheImage", "WinNodeAmiFastLaunchPlan",
+        "AmiBuildResourceAction", "AmiBuildResourceKind", "WinNodeAmiFastLaunch", "NodeBoot", "NodeBootSummary", "WinNodeGroup", "WinPatchStatus",
     ];
 
     private static readonly Type? Accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");

@@ -86,12 +86,17 @@ Describe 'New-WinNodeAmi -FastLaunch' {
         $expected = [Math]::Max(5, [Math]::Max($group.NodeCount, $group.DesiredSize))
         $log = Join-Path $TestDrive 'build-whatif.txt'
         Start-Transcript -Path $log | Out-Null
-        try { New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -FastLaunch -FastLaunchMaxParallelLaunches 8 -WhatIf }
+        try { $plan = New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -FastLaunch -FastLaunchMaxParallelLaunches 8 -WhatIf }
         finally { Stop-Transcript | Out-Null }
         $whatIf = Get-Content $log -Raw
         $whatIf | Should -Match 'EC2 Fast Launch \(Image Builder enables it on the AMI it distributes\)'
         $whatIf | Should -Match "$expected on hand, up to $($expected * 50) GiB"
         $whatIf | Should -Match '\+ 8 = 8 of 40'
+        # The plan -WhatIf writes carries the same settings.
+        $plan.FastLaunch.TargetSnapshotCount | Should -Be $expected
+        $plan.FastLaunch.MaxParallelLaunches | Should -Be 8
+        $plan.FastLaunch.StorageGiB | Should -Be ($expected * $plan.RootVolumeGiB)
+        ($plan.FastLaunch.QuotaLines -join "`n") | Should -Match '\+ 8 = 8 of 40'
 
         function Get-EnableCalls { [long](@((Get-WinEksSimulatorReport).ApiCalls | Where-Object Operation -eq 'EnableFastLaunch' | ForEach-Object Count) | Measure-Object -Sum).Sum }
         $enablesBefore = Get-EnableCalls

@@ -105,6 +105,67 @@ Describe 'New-WinNodeAmi' {
         $again.ImageBuildVersionArn | Should -BeLike '*/winekspatch-demo-2022-core/1.0.0/2'
     }
 
+    It '-WhatIf returns the typed plan, with its properties filled, and creates nothing; the run creates exactly what it lists' {
+        $iis = 'mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022'
+        $null = Get-WinEksSimulatorReport -Reset
+        $before = Get-ImageBuilderResource
+        $written = @(New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage $webIis, $iis -WhatIf)
+        (Get-WinEksSimulatorReport).ApiCalls | Where-Object { $_.Service -eq 'imagebuilder' -and $_.Mutating } | Should -BeNullOrEmpty
+        Get-ImageBuilderResource | Should -Be $before
+        $written | Should -HaveCount 1
+        $plan = $written[0]
+        $plan | Should -BeOfType ([WinEksPatch.Model.WinNodeAmiBuildPlan])
+        $plan.ClusterName | Should -Be 'demo'
+        $plan.NodeGroupName | Should -Be 'demo-win-selfmanaged'
+        $plan.Region | Should -Be $parent.Region
+        $plan.KubernetesVersion | Should -Be $ami.KubernetesVersion
+        $plan.WindowsVersion | Should -Be $ami.WindowsVersion
+        $plan.Edition | Should -Be $ami.Edition
+        $plan.OsBuild | Should -Be $ami.OsBuild
+        $plan.ParentImageId | Should -Be $parent.ImageId
+        $plan.ParentImageName | Should -Be $parent.Name
+        $plan.ParentOsBuild | Should -Not -BeNullOrEmpty
+        $plan.RootVolumeGiB % 5 | Should -Be 0
+        $plan.RootVolumeGiB | Should -BeGreaterThan 50   # room for the images beyond the EKS AMI's 50 GiB
+        foreach ($image in $webIis, $iis, 'mcr.microsoft.com/windows/servercore:ltsc2022') { $plan.CachedImages | Should -Contain $image }
+        $plan.CacheImages.Image | Should -Be @($webIis, $iis)
+        foreach ($image in $plan.CacheImages) {
+            $image.Digest | Should -Match '^sha256:[0-9a-f]{64}$'
+            $image.SizeOnDisk | Should -BeGreaterThan 0
+        }
+        $plan.DistributionRegions | Should -Be @($parent.Region)
+        $plan.FastLaunch | Should -BeNullOrEmpty
+        $plan.Resources.Kind | Should -Be @('Component', 'ImageRecipe', 'InfrastructureConfiguration', 'DistributionConfiguration')
+        # Another image than the earlier builds cached: new component and recipe versions, the same build instances, and a
+        # distribution of its own (other tags).
+        $plan.Resources.Action | Should -Be @('CreateVersion', 'CreateVersion', 'Reuse', 'Create')
+        $reused = $plan.Resources | Where-Object Action -eq Reuse
+        $before | Should -Contain $reused.Arn
+        ($plan.Resources | Where-Object Action -eq CreateVersion).Change | Should -Not -BeNullOrEmpty
+        # Its table view fits 120 columns (rendered wider, so a view that needs more shows as a longer line).
+        ($plan | Format-Table | Out-String -Width 200 -Stream | Where-Object { $_.TrimEnd().Length -gt 120 }) | Should -BeNullOrEmpty
+        ($plan | Format-List | Out-String -Width 200) | Should -BeLike '*Resources*ImageRecipe WinEksPatch-demo-2022-Core: create version*'
+
+        $run = Invoke-NewWinNodeAmi @{ ClusterName = 'demo'; NodeGroupName = 'demo-win-selfmanaged'; CacheImage = @($webIis, $iis); Confirm = $false }
+        $run.Error | Should -BeNullOrEmpty
+        $run.Verbose | Should -Contain $plan.ToString() -Because 'the run asks about the plan -WhatIf wrote'
+        $created = @($run.Verbose | Where-Object { $_ -like 'Created *' } | ForEach-Object { $_ -replace '^Created .+ (arn:\S+)\.$', '$1' })
+        $toCreate = @($plan.Resources | Where-Object Action -ne Reuse)
+        $created | Should -HaveCount $toCreate.Count
+        foreach ($resource in $toCreate) {
+            $path = "*/$($resource.Name.ToLowerInvariant())$(if ($resource.Version) { '/' + $resource.Version })"
+            @($created | Where-Object { $_ -like $path -or $_ -like "$path/*" }) | Should -HaveCount 1 -Because "$($resource.Kind) $($resource.Version) is in the plan"
+        }
+        # The account gained those and nothing else (a component is listed by its version ARN, created by its build's).
+        $new = @(Get-ImageBuilderResource | Where-Object { $_ -notin $before })
+        $new | Should -HaveCount $created.Count
+        foreach ($arn in $new) { @($created | Where-Object { $_ -eq $arn -or $_ -like "$arn/*" }) | Should -HaveCount 1 }
+        $recipe = $plan.Resources | Where-Object Kind -eq ImageRecipe
+        $built = $run.Output | Where-Object { $_.PSObject.TypeNames[0] -eq 'WinEksPatch.Model.WinNodeAmi' }
+        $built.ImageBuildVersionArn | Should -BeLike "*/$($recipe.Name.ToLowerInvariant())/$($recipe.Version)/*"
+        foreach ($image in $webIis, $iis) { $built.CachedImages | Should -Contain $image }
+    }
+
     It 'takes the images of Get-WinImageCachePlan from the pipeline (one AMI for all of them)' {
         $plan = @(Get-WinImageCachePlan -ClusterName demo | Select-Object -First 2)
         $plan.Count | Should -Be 2
@@ -215,7 +276,11 @@ Describe 'New-WinNodeAmi' {
     }
 
     It '-WhatIf creates nothing, and neither did the refused runs: the first real run creates version 1.0.0 of everything' {
-        New-WinNodeAmi -ClusterName demo -WindowsVersion 2025 -Edition Core -CacheImage mcr.microsoft.com/windows/nanoserver:ltsc2025 -WhatIf | Should -BeNullOrEmpty
+        # -WhatIf writes its plan (and nothing else): none of the four resources exists yet.
+        $plan = @(New-WinNodeAmi -ClusterName demo -WindowsVersion 2025 -Edition Core -CacheImage mcr.microsoft.com/windows/nanoserver:ltsc2025 -WhatIf)
+        $plan | Should -HaveCount 1
+        $plan[0].PSObject.TypeNames[0] | Should -Be 'WinEksPatch.Model.WinNodeAmiBuildPlan'
+        $plan[0].Resources.Action | Should -Be @('Create', 'Create', 'Create', 'Create')
         $out = New-WinNodeAmi -ClusterName demo -WindowsVersion 2025 -Edition Core -CacheImage mcr.microsoft.com/windows/nanoserver:ltsc2025 -NoWait -Verbose 4>&1
         $verbose = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join "`n"
         $verbose | Should -Match 'Created infrastructure configuration '

@@ -46,7 +46,16 @@ namespace WinEksPatch.Commands;
 /// CREATING, BUILDING, TESTING, DISTRIBUTING, INTEGRATING and AVAILABLE, and emits the AMI as a WinNodeAmi that pipes into
 /// Set-NodeGroupAmi; with -NoWait it emits the started build (WinNodeAmiBuild). Ctrl+C stops waiting, not the build, and
 /// says how to follow or cancel it. A FAILED or CANCELLED build is an error with Image Builder's reason and where the logs
-/// are. -WhatIf shows the parent AMI and each resource that would be created or reused, and changes nothing.</para>
+/// are.</para>
+/// <para type="description">-WhatIf changes nothing: it prints the plan as the What if: text and writes it to the pipeline as a
+/// WinNodeAmiBuildPlan: the cluster, Kubernetes and Windows versions, edition and the OS build the AMI will have, the parent
+/// AMI (ParentImageId, ParentImageName, ParentOsBuild), RootVolumeGiB, CachedImages, CacheImages (each -CacheImage with the
+/// digest the build verifies and its size on disk), DistributionRegions, Resources (component, image recipe, infrastructure
+/// and distribution configuration, each with its Action: Create, CreateVersion or Reuse, its Version, the Arn of what is
+/// reused, and the Change that makes a new version) and, with -FastLaunch, FastLaunch (snapshots, parallel launches, launch
+/// template, storage and the region's quota lines). A run without -WhatIf executes that same plan: it creates exactly the
+/// resources it lists, with the versions it lists, and reuses the ARNs it lists; nothing is planned again between the
+/// confirmation and the creations.</para>
 /// <para type="description">-FastLaunch turns on EC2 Fast Launch for the AMI in this region through the distribution
 /// configuration (Image Builder enables it when it distributes the AMI): new nodes then boot from snapshots taken after
 /// Sysprep's specialize and OOBE phases. The snapshots kept on hand default to the rollout the AMI prepares (one per node of
@@ -57,7 +66,8 @@ namespace WinEksPatch.Commands;
 /// </summary>
 /// <example>
 ///   <code>New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage 111122223333.dkr.ecr.us-west-2.amazonaws.com/shop/web-iis:2026.06.1 -WhatIf</code>
-///   <para>Shows the parent AMI and the Image Builder resources a build for the self-managed group would create or reuse.</para>
+///   <para>Shows the parent AMI and the Image Builder resources a build for the self-managed group would create or reuse, and
+///   writes that plan (WinNodeAmiBuildPlan); `| Select-Object -ExpandProperty Resources` lists each resource's action and version.</para>
 /// </example>
 /// <example>
 ///   <code>$ami = Get-WinImageCachePlan -ClusterName demo | Select-Object -First 2 | New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged; $ami | Set-NodeGroupAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -Force</code>
@@ -68,7 +78,7 @@ namespace WinEksPatch.Commands;
 ///   <para>Builds the group's AMI with EC2 Fast Launch (a snapshot per node of the group on hand, eight made at a time) and emits it once Fast Launch is enabled.</para>
 /// </example>
 [Cmdlet(VerbsCommon.New, "WinNodeAmi", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Default")]
-[OutputType("WinEksPatch.Model.WinNodeAmi", "WinEksPatch.Model.WinNodeAmiBuild")]
+[OutputType("WinEksPatch.Model.WinNodeAmi", "WinEksPatch.Model.WinNodeAmiBuild", "WinEksPatch.Model.WinNodeAmiBuildPlan")]
 public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
 {
     private readonly List<string> _cacheImages = [];
@@ -209,6 +219,7 @@ public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
                 InstanceProfileName = InstanceProfileName,
                 DistributionRegions = DistributionRegion,
                 NoWait = NoWait,
+                WritePlan = WhatIfGiven,
                 FastLaunch = !FastLaunch ? null : new AmiFastLaunchOptions
                 {
                     TargetSnapshotCount = FastLaunchSnapshotCount,

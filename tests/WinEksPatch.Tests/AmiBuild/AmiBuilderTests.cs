@@ -246,7 +246,8 @@ public class AmiBuilderTests
 
     // ---- fakes ----------------------------------------------------------------------------------------------
 
-    private sealed class World
+    /// <summary>A cluster 'demo' on Kubernetes 1.31 with the fakes below (AmiBuildPlanTests builds on it too).</summary>
+    internal sealed class World
     {
         public FakeEks Eks { get; } = new();
 
@@ -266,16 +267,18 @@ public class AmiBuilderTests
             return world;
         }
 
-        public AmiBuilder Builder()
+        public AmiBuilder Builder() => Builder(ImageBuilder, new UnreachableRegistry());
+
+        public AmiBuilder Builder(IImageBuilderApi imageBuilder, ICacheImageResolver registry)
         {
             var calendar = PatchCalendar.Default;
             var reader = new ClusterSnapshotReader(Eks, AutoScaling, Ec2, _ => new NoNodes(), Region);
-            return new AmiBuilder(ImageBuilder, Eks, Ec2, new AmiCatalog(Ssm, Ec2, calendar, Region), reader, new FleetInventory(reader, calendar, TimeProvider.System),
-                new UnreachableRegistry(), calendar, TimeProvider.System, Region);
+            return new AmiBuilder(imageBuilder, Eks, Ec2, new AmiCatalog(Ssm, Ec2, calendar, Region), reader, new FleetInventory(reader, calendar, TimeProvider.System),
+                registry, calendar, TimeProvider.System, Region);
         }
     }
 
-    private sealed class FakeEks : EksApiStub
+    internal sealed class FakeEks : EksApiStub
     {
         public List<EksNodegroup> Groups { get; } = [];
 
@@ -290,7 +293,7 @@ public class AmiBuilderTests
             Task.FromResult(Groups.Single(g => g.Name == nodegroupName));
     }
 
-    private sealed class FakeAutoScaling : AutoScalingApiStub
+    internal sealed class FakeAutoScaling : AutoScalingApiStub
     {
         public List<AutoScalingGroup> Groups { get; } = [];
 
@@ -299,7 +302,7 @@ public class AmiBuilderTests
             Task.FromResult<IReadOnlyList<AutoScalingGroup>>(Groups);
     }
 
-    private sealed class FakeEc2 : Ec2ApiStub
+    internal sealed class FakeEc2 : Ec2ApiStub
     {
         public List<Ec2Image> Images { get; } = [];
 
@@ -315,7 +318,7 @@ public class AmiBuilderTests
             Task.FromResult(Templates[template.Id!]);
     }
 
-    private sealed class FakeSsm : SsmApiStub
+    internal sealed class FakeSsm : SsmApiStub
     {
         public Dictionary<string, string> Parameters { get; } = [];
 
@@ -341,7 +344,7 @@ public class AmiBuilderTests
     }
 
     /// <summary>An empty account: every list is empty, creations get ARNs (or fail as told), deletions are recorded.</summary>
-    private sealed class FakeImageBuilder : ImageBuilderApiStub
+    internal sealed class FakeImageBuilder : ImageBuilderApiStub
     {
         public List<string> Calls { get; } = [];
 

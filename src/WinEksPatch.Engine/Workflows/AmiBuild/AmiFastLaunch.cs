@@ -1,5 +1,6 @@
 using WinEksPatch.Abstractions;
 using WinEksPatch.Errors;
+using WinEksPatch.Model;
 using WinEksPatch.Workflows.FastLaunch;
 
 namespace WinEksPatch.Workflows.AmiBuild;
@@ -19,9 +20,9 @@ internal static class AmiFastLaunch
         options.LaunchTemplateId,
         options.LaunchTemplateId is null ? null : options.LaunchTemplateVersion ?? "$Default");
 
-    /// <summary>The plan's Fast Launch lines (snapshots, storage, the region's parallel launches against the quota), after
-    /// checking the quota and the launch template: read only.</summary>
-    public static async Task<string> PlanAsync(IEc2Api ec2, DistributionFastLaunch settings, AmiFastLaunchOptions options, int rootVolumeGiB,
+    /// <summary>The plan's Fast Launch settings and lines (snapshots, storage, the region's parallel launches against the
+    /// quota), after checking the quota and the launch template: read only.</summary>
+    public static async Task<WinNodeAmiFastLaunchPlan> PlanAsync(IEc2Api ec2, DistributionFastLaunch settings, AmiFastLaunchOptions options, int rootVolumeGiB,
         CancellationToken cancellationToken)
     {
         var template = "none (EC2's default settings for the temporary instances)";
@@ -33,10 +34,19 @@ internal static class AmiFastLaunch
         }
 
         var all = await ec2.DescribeFastLaunchImagesAsync([], cancellationToken).ConfigureAwait(false);
-        return "  EC2 Fast Launch (Image Builder enables it on the AMI it distributes):" + Environment.NewLine
-            + FastLaunchSetup.PlanLines(all, null, settings.TargetResourceCount, settings.MaxParallelLaunches, options.ParallelLaunchQuota, rootVolumeGiB,
-                "    ", "Nothing was created.")
-            + $"    launch template               {template}" + Environment.NewLine;
+        var lines = FastLaunchSetup.PlanLines(all, null, settings.TargetResourceCount, settings.MaxParallelLaunches, options.ParallelLaunchQuota, rootVolumeGiB,
+            "    ", "Nothing was created.");
+        return new WinNodeAmiFastLaunchPlan
+        {
+            TargetSnapshotCount = settings.TargetResourceCount,
+            MaxParallelLaunches = settings.MaxParallelLaunches,
+            LaunchTemplateId = settings.LaunchTemplateId,
+            LaunchTemplateVersion = settings.LaunchTemplateVersion,
+            LaunchTemplate = template,
+            StorageGiB = settings.TargetResourceCount * rootVolumeGiB,
+            ParallelLaunchQuota = options.ParallelLaunchQuota,
+            QuotaLines = lines.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries),
+        };
     }
 
     /// <summary>Waits until EC2 reports Fast Launch enabled on the built AMI. A failure says the AMI itself was built and is
