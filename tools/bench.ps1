@@ -604,7 +604,7 @@ if ($Results.Contains('timeToService')) {
         rolloutCachedAmi = "onto an AMI with the cluster's images cached"; rolloutCachedFastLaunch = 'onto a cached AMI with EC2 Fast Launch' }
     foreach ($name in $labels.Keys) {
         $w = $t.ways[$name]
-        $extra = if ($w.Contains('makespanVsIdeal')) { "; makespan $(F $w.makespanMinutes ' min' 'N1') = $(F $w.makespanVsIdeal '' 'N3') x ideal; boot to usable $(F $w.bootSeconds ' s')" } else { '' }
+        $extra = if ($w.Contains('makespanVsIdeal')) { "; makespan $(F $w.makespanMinutes ' min' 'N1') = $(F $w.makespanVsIdeal '' 'N3') x ideal (of it: $(F $w.beforeFirstLaunchSeconds ' s' 'N0') before the first launch, $(F $w.afterLastCordonSeconds ' s' 'N0') after the last cordon); boot to usable $(F $w.bootSeconds ' s')" } else { '' }
         $goal = if ($name -eq 'rolloutCachedFastLaunch') { '≤ 0.5 x EKS; ≤ 1.03 x ideal' } elseif ($w.Contains('makespanVsIdeal')) { '≤ 1.03 x ideal' } else { '' }
         $md.Add("| time to service (100 nodes, x$($t.timeScale) clock, $($t.runs) runs) | $($labels[$name]) | $(F $w.minutes ' min' 'N1') (x$(F $w.vsEksManagedUpdate '' 'N2') of EKS)$extra | $goal |")
     }

@@ -103,6 +103,10 @@ Describe 'New-WinNodeAmi -FastLaunch' {
         $ami = New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -FastLaunch -FastLaunchMaxParallelLaunches 8 -Confirm:$false -ErrorAction Stop
         $ami.FastLaunchState | Should -Be 'enabled'
         Get-EnableCalls | Should -Be $enablesBefore -Because 'Image Builder turned it on with the distribution, not a call of ours'
+        # Emitted once the snapshots are estimated on hand, not at "enabled": 8 at a time, 25 minutes each at most.
+        $ready = Get-WinNodeAmiFastLaunch -ImageId $ami.ImageId
+        ([datetimeoffset](Get-WinEksSimulatorReport).Now) | Should -BeGreaterOrEqual ([datetimeoffset]$ready.SnapshotsReadyBy)
+        $ready.EstimatedSnapshotsOnHand | Should -Be $expected
         $state = Get-WinNodeAmiFastLaunch -ImageId $ami.ImageId
         $state.State | Should -Be 'enabled'
         $state.TargetSnapshotCount | Should -Be $expected
@@ -123,14 +127,33 @@ Describe 'Invoke-WinEksPatch -ImageSource Build -FastLaunch' {
         $null = Start-WinEksSimulator -Scenario demo -TimeScale 600
     }
 
-    It 'builds the AMI with Fast Launch, waits until it is enabled, plans the rollout with its snapshots and patches the group' {
+    It '-WhatIf plans the rollout with the snapshots the AMI will have, shorter than with standard boots' {
+        function Get-Plan([switch] $FastLaunch) {
+            Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource Build -FastLaunch:$FastLaunch -WhatIf -WarningAction SilentlyContinue |
+                Where-Object { $_.PSObject.TypeNames[0] -eq 'WinEksPatch.Model.NodeReplacementPlan' }
+        }
+        $fast = Get-Plan -FastLaunch
+        $standard = Get-Plan
+        $nodes = (Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged).DesiredSize
+        $fast.FastLaunchSnapshots | Should -Be ([Math]::Max(5, $nodes))
+        ($fast.Preflight | Where-Object Kind -eq 'FastLaunch').Effect | Should -BeLike '*every new node can boot from one*'
+        $standard.FastLaunchSnapshots | Should -BeNullOrEmpty
+        $fast.EstimatedDuration | Should -BeLessThan $standard.EstimatedDuration
+    }
+
+    It 'builds the AMI with Fast Launch, waits until its snapshots are on hand, and every new node boots from one' {
         $report = Invoke-WinEksPatch -ClusterName demo -NodeGroupName demo-win-selfmanaged -ImageSource Build -FastLaunch -Force -WarningVariable warned -WarningAction SilentlyContinue
         $group = $report.Groups[0]
         $group.Result | Should -Be 'Patched'
         $group.AfterImageId | Should -Be $group.TargetImageId
         (Get-WinNodeAmiFastLaunch -ImageId $group.TargetImageId).State | Should -Be 'enabled'
         # The pre-flight names the snapshots against the launches (as a warning while it runs).
-        ($warned -join "`n") | Should -BeLike "*FastLaunch $($group.TargetImageId): EC2 Fast Launch is enabled*pre-provisioned snapshot(s) on hand*"
+        ($warned -join "`n") | Should -BeLike "*FastLaunch $($group.TargetImageId): EC2 Fast Launch is enabled*pre-provisioned snapshot(s) on hand*every new node can boot from one*"
         $group.Boot.Nodes | Should -Be $group.NodesReplaced
+        $timeline = Get-WinEksSimulatorReport
+        foreach ($node in $group.Nodes) {
+            ($timeline.Events | Where-Object { $_.NodeName -eq $node.NewNodeName -and $_.Kind -eq 'OsReady' } | Select-Object -First 1).Detail |
+                Should -BeLike 'restored from pre-provisioned snapshot snap-*'
+        }
     }
 }

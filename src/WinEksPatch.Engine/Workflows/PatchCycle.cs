@@ -24,6 +24,10 @@ public abstract record ImageSource
     /// <summary>BuildAsync returns the new AMI, or null under -WhatIf (the build was only planned).</summary>
     public sealed record Build(Func<WinNodeGroup, IWorkflowHost, CancellationToken, Task<string?>> BuildAsync) : ImageSource
     {
+        /// <summary>With -FastLaunch: the Fast Launch the AMI built for a group will have when the rollout starts, for the
+        /// -WhatIf plan of an AMI that does not exist yet.</summary>
+        public Func<WinNodeGroup, Replacement.FastLaunchPreflight>? PlannedFastLaunch { get; init; }
+
         public override string ToString() => "Build";
     }
 }
@@ -234,7 +238,11 @@ public sealed class PatchCycle(
         if (options.WhatIf)
         {
             // The replacement's plan against the AMI the group would get; nothing has changed.
-            await replacement.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, options with { PlannedImageId = target }, host, cancellationToken).ConfigureAwait(false);
+            await replacement.RunAsync(snapshot.Cluster.Name, group.NodeGroupName, options with
+            {
+                PlannedImageId = target,
+                PlannedFastLaunch = toBeBuilt && source is ImageSource.Build { PlannedFastLaunch: { } planned } ? planned(group) : null,
+            }, host, cancellationToken).ConfigureAwait(false);
             entry.Outcome = GroupPatchResult.Planned;
             return;
         }

@@ -93,8 +93,9 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
     public SwitchParameter CacheImagesFromCluster { get; set; }
 
     /// <summary>With -ImageSource Build: EC2 Fast Launch on the new AMI (New-WinNodeAmi -FastLaunch: a pre-provisioned snapshot per
-    /// node of the group); the rollout starts once EC2 reports it enabled, and its nodes boot from the snapshots EC2 has made
-    /// by then (rounds of 15-25 minutes; the pre-flight estimates how many), the others the standard way.</summary>
+    /// node of the group, at least 5); the rollout starts once EC2 reports it enabled and the snapshots are estimated on
+    /// hand (rounds of 6 at a time, 25 minutes each at most), so every new node boots from one. -WhatIf plans the rollout
+    /// with those snapshots (its FastLaunch finding and EstimatedDuration).</summary>
     [Parameter]
     public SwitchParameter FastLaunch { get; set; }
 
@@ -173,7 +174,10 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
         ImageSource source = ImageSource switch
         {
             "EksLatest" => new ImageSource.EksLatest(),
-            "Build" => new ImageSource.Build(BuildForGroupAsync),
+            "Build" => new ImageSource.Build(BuildForGroupAsync)
+            {
+                PlannedFastLaunch = FastLaunch ? group => FastLaunchPreflight.ForPlannedBuild(new Workflows.AmiBuild.AmiFastLaunchOptions(), group.DesiredSize, TimeProvider.System) : null,
+            },
             var ami => new ImageSource.Given(ami, AllowAmiOwner),
         };
         PatchCycleOutcome? outcome = null;

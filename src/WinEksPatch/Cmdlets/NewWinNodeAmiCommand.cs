@@ -61,8 +61,10 @@ namespace WinEksPatch.Commands;
 /// Sysprep's specialize and OOBE phases. The snapshots kept on hand default to the rollout the AMI prepares (one per node of
 /// -NodeGroupName, at least 5). The plan shows them, their storage and the region's parallel launches against the quota,
 /// all checked before anything is created (FastLaunchQuotaExceeded). The AMI is emitted once EC2 reports Fast Launch
-/// enabled (FastLaunchState); a Fast Launch that fails to enable is FastLaunchFailed with EC2's reason, and the AMI, which
-/// was built, stays usable.</para>
+/// enabled (FastLaunchState) and its snapshots are estimated on hand: EC2 reports no ready count, so the wait is the rounds
+/// of -FastLaunchMaxParallelLaunches, 25 minutes each at most, from the time it turned enabled, up to the target
+/// (-FastLaunchNoSnapshotWait emits it at enabled). A Fast Launch that fails to enable (or stops being enabled while the
+/// snapshots are made) is FastLaunchFailed with EC2's reason, and the AMI, which was built, stays usable.</para>
 /// </summary>
 /// <example>
 ///   <code>New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -CacheImage 111122223333.dkr.ecr.us-west-2.amazonaws.com/shop/web-iis:2026.06.1 -WhatIf</code>
@@ -177,6 +179,12 @@ public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
     [ValidateRange(Workflows.FastLaunch.FastLaunchSetup.MinParallelLaunches, 100000)]
     public int ParallelLaunchQuota { get; set; } = Workflows.FastLaunch.FastLaunchSetup.DefaultParallelLaunchQuota;
 
+    /// <summary>Emit the AMI once EC2 reports Fast Launch enabled, without waiting until its snapshots are estimated on hand;
+    /// the rollout's pre-flight shows how many are (launches that find none boot the standard way, or wait for one with
+    /// -PaceToFastLaunch).</summary>
+    [Parameter(ParameterSetName = "FastLaunch")]
+    public SwitchParameter FastLaunchNoSnapshotWait { get; set; }
+
     // What the pipeline named: one build is for one cluster and at most one group.
     private readonly HashSet<string> _clusters = new(StringComparer.Ordinal);
     private readonly HashSet<string> _groups = new(StringComparer.Ordinal);
@@ -226,6 +234,7 @@ public sealed class NewWinNodeAmiCommand : KubernetesCmdlet
                     MaxParallelLaunches = FastLaunchMaxParallelLaunches,
                     LaunchTemplateId = FastLaunchLaunchTemplateId,
                     ParallelLaunchQuota = ParallelLaunchQuota,
+                    NoSnapshotWait = FastLaunchNoSnapshotWait,
                 },
             };
             var builder = Guard(() => new WorkflowFactory(Connections).AmiBuilder());

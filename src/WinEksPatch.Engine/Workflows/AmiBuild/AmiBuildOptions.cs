@@ -35,4 +35,7 @@ public sealed record AmiFastLaunchOptions
     public string? LaunchTemplateVersion { get; init; }
     public int ParallelLaunchQuota { get; init; } = FastLaunch.FastLaunchSetup.DefaultParallelLaunchQuota;
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Hand the AMI on once Fast Launch is enabled, without waiting until its snapshots are estimated on hand.</summary>
+    public bool NoSnapshotWait { get; init; }
 }

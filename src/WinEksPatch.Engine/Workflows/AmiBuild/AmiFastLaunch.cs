@@ -8,7 +8,8 @@ namespace WinEksPatch.Workflows.AmiBuild;
 /// <summary>
 /// New-WinNodeAmi -FastLaunch: EC2 Fast Launch on the AMI being built, which Image Builder turns on when it distributes
 /// the AMI (the distribution configuration's fastLaunchConfigurations), planned and checked before anything is created,
-/// and waited for after the build, so that the AMI is handed on only once EC2 reports it enabled.
+/// and waited for after the build, so that the AMI is handed on only once EC2 reports it enabled and its snapshots are
+/// estimated on hand (unless told not to wait for those).
 /// </summary>
 internal static class AmiFastLaunch
 {
@@ -49,14 +50,16 @@ internal static class AmiFastLaunch
         };
     }
 
-    /// <summary>Waits until EC2 reports Fast Launch enabled on the built AMI. A failure says the AMI itself was built and is
-    /// usable (its instances then boot the standard way).</summary>
+    /// <summary>Waits until EC2 reports Fast Launch enabled on the built AMI, then (unless -NoSnapshotWait) until its
+    /// snapshots are estimated on hand (<see cref="FastLaunchSetup.WaitSnapshotsAsync"/>). A failure says the AMI itself
+    /// was built and is usable (its instances then boot the standard way).</summary>
     public static async Task<string> WaitAsync(FastLaunchSetup setup, string imageId, AmiFastLaunchOptions options, IWorkflowHost host,
         CancellationToken cancellationToken)
     {
         try
         {
-            return (await setup.WaitEnabledAsync(imageId, options.Timeout, host, cancellationToken).ConfigureAwait(false)).State;
+            var enabled = await setup.WaitEnabledAsync(imageId, options.Timeout, host, cancellationToken).ConfigureAwait(false);
+            return options.NoSnapshotWait ? enabled.State : (await setup.WaitSnapshotsAsync(enabled, host, cancellationToken).ConfigureAwait(false)).State;
         }
         catch (WinEksPatchException ex) when (ex.ErrorId is ErrorIds.FastLaunchFailed or ErrorIds.FastLaunchTimeout)
         {

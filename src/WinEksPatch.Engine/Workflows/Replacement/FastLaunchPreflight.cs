@@ -29,6 +29,18 @@ public sealed record FastLaunchPreflight(string ImageId, string State, int Snaps
     /// AMIs it owns or that are shared with it, and the EKS-optimized AMIs do not support it), so no call is made for them.</summary>
     public static bool Eligible(Ec2Image image) => image.OwnerAlias != "amazon";
 
+    /// <summary>The Fast Launch of an AMI -ImageSource Build -FastLaunch is to build for a group of <paramref name="groupNodes"/>
+    /// nodes, as the rollout will find it: enabled, with its snapshots on hand (the build waits for them), or none yet
+    /// with <see cref="AmiBuild.AmiFastLaunchOptions.NoSnapshotWait"/>.</summary>
+    public static FastLaunchPreflight ForPlannedBuild(AmiBuild.AmiFastLaunchOptions options, int groupNodes, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var now = (time ?? TimeProvider.System).GetUtcNow();
+        var settings = AmiBuild.AmiFastLaunch.For(options, groupNodes)!;
+        return new FastLaunchPreflight(ReplacementOptions.AmiToBeBuilt, "enabled", settings.TargetResourceCount, settings.MaxParallelLaunches,
+            options.NoSnapshotWait ? now : null) { Now = now };
+    }
+
     /// <summary>The target AMI's Fast Launch (null: none, or the AMI is yet to be built). A policy without
     /// ec2:DescribeFastLaunchImages only loses the finding.</summary>
     public static async Task<FastLaunchPreflight?> ReadAsync(IEc2Api ec2, string target, TimeProvider time, IWorkflowHost host, CancellationToken cancellationToken)

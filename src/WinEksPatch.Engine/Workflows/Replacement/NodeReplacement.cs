@@ -142,7 +142,8 @@ public sealed partial class NodeReplacement(
             await RequireOverridesOnTargetAsync(group, target, cancellationToken).ConfigureAwait(false);
         }
 
-        var fastLaunch = targetImage is null || !FastLaunchPreflight.Eligible(targetImage) ? null
+        var fastLaunch = target == ReplacementOptions.AmiToBeBuilt ? options.PlannedFastLaunch
+            : targetImage is null || !FastLaunchPreflight.Eligible(targetImage) ? null
             : await FastLaunchPreflight.ReadAsync(Ec2, target, Time, host, cancellationToken).ConfigureAwait(false);
         var plan = ReplacementPlanner.Plan(snapshot, facts, target, old, desired, surge, unavailable, budgets, targetImage, calendar, state != null, options.Overrides,
             groupFindings: shape.Findings(group, state), fastLaunch: fastLaunch, paceToFastLaunch: options.PaceToFastLaunch);

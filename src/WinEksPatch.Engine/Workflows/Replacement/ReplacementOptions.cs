@@ -68,6 +68,9 @@ public sealed record ReplacementOptions
     /// -WhatIf plans before Set-NodeGroupAmi has run); <see cref="AmiToBeBuilt"/> when the AMI does not exist yet.</summary>
     public string? PlannedImageId { get; init; }
 
+    /// <summary>With WhatIf and <see cref="AmiToBeBuilt"/>: the Fast Launch the AMI will have (-ImageSource Build -FastLaunch).</summary>
+    public FastLaunchPreflight? PlannedFastLaunch { get; init; }
+
     /// <summary>The planned AMI of Invoke-WinEksPatch -ImageSource Build -WhatIf: every node is replaced by it.</summary>
     public const string AmiToBeBuilt = "(the AMI New-WinNodeAmi builds)";
 
