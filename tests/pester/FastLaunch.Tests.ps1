@@ -134,8 +134,9 @@ Describe 'Invoke-WinEksPatch -ImageSource Build -FastLaunch' {
         }
         $fast = Get-Plan -FastLaunch
         $standard = Get-Plan
-        $nodes = (Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged).DesiredSize
-        $fast.FastLaunchSnapshots | Should -Be ([Math]::Max(5, $nodes))
+        # As New-WinNodeAmi counts them: one per node of the group (the larger of its node count and desired size), at least 5.
+        $group = Get-WinNodeGroup -ClusterName demo -NodeGroupName demo-win-selfmanaged
+        $fast.FastLaunchSnapshots | Should -Be ([Math]::Max(5, [Math]::Max($group.NodeCount, $group.DesiredSize)))
         ($fast.Preflight | Where-Object Kind -eq 'FastLaunch').Effect | Should -BeLike '*every new node can boot from one*'
         $standard.FastLaunchSnapshots | Should -BeNullOrEmpty
         $fast.EstimatedDuration | Should -BeLessThan $standard.EstimatedDuration

@@ -6,11 +6,10 @@ BeforeAll {
     Import-Module (Get-TestModulePath)
 
     # Two snapshots kept on hand for the four nodes of demo-win-selfmanaged; EC2 makes them (and each replacement) in
-    # 15-25 simulated minutes. 4 s at x600 are 40 minutes: both are on hand when the rollout starts.
+    # 15-25 simulated minutes. New-WinNodeAmi emits the AMI once both are estimated on hand (one round after enabled).
     function Initialize-FewSnapshots {
         $null = Start-WinEksSimulator -Scenario demo -TimeScale 600
         $script:ami = New-WinNodeAmi -ClusterName demo -NodeGroupName demo-win-selfmanaged -FastLaunch -FastLaunchSnapshotCount 2 -Confirm:$false -ErrorAction Stop
-        Start-Sleep -Seconds 4
     }
     # How each new node's Windows came up, from the simulator's timeline (its OsReady event's detail).
     function Get-OsReadyDetails($Results) {

@@ -34,8 +34,9 @@ public sealed class WinNodeAmiFastLaunch
     public int? SnapshotStorageGiB => TargetSnapshotCount * RootVolumeGiB;
 
     /// <summary>Pre-provisioned snapshots estimated on hand now (EC2 reports only the target): the rounds of
-    /// MaxParallelLaunches, 25 minutes each at most, since the state changed to enabled, up to the target, less nothing for
-    /// launches (which the estimate cannot see). Null when launches cannot take snapshots in this state.</summary>
+    /// MaxParallelLaunches, 25 minutes each at most, since the state changed to enabled, up to the target. Launches that
+    /// took snapshots are not seen by the estimate, so it is an upper bound. Null when launches cannot take snapshots in
+    /// this state.</summary>
     public int? EstimatedSnapshotsOnHand { get; init; }
 
     /// <summary>When the whole target is estimated on hand, counted the same way; null when launches cannot take snapshots.</summary>

@@ -38,6 +38,11 @@ public sealed class WorkflowFactory(Connections connections)
 
     public FastLaunch.FastLaunchSetup FastLaunch() => new(connections.Aws.Ec2(), connections.Time, connections.Region);
 
+    /// <summary>The Fast Launch New-WinNodeAmi -FastLaunch gives the AMI it builds for <paramref name="group"/>, for a -WhatIf
+    /// plan (snapshots as the build counts them: the larger of the group's node count and desired size, at least 5).</summary>
+    public FastLaunchPreflight PlannedFastLaunch(AmiFastLaunchOptions options, Model.WinNodeGroup group) =>
+        FastLaunchPreflight.ForPlannedBuild(options, Math.Max(group.NodeCount, group.DesiredSize), connections.Time);
+
     public IamPolicyDiscovery IamPolicyDiscovery() => new(Reader(), connections.Aws.Ec2(), connections.Aws.Iam());
 
     public PatchCycle PatchCycle() =>

@@ -93,7 +93,7 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
     public SwitchParameter CacheImagesFromCluster { get; set; }
 
     /// <summary>With -ImageSource Build: EC2 Fast Launch on the new AMI (New-WinNodeAmi -FastLaunch: a pre-provisioned snapshot per
-    /// node of the group, at least 5); the rollout starts once EC2 reports it enabled and the snapshots are estimated on
+    /// node of the group, counted as the larger of its node count and desired size, at least 5); the rollout starts once EC2 reports it enabled and the snapshots are estimated on
     /// hand (rounds of 6 at a time, 25 minutes each at most), so every new node boots from one. -WhatIf plans the rollout
     /// with those snapshots (its FastLaunch finding and EstimatedDuration).</summary>
     [Parameter]
@@ -176,7 +176,7 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
             "EksLatest" => new ImageSource.EksLatest(),
             "Build" => new ImageSource.Build(BuildForGroupAsync)
             {
-                PlannedFastLaunch = FastLaunch ? group => FastLaunchPreflight.ForPlannedBuild(new Workflows.AmiBuild.AmiFastLaunchOptions(), group.DesiredSize, TimeProvider.System) : null,
+                PlannedFastLaunch = FastLaunch ? group => new WorkflowFactory(Connections).PlannedFastLaunch(new Workflows.AmiBuild.AmiFastLaunchOptions(), group) : null,
             },
             var ami => new ImageSource.Given(ami, AllowAmiOwner),
         };

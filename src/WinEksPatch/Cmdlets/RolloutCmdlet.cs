@@ -67,12 +67,14 @@ public abstract class RolloutCmdlet : FleetCmdlet
     [ValidateSet("Stop", "Skip")]
     public string BlockedNodeAction { get; set; } = "Stop";
 
-    /// <summary>Launch a new node only when the target AMI's EC2 Fast Launch has a pre-provisioned snapshot for it, so that
-    /// every new node boots from one (about half the standard Windows boot) rather than the standard way. EC2 reports no
-    /// ready count: the rollout estimates it from the time Fast Launch was enabled, its target and its parallel launches
-    /// (at most 25 minutes a snapshot), takes one for each launch and holds the surge until the next is due; the plan's
-    /// EstimatedDuration counts the wait and PacedToFastLaunch says it is on. The floor is unchanged: pacing only launches
-    /// later. Self-managed groups only; without Fast Launch on the AMI it holds nothing (the pre-flight says so).</summary>
+    /// <summary>Launch a surge node only when the target AMI's EC2 Fast Launch has a pre-provisioned snapshot for it, so that
+    /// new nodes boot from one (about half the standard Windows boot) rather than the standard way. EC2 reports no ready
+    /// count: the rollout estimates it from the time Fast Launch was enabled, its target and its parallel launches (at most
+    /// 25 minutes a snapshot, plus a minute), takes one for each launch and holds the surge until the next is due; the
+    /// plan's EstimatedDuration counts the wait and PacedToFastLaunch says it is on. The floor is unchanged: pacing only
+    /// launches later. With -MaxUnavailable 0 (the default) every launch is a surge launch; above 0, a replacement that
+    /// brings the group back to its size goes at once; with -MaxSurge 0 it holds nothing. Self-managed groups only; without
+    /// Fast Launch on the AMI it holds nothing (the pre-flight says so).</summary>
     [Parameter]
     public SwitchParameter PaceToFastLaunch { get; set; }
 

@@ -65,4 +65,13 @@ public sealed class FastLaunchPoolTests
         Assert.Equal(now + Round, pool.NextReady(now.AddMinutes(1)));
         Assert.Equal(4, pool.OnHand(now + Round));
     }
+
+    [Fact]
+    public void Without_a_state_time_replenishing_is_bounded_by_the_parallel_launches_too()
+    {
+        var pool = new FastLaunchPool(12, 6, since: null, Round);
+        Assert.Equal(12, pool.Take(Enabled, 12));
+        Assert.Equal(6, pool.OnHand(Enabled + Round));
+        Assert.Equal(12, pool.OnHand(Enabled + Round * 2));
+    }
 }

@@ -93,7 +93,7 @@ public sealed class FastLaunchSetupTests
     [Fact]
     public async Task Once_enabled_it_waits_until_the_snapshots_are_estimated_on_hand_reading_the_state_each_minute()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 22, 0, 0, TimeSpan.Zero));
+        var time = new TimerCountingTime(new DateTimeOffset(2026, 12, 7, 22, 0, 0, TimeSpan.Zero));
         var ec2 = new FastLaunchEc2 { States = ["enabled"], StateTime = time.GetUtcNow() };
         var host = new RecordingHost();
         var setup = new FastLaunchSetup(ec2, time, "us-west-2") { PollInterval = TimeSpan.FromSeconds(15) };
@@ -111,7 +111,7 @@ public sealed class FastLaunchSetupTests
     [Fact]
     public async Task NoSnapshotWait_returns_at_enabled_and_a_failure_while_the_snapshots_are_made_is_FastLaunchFailed()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 22, 0, 0, TimeSpan.Zero));
+        var time = new TimerCountingTime(new DateTimeOffset(2026, 12, 7, 22, 0, 0, TimeSpan.Zero));
         var quick = new FastLaunchEc2 { States = ["enabled"], StateTime = time.GetUtcNow() };
         var host = new RecordingHost();
         await new FastLaunchSetup(quick, time, "us-west-2").EnableAsync(new FastLaunchOptions { ImageId = ImageId, NoSnapshotWait = true }, host, default);
@@ -125,17 +125,38 @@ public sealed class FastLaunchSetupTests
         Assert.Contains("turned 'enabled-failed' while its snapshots were being made: Client.LaunchTemplateNotFound", error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>Moves the fake clock a minute at a time until the task ends (at most a simulated day).</summary>
-    private static async Task AdvanceUntilAsync(FakeTimeProvider time, Task task)
+    /// <summary>Moves the fake clock a minute at a time until the task ends (at most a simulated day), each move only once
+    /// the code under test has set its next timer (the k-th move waits for the k-th timer): a move before that would cover
+    /// two of its waits at once.</summary>
+    private static async Task AdvanceUntilAsync(TimerCountingTime time, Task task)
     {
+        // Each move fires the one wait set before it, and the code sets its next wait (a new timer) when it goes on.
         for (var k = 0; k < 24 * 60 && !task.IsCompleted; k++)
         {
-            await Task.Delay(1);
+            for (var spin = 0; spin < 5000 && time.Timers <= k && !task.IsCompleted; spin++)
+            {
+                await Task.Delay(1);
+            }
+
             time.Advance(TimeSpan.FromMinutes(1));
         }
 
         await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(10)));
         Assert.True(task.IsCompleted, "the wait did not end");
+    }
+
+    /// <summary>A fake clock that counts the timers created on it (each Task.Delay on it makes one).</summary>
+    private sealed class TimerCountingTime(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        private int _timers;
+
+        public int Timers => Volatile.Read(ref _timers);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timers);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 
     private static FastLaunchSetup Setup(FastLaunchEc2 ec2) => new(ec2, TimeProvider.System, "us-west-2") { PollInterval = TimeSpan.FromMilliseconds(1) };

@@ -99,4 +99,34 @@ public sealed class ReplacementPlannerTests
         Assert.Equal(["shop/payments"], preflight.Where(f => f.Kind == "SingleReplica").Select(f => f.Subject));
         Assert.DoesNotContain(preflight, f => f.Kind == ReplacementPlanner.MultipleBudgets && f.Subject == "shop/payments-1");
     }
+
+    [Fact]
+    public void Pacing_to_Fast_Launch_is_planned_only_with_a_surge_to_hold_and_the_finding_says_why_not()
+    {
+        var (snapshot, group, old) = Cluster([Instance("i-a", 30), Instance("i-b", 90), Instance("i-c", 60), Instance("i-d", 10)], []);
+        // Two snapshots on hand an hour after enabling (a target of two, six made at a time), for four launches.
+        var fastLaunch = new FastLaunchPreflight("ami-new", "enabled", 2, 6, Start.AddHours(-1)) { Now = Start };
+        ReplacementPlan Plan(int surge, int unavailable, bool pace)
+        {
+            var plan = ReplacementPlanner.Plan(snapshot, group, "ami-new", old, 4, surge, unavailable, [], null, PatchCalendar.Default, false, DrainOverrides.None,
+                fastLaunch: fastLaunch, paceToFastLaunch: pace);
+            return new ReplacementPlan(plan.PacedToFastLaunch, plan.EstimatedDuration, plan.Preflight.Single(f => f.Kind == FastLaunchPreflight.Kind).Effect);
+        }
+
+        var unpaced = Plan(surge: 2, unavailable: 0, pace: false);
+        var paced = Plan(surge: 2, unavailable: 0, pace: true);
+        var noSurge = Plan(surge: 0, unavailable: 1, pace: true);
+        var withUnavailable = Plan(surge: 2, unavailable: 1, pace: true);
+
+        Assert.False(unpaced.Paced);
+        Assert.True(paced.Paced);
+        Assert.Contains("-PaceToFastLaunch holds the launches beyond those on hand", paced.Effect, StringComparison.Ordinal);
+        Assert.True(paced.Duration > unpaced.Duration, "the paced estimate counts the wait for EC2's next round");
+        Assert.False(noSurge.Paced);
+        Assert.Contains("with -MaxSurge 0 every launch brings the group back to its size and goes at once", noSurge.Effect, StringComparison.Ordinal);
+        Assert.True(withUnavailable.Paced);
+        Assert.Contains("with -MaxUnavailable above 0, a replacement that brings the group back to its size goes at once", withUnavailable.Effect, StringComparison.Ordinal);
+    }
+
+    private sealed record ReplacementPlan(bool Paced, TimeSpan Duration, string Effect);
 }

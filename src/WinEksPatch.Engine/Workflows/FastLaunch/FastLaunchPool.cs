@@ -25,7 +25,7 @@ public sealed class FastLaunchPool
     /// <param name="target">The snapshots EC2 keeps on hand (TargetResourceCount).</param>
     /// <param name="maxParallelLaunches">How many temporary instances EC2 runs at once to make them.</param>
     /// <param name="since">When the state last changed to enabled (EC2's StateTransitionTime); null: the pool counts as
-    /// full from the start (EC2 gave no time to count from).</param>
+    /// full until the first launch taken (EC2 gave no time to count from), then replenishes as it would.</param>
     /// <param name="round">One pre-provisioning launch, at its slowest.</param>
     public FastLaunchPool(int target, int maxParallelLaunches, DateTimeOffset? since, TimeSpan round)
     {
@@ -83,15 +83,8 @@ public sealed class FastLaunchPool
 
     private (int Ready, DateTimeOffset? NextFinish) Replay(DateTimeOffset at)
     {
-        if (Since is not { } since)
-        {
-            // No time to count from: full at the start, and each launch taken is back one round later.
-            var back = _takes.Count(t => t <= at && t + Round > at);
-            var next = _takes.Where(t => t <= at && t + Round > at).Select(t => (DateTimeOffset?)(t + Round)).Min();
-            return (Math.Max(0, Target - back), next);
-        }
-
-        var ready = 0;
+        // From the time it turned enabled with none made yet; without one, full from the first launch taken (or now).
+        var ready = Since is null ? Target : 0;
         var building = new List<DateTimeOffset>();
         void Fill(DateTimeOffset now)
         {
@@ -101,7 +94,11 @@ public sealed class FastLaunchPool
             }
         }
 
-        Fill(since);
+        if (Since is { } since)
+        {
+            Fill(since);
+        }
+
         var takes = 0;
         while (true)
         {

@@ -45,8 +45,9 @@ internal sealed partial class BootReader(IEc2Api ec2, IKubernetesApi kubernetes,
         return result;
     }
 
-    /// <summary>At the end of the rollout: the first workload pod of each new node, from one list of the cluster's running
-    /// pods (the results already written get it too: they are the same objects).</summary>
+    /// <summary>At the end of the rollout (or when it fails): the first workload pod of each new node, from one list of the
+    /// cluster's running pods. The results already written get it too (they are the same objects, so output formatted as it
+    /// streamed shows none yet; the report and the objects kept show it).</summary>
     public async Task CompleteAsync(CancellationToken cancellationToken)
     {
         List<NodeReplacementResult> waiting;

@@ -30,12 +30,13 @@ public sealed record FastLaunchPreflight(string ImageId, string State, int Snaps
     public static bool Eligible(Ec2Image image) => image.OwnerAlias != "amazon";
 
     /// <summary>The Fast Launch of an AMI -ImageSource Build -FastLaunch is to build for a group of <paramref name="groupNodes"/>
-    /// nodes, as the rollout will find it: enabled, with its snapshots on hand (the build waits for them), or none yet
+    /// nodes (New-WinNodeAmi's count: the larger of its node count and desired size), as the rollout will find it: enabled, with its snapshots on hand (the build waits for them), or none yet
     /// with <see cref="AmiBuild.AmiFastLaunchOptions.NoSnapshotWait"/>.</summary>
     public static FastLaunchPreflight ForPlannedBuild(AmiBuild.AmiFastLaunchOptions options, int groupNodes, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var now = (time ?? TimeProvider.System).GetUtcNow();
+        ArgumentNullException.ThrowIfNull(time);
+        var now = time.GetUtcNow();
         var settings = AmiBuild.AmiFastLaunch.For(options, groupNodes)!;
         return new FastLaunchPreflight(ReplacementOptions.AmiToBeBuilt, "enabled", settings.TargetResourceCount, settings.MaxParallelLaunches,
             options.NoSnapshotWait ? now : null) { Now = now };
@@ -64,9 +65,17 @@ public sealed record FastLaunchPreflight(string ImageId, string State, int Snaps
     /// <summary>Launches can take pre-provisioned snapshots: enabled, or enabled-failed with snapshots left.</summary>
     public bool IsOn => FastLaunchImage.LaunchesFromSnapshots(State);
 
-    /// <summary>The pool as EC2 makes and uses it, from the time the state changed (a fresh one each call: pacing takes from
-    /// its own); null when launches cannot take snapshots.</summary>
+    /// <summary>The pool as EC2 makes and uses it, from the time the state changed (a fresh one each call); null when
+    /// launches cannot take snapshots.</summary>
     public FastLaunchPool? Pool() => IsOn ? new FastLaunchPool(Snapshots, MaxParallelLaunches, Since, RoundTime) : null;
+
+    /// <summary>How much later than the slowest round pacing counts a snapshot as there: EC2 registers it, and our launch
+    /// reaches EC2, a moment after the estimate's instant; launching on the instant could find the pool still empty.</summary>
+    public static readonly TimeSpan PacingMargin = TimeSpan.FromMinutes(1);
+
+    /// <summary>The pool -PaceToFastLaunch takes from (a fresh one each call: the plan's estimate and the run each replay
+    /// their own), its rounds <see cref="PacingMargin"/> longer; null when launches cannot take snapshots.</summary>
+    public FastLaunchPool? PacingPool() => IsOn ? new FastLaunchPool(Snapshots, MaxParallelLaunches, Since, RoundTime + PacingMargin) : null;
 
     /// <summary>The snapshots on hand by now, estimated: the rounds of <see cref="MaxParallelLaunches"/> EC2 can have finished
     /// since the state changed, up to the target. A state time EC2 does not give counts the whole target.</summary>
@@ -82,7 +91,7 @@ public sealed record FastLaunchPreflight(string ImageId, string State, int Snaps
     /// </summary>
     public TimeSpan? PacedDuration(int launches, int window, TimeSpan boot, TimeSpan drainAndTerminate)
     {
-        if (Pool() is not { } pool)
+        if (PacingPool() is not { } pool)
         {
             return null;
         }
@@ -110,16 +119,27 @@ public sealed record FastLaunchPreflight(string ImageId, string State, int Snaps
         return at - Now;
     }
 
-    public PreflightFinding Finding(int nodes, int window, bool paced = false) => IsOn
-        ? new PreflightFinding(Kind, ImageId,
+    /// <summary>The pre-flight finding. <paramref name="paced"/>: -PaceToFastLaunch holds surge launches for snapshots (with
+    /// <paramref name="unavailable"/> above 0 some replacements bring the group back to its size and go at once);
+    /// <paramref name="pacingWithoutSurge"/>: it was asked for with -MaxSurge 0, where it holds nothing.</summary>
+    public PreflightFinding Finding(int nodes, int window, bool paced = false, int unavailable = 0, bool pacingWithoutSurge = false)
+    {
+        if (!IsOn)
+        {
+            return new PreflightFinding(Kind, ImageId,
+                $"EC2 Fast Launch is {State}: new nodes boot the standard way (Get-WinNodeAmiFastLaunch shows EC2's reason)" +
+                (paced || pacingWithoutSurge ? "; -PaceToFastLaunch has nothing to pace against and holds no launch." : "."));
+        }
+
+        var onHand = EstimatedOnHand;
+        var beyond = Math.Min(nodes, onHand) >= nodes ? "every new node can boot from one"
+            : paced ? "-PaceToFastLaunch holds the launches beyond those on hand until EC2 has made more (each boots from one" +
+                (unavailable > 0 ? "; with -MaxUnavailable above 0, a replacement that brings the group back to its size goes at once)" : ")")
+            : "launches beyond those on hand boot the standard way while EC2 makes more (-PaceToFastLaunch holds them for snapshots instead" +
+                (pacingWithoutSurge ? ", with a -MaxSurge above 0: with -MaxSurge 0 every launch brings the group back to its size and goes at once)" : ")");
+        return new PreflightFinding(Kind, ImageId,
             $"EC2 Fast Launch is {State}{(Since is { } since ? $" (since {since:yyyy-MM-dd HH:mm}Z)" : "")}: up to {Snapshots} pre-provisioned snapshot(s) on hand, " +
-            $"about {EstimatedOnHand} by now (EC2 makes {MaxParallelLaunches} at a time, each in about 15-25 min, and does not report how many are ready), " +
-            $"for {nodes} launch(es), {window} at a time; " +
-            (Covered(nodes) >= nodes ? "every new node can boot from one"
-                : paced ? "-PaceToFastLaunch holds the launches beyond those on hand until EC2 has made more (each boots from one)"
-                : "launches beyond those on hand boot the standard way while EC2 makes more (-PaceToFastLaunch holds them for snapshots instead)") +
-            ". The estimate takes a boot from a snapshot as 45% of the group's observed boot.")
-        : new PreflightFinding(Kind, ImageId,
-            $"EC2 Fast Launch is {State}: new nodes boot the standard way (Get-WinNodeAmiFastLaunch shows EC2's reason)" +
-            (paced ? "; -PaceToFastLaunch has nothing to pace against and holds no launch." : "."));
+            $"about {onHand} by now (EC2 makes {MaxParallelLaunches} at a time, each in about 15-25 min, and does not report how many are ready), " +
+            $"for {nodes} launch(es), {window} at a time; {beyond}. The estimate takes a boot from a snapshot as 45% of the group's observed boot.");
+    }
 }

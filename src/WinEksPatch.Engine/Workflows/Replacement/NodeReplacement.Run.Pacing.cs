@@ -15,8 +15,9 @@ public sealed partial class NodeReplacement
         private bool _heldSaid;
 
         /// <summary>The desired capacity to raise the group to: <paramref name="wanted"/>, less the launches the pool has
-        /// no snapshot for yet (they are taken from the estimate when launched).</summary>
-        private int PacedSurge(int wanted, AutoScalingGroup group)
+        /// no snapshot for yet. The snapshots for the launches it allows are taken from the estimate here, before the raise
+        /// (the caller holds the capacity gate and raises at once).</summary>
+        private int TakeSnapshotsForSurge(int wanted, AutoScalingGroup group)
         {
             lock (_sync)
             {
@@ -34,11 +35,12 @@ public sealed partial class NodeReplacement
         /// <summary>Whether cordoning the next node must wait for a launch that pacing holds: the capacity the group heads for
         /// (its desired capacity, less the nodes left blocked and the ones in progress) would not make the floor. Never true
         /// unpaced: desired capacity then always carries the surge the window needs.</summary>
-        private bool HeldForSnapshots(IReadOnlySet<string> excluded)
+        private bool HeldForSnapshots(IReadOnlySet<string> excluded, AutoScalingGroup group)
         {
             lock (_sync)
             {
-                return _pacing != null && _desired - _blocked.Count - excluded.Count < plan.CapacityFloor;
+                // A desired capacity above ours is someone else's: it brings capacity as a raise of ours would.
+                return _pacing != null && Math.Max(_desired, group.DesiredCapacity) - _blocked.Count - excluded.Count < plan.CapacityFloor;
             }
         }
 

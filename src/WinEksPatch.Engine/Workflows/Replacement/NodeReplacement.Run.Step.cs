@@ -44,6 +44,19 @@ public sealed partial class NodeReplacement
         /// </summary>
         private async Task TerminateAsync(string instanceId, bool drainedOld, CancellationToken cancellationToken)
         {
+            await _capacityChange.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await TerminateUnderCapacityGateAsync(instanceId, drainedOld, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _capacityChange.Release();
+            }
+        }
+
+        private async Task TerminateUnderCapacityGateAsync(string instanceId, bool drainedOld, CancellationToken cancellationToken)
+        {
             bool decrement;
             lock (_sync)
             {
@@ -54,7 +67,8 @@ public sealed partial class NodeReplacement
 
                 decrement = _desired > Baseline + (drainedOld ? Math.Min(plan.MaxSurge, _pendingOld.Count) : 0);
                 // Without decrement Auto Scaling launches a replacement at once: paced, only with a snapshot for it; the loop
-                // raises desired capacity again when the next one is due.
+                // raises desired capacity again when the next one is due. Never below the baseline: a replacement that brings
+                // the group back to its own size launches at once (with -MaxUnavailable above 0 some do; the plan says so).
                 if (!decrement && drainedOld && _pacing != null && _pacing.Take(owner.Time.GetUtcNow(), 1) == 0)
                 {
                     decrement = _desired > Baseline;

@@ -29,6 +29,8 @@ public sealed partial class NodeReplacement
         private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
         private readonly HashSet<string> _terminated = new(StringComparer.Ordinal);
         private readonly object _sync = new();
+        // Serializes changes of the group's desired capacity (the loop's raise, a step's terminate with decrement).
+        private readonly SemaphoreSlim _capacityChange = new(1, 1);
         private readonly HashSet<string> _pendingOld = new(StringComparer.Ordinal);
         // What this run did to each old node it touched, so that an error or a stop states it truthfully.
         private readonly Dictionary<string, string> _stages = new(StringComparer.Ordinal);
@@ -121,6 +123,8 @@ public sealed partial class NodeReplacement
 
                 if (ex is WinEksPatchException error)
                 {
+                    // The nodes replaced before the failure still get their first workload pod (one list, never a new failure).
+                    await _boots.CompleteAsync(cancellationToken.IsCancellationRequested ? CancellationToken.None : cancellationToken).ConfigureAwait(false);
                     throw new WinEksPatchException(error.ErrorId, error.Kind, $"{error.Message} {DescribeStages()}", error.Target, error.InnerException)
                     {
                         AwsErrorCode = error.AwsErrorCode,
@@ -172,29 +176,44 @@ public sealed partial class NodeReplacement
                     // Keep the surge while old nodes remain. A re-run finds it already there and launches nothing more.
                     // Never below what the group has now: lowering desired lets Auto Scaling pick an instance to kill, and
                     // a value above ours is someone else's (or a termination with decrement still on its way).
-                    int baseline;
-                    lock (_sync)
+                    // One desired-capacity change at a time: a step's termination with decrement (TerminateAsync) must not
+                    // land between this decision and its call, or the group would end a node short of what _desired says.
+                    await _capacityChange.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    try
                     {
-                        baseline = Baseline;
-                    }
-
-                    var wanted = PacedSurge(baseline + Math.Min(plan.MaxSurge, waiting.Count + active.Count), group);
-                    if (_desired < wanted && group.DesiredCapacity < wanted)
-                    {
-                        if (group.MaxSize < wanted)
+                        int baseline;
+                        int current;
+                        lock (_sync)
                         {
-                            await owner.AutoScaling.UpdateAutoScalingGroupAsync(groupName, maxSize: wanted, cancellationToken: cancellationToken).ConfigureAwait(false);
+                            baseline = Baseline;
+                            current = _desired;
                         }
 
-                        await owner.AutoScaling.SetDesiredCapacityAsync(groupName, wanted, cancellationToken).ConfigureAwait(false);
-                        host.Verbose($"Desired capacity {_desired} -> {wanted}.");
-                        _desired = wanted;
+                        var wanted = TakeSnapshotsForSurge(baseline + Math.Min(plan.MaxSurge, waiting.Count + active.Count), group);
+                        if (current < wanted && group.DesiredCapacity < wanted)
+                        {
+                            if (group.MaxSize < wanted)
+                            {
+                                await owner.AutoScaling.UpdateAutoScalingGroupAsync(groupName, maxSize: wanted, cancellationToken: cancellationToken).ConfigureAwait(false);
+                            }
+
+                            await owner.AutoScaling.SetDesiredCapacityAsync(groupName, wanted, cancellationToken).ConfigureAwait(false);
+                            host.Verbose($"Desired capacity {current} -> {wanted}.");
+                            lock (_sync)
+                            {
+                                _desired = wanted;
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        _capacityChange.Release();
                     }
 
                     // Cordoning the next one must leave the floor usable outside everything in progress.
                     var next = waiting[0];
                     var excluded = active.Append(next.InstanceId).ToHashSet(StringComparer.Ordinal);
-                    if (HeldForSnapshots(excluded))
+                    if (HeldForSnapshots(excluded, group))
                     {
                         await WaitForSnapshotAsync(inProgress.Select(id => running[id]), cancellationToken).ConfigureAwait(false);
                     }

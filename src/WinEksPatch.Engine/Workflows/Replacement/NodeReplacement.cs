@@ -201,7 +201,7 @@ public sealed partial class NodeReplacement(
         }
 
         // The pool the plan paced against, from the same reading: the run takes its snapshots as it launches.
-        var pool = plan.PacedToFastLaunch ? fastLaunch?.Pool() : null;
+        var pool = plan.PacedToFastLaunch ? fastLaunch?.PacingPool() : null;
         var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, plan, options, required, shape, kubernetes, tracker, amis, pool, host);
         await run.ExecuteAsync(plan.NodesToReplace, cancellationToken).ConfigureAwait(false);
 

@@ -47,7 +47,8 @@ public static class ReplacementPlanner
         // Windows of launches that find pre-provisioned snapshots boot faster; the rest the standard way.
         var fastWaves = managed || fastLaunch is null ? 0 : fastLaunch.Covered(steps.Count) / window;
         var fastBoot = boot * FastLaunchPreflight.BootFraction;
-        var paced = paceToFastLaunch && !managed;
+        // Pacing holds surge launches: with -MaxSurge 0 every launch brings the group back to its size, and goes at once.
+        var paced = paceToFastLaunch && !managed && surge > 0;
         var pacedDuration = paced ? fastLaunch?.PacedDuration(steps.Count, window, boot, drainAndTerminate) : null;
         return new NodeReplacementPlan
         {
@@ -62,7 +63,7 @@ public static class ReplacementPlanner
             Window = window,
             Steps = steps,
             Preflight = [.. Preflight(pods, allPods, budgets, targetImage, calendar, overrides, managed), .. groupFindings ?? [],
-                .. fastLaunch is null || managed ? [] : new[] { fastLaunch.Finding(steps.Count, window, paced) }],
+                .. fastLaunch is null || managed ? [] : new[] { fastLaunch.Finding(steps.Count, window, paced, unavailable, pacingWithoutSurge: paceToFastLaunch && surge == 0) }],
             EstimatedDuration = managed ? boot + drainAndTerminate * waves
                 : pacedDuration ?? (fastBoot + drainAndTerminate) * fastWaves + (boot + drainAndTerminate) * (waves - fastWaves),
             PacedToFastLaunch = pacedDuration != null,
