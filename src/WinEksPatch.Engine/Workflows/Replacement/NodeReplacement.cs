@@ -79,7 +79,9 @@ public sealed partial class NodeReplacement(
             // The snapshot was read before the lease was ours: the group's state (sizes, tags, instances) is read again.
             var group = ownLease == null ? facts.AutoScalingGroup!
                 : await GroupLookup.ReadAsync(AutoScaling, facts.AutoScalingGroup!.Name, scope.Token).ConfigureAwait(false);
-            await RollSelfManagedAsync(snapshot, snapshotUnderLease: heldLease != null, facts, group, kubernetes, options,
+            // Read while this run held the group's lease (Invoke-WinEksPatch takes it first): as current as a read now.
+            var current = heldLease != null ? ReadUnderLease.Of(snapshot) : ReadUnderLease.None;
+            await RollSelfManagedAsync(snapshot, current, facts, group, kubernetes, options,
                     lease?.Holder.RunId ?? Guid.NewGuid().ToString("N")[..12], host, scope.Token)
                 .ConfigureAwait(false);
         }
@@ -91,9 +93,16 @@ public sealed partial class NodeReplacement(
         }
     }
 
-    // snapshotUnderLease: the snapshot was read while this run held the group's lease (Invoke-WinEksPatch takes it first):
-    // its instances and images are as current as a read now, and are not read again.
-    private async Task RollSelfManagedAsync(ClusterSnapshot snapshot, bool snapshotUnderLease, NodeGroupFacts facts, AutoScalingGroup group, IKubernetesApi kubernetes,
+    /// <summary>The instances and images of a snapshot read while this run held the group's lease: as current as a read
+    /// now, so they are not read again. <see cref="None"/> when the snapshot was read before the lease was ours.</summary>
+    private sealed record ReadUnderLease(IReadOnlyDictionary<string, Ec2Instance> Instances, IReadOnlyDictionary<string, Ec2Image> Images)
+    {
+        public static readonly ReadUnderLease None = new(new Dictionary<string, Ec2Instance>(), new Dictionary<string, Ec2Image>());
+
+        public static ReadUnderLease Of(ClusterSnapshot snapshot) => new(snapshot.Instances, snapshot.Images);
+    }
+
+    private async Task RollSelfManagedAsync(ClusterSnapshot snapshot, ReadUnderLease current, NodeGroupFacts facts, AutoScalingGroup group, IKubernetesApi kubernetes,
         ReplacementOptions options, string runId, IWorkflowHost host, CancellationToken cancellationToken)
     {
         var clusterName = snapshot.Cluster.Name;
@@ -101,12 +110,9 @@ public sealed partial class NodeReplacement(
         var target = options.TargetOr(facts.TemplateVersion?.ImageId) ?? throw new WinEksPatchException(ErrorIds.NodeGroupHasNoLaunchTemplate, ErrorKind.InvalidOperation,
             $"Node group '{nodeGroupName}' has no launch template AMI to replace its nodes with.", nodeGroupName);
         var amis = new Dictionary<string, Ec2Instance>(StringComparer.Ordinal);
-        if (snapshotUnderLease)
+        foreach (var member in group.Instances.Where(i => current.Instances.ContainsKey(i.InstanceId)))
         {
-            foreach (var member in group.Instances.Where(i => snapshot.Instances.ContainsKey(i.InstanceId)))
-            {
-                amis[member.InstanceId] = snapshot.Instances[member.InstanceId];
-            }
+            amis[member.InstanceId] = current.Instances[member.InstanceId];
         }
 
         await LearnInstancesAsync(amis, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
@@ -134,8 +140,8 @@ public sealed partial class NodeReplacement(
         }
 
         var budgets = await kubernetes.ListPdbsAsync(cancellationToken).ConfigureAwait(false);
-        var targetImage = snapshotUnderLease && snapshot.Images.GetValueOrDefault(target) is { } known ? known
-            : await ReplacementOptions.DescribeTargetAsync(Ec2, target, cancellationToken).ConfigureAwait(false);
+        var targetImage = current.Images.GetValueOrDefault(target)
+            ?? await ReplacementOptions.DescribeTargetAsync(Ec2, target, cancellationToken).ConfigureAwait(false);
         if (target != ReplacementOptions.AmiToBeBuilt)
         {
             RequireLaunchable(targetImage, target, facts);
