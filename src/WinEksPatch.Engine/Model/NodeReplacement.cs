@@ -39,11 +39,11 @@ public sealed class NodeReplacementResult
 
     public string? OldImageId { get; init; }
 
-    public string? NewNodeName { get; init; }
+    public string? NewNodeName { get; internal set; }
 
-    public string? NewInstanceId { get; init; }
+    public string? NewInstanceId { get; internal set; }
 
-    public string? NewImageId { get; init; }
+    public string? NewImageId { get; internal set; }
 
     /// <summary>A <see cref="ReplacementOutcome"/> name: text, so ConvertTo-Json writes the name.</summary>
     public string Result => Outcome.ToString();

@@ -1,3 +1,4 @@
+using WinEksPatch.Workflows.FastLaunch;
 using WinEksPatch.Workflows.Replacement;
 using Xunit;
 
@@ -48,7 +49,7 @@ public sealed class FastLaunchPreflightTests
         // Windows 1 and 2 take four of the five at once; window 3 takes the fifth and waits for one more (25 min after the
         // first launches); the rest come as EC2 replenishes: never shorter than five windows back to back, and longer by a wait.
         Assert.True(paced > perWindow * 5, $"{paced} should include a wait for snapshots beyond {perWindow * 5}");
-        Assert.True(paced < perWindow * 5 + FastLaunchPreflight.RoundTime * 2, $"{paced}");
+        Assert.True(paced < perWindow * 5 + FastLaunchPool.RoundAtMost * 2, $"{paced}");
 
         // Everything on hand: no wait at all.
         var plenty = new FastLaunchPreflight("ami-0123456789abcdef0", "enabled", 20, 6, Enabled) { Now = Enabled.AddHours(3) };

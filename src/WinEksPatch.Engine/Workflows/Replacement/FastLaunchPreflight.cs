@@ -12,9 +12,6 @@ namespace WinEksPatch.Workflows.Replacement;
 /// </summary>
 public sealed record FastLaunchPreflight(string ImageId, string State, int Snapshots, int MaxParallelLaunches, DateTimeOffset? Since)
 {
-    /// <summary>How long EC2 takes for one round of pre-provisioning launches, at most (<see cref="FastLaunchPool.RoundAtMost"/>).</summary>
-    public static readonly TimeSpan RoundTime = FastLaunchPool.RoundAtMost;
-
     /// <summary>When the plan was made (the estimate of the snapshots on hand counts the rounds since <see cref="Since"/>).</summary>
     public DateTimeOffset Now { get; init; } = DateTimeOffset.UtcNow;
 
@@ -67,7 +64,7 @@ public sealed record FastLaunchPreflight(string ImageId, string State, int Snaps
 
     /// <summary>The pool as EC2 makes and uses it, from the time the state changed (a fresh one each call); null when
     /// launches cannot take snapshots.</summary>
-    public FastLaunchPool? Pool() => IsOn ? new FastLaunchPool(Snapshots, MaxParallelLaunches, Since, RoundTime) : null;
+    public FastLaunchPool? Pool() => IsOn ? new FastLaunchPool(Snapshots, MaxParallelLaunches, Since, FastLaunchPool.RoundAtMost) : null;
 
     /// <summary>How much later than the slowest round pacing counts a snapshot as there: EC2 registers it, and our launch
     /// reaches EC2, a moment after the estimate's instant; launching on the instant could find the pool still empty.</summary>
@@ -75,7 +72,7 @@ public sealed record FastLaunchPreflight(string ImageId, string State, int Snaps
 
     /// <summary>The pool -PaceToFastLaunch takes from (a fresh one each call: the plan's estimate and the run each replay
     /// their own), its rounds <see cref="PacingMargin"/> longer; null when launches cannot take snapshots.</summary>
-    public FastLaunchPool? PacingPool() => IsOn ? new FastLaunchPool(Snapshots, MaxParallelLaunches, Since, RoundTime + PacingMargin) : null;
+    public FastLaunchPool? PacingPool() => IsOn ? new FastLaunchPool(Snapshots, MaxParallelLaunches, Since, FastLaunchPool.RoundAtMost + PacingMargin) : null;
 
     /// <summary>The snapshots on hand by now, estimated: the rounds of <see cref="MaxParallelLaunches"/> EC2 can have finished
     /// since the state changed, up to the target. A state time EC2 does not give counts the whole target.</summary>

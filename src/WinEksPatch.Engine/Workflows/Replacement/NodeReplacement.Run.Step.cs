@@ -105,27 +105,14 @@ public sealed partial class NodeReplacement
             return candidate?.InstanceId == null ? null : candidate;
         }
 
-        /// <summary>The result with the new node named, and how it came into service.</summary>
+        /// <summary>The result with the new node named, and how it came into service. The step's result is not written
+        /// before it is paired, so it is completed in place.</summary>
         private async Task<NodeReplacementResult> WithReplacementAsync(NodeReplacementResult result, KubeNode candidate, CancellationToken cancellationToken)
         {
-            var paired = new NodeReplacementResult
-            {
-                ClusterName = result.ClusterName,
-                NodeGroupName = result.NodeGroupName,
-                Batch = result.Batch,
-                OldNodeName = result.OldNodeName,
-                OldInstanceId = result.OldInstanceId,
-                OldImageId = result.OldImageId,
-                NewNodeName = candidate.Name,
-                NewInstanceId = candidate.InstanceId,
-                NewImageId = target,
-                Outcome = result.Outcome,
-                PodsEvicted = result.PodsEvicted,
-                PodsDeleted = result.PodsDeleted,
-                DrainDuration = result.DrainDuration,
-                Blockers = result.Blockers,
-            };
-            return await _boots.ReadAsync(paired, candidate, instances.GetValueOrDefault(candidate.InstanceId!), cancellationToken).ConfigureAwait(false);
+            result.NewNodeName = candidate.Name;
+            result.NewInstanceId = candidate.InstanceId;
+            result.NewImageId = target;
+            return await _boots.ReadAsync(result, candidate, instances.GetValueOrDefault(candidate.InstanceId!), cancellationToken).ConfigureAwait(false);
         }
 
         private sealed record NodeStep(NodeReplacementResult Result, ReplacementOutcome Outcome, int ChildId, WinEksPatchException? Error);
