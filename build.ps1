@@ -6,8 +6,9 @@
     Tasks:
       build    Lays out the finished module in out/WinEksPatch (manifest, WinEksPatch.dll, formats, types, help,
                deps/ with the engine and its dependencies, simulator/).
-      test     build, then every test suite against that folder: xUnit projects, Pester (in a fresh
-               pwsh -NoProfile -NonInteractive) and the conformance suites (node, kubectl). The last line is
+      test     build, then every test suite against that folder, side by side: xUnit projects, Pester (workers in
+               fresh pwsh -NoProfile -NonInteractive processes sharing its files) and the conformance suites (node,
+               kubectl); each suite's output is printed whole when it ends. The last line is
                "Tests: N passed, N failed[, N skipped]"; the exit code is non-zero when anything failed or nothing ran.
       demo     build, then a whole patch cycle against the bundled simulator.
       package  build, then out/package/WinEksPatch.<version>.nupkg (Install-PSResource/Save-PSResource from a local
@@ -95,69 +96,111 @@ function Get-PesterModulePath {
     return $path
 }
 
-# Each suite returns @{ Name; Passed; Failed; Skipped }.
-function Invoke-XunitSuites {
-    $results = @()
-    foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {
-        $name = $project.BaseName
-        $trx = Join-Path $ResultsDir "$name.trx"
-        Write-Host "==> xunit: $name"
-        $code = Invoke-Native dotnet @('test', $project.FullName, '-c', $Configuration, '--no-build', '--nologo',
-            '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=minimal') -AllowFailure
-        if (-not (Test-Path $trx)) {
-            Write-Host "    $name produced no results (exit code $code)"
-            $results += @{ Name = $name; Passed = 0; Failed = 1; Skipped = 0 }
-            continue
-        }
-        $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
-        $results += @{ Name = $name; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error
-            Skipped = [int]$counters.notExecuted }
+# The suites run side by side, each in processes of its own (every test file and xUnit class starts its own simulator
+# on free ports): the xUnit projects, the conformance files (node's runner, files in parallel) and Pester's files
+# spread over workers. Each suite's output goes to a log under out/test-results, printed whole when the suite ends, so
+# the console never interleaves two suites. Each suite returns @{ Name; Passed; Failed; Skipped }.
+
+# Pester files, the slowest first (measured: out/test-results/pester-*.json "Files"), so they start early and the short
+# ones fill in around them; files not named here run after these, in name order.
+$PesterSlowestFirst = @(
+    'Rollout.Tests.ps1', 'Unattended.Tests.ps1', 'HelpExamples.Tests.ps1', 'Runbook.Tests.ps1', 'IamEnforcement.Tests.ps1',
+    'FastLaunch.Tests.ps1', 'NewWinNodeAmi.Tests.ps1', 'RolloutWindow.Tests.ps1', 'SimulatorControl.Tests.ps1',
+    'ManagedRollout.Tests.ps1', 'FastLaunchPacing.Tests.ps1', 'BootPhases.Tests.ps1'
+)
+$PesterWorkers = 2
+
+# Starts a suite as a thread job whose output goes to its own log. With -After, it starts once that job has ended: the
+# xUnit projects and the conformance files run one after the other, beside the Pester workers (two cores do not run more
+# side by side without the timing-sensitive tests suffering). The job returns when it started and ended.
+function Start-SuiteJob([string] $Name, [scriptblock] $Run, [object[]] $Arguments = @(), $After = $null) {
+    $log = Join-Path $ResultsDir "$Name.log"
+    $job = Start-ThreadJob -Name $Name -ThrottleLimit 16 -ArgumentList @($log, $After, $Run.ToString(), $Arguments) -ScriptBlock {
+        param($log, $after, $run, $arguments)
+        if ($after) { $null = Wait-Job $after }
+        $started = [DateTime]::UtcNow
+        # A scriptblock belongs to the runspace that made it: the job runs its own copy.
+        & ([scriptblock]::Create($run)) $log @arguments
+        @{ Started = $started; Ended = [DateTime]::UtcNow }
     }
-    return $results
+    $job | Add-Member -NotePropertyName Log -NotePropertyValue $log -PassThru
 }
 
-function Invoke-PesterSuite {
+function Start-XunitSuites($After = $null) {
+    foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {
+        $trx = Join-Path $ResultsDir "$($project.BaseName).trx"
+        $After = Start-SuiteJob "xunit: $($project.BaseName)" {
+            param($log, $projectPath, $trx, $configuration)
+            & dotnet test $projectPath -c $configuration --no-build --nologo --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' *> $log
+        } @($project.FullName, $trx, $Configuration) -After $After
+        $After
+    }
+}
+
+function Read-XunitResult([string] $Name) {
+    $trx = Join-Path $ResultsDir "$($Name -replace '^xunit: ', '').trx"
+    if (-not (Test-Path $trx)) { return @{ Name = $Name; Passed = 0; Failed = 1; Skipped = 0 } }
+    $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+    return @{ Name = $Name; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error; Skipped = [int]$counters.notExecuted }
+}
+
+function Start-PesterWorkers {
     $pester = Get-PesterModulePath
-    $summary = Join-Path $ResultsDir 'pester.json'
-    Write-Host '==> pester'
-    $script = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$pester'
-`$config = New-PesterConfiguration
-`$config.Run.Path = '$(Join-Path $Root 'tests/pester')'
-`$config.Run.PassThru = `$true
-`$config.Output.Verbosity = 'Normal'
-`$r = Invoke-Pester -Configuration `$config
-@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount } |
-    ConvertTo-Json | Set-Content '$summary'
-"@
+    $all = Get-ChildItem (Join-Path $Root 'tests/pester') -Filter '*.Tests.ps1' | Sort-Object Name
+    $queue = @($PesterSlowestFirst | ForEach-Object { $all | Where-Object Name -eq $_ }) + @($all | Where-Object Name -notin $PesterSlowestFirst)
+    $claims = Join-Path $ResultsDir 'pester-claims'
+    New-Item -ItemType Directory -Force -Path $claims | Out-Null
     $env:WINEKSPATCH_MODULE = Join-Path $ModuleDir 'WinEksPatch.psd1'
     $env:WINEKSPATCH_ROOT = $Root
-    $null = Invoke-Native dotnet @($PwshDll, '-NoProfile', '-NonInteractive', '-Command', $script) -AllowFailure
-    if (-not (Test-Path $summary)) { return @{ Name = 'pester'; Passed = 0; Failed = 1; Skipped = 0 } }
-    $s = Get-Content $summary -Raw | ConvertFrom-Json
-    return @{ Name = 'pester'; Passed = [int]$s.Passed; Failed = [int]$s.Failed; Skipped = [int]$s.Skipped }
+    $worker = Join-Path $Root 'tests/tools/Invoke-PesterWorker.ps1'
+    $queueFile = Join-Path $ResultsDir 'pester-queue.txt'
+    Set-Content $queueFile $queue.FullName
+    foreach ($n in 1..$PesterWorkers) {
+        Start-SuiteJob "pester $n" {
+            param($log, $pwsh, $worker, $pester, $queueFile, $claims, $summary)
+            & dotnet $pwsh -NoProfile -NonInteractive -File $worker -PesterModulePath $pester -QueueFile $queueFile -ClaimDirectory $claims -SummaryPath $summary *> $log
+        } @($PwshDll, $worker, $pester, $queueFile, $claims, (Join-Path $ResultsDir "pester-$n.json"))
+    }
 }
 
-function Invoke-ConformanceSuites {
+function Read-PesterResult {
+    $summaries = @(Get-ChildItem $ResultsDir -Filter 'pester-*.json' | ForEach-Object { Get-Content $_.FullName -Raw | ConvertFrom-Json })
+    $ran = @($summaries | ForEach-Object { $_.Files.PSObject.Properties.Name })
+    $all = @(Get-Content (Join-Path $ResultsDir 'pester-queue.txt') | ForEach-Object { Split-Path $_ -Leaf })
+    # A file a worker claimed but did not finish (the worker died) is a failure, not a file that was never there.
+    $lost = @($all | Where-Object { $_ -notin $ran })
+    foreach ($file in $lost) { Write-Host "    pester: $file did not finish" }
+    return @{ Name = 'pester'; Passed = [int]($summaries | Measure-Object Passed -Sum).Sum
+        Failed = [int]($summaries | Measure-Object Failed -Sum).Sum + $lost.Count; Skipped = [int]($summaries | Measure-Object Skipped -Sum).Sum }
+}
+
+function Install-ConformancePackages {
     $dir = Join-Path $Root 'tests/conformance'
-    if (-not (Test-Path (Join-Path $dir 'package.json'))) { return @() }
-    # npm packages are needed by the xUnit suites too (the SigV4 cross-check), so install them even with no node tests.
+    if (-not (Test-Path (Join-Path $dir 'package.json'))) { return $true }
+    # npm packages are needed by the xUnit suites too (the SigV4 cross-check), so they are installed before any suite runs.
     Write-Host '==> npm ci (tests/conformance)'
     $code = Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') -WorkingDirectory $dir -AllowFailure
-    if ($code -ne 0) {
-        Write-Host "    npm ci failed (exit code $code): the conformance suite cannot run"
-        return @(@{ Name = 'conformance'; Passed = 0; Failed = 1; Skipped = 0 })
-    }
-    if (-not (Get-ChildItem $dir -Recurse -Filter '*.test.mjs' | Where-Object FullName -NotMatch 'node_modules')) { return @() }
-    Write-Host '==> conformance (node)'
-    $report = Join-Path $ResultsDir 'conformance.json'
+    if ($code -ne 0) { Write-Host "    npm ci failed (exit code $code): the conformance suite cannot run" }
+    return $code -eq 0
+}
+
+function Start-ConformanceSuite($After = $null) {
+    $dir = Join-Path $Root 'tests/conformance'
+    if (-not (Get-ChildItem $dir -Recurse -Filter '*.test.mjs' | Where-Object FullName -NotMatch 'node_modules')) { return }
     $env:WINEKSPATCH_MODULE_DIR = $ModuleDir
-    $null = Invoke-Native node @('--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
-        '--test-reporter=./summary-reporter.mjs', "--test-reporter-destination=$report") -WorkingDirectory $dir -AllowFailure
-    if (-not (Test-Path $report)) { return @(@{ Name = 'conformance'; Passed = 0; Failed = 1; Skipped = 0 }) }
+    Start-SuiteJob 'conformance' {
+        param($log, $dir, $report)
+        Set-Location $dir
+        & node --test --test-concurrency=2 --test-reporter=spec --test-reporter-destination=stdout `
+            --test-reporter=./summary-reporter.mjs "--test-reporter-destination=$report" *> $log
+    } @($dir, (Join-Path $ResultsDir 'conformance.json')) -After $After
+}
+
+function Read-ConformanceResult {
+    $report = Join-Path $ResultsDir 'conformance.json'
+    if (-not (Test-Path $report)) { return @{ Name = 'conformance'; Passed = 0; Failed = 1; Skipped = 0 } }
     $s = Get-Content $report -Raw | ConvertFrom-Json
-    return @(@{ Name = 'conformance'; Passed = [int]$s.passed; Failed = [int]$s.failed; Skipped = [int]$s.skipped })
+    return @{ Name = 'conformance'; Passed = [int]$s.passed; Failed = [int]$s.failed; Skipped = [int]$s.skipped }
 }
 
 function Write-TestSummary([object[]] $Suites) {
@@ -181,11 +224,26 @@ function Invoke-Test {
     }
     if (Test-Path $ResultsDir) { Remove-Item $ResultsDir -Recurse -Force }
     New-Item -ItemType Directory -Force -Path $ResultsDir | Out-Null
-    # Node tooling first: the xUnit suites check signatures against @smithy/signature-v4 from there.
     $suites = @()
-    $suites += Invoke-ConformanceSuites
-    $suites += Invoke-XunitSuites
-    $suites += Invoke-PesterSuite
+    if (-not (Install-ConformancePackages)) { $suites += @{ Name = 'conformance'; Passed = 0; Failed = 1; Skipped = 0 } }
+    # The longest suite (Pester) starts first; the xUnit projects, then the conformance files, run in one lane beside it.
+    $jobs = @(Start-PesterWorkers)
+    $xunit = @(Start-XunitSuites)
+    $jobs += $xunit
+    if ($suites.Count -eq 0) { $jobs += @(Start-ConformanceSuite -After ($xunit | Select-Object -Last 1)) }
+    $pending = [System.Collections.Generic.List[object]]::new([object[]]$jobs)
+    while ($pending.Count -gt 0) {
+        $done = Wait-Job -Job $pending -Any
+        $null = $pending.Remove($done)
+        $times = $done | Receive-Job -ErrorAction Continue | Where-Object { $_ -is [hashtable] -and $_.ContainsKey('Started') } | Select-Object -Last 1
+        Write-Host ("==> {0}{1}" -f $done.Name, $(if ($times) { " ({0:0} s)" -f ($times.Ended - $times.Started).TotalSeconds } else { '' }))
+        if (Test-Path $done.Log) { Get-Content $done.Log | Out-Host }
+        Remove-Job $done
+    }
+
+    $suites += @($jobs | Where-Object Name -like 'xunit: *' | ForEach-Object { Read-XunitResult $_.Name })
+    $suites += Read-PesterResult
+    if ($jobs.Name -contains 'conformance') { $suites += Read-ConformanceResult }
     Write-TestSummary $suites
 }
 
