@@ -1,4 +1,5 @@
 using System.Text;
+using WinEksPatch.Simulator.Accounts;
 
 namespace WinEksPatch.Simulator.Auth;
 
@@ -7,9 +8,10 @@ namespace WinEksPatch.Simulator.Auth;
 /// EKS tokens as `aws eks get-token` and aws-iam-authenticator make them:
 /// "k8s-aws-v1." + base64url(presigned STS GetCallerIdentity GET URL), with the signed header
 /// x-k8s-aws-id naming the cluster. Like the EKS authenticator, a token is good for 15 minutes after its
-/// X-Amz-Date, measured here on the simulated clock.
+/// X-Amz-Date, measured here on the simulated clock. A token signed with another account's keys is refused: the
+/// simulator's user of one account has no access entry in the clusters of another.
 /// </summary>
-public sealed class EksTokenValidator(TimeProvider clock)
+public sealed class EksTokenValidator(TimeProvider clock, SimOrganization organization, string clusterAccountId)
 {
     public const string Prefix = "k8s-aws-v1.";
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(15);
@@ -63,7 +65,7 @@ public sealed class EksTokenValidator(TimeProvider clock)
             ["host"] = [url.IsDefaultPort ? url.Host : url.Authority],
             ["x-k8s-aws-id"] = [clusterName],
         };
-        SigV4Result sig = SigV4Verifier.Verify(new SignedRequest("GET", url.AbsolutePath, url.Query, headers, []), SimCredentials.SecretFor);
+        SigV4Result sig = SigV4Verifier.Verify(new SignedRequest("GET", url.AbsolutePath, url.Query, headers, []), organization.SecretFor);
         if (!sig.IsValid)
         {
             // A wrong cluster name shows up as a signature mismatch, as with real STS.
@@ -79,6 +81,12 @@ public sealed class EksTokenValidator(TimeProvider clock)
         if (age > Lifetime)
         {
             return new(false, null, $"token expired ({age.TotalMinutes:0.#} minutes old)");
+        }
+
+        SimAccount signer = organization.AccountByAccessKey(sig.AccessKeyId!)!;
+        if (!string.Equals(signer.Id, clusterAccountId, StringComparison.Ordinal))
+        {
+            return new(false, null, $"{signer.UserArn} has no access entry in this cluster (account {clusterAccountId})");
         }
 
         return new(true, SimCredentials.UserName, "EKS token");

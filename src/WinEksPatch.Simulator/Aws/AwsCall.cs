@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using WinEksPatch.Simulator.Accounts;
 using WinEksPatch.Simulator.Aws.Protocols;
 using WinEksPatch.Simulator.World;
 
@@ -8,7 +9,10 @@ namespace WinEksPatch.Simulator.Aws;
 public sealed class AwsCall
 {
     public required HttpContext Http { get; init; }
+    /// <summary>The world of the caller's account in the region the call reached.</summary>
     public required SimWorld World { get; init; }
+    /// <summary>The account whose keys signed the call.</summary>
+    public required SimAccount Account { get; init; }
     public required string RequestId { get; init; }
     /// <summary>SigV4 service name from the credential scope (routes the call).</summary>
     public required string Service { get; init; }

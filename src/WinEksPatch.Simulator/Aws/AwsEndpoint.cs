@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using WinEksPatch.Simulator.Accounts;
 using WinEksPatch.Simulator.Auth;
 using WinEksPatch.Simulator.Auth.Iam;
 using WinEksPatch.Simulator.Aws.Protocols;
@@ -14,8 +15,10 @@ namespace WinEksPatch.Simulator.Aws;
 /// name (as AWS_ENDPOINT_URL pointing every service at one URL requires), and renders errors in the
 /// addressed service's own shape. Every response carries x-amzn-RequestId. With an identity policy
 /// (<see cref="IamAuthorizer"/>), each call is authorized before its service handles it.
+/// A call reaches the world of the account its access key belongs to, in the region it was signed for; IAM and STS,
+/// global services, reach the account's home region (where its instance profiles are).
 /// </summary>
-public sealed class AwsEndpoint(SimWorld world, IEnumerable<AwsService> services, ILogger logger, IamAuthorizer? authorizer = null)
+public sealed class AwsEndpoint(SimOrganization organization, IEnumerable<AwsService> services, ILogger logger, Func<SimAccount, IamAuthorizer?>? authorizers = null)
 {
     private const int MaxBodyBytes = 16 * 1024 * 1024;
     private readonly Dictionary<string, AwsService> _services = services.ToDictionary(s => s.SigningName, StringComparer.Ordinal);
@@ -38,7 +41,7 @@ public sealed class AwsEndpoint(SimWorld world, IEnumerable<AwsService> services
         string xmlNamespace = service?.XmlNamespace ?? "";
 
         var headers = http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.Select(v => v ?? "").ToArray(), StringComparer.Ordinal);
-        SigV4Result sig = SigV4Verifier.Verify(new SignedRequest(http.Request.Method, rawPath, rawQuery, headers, body), SimCredentials.SecretFor);
+        SigV4Result sig = SigV4Verifier.Verify(new SignedRequest(http.Request.Method, rawPath, rawQuery, headers, body), organization.SecretFor);
         if (!sig.IsValid)
         {
             logger.LogInformation("AWS {Method} {Path}: signature {Failure}", http.Request.Method, rawPath, sig.Failure);
@@ -53,10 +56,14 @@ public sealed class AwsEndpoint(SimWorld world, IEnumerable<AwsService> services
             return;
         }
 
+        SimAccount account = organization.AccountByAccessKey(sig.AccessKeyId!)!;
+        SimWorld world = organization.WorldOf(account, service.SigningName is "iam" or "sts" ? account.HomeRegion : sig.Region!);
+        IamAuthorizer? authorizer = authorizers?.Invoke(account);
         var call = new AwsCall
         {
             Http = http,
             World = world,
+            Account = account,
             RequestId = requestId,
             Service = sig.Service!,
             Region = sig.Region!,

@@ -13,7 +13,7 @@ public sealed record FaultDecision(string RuleId, int? Status, string? Code, str
 /// sequence) decides. Token-expiry rules answer 401 to the next requests carrying an EKS token, as an API server does
 /// for an expired one; a client that signs a new token (or retries) after that gets through.
 /// </summary>
-public sealed class ApiFaults
+public sealed class ApiFaults(string accountId)
 {
     /// <summary>The service name of the simulator's OCI registries in fault rules; operations: v2, token, manifests, blobs, tags.</summary>
     public const string RegistryService = "registry";
@@ -183,7 +183,7 @@ public sealed class ApiFaults
     }
 
     /// <summary>Status, code and message of the error a rule injects, in the terms of the service it hits.</summary>
-    internal static (int Status, string Code, string Message) ErrorFor(ApiFaultRule rule, string service, string operation)
+    internal (int Status, string Code, string Message) ErrorFor(ApiFaultRule rule, string service, string operation)
     {
         bool kubernetes = service == "kubernetes";
         string? code = rule.ErrorCode;
@@ -286,7 +286,7 @@ public sealed class ApiFaults
         _ => 500,
     };
 
-    private static string DefaultMessage(string service, string operation, string code, int status)
+    private string DefaultMessage(string service, string operation, string code, int status)
     {
         if (service == "kubernetes")
         {
@@ -304,7 +304,7 @@ public sealed class ApiFaults
             "RequestLimitExceeded" => "Request limit exceeded.",
             "CallRateLimitExceededException" => "You have exceeded the permitted request rate for this operation.",
             _ when code.Contains("Throttl", StringComparison.Ordinal) || status == 429 => "Rate exceeded",
-            _ when status == 403 => $"User: arn:aws:iam::111122223333:user/{SimCredentials.UserName} is not authorized to perform: {service}:{operation}",
+            _ when status == 403 => $"User: arn:aws:iam::{accountId}:user/{SimCredentials.UserName} is not authorized to perform: {service}:{operation}",
             _ when status == 503 => "Service Unavailable",
             _ when status >= 500 => "An internal error has occurred",
             _ => $"{operation} was refused: {code}",

@@ -13,13 +13,17 @@ namespace WinEksPatch.Simulator.Kubernetes;
 /// <summary>
 /// The Kubernetes API of every simulated cluster, on one TLS port: cluster "x" is served under
 /// https://127.0.0.1:port/clusters/x (KubernetesClient and kubectl both keep a server URL's path).
-/// Bearer auth accepts the kubeconfig's static token and EKS tokens.
+/// Bearer auth accepts the kubeconfig's static token and EKS tokens. One instance serves the clusters of one world
+/// (one account in one region); <c>Hosting.WorldRouter</c> picks it.
 /// </summary>
 public sealed partial class KubeApi(SimWorld world, EksTokenValidator tokens, ILogger logger)
 {
     private readonly KubeWatchHub _watches = new(world);
 
     public const string ClusterPathPrefix = "/clusters/";
+
+    /// <summary>A 404 Status for a path that names no world with clusters.</summary>
+    public static Task NotFoundAsync(HttpContext http, string message) => WriteStatusAsync(http, 404, "NotFound", message);
 
     public async Task HandleAsync(HttpContext http)
     {

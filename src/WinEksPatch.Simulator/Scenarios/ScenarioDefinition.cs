@@ -3,7 +3,7 @@ namespace WinEksPatch.Simulator.Scenarios;
 // The shape of a scenario data file (Scenarios/*.json). A scenario says what exists; the loader
 // derives the details (ids, IPs, node names, pod names) deterministically from it and the seed.
 
-public sealed class ScenarioDefinition
+public sealed partial class ScenarioDefinition
 {
     public string Description { get; set; } = "";
     public string Region { get; set; } = "us-west-2";

@@ -10,7 +10,7 @@ public sealed partial class SimWorld
     private SimReport? _report;
 
     /// <summary>API and token-expiry fault rules in force (thread-safe; see Faults/ApiFaults.cs).</summary>
-    public ApiFaults ApiFaults { get; } = new();
+    public ApiFaults ApiFaults { get; } = new(accountId);
 
     /// <summary>The simulator report (GET /_sim/report).</summary>
     public SimReport Report

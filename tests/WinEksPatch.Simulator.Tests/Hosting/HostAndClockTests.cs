@@ -93,7 +93,7 @@ public sealed class HostAndClockTests(SimulatorFixture sim)
         using (JsonDocument doc = JsonDocument.Parse(line))
         {
             Assert.Equal(
-                ["endpoint", "kubernetesEndpoint", "region", "accessKeyId", "secretAccessKey", "kubeConfigPath", "caCertPath", "clusters", "timeScale", "adminEndpoint", "registries"],
+                ["endpoint", "kubernetesEndpoint", "region", "accessKeyId", "secretAccessKey", "kubeConfigPath", "caCertPath", "clusters", "timeScale", "adminEndpoint", "registries", "accounts", "configFile"],
                 doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray());
         }
 

@@ -85,7 +85,8 @@ public static class SignedHttp
     }
 
     /// <summary>k8s-aws-v1.base64url(presigned STS GetCallerIdentity URL), signed at <paramref name="signedAt"/>.</summary>
-    public static string EksToken(string clusterName, string stsEndpoint, DateTime signedAt, string secretKey = "WinEksPatchSimulator/NotASecret/00000000", string region = "us-west-2")
+    public static string EksToken(string clusterName, string stsEndpoint, DateTime signedAt, string secretKey = "WinEksPatchSimulator/NotASecret/00000000", string region = "us-west-2",
+        string accessKeyId = "AKIASIMULATOR0000001")
     {
         var config = new AmazonSecurityTokenServiceConfig { RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region) };
         var request = new DefaultRequest(new GetCallerIdentityRequest(), "SecurityTokenService")
@@ -99,7 +100,7 @@ public static class SignedHttp
         request.Parameters["Version"] = "2011-06-15";
         request.Parameters["X-Amz-Expires"] = "60";
         request.Headers["x-k8s-aws-id"] = clusterName;
-        AWS4SigningResult signature = AWS4PreSignedUrlSigner.SignRequest(request, config, null, "AKIASIMULATOR0000001", secretKey, "sts", region, signedAt);
+        AWS4SigningResult signature = AWS4PreSignedUrlSigner.SignRequest(request, config, null, accessKeyId, secretKey, "sts", region, signedAt);
         string url = AmazonServiceClient.ComposeUrl(request).AbsoluteUri + "&" + signature.ForQueryParameters;
         return "k8s-aws-v1." + Convert.ToBase64String(Encoding.UTF8.GetBytes(url)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }

@@ -1,4 +1,3 @@
-using WinEksPatch.Simulator.Auth;
 using WinEksPatch.Simulator.Aws.Protocols;
 
 namespace WinEksPatch.Simulator.Aws.Services.Sts;
@@ -19,9 +18,9 @@ public sealed class StsService : AwsService
         {
             "GetCallerIdentity" => AwsQueryProtocol.WriteResultAsync(call, XmlNamespace, action, w =>
             {
-                w.WriteElementString("Arn", $"arn:aws:iam::{call.World.AccountId}:user/{SimCredentials.UserName}");
-                w.WriteElementString("UserId", SimCredentials.UserId);
-                w.WriteElementString("Account", call.World.AccountId);
+                w.WriteElementString("Arn", call.Account.UserArn);
+                w.WriteElementString("UserId", call.Account.UserId);
+                w.WriteElementString("Account", call.Account.Id);
             }),
             _ => throw InvalidAction(action),
         };
