@@ -79,10 +79,13 @@ public sealed class AwsClientFactory(AwsContext context, Diagnostics.ApiCallCoun
     {
         config.RetryMode = RequestRetryMode.Standard;
         config.MaxErrorRetry = MaxErrorRetry;
+        // Sign for the region the module resolved, always: with an endpoint URL from AWS_ENDPOINT_URL[_<SERVICE>] or the
+        // config file's endpoint_url, the SDK otherwise takes the signing region from the environment (AWS_REGION),
+        // and a call the module reports as us-west-2 would be signed for (and, behind one endpoint, reach) another region.
+        config.AuthenticationRegion = context.Region.SystemName;
         if (context.EndpointOverride is { } endpoint)
         {
             config.ServiceURL = endpoint;
-            config.AuthenticationRegion = context.Region.SystemName;
             if (context.EndpointTrust is { } trust)
             {
                 config.HttpClientFactory = trust.CreateAwsHttpClientFactory();
