@@ -53,7 +53,7 @@ current-context: dev
     }
 
     It 'completes -Scenario with the bundled scenarios and -ImageSource with the sources and AMI ids' {
-        Complete 'Start-WinEksSimulator -Scenario ' | Should -Be @('demo', 'large', 'managed')
+        Complete 'Start-WinEksSimulator -Scenario ' | Should -Be @('demo', 'fleet', 'large', 'managed')
         Complete 'Invoke-WinEksPatch -ClusterName demo -ImageSource ' | Select-Object -First 2 | Should -Be @('EksLatest', 'Build')
         Complete 'Invoke-WinEksPatch -ClusterName demo -ImageSource ami-03ae' | Should -Be 'ami-03ae33a4ed49091ae'
     }

@@ -71,7 +71,9 @@ public sealed partial class AwsContext
                 simulator.EnsureServing();
             }
 
-            var real = !string.IsNullOrWhiteSpace(options.ProfileName) ? "-ProfileName"
+            // -ProfileName may name one of the simulator's accounts (its profiles); any other profile is a real one.
+            var simulatedAccount = string.IsNullOrWhiteSpace(options.ProfileName) ? null : simulator.Info.AccountByProfile(options.ProfileName);
+            var real = !string.IsNullOrWhiteSpace(options.ProfileName) && simulatedAccount == null ? "-ProfileName"
                 : options.Credential != null ? "-Credential"
                 : !string.IsNullOrWhiteSpace(options.ProfileLocation) ? "-ProfileLocation"
                 : options.EndpointUrl is { Length: > 0 } given && !string.Equals(given.TrimEnd('/'), simulator.Info.Endpoint.TrimEnd('/'), StringComparison.OrdinalIgnoreCase) ? "-EndpointUrl"
@@ -80,13 +82,17 @@ public sealed partial class AwsContext
             {
                 throw new WinEksPatchException(ErrorIds.SimulatorSessionRealTarget, ErrorKind.InvalidOperation,
                     $"{real}: this session is pointed at the simulator ({simulator.Info.Endpoint}), and {real} names an identity or endpoint " +
-                    "that would reach real AWS. Run Stop-WinEksSimulator first to use it.", real);
+                    "that would reach real AWS. Run Stop-WinEksSimulator first to use it." +
+                    (real == "-ProfileName" && simulator.Info.Accounts is { Count: > 0 } accounts
+                        ? $" The simulator's own profiles are: {string.Join(", ", accounts.Select(a => a.Profile))}." : ""), real);
             }
 
             var info = simulator.Info;
-            var simulatedRegion = string.IsNullOrWhiteSpace(options.Region) ? info.Region : ResolveRegion(options.Region, null).SystemName;
-            return new AwsContext(RegionEndpoint.GetBySystemName(simulatedRegion),
-                new BasicAWSCredentials(info.AccessKeyId, info.SecretAccessKey), null, info.Endpoint, simulator.Trust);
+            var simulatedRegion = !string.IsNullOrWhiteSpace(options.Region) ? ResolveRegion(options.Region, null).SystemName
+                : simulatedAccount?.Region ?? info.Region;
+            var keys = simulatedAccount == null ? new BasicAWSCredentials(info.AccessKeyId, info.SecretAccessKey)
+                : new BasicAWSCredentials(simulatedAccount.AccessKeyId, simulatedAccount.SecretAccessKey);
+            return new AwsContext(RegionEndpoint.GetBySystemName(simulatedRegion), keys, simulatedAccount?.Profile, info.Endpoint, simulator.Trust);
         }
 
         AWSCredentials? credentials = null;

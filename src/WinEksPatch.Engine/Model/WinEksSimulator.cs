@@ -28,5 +28,33 @@ public sealed class WinEksSimulator
 
     public int ProcessId { get; init; }
 
+    /// <summary>Every account of the scenario in each region it has clusters in (the first is the session's default).</summary>
+    public IReadOnlyList<WinEksSimulatorAccount> Accounts { get; init => field = ItemList.From(value); } = new ItemList<WinEksSimulatorAccount>();
+
+    /// <summary>A shared AWS config file with one profile per account (AWS_CONFIG_FILE for the AWS CLI and SDKs).</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>The output object for a simulator's information (<paramref name="processId"/> 0 when attached).</summary>
+    public static WinEksSimulator From(Simulator.SimulatorInfo info, string scenario, double timeScale, int processId) => new()
+    {
+        Scenario = scenario,
+        Endpoint = info.Endpoint,
+        KubernetesEndpoint = info.KubernetesEndpoint,
+        KubeConfigPath = info.KubeConfigPath,
+        CaCertPath = info.CaCertPath,
+        Region = info.Region,
+        Clusters = info.Clusters,
+        TimeScale = timeScale,
+        ProcessId = processId,
+        Accounts = [.. (info.Accounts ?? []).SelectMany(a => a.Regions.Select(r => new WinEksSimulatorAccount
+        {
+            AccountId = a.AccountId,
+            ProfileName = a.Profile,
+            Region = r.Region,
+            Clusters = [.. r.Clusters.Keys],
+        }))],
+        ConfigFile = info.ConfigFile,
+    };
+
     public override string ToString() => $"{Scenario} at {Endpoint}";
 }

@@ -18,11 +18,35 @@ public sealed record SimulatorInfo(
     [property: JsonPropertyName("clusters")] IReadOnlyList<string> Clusters,
     [property: JsonPropertyName("timeScale")] double TimeScale,
     [property: JsonPropertyName("adminEndpoint")] string AdminEndpoint,
-    [property: JsonPropertyName("registries")] IReadOnlyDictionary<string, string>? Registries = null)
+    [property: JsonPropertyName("registries")] IReadOnlyDictionary<string, string>? Registries = null,
+    [property: JsonPropertyName("accounts")] IReadOnlyList<SimulatorAccount>? Accounts = null,
+    [property: JsonPropertyName("configFile")] string? ConfigFile = null)
 {
     /// <summary>The simulator's fixed test secret is not a credential of anyone's, but keep it out of output anyway.</summary>
     public override string ToString() => $"SimulatorInfo {{ Endpoint = {Endpoint}, Region = {Region}, Clusters = {string.Join(", ", Clusters)} }}";
+
+    /// <summary>The simulator's account whose profile is <paramref name="profileName"/> (case as written), or null.</summary>
+    public SimulatorAccount? AccountByProfile(string profileName) =>
+        Accounts?.FirstOrDefault(a => string.Equals(a.Profile, profileName, StringComparison.Ordinal));
 }
+
+/// <summary>An account of the simulator's scenario: its profile (what -ProfileName names while a session is pointed at
+/// the simulator), home region, test credentials and the clusters of each of its regions.</summary>
+public sealed record SimulatorAccount(
+    [property: JsonPropertyName("accountId")] string AccountId,
+    [property: JsonPropertyName("profile")] string Profile,
+    [property: JsonPropertyName("region")] string Region,
+    [property: JsonPropertyName("accessKeyId")] string AccessKeyId,
+    [property: JsonPropertyName("secretAccessKey")] string SecretAccessKey,
+    [property: JsonPropertyName("regions")] IReadOnlyList<SimulatorRegion> Regions)
+{
+    public override string ToString() => $"{Profile} ({AccountId})";
+}
+
+/// <summary>The clusters of a simulator account in one region, by name, each with its Kubernetes API URL.</summary>
+public sealed record SimulatorRegion(
+    [property: JsonPropertyName("region")] string Region,
+    [property: JsonPropertyName("clusters")] IReadOnlyDictionary<string, string> Clusters);
 
 /// <summary>
 /// A simulator the module started in its own process (Kestrel needs the ASP.NET Core runtime, which a pwsh session does
@@ -169,6 +193,7 @@ public sealed class SimulatorSession : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         string? line;
+        bool timedOut = false;
         try
         {
             line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
@@ -176,12 +201,19 @@ public sealed class SimulatorSession : IDisposable
         catch (OperationCanceledException)
         {
             line = null;
+            timedOut = true;
         }
 
         if (string.IsNullOrWhiteSpace(line))
         {
             TryKill(process);
-            var error = stderr.IsCompleted ? (await stderr.ConfigureAwait(false)).Trim() : "it did not answer within 60 s";
+            // Its output ended without the line: it exited, and says why on stderr. That text may still be on its way (a
+            // busy machine): wait for it, a little, rather than report a silence that did not happen.
+            var said = timedOut ? null : await Task.WhenAny(stderr, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None)).ConfigureAwait(false) == stderr
+                ? (await stderr.ConfigureAwait(false)).Trim() : null;
+            var error = said is { Length: > 0 } ? said
+                : timedOut ? "it did not answer within 60 s"
+                : $"it exited without a word{(process.HasExited ? $" (exit code {process.ExitCode})" : "")}";
             throw new WinEksPatchException(ErrorIds.SimulatorFailed, ErrorKind.InvalidOperation,
                 $"The simulator did not start (scenario '{scenario}'): {error}", scenario);
         }

@@ -118,18 +118,7 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
 
                 ModuleEnvironment.Simulator = session;
                 host.Verbose($"Simulator running (process {session.ProcessId}); this session's cmdlets now talk to {session.Info.Endpoint}.");
-                host.Output(new WinEksSimulator
-                {
-                    Scenario = Scenario,
-                    Endpoint = session.Info.Endpoint,
-                    KubernetesEndpoint = session.Info.KubernetesEndpoint,
-                    KubeConfigPath = session.Info.KubeConfigPath,
-                    CaCertPath = session.Info.CaCertPath,
-                    Region = session.Info.Region,
-                    Clusters = session.Info.Clusters,
-                    TimeScale = session.Info.TimeScale,
-                    ProcessId = session.ProcessId,
-                });
+                host.Output(WinEksSimulator.From(session.Info, Scenario, session.Info.TimeScale, session.ProcessId));
             });
         }
         finally
@@ -196,17 +185,7 @@ public sealed class ConnectWinEksSimulatorCommand : WinEksPatchCmdlet
                     ModuleEnvironment.Simulator = session;
                 }
 
-                host.Output(new WinEksSimulator
-                {
-                    Scenario = "(attached)",
-                    Endpoint = session.Info.Endpoint,
-                    KubernetesEndpoint = session.Info.KubernetesEndpoint,
-                    KubeConfigPath = session.Info.KubeConfigPath,
-                    CaCertPath = session.Info.CaCertPath,
-                    Region = session.Info.Region,
-                    Clusters = session.Info.Clusters,
-                    TimeScale = session.Clock.TimeScale,
-                });
+                host.Output(WinEksSimulator.From(session.Info, "(attached)", session.Clock.TimeScale, 0));
             });
         }
         finally

@@ -39,11 +39,14 @@ public sealed class RegionCompleter : LocalCompleter
         AwsContext.KnownRegions().Select(r => (r.Code, r.Name));
 }
 
-/// <summary>Completes -ProfileName with the profiles of the shared AWS config and credentials files.</summary>
+/// <summary>Completes -ProfileName with the profiles of the shared AWS config and credentials files; while the session
+/// is pointed at the simulator, with the simulator's accounts (the only profiles it accepts then).</summary>
 public sealed class ProfileNameCompleter : LocalCompleter
 {
     private protected override IEnumerable<(string Value, string ToolTip)> Candidates(IDictionary bound) =>
-        AwsContext.ProfileNames().Select(p => (p, $"AWS profile {p}"));
+        ModuleEnvironment.Simulator?.Info.Accounts is { Count: > 0 } accounts
+            ? accounts.Select(a => (a.Profile, $"simulated account {a.AccountId} ({a.Region})"))
+            : AwsContext.ProfileNames().Select(p => (p, $"AWS profile {p}"));
 }
 
 /// <summary>Completes -KubeContext with the contexts of the -KubeConfigPath on the line (else KUBECONFIG or ~/.kube/config).</summary>
