@@ -140,11 +140,18 @@ public sealed class WinEksSimulatorFault
     public int? Count { get; init; }
     public int Hits { get; init; }
 
+    /// <summary>CrashLoop and NodeFails: the bad AMI.</summary>
+    public string? ImageId { get; init; }
+
+    /// <summary>NodeFails: seconds after a node of the AMI turned Ready that it turns NotReady.</summary>
+    public double? AfterSeconds { get; init; }
+
     /// <summary>What the rule targets, in one column: service and operation, the node group, or the token.</summary>
     public string Target => Kind switch
     {
         "Api" => $"{Service} {Operation}{(Resource is null ? "" : $" [{Resource}]")}",
         "TokenExpiry" => $"EKS tokens{(Resource is null ? "" : $" of {Resource}")}",
+        "CrashLoop" or "NodeFails" => $"{ImageId} in {NodeGroup}",
         _ => NodeGroup ?? "",
     };
 
@@ -156,6 +163,8 @@ public sealed class WinEksSimulatorFault
         LatencySeconds is double l ? $"+{l:0.###} s {LatencyClock}" : null,
         MaxTokenAgeSeconds is double m ? $"max age {m:0.###} s" : null,
         Kind == "TokenExpiry" && Count is int c ? $"expire {c} token(s)" : null,
+        Kind == "NodeFails" && AfterSeconds is double after ? $"NotReady {after:0.###} s after Ready" : null,
+        Kind == "CrashLoop" ? "workloads crash-loop" : null,
     }.Where(p => !string.IsNullOrEmpty(p)));
 
     public override string ToString() => $"{Id} {Kind} {Target}";

@@ -11,8 +11,12 @@ namespace WinEksPatch.Simulator;
 /// <summary>A fault rule to add (the cmdlet's parameters): an API rule, a token-expiry rule or a fleet rule.</summary>
 public sealed record SimulatorFaultSpec
 {
-    /// <summary>Api, TokenExpiry, LaunchFailure, NeverRegisters, RegistersNotReady or RegistersWithoutPodIps.</summary>
+    /// <summary>Api, TokenExpiry, LaunchFailure, NeverRegisters, RegistersNotReady, RegistersWithoutPodIps, CrashLoop or NodeFails.</summary>
     public string Kind { get; init; } = "Api";
+    /// <summary>CrashLoop and NodeFails: the bad AMI.</summary>
+    public string? ImageId { get; init; }
+    /// <summary>NodeFails: seconds after Ready.</summary>
+    public double? AfterSeconds { get; init; }
     public string? Service { get; init; }
     public string? Operation { get; init; }
     public string? Resource { get; init; }
@@ -33,7 +37,7 @@ public sealed record SimulatorFaultSpec
 /// The simulator's control surface seen from the module: its report (GET /_sim/report) and fault rules (/_sim/faults),
 /// for the simulator the session is pointed at.
 /// </summary>
-public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust = null) : IDisposable
+public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust = null, string? worldQuery = null) : IDisposable
 {
     private static readonly Dictionary<string, string> KindsFromWire = new(StringComparer.Ordinal)
     {
@@ -43,19 +47,40 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
         ["never-register"] = "NeverRegisters",
         ["not-ready"] = "RegistersNotReady",
         ["no-pod-ips"] = "RegistersWithoutPodIps",
+        ["crash-loop"] = "CrashLoop",
+        ["node-fails"] = "NodeFails",
     };
 
     private readonly HttpClient _http = SimulatorSession.CreateHttpClient(trust, TimeSpan.FromSeconds(60));
 
     /// <summary>The control of the session's simulator (one it started, connected to, or attached to through
     /// WINEKSPATCH_SIMULATOR_ENDPOINT); SimulatorNotRunning when there is none, SimulatorGone when it no longer serves.</summary>
-    public static SimulatorControl ForSession()
+    public static SimulatorControl ForSession() => ForSession(null, null);
+
+    /// <summary>The control of one account and region of the session's simulator: <paramref name="profileName"/> names one
+    /// of its accounts (the first when null), <paramref name="region"/> a region (the account's home region when null).
+    /// ProfileNotFound when the simulator has no such account.</summary>
+    public static SimulatorControl ForSession(string? profileName, string? region)
     {
         ModuleEnvironment.AttachFromEnvironment();
         var session = ModuleEnvironment.Simulator ?? throw new WinEksPatchException(ErrorIds.SimulatorNotRunning, ErrorKind.InvalidOperation,
             $"No simulator is running in this session. Start one with Start-WinEksSimulator (or name one with {ModuleEnvironment.SimulatorEndpointVariable}).", null);
         session.EnsureServing();
-        return new SimulatorControl(session.Info.AdminEndpoint, session.Trust);
+        string? query = null;
+        if (profileName is not null || region is not null)
+        {
+            var accounts = session.Info.Accounts ?? [];
+            var account = profileName is null ? accounts.FirstOrDefault() : session.Info.AccountByProfile(profileName);
+            if (account is null)
+            {
+                throw new WinEksPatchException(ErrorIds.ProfileNotFound, ErrorKind.InvalidArgument,
+                    $"-ProfileName: the simulator has no account with the profile '{profileName}' (its profiles: {string.Join(", ", accounts.Select(a => a.Profile))}).", profileName);
+            }
+
+            query = $"account={account.AccountId}&region={Uri.EscapeDataString(region ?? account.Region)}";
+        }
+
+        return new SimulatorControl(session.Info.AdminEndpoint, session.Trust, query);
     }
 
     public async Task<WinEksSimulatorReport> GetReportAsync(bool reset = false, CancellationToken cancellationToken = default)
@@ -104,6 +129,8 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
         Set("probability", spec.Probability);
         Set("count", spec.Count);
         Set("seed", spec.Seed);
+        Set("imageId", spec.ImageId);
+        Set("afterSeconds", spec.AfterSeconds);
         return ToFault(await SendAsync(HttpMethod.Post, "faults", body, cancellationToken).ConfigureAwait(false));
     }
 
@@ -125,7 +152,8 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
 
     private async Task<JsonObject> SendAsync(HttpMethod method, string relative, JsonNode? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, new Uri($"{adminEndpoint}/{relative}"));
+        string world = worldQuery is null ? "" : (relative.Contains('?', StringComparison.Ordinal) ? "&" : "?") + worldQuery;
+        using var request = new HttpRequestMessage(method, new Uri($"{adminEndpoint}/{relative}{world}"));
         if (body is not null)
         {
             request.Content = JsonContent.Create(body);
@@ -236,7 +264,7 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
     internal static WinEksSimulatorFault ToFault(JsonObject f)
     {
         string kind = KindsFromWire.GetValueOrDefault(Str(f["kind"]) ?? "api", "Api");
-        bool fleet = kind is "LaunchFailure" or "NeverRegisters" or "RegistersNotReady" or "RegistersWithoutPodIps";
+        bool fleet = kind is "LaunchFailure" or "NeverRegisters" or "RegistersNotReady" or "RegistersWithoutPodIps" or "CrashLoop" or "NodeFails";
         return new WinEksSimulatorFault
         {
             Id = Str(f["id"]) ?? "",
@@ -246,7 +274,9 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
             Resource = Str(f["resource"]),
             NodeGroup = Str(f["group"]),
             Throttle = f["throttle"]?.GetValue<bool>() ?? false,
-            ErrorCode = kind is "NeverRegisters" or "RegistersNotReady" or "RegistersWithoutPodIps" ? null : Str(f["errorCode"]),
+            ErrorCode = kind is "NeverRegisters" or "RegistersNotReady" or "RegistersWithoutPodIps" or "CrashLoop" or "NodeFails" ? null : Str(f["errorCode"]),
+            ImageId = kind is "CrashLoop" or "NodeFails" ? Str(f["imageId"]) : null,
+            AfterSeconds = kind == "NodeFails" ? f["afterSeconds"]?.GetValue<double>() : null,
             StatusCode = f["statusCode"] is JsonNode s ? (int)Long(s) : null,
             LatencySeconds = f["latencySeconds"]?.GetValue<double>(),
             LatencyClock = f["latencySeconds"] is null ? null : Str(f["latencyClock"]),

@@ -9,7 +9,8 @@ namespace WinEksPatch.Simulator.Admin;
 /// <summary>
 /// Fault rules and the report, on the AWS port (loopback, no auth):
 /// GET /_sim/faults → {"faults":[rule...]} (API, token-expiry and fleet rules); POST /_sim/faults with one rule →
-/// the rule with its id (kind api | token-expiry, or a fleet kind launch-failure | never-register | not-ready | no-pod-ips, which
+/// the rule with its id (kind api | token-expiry, or a fleet kind launch-failure | never-register | not-ready | no-pod-ips |
+/// crash-loop | node-fails, which
 /// goes to the fleet's rules as POST /_sim/fleet/faults would); DELETE /_sim/faults → removes all;
 /// DELETE /_sim/faults/{id} → removes one. GET /_sim/report → the report; POST /_sim/report/reset → counting starts afresh.
 /// </summary>
@@ -96,11 +97,7 @@ public sealed class ControlAdmin(SimWorld world)
             if (FleetFaultRule.Kinds.Contains(kind))
             {
                 FleetFaultRule fleet = body.Deserialize<FleetFaultRule>(Json)!;
-                string? fleetProblem = fleet.Count is < 1 ? "count must be at least 1"
-                    : !(fleet.Probability > 0 && fleet.Probability <= 1) ? "probability must be in (0, 1]"
-                    : string.IsNullOrEmpty(fleet.Group) ? "group must not be empty"
-                    : null;
-                if (fleetProblem is not null)
+                if (fleet.Problem() is string fleetProblem)
                 {
                     return (null, fleetProblem);
                 }

@@ -8,7 +8,8 @@ namespace WinEksPatch.Simulator.Admin;
 /// <summary>
 /// Fleet fault rules at runtime, under /_sim/fleet on the AWS port (loopback, no auth):
 /// GET /_sim/fleet/faults → {"faults":[rule...]}; POST /_sim/fleet/faults with a rule
-/// {"kind":"launch-failure|never-register|not-ready|no-pod-ips","group":"glob","count":n,"probability":p,"errorCode":"..."} → the rule
+/// {"kind":"launch-failure|never-register|not-ready|no-pod-ips|crash-loop|node-fails","group":"glob","count":n,"probability":p,
+/// "errorCode":"...","imageId":"ami-...","afterSeconds":n} → the rule
 /// with its id; DELETE /_sim/fleet/faults → removes all; DELETE /_sim/fleet/faults/{id} → removes one.
 /// POST /_sim/fleet/nodes/{cluster}/{node}/kubelet with {"running": false|true} stops or starts a node's kubelet (a hung
 /// node: NotReady, Ready Unknown, its deleted pods stay Terminating) → {"node": name, "ready": bool}.
@@ -42,12 +43,7 @@ public sealed class FleetAdmin(SimWorld world)
                 return;
             }
 
-            string? problem = rule is null ? "a fault rule object is required"
-                : !FleetFaultRule.Kinds.Contains(rule.Kind) ? $"kind must be one of {string.Join(", ", FleetFaultRule.Kinds)}"
-                : rule.Count is < 1 ? "count must be at least 1"
-                : !(rule.Probability > 0 && rule.Probability <= 1) ? "probability must be in (0, 1]"
-                : string.IsNullOrEmpty(rule.Group) ? "group must not be empty"
-                : null;
+            string? problem = rule is null ? "a fault rule object is required" : rule.Problem();
             if (problem is not null)
             {
                 await WriteAsync(http, 400, new JsonObject { ["message"] = problem }).ConfigureAwait(false);

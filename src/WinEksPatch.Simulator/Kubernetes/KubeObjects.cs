@@ -176,11 +176,17 @@ public static partial class KubeObjects
                     ImageID = c.Image.Split(':')[0] + "@sha256:" + Scenarios.Ids.Hex("image/" + c.Image, 64),
                     ContainerID = "containerd://" + Scenarios.Ids.Hex("container/" + p.Uid + "/" + c.Name, 64),
                     Ready = p.Ready,
-                    Started = p.Phase == "Running",
-                    RestartCount = 0,
-                    State = p.Phase == "Running"
+                    Started = p.Phase == "Running" && !p.CrashLooping,
+                    RestartCount = p.RestartCount,
+                    State = p.CrashLooping
+                        ? new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "CrashLoopBackOff",
+                            Message = $"back-off restarting failed container={c.Name} pod={p.Name}_{p.Namespace}({p.Uid})" } }
+                        : p.Phase == "Running"
                         ? new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = (p.RunningSince ?? p.StartTime)?.UtcDateTime } }
                         : new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } },
+                    LastState = p.CrashLooping && p.RestartCount > 0
+                        ? new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = 1, Reason = "Error" } }
+                        : null,
                 }).ToList(),
             },
         };

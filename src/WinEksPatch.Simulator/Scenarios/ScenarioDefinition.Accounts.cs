@@ -84,6 +84,11 @@ public sealed partial class ScenarioDefinition
             throw new InvalidDataException($"Account {account.Id} needs a profile name without spaces or brackets (\"profile\").");
         }
 
+        if (account.Profile == "default")
+        {
+            throw new InvalidDataException($"Account {account.Id}: 'default' is the config file's own section (the first account); give the account a name of its own.");
+        }
+
         if (account.Regions.Count == 0)
         {
             throw new InvalidDataException($"Account {account.Id} ({account.Profile}) names no region.");

@@ -271,6 +271,10 @@ public sealed class KubePod
     /// conditions' time): after the image pull, so later than <see cref="StartTime"/>. Null for a pod of the scenario that
     /// was running from the start (then <see cref="StartTime"/> stands for it).</summary>
     public DateTimeOffset? RunningSince { get; set; }
+    /// <summary>Its containers start and exit over and over (a crash-loop fault of its node's AMI): Running, never Ready,
+    /// restarting with the kubelet's back-off.</summary>
+    public bool CrashLooping { get; set; }
+    public int RestartCount { get; set; }
     public long ResourceVersion { get; set; }
     /// <summary>Set when a graceful deletion started (the pod is Terminating); it is gone once the grace period ends.</summary>
     public DateTimeOffset? DeletionTimestamp { get; set; }

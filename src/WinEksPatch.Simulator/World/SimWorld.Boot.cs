@@ -136,6 +136,7 @@ public sealed partial class SimWorld
             node.ResourceVersion = NextResourceVersion();
             instance.Boot.ReadyAt = Scheduler.Now;
             NodeChanged(node);
+            FailLaterIfBadAmi(node, instance);
             if (node.OperatingSystem != "windows")
             {
                 // A Linux pod needs no extended resource: the node takes pods once Ready.

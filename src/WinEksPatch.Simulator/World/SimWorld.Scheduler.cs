@@ -129,8 +129,13 @@ public sealed partial class SimWorld
             }
 
             p.Phase = "Running";
-            p.Ready = true;
             p.RunningSince = Scheduler.Now;
+            if (StartsCrashLooping(p))
+            {
+                return;
+            }
+
+            p.Ready = true;
             PodChanged(p, deleted: false);
         });
     }

@@ -4,6 +4,26 @@ using WinEksPatch.Simulator;
 
 namespace WinEksPatch.Commands;
 
+/// <summary>A cmdlet about the simulator's report or fault rules: those of one of its accounts in one region (-ProfileName,
+/// -Region), by default its first account's first region.</summary>
+public abstract class SimulatorWorldCmdlet : WinEksPatchCmdlet
+{
+    /// <summary>The simulator account whose report or rules (one of its profiles, as Start-WinEksSimulator's Accounts
+    /// list them); its first account when omitted.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ProfileNameCompleter))]
+    public string? ProfileName { get; set; }
+
+    /// <summary>The region of that account; the account's home region when omitted.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegionCompleter))]
+    public string? Region { get; set; }
+
+    private protected SimulatorControl Control() => Guard(() => SimulatorControl.ForSession(ProfileName, Region));
+}
+
 /// <summary>
 /// <para type="synopsis">Gets the report of the simulator this session runs: API calls, Kubernetes requests, node and pod events and the invariants.</para>
 /// <para type="description">Reads the report of the simulator started by Start-WinEksSimulator: AWS API calls per
@@ -23,7 +43,7 @@ namespace WinEksPatch.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "WinEksSimulatorReport")]
 [OutputType(typeof(WinEksSimulatorReport))]
-public sealed class GetWinEksSimulatorReportCommand : WinEksPatchCmdlet
+public sealed class GetWinEksSimulatorReportCommand : SimulatorWorldCmdlet
 {
     /// <summary>After reading the report, empty the simulator's counters and timeline and start its low-water marks afresh.</summary>
     [Parameter]
@@ -33,7 +53,7 @@ public sealed class GetWinEksSimulatorReportCommand : WinEksPatchCmdlet
     {
         try
         {
-            using var control = Guard(SimulatorControl.ForSession);
+            using var control = Control();
             RunWorkflow(async (host, token) => host.Output(await control.GetReportAsync(Reset.IsPresent, token).ConfigureAwait(false)));
         }
         finally
@@ -54,7 +74,10 @@ public sealed class GetWinEksSimulatorReportCommand : WinEksPatchCmdlet
 /// for a number of requests. -Kind LaunchFailure, NeverRegisters, RegistersNotReady or RegistersWithoutPodIps makes
 /// instances of a node group fail to launch (InsufficientInstanceCapacity in its scaling activities), never register as
 /// nodes, register NotReady, or turn Ready without the pod IPs (vpc.amazonaws.com/PrivateIPv4Address) a Windows node
-/// needs before Windows pods can run on it. -TokenExpiry makes the Kubernetes API refuse EKS tokens as expired (401), so the module's re-signing can
+/// needs before Windows pods can run on it. -Kind CrashLoop or NodeFails with -ImageId makes an AMI bad in a way only
+/// watching after a rollout shows: its nodes join and turn Ready, then the workload pods on them crash-loop
+/// (CrashLoopBackOff, restarts rising), or the nodes turn NotReady -AfterSeconds later. -ProfileName and -Region put the
+/// rule in one of the simulator's accounts and regions (Start-WinEksSimulator -Scenario fleet). -TokenExpiry makes the Kubernetes API refuse EKS tokens as expired (401), so the module's re-signing can
 /// be seen at work.</para>
 /// </summary>
 /// <example>
@@ -67,7 +90,7 @@ public sealed class GetWinEksSimulatorReportCommand : WinEksPatchCmdlet
 /// </example>
 [Cmdlet(VerbsCommon.Add, "WinEksSimulatorFault", DefaultParameterSetName = ApiSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(WinEksSimulatorFault))]
-public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
+public sealed class AddWinEksSimulatorFaultCommand : SimulatorWorldCmdlet
 {
     private const string ApiSet = "Api";
     private const string FleetSet = "Fleet";
@@ -128,10 +151,22 @@ public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
     [Parameter(ParameterSetName = ApiSet)]
     public int? Seed { get; set; }
 
-    /// <summary>A fleet fault: LaunchFailure, NeverRegisters, RegistersNotReady or RegistersWithoutPodIps.</summary>
+    /// <summary>A fleet fault: LaunchFailure, NeverRegisters, RegistersNotReady or RegistersWithoutPodIps; or a bad AMI
+    /// (-ImageId): CrashLoop (workload pods on its nodes crash-loop) or NodeFails (its nodes turn NotReady -AfterSeconds
+    /// after they became Ready).</summary>
     [Parameter(Mandatory = true, ParameterSetName = FleetSet)]
-    [ValidateSet("LaunchFailure", "NeverRegisters", "RegistersNotReady", "RegistersWithoutPodIps")]
+    [ValidateSet("LaunchFailure", "NeverRegisters", "RegistersNotReady", "RegistersWithoutPodIps", "CrashLoop", "NodeFails")]
     public string Kind { get; set; } = "";
+
+    /// <summary>With -Kind CrashLoop or NodeFails: the bad AMI (every node launched from it, in the groups -NodeGroupName matches).</summary>
+    [Parameter(ParameterSetName = FleetSet)]
+    [ValidatePattern("^ami-[0-9a-f]{8,17}$")]
+    public string? ImageId { get; set; }
+
+    /// <summary>With -Kind NodeFails: simulated seconds from a node's Ready to its NotReady (default 300).</summary>
+    [Parameter(ParameterSetName = FleetSet)]
+    [ValidateRange(0.0, 86400.0)]
+    public double? AfterSeconds { get; set; }
 
     /// <summary>The Auto Scaling group or EKS node group whose launches the fleet fault hits (wildcards allowed). (-NodeGroup
     /// is its former name, kept as an alias.)</summary>
@@ -163,6 +198,12 @@ public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == FleetSet && Kind is "CrashLoop" or "NodeFails" && ImageId is null)
+        {
+            ThrowTerminatingError(ToErrorRecord(new Errors.WinEksPatchException(Errors.ErrorIds.SimulatorFailed, Errors.ErrorKind.InvalidArgument,
+                $"-Kind {Kind} makes an AMI bad: name it with -ImageId.", Kind)));
+        }
+
         if (ParameterSetName == ApiSet && !Throttle && ErrorCode is null && StatusCode is null && LatencySeconds is null)
         {
             ThrowTerminatingError(ToErrorRecord(new Errors.WinEksPatchException(Errors.ErrorIds.SimulatorFailed, Errors.ErrorKind.InvalidArgument,
@@ -171,7 +212,8 @@ public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
 
         var spec = ParameterSetName switch
         {
-            FleetSet => new SimulatorFaultSpec { Kind = Kind, NodeGroup = NodeGroupName, ErrorCode = ErrorCode, Probability = Probability, Count = Count },
+            FleetSet => new SimulatorFaultSpec { Kind = Kind, NodeGroup = NodeGroupName, ErrorCode = ErrorCode, Probability = Probability, Count = Count,
+                ImageId = ImageId, AfterSeconds = AfterSeconds },
             TokenSet => new SimulatorFaultSpec { Kind = "TokenExpiry", Resource = Resource, MaxTokenAgeSeconds = MaxTokenAgeSeconds, Probability = Probability, Count = Count },
             _ => new SimulatorFaultSpec
             {
@@ -200,7 +242,7 @@ public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
             return;
         }
 
-        _control ??= Guard(SimulatorControl.ForSession);
+        _control ??= Control();
         var control = _control;
         RunWorkflow(async (host, token) => host.Output(await control.AddFaultAsync(spec, token).ConfigureAwait(false)));
     }
@@ -228,7 +270,7 @@ public sealed class AddWinEksSimulatorFaultCommand : WinEksPatchCmdlet
 /// </example>
 [Cmdlet(VerbsCommon.Get, "WinEksSimulatorFault")]
 [OutputType(typeof(WinEksSimulatorFault))]
-public sealed class GetWinEksSimulatorFaultCommand : WinEksPatchCmdlet
+public sealed class GetWinEksSimulatorFaultCommand : SimulatorWorldCmdlet
 {
     /// <summary>Only the rules with these ids (wildcards allowed).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -240,7 +282,7 @@ public sealed class GetWinEksSimulatorFaultCommand : WinEksPatchCmdlet
     {
         try
         {
-            using var control = Guard(SimulatorControl.ForSession);
+            using var control = Control();
             var patterns = Id?.Select(i => WildcardPattern.Get(i, WildcardOptions.IgnoreCase)).ToList();
             RunWorkflow(async (host, token) =>
             {
@@ -276,7 +318,7 @@ public sealed class GetWinEksSimulatorFaultCommand : WinEksPatchCmdlet
 /// </example>
 [Cmdlet(VerbsCommon.Remove, "WinEksSimulatorFault", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(void))]
-public sealed class RemoveWinEksSimulatorFaultCommand : WinEksPatchCmdlet
+public sealed class RemoveWinEksSimulatorFaultCommand : SimulatorWorldCmdlet
 {
     /// <summary>Ids of the rules to remove.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -287,7 +329,7 @@ public sealed class RemoveWinEksSimulatorFaultCommand : WinEksPatchCmdlet
 
     protected override void ProcessRecord()
     {
-        _control ??= Guard(SimulatorControl.ForSession);
+        _control ??= Control();
         var control = _control;
         foreach (var id in Id)
         {

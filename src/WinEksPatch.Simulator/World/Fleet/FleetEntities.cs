@@ -49,7 +49,13 @@ public sealed class EksUpdate
 /// </summary>
 public sealed class FleetFaultRule
 {
-    public static readonly string[] Kinds = ["launch-failure", "never-register", "not-ready", "no-pod-ips"];
+    public static readonly string[] Kinds = ["launch-failure", "never-register", "not-ready", "no-pod-ips", "crash-loop", "node-fails"];
+
+    /// <summary>The kinds that make an AMI bad (<see cref="ImageId"/>): its nodes join and look healthy, and then workloads
+    /// crash-loop on them (crash-loop), or the nodes turn NotReady <see cref="AfterSeconds"/> after they became Ready
+    /// (node-fails). They hit every node of that AMI in the matching groups: <see cref="Count"/> and
+    /// <see cref="Probability"/> do not apply.</summary>
+    public static readonly string[] BadAmiKinds = ["crash-loop", "node-fails"];
 
     public string Id { get; set; } = "";
     public string Kind { get; set; } = "launch-failure";
@@ -61,8 +67,22 @@ public sealed class FleetFaultRule
     public double Probability { get; set; } = 1.0;
     /// <summary>launch-failure only: the EC2 error in the scaling activity's status message.</summary>
     public string ErrorCode { get; set; } = "InsufficientInstanceCapacity";
-    /// <summary>How many launches it has hit so far.</summary>
+    /// <summary>crash-loop and node-fails: the bad AMI.</summary>
+    public string? ImageId { get; set; }
+    /// <summary>node-fails: seconds after a node of the AMI turned Ready that its kubelet stops.</summary>
+    public double AfterSeconds { get; set; } = 300;
+    /// <summary>How many launches (for a bad AMI: nodes or pods) it has hit so far.</summary>
     public int Hits { get; set; }
+
+    /// <summary>What is wrong with a rule a client sent, or null when it can be added.</summary>
+    public string? Problem() =>
+        !Kinds.Contains(Kind) ? $"kind must be one of {string.Join(", ", Kinds)}"
+        : Count is < 1 ? "count must be at least 1"
+        : !(Probability > 0 && Probability <= 1) ? "probability must be in (0, 1]"
+        : string.IsNullOrEmpty(Group) ? "group must not be empty"
+        : BadAmiKinds.Contains(Kind) && (ImageId is null || !ImageId.StartsWith("ami-", StringComparison.Ordinal)) ? $"a {Kind} rule names the bad AMI: imageId (ami-...)"
+        : Kind == "node-fails" && !(AfterSeconds >= 0 && AfterSeconds <= 86_400) ? "afterSeconds must be from 0 to 86400"
+        : null;
 
     public bool Matches(string asgName, string? nodegroupName)
     {
