@@ -26,6 +26,8 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         "WinEksSimulatorReadyNodes", "WinEksSimulatorReport", "WinImageCacheCandidate", "WinImageLayer", "WinNode", "WinNodeAmi",
         "WinNodeAmiBuild", "WinNodeAmiBuildPlan", "WinNodeAmiBuildResource", "WinNodeAmiCacheImage", "WinNodeAmiFastLaunchPlan",
         "AmiBuildResourceAction", "AmiBuildResourceKind", "WinNodeAmiFastLaunch", "NodeBoot", "NodeBootSummary", "WinNodeGroup", "WinPatchStatus",
+        "WinEksSimulatorAccount", "WinEksFleetPlan", "WinEksFleetRollout", "WinEksFleetWave", "WinEksFleetTarget", "WinEksFleetGates",
+        "WinEksMaintenanceWindow", "WinEksFleetReport", "WinEksFleetWaveReport", "WinEksFleetTargetReport", "FleetTargetResult",
     ];
 
     private static readonly Type? Accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");

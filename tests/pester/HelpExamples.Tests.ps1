@@ -54,9 +54,11 @@ Describe '<Name> help' -ForEach $commands {
     }
 
     It 'runs its examples as written' {
-        # The simulator cmdlets' examples start their own simulator; the others run against a fresh demo simulator.
+        # The simulator cmdlets' examples start their own simulator; the others run against a fresh one.
         $ownSimulator = $Name -in 'Start-WinEksSimulator', 'Stop-WinEksSimulator', 'Connect-WinEksSimulator'
-        if (-not $ownSimulator) { $null = Start-WinEksSimulator -Scenario demo -TimeScale 600 }
+        # Fleet plans span accounts and regions: their examples run against the fleet scenario (profiles dev, staging, prod).
+        $scenario = if ($Name -like '*WinEksFleet*') { 'fleet' } else { 'demo' }
+        if (-not $ownSimulator) { $null = Start-WinEksSimulator -Scenario $scenario -TimeScale 600 }
         try {
             foreach ($code in $Examples) {
                 $ErrorActionPreference = 'Stop'

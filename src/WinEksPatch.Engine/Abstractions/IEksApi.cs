@@ -37,7 +37,11 @@ public sealed record EksCluster(
     string? Endpoint,
     string? CertificateAuthorityData,
     string? PlatformVersion,
-    DateTimeOffset? CreatedAt);
+    DateTimeOffset? CreatedAt)
+{
+    /// <summary>The cluster's tags (DescribeCluster's tags), e.g. environment=prod.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>An EKS managed node group as DescribeNodegroup returns it (the parts the module reads).</summary>
 public sealed record EksNodegroup(

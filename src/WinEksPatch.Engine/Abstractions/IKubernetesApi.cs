@@ -157,6 +157,18 @@ public sealed record KubePod(
     /// <summary>When its first container started running (the earliest containerStatuses[].state.running.startedAt); null
     /// while none runs.</summary>
     public DateTimeOffset? RunningSince { get; init; }
+
+    /// <summary>Its Ready condition is True.</summary>
+    public bool Ready { get; init; }
+
+    /// <summary>Container restarts so far, summed over its containers (containerStatuses[].restartCount).</summary>
+    public int RestartCount { get; init; }
+
+    /// <summary>The scheduler found no node for it (PodScheduled False, reason Unschedulable).</summary>
+    public bool Unschedulable { get; init; }
+
+    /// <summary>Why a container waits, when one does (e.g. CrashLoopBackOff, ImagePullBackOff).</summary>
+    public string? WaitingReason { get; init; }
 }
 
 /// <summary>A node as the module sees it.</summary>

@@ -170,4 +170,10 @@ public static class ErrorIds
     public const string FastLaunchTimeout = nameof(FastLaunchTimeout);
     public const string FastLaunchNotEnabled = nameof(FastLaunchNotEnabled);
     public const string FastLaunchQuotaExceeded = nameof(FastLaunchQuotaExceeded);
+
+    // Fleet plans (New-/Import-/Export-WinEksFleetPlan, Invoke-WinEksFleetPatch)
+    public const string FleetPlanInvalid = nameof(FleetPlanInvalid);
+    public const string FleetPlanNotFound = nameof(FleetPlanNotFound);
+    public const string FleetTargetInvalid = nameof(FleetTargetInvalid);
+    public const string FleetPlanFailed = nameof(FleetPlanFailed);
 }

@@ -276,6 +276,10 @@ public sealed class KubernetesApi(IKubernetes client, string clusterName) : IKub
         {
             RunningSince = p.Status?.ContainerStatuses?.Select(s => s.State?.Running?.StartedAt).Where(t => t != null).Min() is { } started
                 ? new DateTimeOffset(DateTime.SpecifyKind(started, DateTimeKind.Utc)) : null,
+            Ready = p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true,
+            RestartCount = p.Status?.ContainerStatuses?.Sum(s => s.RestartCount) ?? 0,
+            Unschedulable = p.Status?.Conditions?.Any(c => c.Type == "PodScheduled" && c.Status == "False" && c.Reason == "Unschedulable") == true,
+            WaitingReason = p.Status?.ContainerStatuses?.Select(s => s.State?.Waiting?.Reason).FirstOrDefault(r => r != null),
         };
     }
 

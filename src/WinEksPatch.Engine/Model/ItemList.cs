@@ -23,3 +23,20 @@ public static class ItemList
 {
     public static ItemList<T> From<T>(IEnumerable<T>? items) => items as ItemList<T> ?? new ItemList<T>(items ?? []);
 }
+
+/// <summary>The dictionary type of every map a model object carries (tags): a <see cref="Dictionary{TKey, TValue}"/> in all
+/// respects (a JSON object, a dictionary to scripts) whose text is "key=value; key=value", for Export-Csv.</summary>
+public sealed class ItemMap : Dictionary<string, string>
+{
+    public ItemMap()
+        : base(StringComparer.Ordinal)
+    {
+    }
+
+    public ItemMap(IEnumerable<KeyValuePair<string, string>> items)
+        : base(items, StringComparer.Ordinal)
+    {
+    }
+
+    public override string ToString() => string.Join("; ", this.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
+}

@@ -25,5 +25,15 @@ public sealed class WinEksCluster
 
     public int WindowsNodeCount { get; init; }
 
+    /// <summary>The cluster's tags (e.g. environment=prod): what New-WinEksFleetPlan -WaveBy Tag:&lt;key&gt; groups by.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init => field = value as ItemMap ?? new ItemMap(value); } = new ItemMap();
+
+    /// <summary>The account the cluster is in (from its ARN), so a fleet plan built from it checks it reaches that account.</summary>
+    public string? AccountId => Arn is { } arn && arn.Split(':') is { Length: > 5 } parts && parts[4].Length == 12 ? parts[4] : null;
+
+    /// <summary>The AWS profile the cluster was read through (-ProfileName), so a fleet plan built from it reaches it again;
+    /// null for the default identity.</summary>
+    public string? ProfileName { get; init; }
+
     public override string ToString() => ClusterName;
 }

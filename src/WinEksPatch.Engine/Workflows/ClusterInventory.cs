@@ -9,7 +9,7 @@ namespace WinEksPatch.Workflows;
 /// groups, Kubernetes for the Windows nodes, Auto Scaling to find the self-managed groups those nodes belong to.
 /// One LIST of Windows nodes per cluster and one batched DescribeAutoScalingInstances, never a call per node.
 /// </summary>
-public sealed class ClusterInventory(IEksApi eks, IAutoScalingApi autoScaling, Func<EksCluster, IKubernetesApi> kubernetesFor, string region)
+public sealed class ClusterInventory(IEksApi eks, IAutoScalingApi autoScaling, Func<EksCluster, IKubernetesApi> kubernetesFor, string region, string? profileName = null)
 {
     public const string WindowsNodeSelector = "kubernetes.io/os=windows";
 
@@ -96,6 +96,8 @@ public sealed class ClusterInventory(IEksApi eks, IAutoScalingApi autoScaling, F
             CreatedAt = cluster.CreatedAt,
             WindowsNodeGroups = groups.ToList(),
             WindowsNodeCount = windowsNodes.Count,
+            Tags = cluster.Tags,
+            ProfileName = profileName,
         };
     }
 }

@@ -45,6 +45,33 @@ public sealed class WorkflowFactory(Connections connections)
 
     public IamPolicyDiscovery IamPolicyDiscovery() => new(Reader(), connections.Aws.Ec2(), connections.Aws.Iam());
 
+    /// <summary>-ImageSource Build's source: New-WinNodeAmi for each group, caching the images its pods run when asked, with
+    /// Fast Launch when <paramref name="fastLaunch"/> is given (its -WhatIf plan counts the snapshots the build would make).</summary>
+    public ImageSource.Build BuildSource(bool cacheImagesFromCluster, AmiFastLaunchOptions? fastLaunch) =>
+        new(async (group, host, cancellationToken) =>
+        {
+            IReadOnlyList<string> cache = [];
+            if (cacheImagesFromCluster)
+            {
+                var plan = new CapturingHost(host);
+                await Containers().CachePlanAsync(group.ClusterName, [group.NodeGroupName], plan, cancellationToken).ConfigureAwait(false);
+                cache = plan.Items.OfType<Model.WinImageCacheCandidate>().Where(c => !c.AlreadyCached).Select(c => c.Image).ToList();
+            }
+
+            var built = new CapturingHost(host);
+            await AmiBuilder().RunAsync(new AmiBuildOptions
+            {
+                ClusterName = group.ClusterName,
+                NodeGroupName = group.NodeGroupName,
+                CacheImages = cache,
+                FastLaunch = fastLaunch,
+            }, built, cancellationToken).ConfigureAwait(false);
+            return built.Items.OfType<Model.WinNodeAmi>().SingleOrDefault()?.ImageId; // none under -WhatIf (the build's plan was written)
+        })
+        {
+            PlannedFastLaunch = fastLaunch is null ? null : group => PlannedFastLaunch(fastLaunch, group),
+        };
+
     public PatchCycle PatchCycle() =>
         new(Reader(), Fleet(), Catalog(), connections.Aws.Ec2(), AmiUpdate(), Replacement(), connections.KubernetesFor, Calendar, connections.Aws.Calls, connections.Time);
 }

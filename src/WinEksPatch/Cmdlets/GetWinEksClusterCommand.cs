@@ -47,7 +47,7 @@ public sealed class GetWinEksClusterCommand : KubernetesCmdlet
         try
         {
             var inventory = Guard(() => new ClusterInventory(
-                Connections.Aws.Eks(), Connections.Aws.AutoScaling(), Connections.KubernetesFor, Connections.Region));
+                Connections.Aws.Eks(), Connections.Aws.AutoScaling(), Connections.KubernetesFor, Connections.Region, Connections.Aws.Context.ProfileName));
             RunWorkflow((host, token) => inventory.RunAsync(_names, host, token));
         }
         finally

@@ -104,36 +104,6 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
     [ValidateNotNullOrEmpty]
     public string? ReportPath { get; set; }
 
-    /// <summary>-ImageSource Build: New-WinNodeAmi for the group (caching what its pods run, with -CacheImagesFromCluster).</summary>
-    private async Task<string?> BuildForGroupAsync(WinNodeGroup group, IWorkflowHost host, CancellationToken cancellationToken)
-    {
-        var workflows = new WorkflowFactory(Connections);
-        IReadOnlyList<string> cache = [];
-        if (CacheImagesFromCluster)
-        {
-            var plan = new CapturingHost(host);
-            await workflows.Containers().CachePlanAsync(group.ClusterName, [group.NodeGroupName], plan, cancellationToken).ConfigureAwait(false);
-            cache = plan.Items.OfType<WinImageCacheCandidate>().Where(c => !c.AlreadyCached).Select(c => c.Image).ToList();
-        }
-
-        var built = new CapturingHost(host);
-        var builder = workflows.AmiBuilder();
-        await builder.RunAsync(new Workflows.AmiBuild.AmiBuildOptions
-        {
-            ClusterName = group.ClusterName,
-            NodeGroupName = group.NodeGroupName,
-            CacheImages = cache,
-            FastLaunch = FastLaunch ? new Workflows.AmiBuild.AmiFastLaunchOptions() : null,
-        }, built, cancellationToken).ConfigureAwait(false);
-        return built.Items.OfType<WinNodeAmi>().SingleOrDefault()?.ImageId; // none under -WhatIf (the build's plan was written)
-    }
-
-    private static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     // Pipeline input is gathered first: the groups of each cluster make one cycle (and one report), so that
     // `Get-WinNodeGroup | Invoke-WinEksPatch` patches exactly those groups once, not one whole-cluster cycle per group.
     private readonly PipelineGroups _targets = new();
@@ -174,10 +144,7 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
         ImageSource source = ImageSource switch
         {
             "EksLatest" => new ImageSource.EksLatest(),
-            "Build" => new ImageSource.Build(BuildForGroupAsync)
-            {
-                PlannedFastLaunch = FastLaunch ? group => new WorkflowFactory(Connections).PlannedFastLaunch(new Workflows.AmiBuild.AmiFastLaunchOptions(), group) : null,
-            },
+            "Build" => new WorkflowFactory(Connections).BuildSource(CacheImagesFromCluster, FastLaunch ? new Workflows.AmiBuild.AmiFastLaunchOptions() : null),
             var ami => new ImageSource.Given(ami, AllowAmiOwner),
         };
         PatchCycleOutcome? outcome = null;
@@ -187,7 +154,7 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
             if (reportPath != null)
             {
                 // Written whatever happened, a stop included: the report is what a scheduled task leaves behind.
-                await File.WriteAllTextAsync(reportPath, JsonSerializer.Serialize(outcome.Report, ReportJson), CancellationToken.None).ConfigureAwait(false);
+                await File.WriteAllTextAsync(reportPath, JsonSerializer.Serialize(outcome.Report, ReportFile.Json), CancellationToken.None).ConfigureAwait(false);
             }
 
             token.ThrowIfCancellationRequested();
@@ -226,6 +193,13 @@ public sealed class InvokeWinEksPatchCommand : RolloutCmdlet
 /// <summary>-ReportPath, checked before anything changes: its folder is created, and the file must be writable.</summary>
 internal static class ReportFile
 {
+    /// <summary>How the Invoke cmdlets write their reports: camelCase, indented, enums by name.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
     public static string Prepare(string given, string? path)
     {
         if (path == null)

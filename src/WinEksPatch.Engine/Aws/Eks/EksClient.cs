@@ -20,7 +20,10 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
             clusterName, cancellationToken).ConfigureAwait(false);
         var c = response.Cluster ?? throw new InvalidDataException("DescribeCluster returned no cluster.");
         return new EksCluster(c.Name ?? clusterName, c.Arn, c.Version, c.Status, c.Endpoint, c.CertificateAuthority?.Data,
-            c.PlatformVersion, c.CreatedAt is { } epoch ? DateTimeOffset.FromUnixTimeMilliseconds((long)(epoch * 1000)) : null);
+            c.PlatformVersion, c.CreatedAt is { } epoch ? DateTimeOffset.FromUnixTimeMilliseconds((long)(epoch * 1000)) : null)
+        {
+            Tags = c.Tags ?? [],
+        };
     }
 
     public Task<IReadOnlyList<string>> ListNodegroupsAsync(string clusterName, CancellationToken cancellationToken = default) =>
@@ -162,7 +165,7 @@ public sealed class EksClient(ThinServiceClient client) : IEksApi
 
     private sealed record ClusterShape(string? Name, string? Arn, string? Version, string? Status, string? Endpoint,
         CertificateShape? CertificateAuthority, string? PlatformVersion,
-        [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] double? CreatedAt);
+        [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] double? CreatedAt, Dictionary<string, string>? Tags);
 
     private sealed record CertificateShape(string? Data);
 

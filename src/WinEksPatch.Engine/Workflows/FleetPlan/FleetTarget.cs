@@ -1,0 +1,116 @@
+using WinEksPatch.Abstractions;
+using WinEksPatch.Aws;
+using WinEksPatch.Errors;
+using WinEksPatch.Model;
+using WinEksPatch.Workflows.AmiBuild;
+using WinEksPatch.Workflows.Replacement;
+
+namespace WinEksPatch.Workflows.FleetPlan;
+
+/// <summary>One target of a fleet plan with its own connections (its account's credentials, its region, its cluster's
+/// Kubernetes API) for as long as the plan works on it.</summary>
+public interface IFleetTarget : IDisposable
+{
+    WinEksFleetTarget Target { get; }
+
+    /// <summary>Checks, before any change anywhere, that the target can be patched: its credentials and region work,
+    /// the cluster exists, the groups named are Windows groups of it (or it has one). Returns the groups the cycle will
+    /// patch; throws FleetTargetInvalid naming what is wrong.</summary>
+    Task<IReadOnlyList<string>> PreflightAsync(CancellationToken cancellationToken);
+
+    /// <summary>The patch cycle of the target's groups onto the AMI the plan's rollout picks, or onto
+    /// <paramref name="imageId"/> when given (a rollback).</summary>
+    Task<PatchCycleOutcome> PatchAsync(IReadOnlyList<string> groups, WinEksFleetRollout rollout, string? imageId, ReplacementOptions options,
+        IWorkflowHost host, CancellationToken cancellationToken);
+
+    /// <summary>One reading for the health gates: the groups' Windows nodes, the pods on them, the cluster's pending pods.</summary>
+    Task<(IReadOnlyList<KubeNode> Nodes, IReadOnlyList<KubePod> PodsOnNodes, IReadOnlyList<KubePod> PendingPods)> ReadHealthAsync(
+        IReadOnlyList<string> groups, CancellationToken cancellationToken);
+}
+
+/// <summary>A target reached through the AWS SDK and KubernetesClient: its profile (or the session's default identity)
+/// and region resolve to their own <see cref="Connections"/>, as -ProfileName and -Region do for one cmdlet.</summary>
+public sealed class ConnectedFleetTarget : IFleetTarget
+{
+    private readonly Connections _connections;
+    private readonly WorkflowFactory _workflows;
+
+    public ConnectedFleetTarget(WinEksFleetTarget target, TimeProvider? time = null)
+    {
+        Target = target ?? throw new ArgumentNullException(nameof(target));
+        try
+        {
+            _connections = new Connections(new AwsConnectionOptions(target.Region, target.ProfileName), time: time);
+        }
+        catch (WinEksPatchException ex)
+        {
+            throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ex.Kind, $"Target {target.Key}: {ex.Message}", target.Key, ex);
+        }
+
+        _workflows = new WorkflowFactory(_connections);
+    }
+
+    public WinEksFleetTarget Target { get; }
+
+    public async Task<IReadOnlyList<string>> PreflightAsync(CancellationToken cancellationToken)
+    {
+        ClusterSnapshot snapshot;
+        try
+        {
+            snapshot = await _workflows.Reader().ReadAsync(Target.ClusterName, includeInstances: false, includePods: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WinEksPatchException ex)
+        {
+            throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ex.Kind, $"Target {Target.Key}: {ex.Message}", Target.Key, ex);
+        }
+
+        // The profile must reach the cluster of the plan's account, not one of the same name in another account.
+        string? account = snapshot.Cluster.Arn?.Split(':') is { Length: > 5 } arn ? arn[4] : null;
+        if (Target.AccountId is { } expected && account != expected)
+        {
+            throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.PermissionDenied,
+                $"Target {Target.Key}: the plan names account {expected}, and {(Target.ProfileName is null ? "the default identity" : $"profile {Target.ProfileName}")} " +
+                $"reaches the cluster in account {account ?? "(unknown)"}.", Target.Key);
+        }
+
+        var windows = snapshot.NodeGroups.Where(g => g.IsWindows).Select(g => g.Name).ToList();
+        var named = Target.NodeGroupName ?? [];
+        var missing = named.Where(n => !windows.Contains(n, StringComparer.Ordinal)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.ObjectNotFound,
+                $"Target {Target.Key}: {string.Join(", ", missing)} {(missing.Count == 1 ? "is not a Windows node group" : "are not Windows node groups")} of the cluster " +
+                $"(its Windows groups: {(windows.Count == 0 ? "none" : string.Join(", ", windows))}).", Target.Key);
+        }
+
+        if (windows.Count == 0)
+        {
+            throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.ObjectNotFound,
+                $"Target {Target.Key}: the cluster has no Windows node group, so there is nothing to patch.", Target.Key);
+        }
+
+        return named.Count > 0 ? named : windows;
+    }
+
+    public Task<PatchCycleOutcome> PatchAsync(IReadOnlyList<string> groups, WinEksFleetRollout rollout, string? imageId, ReplacementOptions options,
+        IWorkflowHost host, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        ImageSource source = imageId is not null ? new ImageSource.Given(imageId)
+            : rollout.ImageSource == "Build" ? _workflows.BuildSource(rollout.CacheImagesFromCluster, fastLaunch: null)
+            : new ImageSource.EksLatest();
+        return _workflows.PatchCycle().RunAsync(Target.ClusterName, groups, source, options, host, cancellationToken);
+    }
+
+    public async Task<(IReadOnlyList<KubeNode> Nodes, IReadOnlyList<KubePod> PodsOnNodes, IReadOnlyList<KubePod> PendingPods)> ReadHealthAsync(
+        IReadOnlyList<string> groups, CancellationToken cancellationToken)
+    {
+        var snapshot = await _workflows.Reader().ReadAsync(Target.ClusterName, includeInstances: true, includePods: true, cancellationToken).ConfigureAwait(false);
+        var nodes = snapshot.WindowsNodes.Where(n => snapshot.GroupOf(n) is { } g && groups.Contains(g, StringComparer.Ordinal)).ToList();
+        var pods = nodes.SelectMany(n => snapshot.PodsByNode.GetValueOrDefault(n.Name) ?? []).ToList();
+        var pending = await _connections.KubernetesFor(snapshot.Cluster).ListPodsAsync(fieldSelector: "status.phase=Pending", cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (nodes, pods, pending.Where(p => p.NodeName is null).ToList());
+    }
+
+    public void Dispose() => _connections.Dispose();
+}

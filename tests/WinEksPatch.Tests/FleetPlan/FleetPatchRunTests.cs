@@ -1,0 +1,367 @@
+using System.Collections.Concurrent;
+using WinEksPatch.Abstractions;
+using WinEksPatch.Errors;
+using WinEksPatch.Model;
+using WinEksPatch.Workflows;
+using WinEksPatch.Workflows.FleetPlan;
+using WinEksPatch.Workflows.Replacement;
+using WinEksPatch.Tests.Workflows;
+
+namespace WinEksPatch.Tests.FleetPlan;
+
+public sealed class FleetPatchRunTests
+{
+    private static readonly DateTimeOffset Monday = new(2026, 12, 7, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>What every fake target did, in order, across targets.</summary>
+    private readonly ConcurrentQueue<string> _calls = new();
+    private int _inFlight;
+    private int _mostInFlight;
+
+    private sealed class FakeTarget(WinEksFleetTarget target, FleetPatchRunTests test) : IFleetTarget
+    {
+        public WinEksFleetTarget Target => target;
+
+        public Func<IReadOnlyList<string>>? Preflight { get; init; }
+
+        public bool CycleFails { get; init; }
+
+        /// <summary>Its rollback leaves the group on the new AMI (a managed group of an EKS AMI type).</summary>
+        public bool RollbackMisses { get; init; }
+
+        /// <summary>Reading the gates fails (after the reading before the cycle).</summary>
+        public bool GatesThrow { get; init; }
+
+        /// <summary>The cycle waits for this before it ends (a test stops the run meanwhile).</summary>
+        public TaskCompletionSource? Hold { get; init; }
+
+        public List<KubeNode> NodesAfter { get; init; } = [HealthGateWatchTests.Node("n1")];
+
+        /// <summary>The pods of the n-th gate reading (from 0).</summary>
+        public Func<int, List<KubePod>> PodsAfter { get; init; } = _ => [];
+
+        private int _readings;
+
+        public Task<IReadOnlyList<string>> PreflightAsync(CancellationToken cancellationToken)
+        {
+            test._calls.Enqueue($"check {target.ClusterName}");
+            return Task.FromResult(Preflight?.Invoke() ?? ["win"]);
+        }
+
+        public async Task<PatchCycleOutcome> PatchAsync(IReadOnlyList<string> groups, WinEksFleetRollout rollout, string? imageId, ReplacementOptions options,
+            IWorkflowHost host, CancellationToken cancellationToken)
+        {
+            test._calls.Enqueue($"{(options.WhatIf ? "plan" : imageId is null ? "patch" : "rollback")} {target.ClusterName}{(imageId is null ? "" : " to " + imageId)}");
+            int now = Interlocked.Increment(ref test._inFlight);
+            InterlockedMax(ref test._mostInFlight, now);
+            await Task.Delay(30, CancellationToken.None); // real time: targets of a wave overlap
+            if (Hold is { } hold)
+            {
+                await hold.Task;
+            }
+
+            Interlocked.Decrement(ref test._inFlight);
+            var report = new WinEksPatchReport { ClusterName = target.ClusterName, ImageSource = imageId ?? "EksLatest", StartedAt = Monday };
+            bool fails = CycleFails && imageId is null;
+            report.Groups.Add(new WinEksPatchGroupReport
+            {
+                NodeGroupName = groups[0],
+                Kind = "SelfManaged",
+                BeforeImageId = "ami-old",
+                TargetImageId = imageId ?? "ami-new",
+                AfterImageId = options.WhatIf ? null : fails ? "ami-old" : imageId is not null && RollbackMisses ? "ami-new" : imageId ?? "ami-new",
+                Outcome = options.WhatIf ? GroupPatchResult.Planned : fails ? GroupPatchResult.Failed : GroupPatchResult.Patched,
+            });
+            return new PatchCycleOutcome(report, fails ? new WinEksPatchException(ErrorIds.CapacityBelowFloor, ErrorKind.InvalidOperation, "the floor held", target.ClusterName) : null);
+        }
+
+        public Task<(IReadOnlyList<KubeNode> Nodes, IReadOnlyList<KubePod> PodsOnNodes, IReadOnlyList<KubePod> PendingPods)> ReadHealthAsync(
+            IReadOnlyList<string> groups, CancellationToken cancellationToken)
+        {
+            test._calls.Enqueue($"gates {target.ClusterName}");
+            if (GatesThrow && _readings > 0)
+            {
+                throw new HttpRequestException("the Kubernetes API answered 503");
+            }
+
+            return Task.FromResult<(IReadOnlyList<KubeNode>, IReadOnlyList<KubePod>, IReadOnlyList<KubePod>)>((NodesAfter, PodsAfter(_readings++), []));
+        }
+
+        public void Dispose() => test._calls.Enqueue($"close {target.ClusterName}");
+
+        private static void InterlockedMax(ref int field, int value)
+        {
+            int seen;
+            while ((seen = Volatile.Read(ref field)) < value && Interlocked.CompareExchange(ref field, value, seen) != seen)
+            {
+            }
+        }
+    }
+
+    private static WinEksFleetTarget Target(string cluster, string profile = "dev") => new() { ProfileName = profile, Region = "us-west-2", ClusterName = cluster };
+
+    private static WinEksFleetPlan Plan(params WinEksFleetWave[] waves) => new() { Name = "p", Waves = [.. waves] };
+
+    private static WinEksFleetWave Wave(string name, params string[] clusters) => new() { Name = name, Targets = [.. clusters.Select(c => Target(c))] };
+
+    private FleetPatchRun Run(Func<WinEksFleetTarget, FakeTarget>? make = null, TimeProvider? time = null) =>
+        new(t => make?.Invoke(t) ?? new FakeTarget(t, this), time ?? new InstantTime(Monday));
+
+    private static FleetRunOptions Options(bool whatIf = false, WinEksFleetReport? resume = null) =>
+        new() { Replacement = new ReplacementOptions { WhatIf = whatIf }, ResumeFrom = resume };
+
+    private List<string> Calls(string prefix) => [.. _calls.Where(c => c.StartsWith(prefix, StringComparison.Ordinal))];
+
+    [Fact]
+    public async Task Waves_run_in_order_each_target_patched_then_gated_and_the_plan_succeeds()
+    {
+        var plan = Plan(Wave("dev", "a", "b"), Wave("prod", "c"));
+        FleetRunOutcome outcome = await Run().RunAsync(plan, Options(), new RecordingHost());
+
+        Assert.Null(outcome.Failure);
+        Assert.Equal("Succeeded", outcome.Report.Result);
+        Assert.Equal(["check a", "check b", "check c"], Calls("check"));
+        // The gates are read before each cycle too: what was Pending before it is not its doing.
+        Assert.Equal(["gates a", "patch a", "gates a", "gates b", "patch b", "gates b", "gates c", "patch c", "gates c"],
+            _calls.Where(c => c.StartsWith("patch", StringComparison.Ordinal) || c.StartsWith("gates", StringComparison.Ordinal)));
+        Assert.All(outcome.Report.Waves.SelectMany(w => w.Targets), t => Assert.Equal("Succeeded", t.Result));
+        Assert.Equal(3, Calls("close").Count);
+    }
+
+    [Fact]
+    public async Task A_wave_runs_no_more_targets_at_once_than_its_MaxConcurrency()
+    {
+        var wave = Wave("all", "a", "b", "c", "d", "e");
+        wave.MaxConcurrency = 2;
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(wave), Options(), new RecordingHost());
+        Assert.Equal("Succeeded", outcome.Report.Result);
+        Assert.Equal(2, _mostInFlight);
+    }
+
+    [Fact]
+    public async Task A_target_that_cannot_be_checked_stops_the_plan_before_any_change()
+    {
+        var plan = Plan(Wave("dev", "a"), Wave("prod", "missing"));
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this)
+        {
+            Preflight = t.ClusterName == "missing"
+                ? () => throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.ObjectNotFound, "Target dev/us-west-2/missing: No EKS cluster named 'missing'.", t.Key)
+                : null,
+        }).RunAsync(plan, Options(), new RecordingHost());
+
+        Assert.Equal(ErrorIds.FleetTargetInvalid, outcome.Failure!.ErrorId);
+        Assert.Equal("Failed", outcome.Report.Result);
+        Assert.StartsWith("Before any change: ", outcome.Report.Error, StringComparison.Ordinal);
+        Assert.Empty(Calls("patch"));
+        Assert.All(outcome.Report.Waves.SelectMany(w => w.Targets), t => Assert.Equal("NotStarted", t.Result));
+    }
+
+    [Fact]
+    public async Task A_failed_cycle_is_rolled_back_and_over_MaxErrors_nothing_else_starts()
+    {
+        var plan = Plan(Wave("dev", "a", "b"), Wave("prod", "c"));
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { CycleFails = t.ClusterName == "a" }).RunAsync(plan, Options(), new RecordingHost());
+
+        Assert.Equal(ErrorIds.FleetPlanFailed, outcome.Failure!.ErrorId);
+        Assert.Contains("Later waves did not start", outcome.Failure.Message, StringComparison.Ordinal);
+        Assert.Equal(["patch a", "rollback a to ami-old"], _calls.Where(c => c.StartsWith("patch", StringComparison.Ordinal) || c.StartsWith("rollback", StringComparison.Ordinal)));
+        var a = outcome.Report.Waves[0].Targets[0];
+        Assert.Equal(("RolledBack", "the floor held"), (a.Result, a.Error));
+        Assert.Single(a.RollbackReports);
+        Assert.Equal(("Failed", "NotStarted", "NotStarted"), (outcome.Report.Waves[0].Result, outcome.Report.Waves[0].Targets[1].Result, outcome.Report.Waves[1].Result));
+    }
+
+    [Fact]
+    public async Task Within_MaxErrors_the_wave_completes_with_errors_and_the_plan_goes_on()
+    {
+        var dev = Wave("dev", "a", "b");
+        dev.MaxErrors = 1;
+        var plan = Plan(dev, Wave("prod", "c"));
+        plan.Rollback = false;
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { CycleFails = t.ClusterName == "a" }).RunAsync(plan, Options(), new RecordingHost());
+
+        Assert.Null(outcome.Failure);
+        Assert.Equal("CompletedWithErrors", outcome.Report.Result);
+        Assert.Equal(("CompletedWithErrors", 1), (outcome.Report.Waves[0].Result, outcome.Report.Waves[0].Errors));
+        Assert.Equal("Failed", outcome.Report.Waves[0].Targets[0].Result);
+        Assert.Empty(Calls("rollback"));
+        Assert.Equal(["patch a", "patch b", "patch c"], Calls("patch"));
+    }
+
+    [Fact]
+    public async Task A_rollback_that_leaves_the_group_on_the_new_AMI_is_not_reported_as_one()
+    {
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { CycleFails = true, RollbackMisses = true }).RunAsync(Plan(Wave("dev", "a")), Options(), new RecordingHost());
+        var a = outcome.Report.Waves[0].Targets[0];
+        Assert.Equal("Failed", a.Result);
+        Assert.Contains("Not rolled back: win runs ami-new after its rollback, not ami-old", a.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_error_while_a_target_soaks_fails_that_target_and_counts_against_MaxErrors()
+    {
+        var dev = Wave("dev", "a", "b");
+        dev.SoakTime = TimeSpan.FromMinutes(5);
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { GatesThrow = t.ClusterName == "a" }).RunAsync(Plan(dev, Wave("prod", "c")), Options(), new RecordingHost());
+
+        Assert.Equal(ErrorIds.FleetPlanFailed, outcome.Failure!.ErrorId);
+        var a = outcome.Report.Waves[0].Targets[0];
+        Assert.Equal("Failed", a.Result);
+        Assert.Contains("503", a.Error, StringComparison.Ordinal);
+        Assert.Equal(["patch a"], Calls("patch"));
+        Assert.Equal("NotStarted", outcome.Report.Waves[1].Result);
+    }
+
+    [Fact]
+    public async Task A_stop_awaits_the_target_that_runs_and_reports_it_Stopped()
+    {
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource();
+        Task<FleetRunOutcome> run = Run(t => new FakeTarget(t, this) { Hold = t.ClusterName == "a" ? hold : null })
+            .RunAsync(Plan(Wave("dev", "a", "b")), Options(), new RecordingHost(), stop.Token);
+        while (!Calls("patch").Contains("patch a"))
+        {
+            await Task.Delay(5);
+        }
+
+        await stop.CancelAsync();
+        await Task.Delay(100);
+        Assert.False(run.IsCompleted, "the run waits for the target it started");
+        Assert.DoesNotContain("close a", _calls);
+        hold.SetResult();
+        FleetRunOutcome outcome = await run;
+        Assert.Equal((ErrorKind.OperationStopped, "Stopped"), (outcome.Failure!.Kind, outcome.Report.Result));
+        Assert.Contains("close a", _calls);
+        Assert.Empty(Calls("patch b"));
+        Assert.Equal("NotStarted", outcome.Report.Waves[0].Targets[1].Result);
+    }
+
+    [Fact]
+    public async Task A_gate_that_fails_during_the_soak_names_itself_with_its_evidence_and_the_target_is_rolled_back()
+    {
+        var wave = Wave("dev", "a");
+        wave.SoakTime = TimeSpan.FromMinutes(10);
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { NodesAfter = [HealthGateWatchTests.Node("n1", ready: false)] })
+            .RunAsync(Plan(wave), Options(), new RecordingHost());
+
+        var a = outcome.Report.Waves[0].Targets[0];
+        Assert.Equal(("RolledBack", "NodesReady", "n1 NotReady"), (a.Result, a.FailedGate, a.GateEvidence));
+        Assert.Equal(["rollback a to ami-old"], Calls("rollback"));
+        Assert.Equal("Failed", outcome.Report.Result);
+    }
+
+    [Fact]
+    public async Task The_gates_are_read_every_interval_for_the_whole_soak()
+    {
+        var wave = Wave("dev", "a");
+        wave.SoakTime = TimeSpan.FromMinutes(10);
+        var time = new InstantTime(Monday);
+        FleetRunOutcome outcome = await Run(time: time).RunAsync(Plan(wave), Options() with { GateInterval = TimeSpan.FromMinutes(2) }, new RecordingHost());
+        Assert.Equal("Succeeded", outcome.Report.Result);
+        Assert.Equal(1 + 6, Calls("gates").Count); // before the cycle, then at 0, 2, 4, 6, 8 and 10 minutes
+        Assert.True(outcome.Report.Waves[0].Targets[0].SoakedUntil >= outcome.Report.Waves[0].Targets[0].StartedAt + wave.SoakTime);
+    }
+
+    [Fact]
+    public async Task A_soak_goes_on_until_the_pods_that_are_starting_are_Ready()
+    {
+        // No soak time, but the new node's pod pulls its image for three readings (reading 0 is the one before the cycle).
+        KubePod Pulling() => HealthGateWatchTests.Pod("web-1", ready: false, waiting: "ContainerCreating", phase: "Pending");
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { PodsAfter = n => n is >= 1 and < 4 ? [Pulling()] : [HealthGateWatchTests.Pod("web-1")] })
+            .RunAsync(Plan(Wave("dev", "a")), Options(), new RecordingHost());
+        Assert.Equal("Succeeded", outcome.Report.Result);
+        Assert.Equal(1 + 4, Calls("gates").Count);
+    }
+
+    [Fact]
+    public async Task A_wave_waits_for_its_maintenance_window()
+    {
+        var wave = Wave("prod", "c");
+        wave.MaintenanceWindow = new WinEksMaintenanceWindow { Schedule = "cron(0 22 ? * TUE#2 *)", Duration = 4 };
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(Wave("dev", "a"), wave), Options(), new RecordingHost());
+
+        var window = new DateTimeOffset(2026, 12, 8, 22, 0, 0, TimeSpan.Zero); // Patch Tuesday, 22:00 UTC
+        Assert.Equal(window, outcome.Report.Waves[1].WaitedForWindowUntil);
+        Assert.True(outcome.Report.Waves[1].Targets[0].StartedAt >= window);
+        Assert.True(outcome.Report.Waves[0].Targets[0].StartedAt < window, "the dev wave has no window");
+    }
+
+    [Fact]
+    public async Task A_resumed_run_does_not_patch_what_the_earlier_run_finished()
+    {
+        var plan = Plan(Wave("dev", "a", "b"));
+        var earlier = new WinEksFleetReport
+        {
+            PlanName = "p",
+            Waves = [new WinEksFleetWaveReport { Name = "dev", Targets = [new() { ProfileName = "dev", Region = "us-west-2", ClusterName = "a", Result = "Succeeded" }] }],
+        };
+        FleetRunOutcome outcome = await Run().RunAsync(plan, Options(resume: earlier), new RecordingHost());
+
+        Assert.Equal(["patch b"], Calls("patch"));
+        Assert.Equal(["check b"], Calls("check"));
+        Assert.Equal(("AlreadyDone", "Succeeded"), (outcome.Report.Waves[0].Targets[0].Result, outcome.Report.Waves[0].Targets[1].Result));
+
+        var other = new WinEksFleetReport { PlanName = "another" };
+        var e = await Assert.ThrowsAsync<WinEksPatchException>(() => Run().RunAsync(plan, Options(resume: other), new RecordingHost()));
+        Assert.Equal(ErrorIds.FleetPlanInvalid, e.ErrorId);
+    }
+
+    [Fact]
+    public async Task WhatIf_plans_every_target_and_changes_nothing()
+    {
+        var wave = Wave("prod", "c");
+        wave.MaintenanceWindow = new WinEksMaintenanceWindow { Schedule = "cron(0 22 ? * TUE#2 *)", Duration = 4 };
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(Wave("dev", "a"), wave), Options(whatIf: true), new RecordingHost());
+
+        Assert.Equal("Planned", outcome.Report.Result);
+        Assert.Equal(["plan a", "plan c"], Calls("plan"));
+        Assert.Empty(Calls("patch"));
+        Assert.Empty(Calls("gates"));
+        Assert.All(outcome.Report.Waves.SelectMany(w => w.Targets), t => Assert.Equal("Planned", t.Result));
+        Assert.Equal(new DateTimeOffset(2026, 12, 8, 22, 0, 0, TimeSpan.Zero), outcome.Report.Waves[1].WaitedForWindowUntil);
+    }
+}
+
+/// <summary>A clock whose timers fire at once, moving the clock to their due time: a soak or a window's wait takes no real time.</summary>
+internal sealed class InstantTime(DateTimeOffset start) : TimeProvider
+{
+    private readonly object _gate = new();
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow()
+    {
+        lock (_gate)
+        {
+            return _now;
+        }
+    }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        if (dueTime != Timeout.InfiniteTimeSpan)
+        {
+            ThreadPool.QueueUserWorkItem(_ =>
+            {
+                lock (_gate)
+                {
+                    _now += dueTime;
+                }
+
+                callback(state);
+            });
+        }
+
+        return new NoTimer();
+    }
+
+    private sealed class NoTimer : ITimer
+    {
+        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+        public void Dispose()
+        {
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
