@@ -47,8 +47,16 @@ function Start-TestSimulator {
     param([string] $Scenario = 'demo', [double] $TimeScale = 1, [string[]] $ExtraArguments = @())
     $dll = Join-Path (Split-Path $script:ModulePath) 'simulator/WinEksPatch.Simulator.dll'
     if (-not (Test-Path $dll)) { throw "The simulator is not built at $dll (run build.ps1 build)." }
+    $arguments = @($dll, '--scenario', $Scenario, '--time-scale', "$TimeScale", '--parent-pid', "$PID") + $ExtraArguments
     $start = [Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in @($dll, '--scenario', $Scenario, '--time-scale', "$TimeScale", '--parent-pid', "$PID") + $ExtraArguments) { $start.ArgumentList.Add($a) }
+    # A test run started in the background (CI, the suite's parallel workers) ignores SIGINT, and children inherit that:
+    # the simulator would then ignore a Ctrl+C no matter what its code does. It is started as a terminal starts it, with
+    # SIGINT's default disposition restored (perl-base is part of every Debian system; a shell cannot undo an inherited ignore).
+    if ($IsLinux -and ([Convert]::ToUInt64(((Get-Content "/proc/$PID/status" | Where-Object { $_ -like 'SigIgn:*' }) -split '\s+')[1], 16) -band 2)) {
+        $start = [Diagnostics.ProcessStartInfo]::new('perl')
+        $arguments = @('-e', '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec: $!"', 'dotnet') + $arguments
+    }
+    foreach ($a in $arguments) { $start.ArgumentList.Add($a) }
     $start.RedirectStandardOutput = $true
     $start.RedirectStandardInput = $true
     $start.RedirectStandardError = $true
