@@ -19,11 +19,11 @@ public sealed class Connections : IDisposable
     {
         ModuleEnvironment.AttachFromEnvironment();
         ModuleEnvironment.Simulator?.EnsureServing();
-        // The simulator's registries are under its AWS endpoint: https with -Tls, trusted through its CA (that endpoint only).
-        _http = ModuleEnvironment.Simulator?.Trust?.CreateHttpClient(TimeSpan.FromMinutes(2)) ?? new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
         Time = time ?? ModuleEnvironment.Time;
         _awsOptions = aws;
-        Aws = new AwsClientFactory(AwsContext.Resolve(aws));
+        Aws = new AwsClientFactory(AwsContext.Resolve(aws)); // first: a profile or region it refuses leaves nothing to dispose
+        // The simulator's registries are under its AWS endpoint: https with -Tls, trusted through its CA (that endpoint only).
+        _http = ModuleEnvironment.Simulator?.Trust?.CreateHttpClient(TimeSpan.FromMinutes(2)) ?? new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
         _kubernetes = kubernetes ?? new KubernetesConnectionOptions();
 
         // A kubeconfig the user named is checked now, so a wrong path or context fails before any work starts.

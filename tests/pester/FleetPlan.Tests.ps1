@@ -115,7 +115,7 @@ Describe 'Invoke-WinEksFleetPatch' {
 }
 
 Describe 'a bad AMI that only the health gates catch' {
-    It 'is caught in the first wave: its target rolled back, the gate and the evidence named, the later waves untouched' {
+    It 'is caught in the canary: one node replaced and rolled back, the gate and the evidence named, the rest untouched' {
         # The newest EKS AMI of staging's us-west-2 self-managed group is bad: its nodes boot, join and turn Ready, and
         # half an hour later they turn NotReady. The rollout itself succeeds; only the soak sees it.
         $group = 'staging-usw2-win-selfmanaged'
@@ -125,7 +125,7 @@ Describe 'a bad AMI that only the health gates catch' {
 
         $plan = 'staging', 'prod' | ForEach-Object { Get-WinEksCluster -ProfileName $_ -Region us-west-2 } |
             ForEach-Object { $_ | Add-Member -NotePropertyName NodeGroupName -NotePropertyValue "$($_.ClusterName)-win-selfmanaged" -PassThru } |
-            New-WinEksFleetPlan -Name gated -WaveBy ProfileName -WaveOrder staging, prod -SoakTime 01:00:00 -MaxSurge 3
+            New-WinEksFleetPlan -Name gated -WaveBy ProfileName -WaveOrder staging, prod -SoakTime 01:00:00 -MaxSurge 3 -Canary
         $failure = $null
         try { $plan | Invoke-WinEksFleetPatch -Force -WarningAction SilentlyContinue -OutVariable out | Out-Null } catch { $failure = $_ }
 
@@ -133,8 +133,10 @@ Describe 'a bad AMI that only the health gates catch' {
         $report = $out | Where-Object { $_ -is [WinEksPatch.WinEksFleetReport] }
         $report.Result | Should -Be 'Failed'
         $staging = $report.Waves[0].Targets[0]
-        $staging.Report.Succeeded | Should -BeTrue -Because "the rollout itself went through, its nodes Ready ($($staging.Error))"
+        $staging.CanaryReport.Succeeded | Should -BeTrue -Because "the canary's rollout itself went through, its node Ready ($($staging.Error))"
+        $staging.CanaryReport.NodesReplaced | Should -Be 1 -Because 'a canary is one node'
         $staging.FailedGate | Should -Be 'NodesReady'
+        $staging.Error | Should -Match '^the canary''s NodesReady gate failed'
         $staging.GateEvidence | Should -Match 'NotReady'
         $staging.Result | Should -Be 'RolledBack' -Because "the group goes back to the AMI it ran ($($staging.Error))"
         (Get-WinPatchStatus -ProfileName staging -Region us-west-2 -ClusterName staging-usw2 -NodeGroupName $group).ImageId | Should -Be $status.ImageId

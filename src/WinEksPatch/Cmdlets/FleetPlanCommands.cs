@@ -111,6 +111,11 @@ public sealed class NewWinEksFleetPlanCommand : WinEksPatchCmdlet
     [ValidateRolloutLimit]
     public string MaxUnavailable { get; set; } = "0";
 
+    /// <summary>Start the first wave with a canary: one node of its first target's first self-managed group, soaked under
+    /// the gates for -SoakTime before the rest goes.</summary>
+    [Parameter]
+    public SwitchParameter Canary { get; set; }
+
     /// <summary>Do not roll a failed target back (it is left on the new AMI for a look).</summary>
     [Parameter]
     public SwitchParameter NoRollback { get; set; }
@@ -135,6 +140,11 @@ public sealed class NewWinEksFleetPlanCommand : WinEksPatchCmdlet
                 Rollout = new WinEksFleetRollout { ImageSource = ImageSource, MaxSurge = MaxSurge, MaxUnavailable = MaxUnavailable },
                 Waves = Guard(Waves),
             };
+            if (plan.Waves.Count > 0)
+            {
+                plan.Waves[0].Canary = Canary;
+            }
+
             Guard(() =>
             {
                 FleetPlanValidator.Validate(plan, "built by New-WinEksFleetPlan");

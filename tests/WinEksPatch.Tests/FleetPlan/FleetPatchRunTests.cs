@@ -22,6 +22,8 @@ public sealed class FleetPatchRunTests
     {
         public WinEksFleetTarget Target => target;
 
+        public string? CanaryGroup { get; init; } = "win";
+
         public Func<IReadOnlyList<string>>? Preflight { get; init; }
 
         public bool CycleFails { get; init; }
@@ -51,7 +53,7 @@ public sealed class FleetPatchRunTests
         public async Task<PatchCycleOutcome> PatchAsync(IReadOnlyList<string> groups, WinEksFleetRollout rollout, string? imageId, ReplacementOptions options,
             IWorkflowHost host, CancellationToken cancellationToken)
         {
-            test._calls.Enqueue($"{(options.WhatIf ? "plan" : imageId is null ? "patch" : "rollback")} {target.ClusterName}{(imageId is null ? "" : " to " + imageId)}");
+            test._calls.Enqueue($"{(options.WhatIf ? "plan" : options.NodeLimit is 1 ? "canary" : imageId is null ? "patch" : "rollback")} {target.ClusterName}{(imageId is null ? "" : " to " + imageId)}");
             int now = Interlocked.Increment(ref test._inFlight);
             InterlockedMax(ref test._mostInFlight, now);
             await Task.Delay(30, CancellationToken.None); // real time: targets of a wave overlap
@@ -271,6 +273,47 @@ public sealed class FleetPatchRunTests
             .RunAsync(Plan(Wave("dev", "a")), Options(), new RecordingHost());
         Assert.Equal("Succeeded", outcome.Report.Result);
         Assert.Equal(1 + 4, Calls("gates").Count);
+    }
+
+    [Fact]
+    public async Task A_canary_replaces_one_node_soaks_it_then_the_target_and_the_wave_go_on()
+    {
+        var wave = Wave("dev", "a", "b");
+        wave.Canary = true;
+        wave.SoakTime = TimeSpan.FromMinutes(4);
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(wave), Options(), new RecordingHost());
+
+        Assert.Equal("Succeeded", outcome.Report.Result);
+        Assert.Equal(["canary a", "patch a", "patch b"], _calls.Where(c => c.StartsWith("canary", StringComparison.Ordinal) || c.StartsWith("patch", StringComparison.Ordinal)));
+        Assert.NotNull(outcome.Report.Waves[0].Targets[0].CanaryReport);
+        Assert.Null(outcome.Report.Waves[0].Targets[1].CanaryReport);
+    }
+
+    [Fact]
+    public async Task A_canary_that_fails_its_gate_is_rolled_back_and_nothing_else_of_the_plan_runs()
+    {
+        var wave = Wave("dev", "a", "b");
+        wave.Canary = true;
+        wave.SoakTime = TimeSpan.FromMinutes(10);
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { NodesAfter = [HealthGateWatchTests.Node("n1", ready: false)] })
+            .RunAsync(Plan(wave, Wave("prod", "c")), Options(), new RecordingHost());
+
+        var a = outcome.Report.Waves[0].Targets[0];
+        Assert.Equal(("RolledBack", "NodesReady"), (a.Result, a.FailedGate));
+        Assert.StartsWith("the canary's NodesReady gate failed", a.Error, StringComparison.Ordinal);
+        Assert.Equal(["canary a", "rollback a to ami-old"], _calls.Where(c => c.StartsWith("canary", StringComparison.Ordinal) || c.StartsWith("patch", StringComparison.Ordinal) || c.StartsWith("rollback", StringComparison.Ordinal)));
+        Assert.Equal(("NotStarted", "NotStarted"), (outcome.Report.Waves[0].Targets[1].Result, outcome.Report.Waves[1].Result));
+    }
+
+    [Fact]
+    public async Task A_canary_wave_whose_first_target_has_no_self_managed_group_is_refused_before_any_change()
+    {
+        var wave = Wave("dev", "a");
+        wave.Canary = true;
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { CanaryGroup = null }).RunAsync(Plan(wave), Options(), new RecordingHost());
+        Assert.Equal(ErrorIds.FleetTargetInvalid, outcome.Failure!.ErrorId);
+        Assert.Contains("none of its groups (win) is self-managed", outcome.Failure.Message, StringComparison.Ordinal);
+        Assert.Empty(Calls("canary"));
     }
 
     [Fact]

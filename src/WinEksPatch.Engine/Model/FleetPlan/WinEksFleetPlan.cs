@@ -69,6 +69,10 @@ public sealed class WinEksFleetWave
     /// <summary>How long each target is watched by the health gates after its cycle, before it counts as done.</summary>
     public TimeSpan SoakTime { get; set; } = TimeSpan.Zero;
 
+    /// <summary>The wave's first target starts with a canary: one node of its first self-managed group is replaced and
+    /// soaked under the gates for the wave's soak time, before the rest of that target (and of the wave) goes.</summary>
+    public bool Canary { get; set; }
+
     public WinEksFleetGates Gates { get; set; } = new();
 
     /// <summary>When the wave may disrupt anything; null: any time.</summary>

@@ -103,6 +103,9 @@ public sealed class WinEksFleetTargetReport
     /// <summary>Why the target failed (its cycle's error, or the gate's).</summary>
     public string? Error { get; set; }
 
+    /// <summary>With a canary: the cycle that replaced its one node (then soaked), before the target's whole cycle.</summary>
+    public WinEksPatchReport? CanaryReport { get; set; }
+
     /// <summary>The target's patch cycle report (Invoke-WinEksPatch's), groups and API calls included.</summary>
     public WinEksPatchReport? Report { get; set; }
 

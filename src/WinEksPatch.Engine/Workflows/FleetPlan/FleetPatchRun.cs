@@ -110,16 +110,24 @@ public sealed class FleetPatchRun(Func<WinEksFleetTarget, IFleetTarget> connect,
         Dictionary<string, (IFleetTarget Session, IReadOnlyList<string> Groups)> sessions, IWorkflowHost host, CancellationToken cancellationToken)
     {
         report.StartedAt = time.GetUtcNow();
-        var toDo = plan.Waves.SelectMany((w, i) => w.Targets.Where((t, j) => report.Waves[i].Targets[j].Result != nameof(FleetTargetResult.AlreadyDone))).ToList();
+        var toDo = plan.Waves.SelectMany((w, i) => w.Targets.Where((t, j) => report.Waves[i].Targets[j].Result != nameof(FleetTargetResult.AlreadyDone))
+            .Select((t, k) => (Target: t, Canary: w.Canary && k == 0))).ToList();
         int checkedCount = 0;
-        foreach (var target in toDo)
+        foreach (var (target, canary) in toDo)
         {
             host.Progress(new ProgressUpdate(1, $"Fleet plan {plan.Name}", $"Checking {target.Key}", 100 * checkedCount++ / Math.Max(1, toDo.Count)));
             IFleetTarget session = connect(target);
             sessions[target.Key] = (session, []);
             var groups = await session.PreflightAsync(cancellationToken).ConfigureAwait(false);
             sessions[target.Key] = (session, groups);
-            host.Verbose($"{target.Key}: ready; groups {string.Join(", ", groups)}.");
+            if (canary && session.CanaryGroup is null)
+            {
+                throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.InvalidOperation,
+                    $"Target {target.Key} starts a canary wave, and none of its groups ({string.Join(", ", groups)}) is self-managed: a canary replaces one " +
+                    "node and soaks it, and an EKS managed update cannot stop after one node. Put a target with a self-managed group first.", target.Key);
+            }
+
+            host.Verbose($"{target.Key}: ready; groups {string.Join(", ", groups)}{(canary ? $"; the canary is a node of {session.CanaryGroup}" : "")}.");
         }
 
         host.Progress(new ProgressUpdate(1, $"Fleet plan {plan.Name}", "Checked", Completed: true));

@@ -13,6 +13,10 @@ public interface IFleetTarget : IDisposable
 {
     WinEksFleetTarget Target { get; }
 
+    /// <summary>After the pre-flight: the first self-managed group of those the cycle patches (a canary replaces one of
+    /// its nodes; a managed group's update cannot stop after one), or null when there is none.</summary>
+    string? CanaryGroup { get; }
+
     /// <summary>Checks, before any change anywhere, that the target can be patched: its credentials and region work,
     /// the cluster exists, the groups named are Windows groups of it (or it has one). Returns the groups the cycle will
     /// patch; throws FleetTargetInvalid naming what is wrong.</summary>
@@ -52,6 +56,8 @@ public sealed class ConnectedFleetTarget : IFleetTarget
 
     public WinEksFleetTarget Target { get; }
 
+    public string? CanaryGroup { get; private set; }
+
     public async Task<IReadOnlyList<string>> PreflightAsync(CancellationToken cancellationToken)
     {
         ClusterSnapshot snapshot;
@@ -89,7 +95,9 @@ public sealed class ConnectedFleetTarget : IFleetTarget
                 $"Target {Target.Key}: the cluster has no Windows node group, so there is nothing to patch.", Target.Key);
         }
 
-        return named.Count > 0 ? named : windows;
+        var chosen = named.Count > 0 ? named : windows;
+        CanaryGroup = chosen.FirstOrDefault(name => snapshot.NodeGroups.Any(g => g.Name == name && g.Kind == Model.NodeGroupKind.SelfManaged));
+        return chosen;
     }
 
     public Task<PatchCycleOutcome> PatchAsync(IReadOnlyList<string> groups, WinEksFleetRollout rollout, string? imageId, ReplacementOptions options,

@@ -121,11 +121,12 @@ internal sealed class WaveRunner(
 
                 var target = wave.Targets[t];
                 int slot = Interlocked.Increment(ref _slot);
+                bool canary = wave.Canary && running.Count == 0; // the wave's first target that runs
                 running.Add(Task.Run(async () =>
                 {
                     try
                     {
-                        if (!await RunTargetAsync(target, entry, wave, slot, cancellationToken).ConfigureAwait(false)
+                        if (!await RunTargetAsync(target, entry, wave, slot, canary, cancellationToken).ConfigureAwait(false)
                             && Interlocked.Increment(ref errors) > wave.MaxErrors)
                         {
                             stopStarting.Cancel(); // before the slot is released below
@@ -190,11 +191,12 @@ internal sealed class WaveRunner(
     /// <summary>One target: its cycle, its soak under the gates, its rollback when either fails. True when it succeeded.
     /// Whatever goes wrong on the way (a read of the gates, a checkpoint, the rollback) fails the target, and counts
     /// against the wave's MaxErrors; a stop marks it Stopped.</summary>
-    private async Task<bool> RunTargetAsync(WinEksFleetTarget target, WinEksFleetTargetReport entry, WinEksFleetWave wave, int slot, CancellationToken cancellationToken)
+    private async Task<bool> RunTargetAsync(WinEksFleetTarget target, WinEksFleetTargetReport entry, WinEksFleetWave wave, int slot, bool canary,
+        CancellationToken cancellationToken)
     {
         try
         {
-            return await PatchAndSoakAsync(target, entry, wave, slot, cancellationToken).ConfigureAwait(false);
+            return await PatchAndSoakAsync(target, entry, wave, slot, canary, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -212,13 +214,18 @@ internal sealed class WaveRunner(
         }
     }
 
-    private async Task<bool> PatchAndSoakAsync(WinEksFleetTarget target, WinEksFleetTargetReport entry, WinEksFleetWave wave, int slot, CancellationToken cancellationToken)
+    private async Task<bool> PatchAndSoakAsync(WinEksFleetTarget target, WinEksFleetTargetReport entry, WinEksFleetWave wave, int slot, bool canary,
+        CancellationToken cancellationToken)
     {
         var (session, groups) = sessions[target.Key];
         var targetHost = new TargetHost(host, target.Key, slot);
         entry.StartedAt = time.GetUtcNow();
         entry.Result = "Running";
         await Checkpoint().ConfigureAwait(false);
+        if (canary && !await CanaryHoldsAsync(session, entry, wave, targetHost, cancellationToken).ConfigureAwait(false))
+        {
+            return await FailAsync(session, entry, targetHost, cancellationToken).ConfigureAwait(false);
+        }
 
         // What was Pending before the cycle is not the cycle's doing: the gates leave it out.
         var watch = new HealthGateWatch(wave.Gates);
@@ -256,6 +263,41 @@ internal sealed class WaveRunner(
         return true;
     }
 
+    /// <summary>The canary: one node of the target's first self-managed group replaced, then soaked under the gates. False
+    /// when its cycle or a gate failed (the entry says which; its report is the one the rollback works from).</summary>
+    private async Task<bool> CanaryHoldsAsync(IFleetTarget session, WinEksFleetTargetReport entry, WinEksFleetWave wave, IWorkflowHost targetHost,
+        CancellationToken cancellationToken)
+    {
+        string group = session.CanaryGroup!;
+        targetHost.Verbose($"Canary: one node of {group}, then {wave.SoakTime} under the gates.");
+        var watch = new HealthGateWatch(wave.Gates);
+        watch.PendingBeforeTheCycle((await session.ReadHealthAsync([group], cancellationToken).ConfigureAwait(false)).PendingPods);
+        var canary = await session.PatchAsync([group], plan.Rollout, null, options.Replacement with { NodeLimit = 1 }, targetHost, cancellationToken).ConfigureAwait(false);
+        entry.CanaryReport = canary.Report;
+        if (canary.Failure is { } failure)
+        {
+            entry.Report = canary.Report;
+            entry.Error = $"the canary's cycle failed: {failure.Message}";
+            cancellationToken.ThrowIfCancellationRequested();
+            return false;
+        }
+
+        var verdict = await SoakAsync(session, [group], wave, watch, targetHost, cancellationToken).ConfigureAwait(false);
+        if (verdict.HasFailed)
+        {
+            entry.Report = canary.Report;
+            entry.FailedGate = verdict.FailedGate;
+            entry.GateEvidence = verdict.Evidence;
+            entry.SoakedUntil = time.GetUtcNow();
+            entry.Error = $"the canary's {verdict.FailedGate} gate failed: {verdict.Evidence}";
+            targetHost.Warning($"Canary: health gate {verdict.FailedGate} failed: {verdict.Evidence}");
+            return false;
+        }
+
+        targetHost.Verbose($"Canary: the gates held on {group}; the rest of the target follows.");
+        return true;
+    }
+
     /// <summary>Reads the gates right after the cycle and then every interval until the soak time has passed and every
     /// workload pod on the new nodes is Ready (a pod still starting keeps the soak going, up to its start timeout).</summary>
     private async Task<GateVerdict> SoakAsync(IFleetTarget session, IReadOnlyList<string> groups, WinEksFleetWave wave, HealthGateWatch watch,
@@ -288,19 +330,21 @@ internal sealed class WaveRunner(
         if (plan.Rollback && entry.Report is { } cycle)
         {
             // Groups the cycle moved: it set (or began to set) another AMI than their nodes ran.
-            var moved = cycle.Groups.Where(g => g.TargetImageId is not null && g.TargetImageId != g.BeforeImageId
+            var moved = cycle.Groups.Where(g => g.TargetImageId is not null && g.TargetImageId != (g.BeforeImageId ?? entry.CanaryReport?.Groups.FirstOrDefault(c => c.NodeGroupName == g.NodeGroupName)?.BeforeImageId)
                 && g.Result is nameof(GroupPatchResult.Patched) or nameof(GroupPatchResult.Failed)).ToList();
             var problems = new List<string>();
             foreach (var group in moved)
             {
-                if (group.BeforeImageId is null)
+                // After a canary, the group's nodes ran two AMIs when the whole cycle began: the canary's report knows the first.
+                string? before = group.BeforeImageId ?? entry.CanaryReport?.Groups.FirstOrDefault(c => c.NodeGroupName == group.NodeGroupName)?.BeforeImageId;
+                if (before is null)
                 {
                     problems.Add($"{group.NodeGroupName} ran more than one AMI before, so there is no one AMI to go back to");
                     continue;
                 }
 
-                targetHost.Warning($"Rolling {group.NodeGroupName} back to {group.BeforeImageId}.");
-                var back = await session.PatchAsync([group.NodeGroupName], plan.Rollout, group.BeforeImageId, options.Replacement, targetHost, cancellationToken).ConfigureAwait(false);
+                targetHost.Warning($"Rolling {group.NodeGroupName} back to {before}.");
+                var back = await session.PatchAsync([group.NodeGroupName], plan.Rollout, before, options.Replacement, targetHost, cancellationToken).ConfigureAwait(false);
                 await _reportLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
                 try
                 {
@@ -314,11 +358,11 @@ internal sealed class WaveRunner(
                 string? after = back.Report.Groups.FirstOrDefault()?.AfterImageId;
                 if (back.Failure is { } rollbackFailure)
                 {
-                    problems.Add($"its rollback of {group.NodeGroupName} to {group.BeforeImageId} failed: {rollbackFailure.Message}");
+                    problems.Add($"its rollback of {group.NodeGroupName} to {before} failed: {rollbackFailure.Message}");
                 }
-                else if (after != group.BeforeImageId)
+                else if (after != before)
                 {
-                    problems.Add($"{group.NodeGroupName} runs {after ?? "more than one AMI"} after its rollback, not {group.BeforeImageId}" +
+                    problems.Add($"{group.NodeGroupName} runs {after ?? "more than one AMI"} after its rollback, not {before}" +
                         (group.Kind == nameof(Model.NodeGroupKind.Managed) ? " (a managed group of an EKS AMI type takes the AMI EKS picks)" : ""));
                 }
             }

@@ -158,6 +158,8 @@ public sealed partial class NodeReplacement
                 await owner.LearnInstancesAsync(instances, group.Instances.Select(i => i.InstanceId), cancellationToken).ConfigureAwait(false);
                 await KeepStateTagAsync(group, cancellationToken).ConfigureAwait(false);
                 var waiting = Waiting(group, running);
+                // -NodeLimit (a fleet plan's canary): no more steps start once that many have; the rest keep their AMI.
+                var toStart = options.NodeLimit is int limit ? waiting.Take(Math.Max(0, limit - sequence)).ToList() : waiting;
                 // In progress: every step not finished, each awaited before the rollout ends. Active: those whose old instance
                 // is not terminated yet. A step whose old instance is terminated holds no surge slot and no window place, even
                 // while it still reads its new node's boot: counted, it would raise desired capacity again and launch a node
@@ -166,12 +168,12 @@ public sealed partial class NodeReplacement
                 HashSet<string> active;
                 lock (_sync)
                 {
-                    _pendingOld.UnionWith(waiting.Select(i => i.InstanceId)); // old instances not yet terminated
+                    _pendingOld.UnionWith(toStart.Select(i => i.InstanceId)); // old instances to replace, not yet terminated
                     active = inProgress.Where(id => !_terminated.Contains(id)).ToHashSet(StringComparer.Ordinal);
                 }
 
                 RequireSizesAsPlanned(group);
-                if (failures.Count == 0 && waiting.Count > 0 && active.Count < plan.Window)
+                if (failures.Count == 0 && toStart.Count > 0 && active.Count < plan.Window)
                 {
                     // Keep the surge while old nodes remain. A re-run finds it already there and launches nothing more.
                     // Never below what the group has now: lowering desired lets Auto Scaling pick an instance to kill, and
@@ -189,7 +191,7 @@ public sealed partial class NodeReplacement
                             current = _desired;
                         }
 
-                        var wanted = TakeSnapshotsForSurge(baseline + Math.Min(plan.MaxSurge, waiting.Count + active.Count), group);
+                        var wanted = TakeSnapshotsForSurge(baseline + Math.Min(plan.MaxSurge, toStart.Count + active.Count), group);
                         if (current < wanted && group.DesiredCapacity < wanted)
                         {
                             if (group.MaxSize < wanted)
@@ -211,7 +213,7 @@ public sealed partial class NodeReplacement
                     }
 
                     // Cordoning the next one must leave the floor usable outside everything in progress.
-                    var next = waiting[0];
+                    var next = toStart[0];
                     var excluded = active.Append(next.InstanceId).ToHashSet(StringComparer.Ordinal);
                     if (HeldForSnapshots(excluded, group))
                     {
@@ -230,14 +232,14 @@ public sealed partial class NodeReplacement
                 {
                     await Task.WhenAny(inProgress.Select(id => running[id])).ConfigureAwait(false);
                 }
-                else if (failures.Count == 0 && waiting.Count == 0 && LaunchingOld(group) is { Count: > 0 } launching && owner.Time.GetUtcNow() < launchesDue)
+                else if (failures.Count == 0 && toStart.Count == 0 && LaunchingOld(group) is { Count: > 0 } launching && owner.Time.GetUtcNow() < launchesDue)
                 {
                     // An old-AMI launch in flight (started before the launch template changed, or held by a launch hook): it is
                     // replaced like the others once it is in service, rather than left behind in a group called patched.
                     host.Verbose($"{groupName}: waiting for {Summary(launching)}, launched from the old AMI, to be in service, to replace it too.");
                     await Task.Delay(Recheck, owner.Time, cancellationToken).ConfigureAwait(false);
                 }
-                else if (failures.Count == 0 && waiting.Count == 0)
+                else if (failures.Count == 0 && toStart.Count == 0)
                 {
                     if (LaunchingOld(group) is { Count: > 0 } stillLaunching)
                     {

@@ -173,8 +173,11 @@ public sealed partial class NodeReplacement(
             return;
         }
 
+        // A canary (-NodeLimit) replaces the first nodes of the plan's order, and leaves the others for the next run.
+        int toReplace = Math.Min(plan.NodesToReplace, options.NodeLimit ?? int.MaxValue);
         if (!await host.ShouldProcessAsync($"{clusterName}/{nodeGroupName}",
-                $"Replace {plan.NodesToReplace} node(s) with {target}, {plan.Window} at a time in this order: {Summary(plan.Steps.Select(s => s.InstanceId))}; never below {plan.CapacityFloor} usable node(s)").ConfigureAwait(false))
+                $"Replace {toReplace} node(s) with {target}, {plan.Window} at a time in this order: {Summary(plan.Steps.Take(toReplace).Select(s => s.InstanceId))}; " +
+                $"never below {plan.CapacityFloor} usable node(s){(toReplace < plan.NodesToReplace ? $"; the other {plan.NodesToReplace - toReplace} stay for the next run" : "")}").ConfigureAwait(false))
         {
             return;
         }
@@ -209,7 +212,7 @@ public sealed partial class NodeReplacement(
         // The pool the plan paced against, from the same reading: the run takes its snapshots as it launches.
         var pool = plan.PacedToFastLaunch ? fastLaunch?.PacingPool() : null;
         var run = new Run(this, clusterName, nodeGroupName, group.Name, target, state, plan, options, required, shape, kubernetes, tracker, amis, pool, host);
-        await run.ExecuteAsync(plan.NodesToReplace, cancellationToken).ConfigureAwait(false);
+        await run.ExecuteAsync(toReplace, cancellationToken).ConfigureAwait(false);
 
         // Done: our suspensions lifted, max back to what the group had, the state tag gone. Desired capacity is never set
         // here: each drained instance was terminated with decrement, so the surge is given back already, and setting it

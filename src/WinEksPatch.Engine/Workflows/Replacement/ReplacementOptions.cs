@@ -57,6 +57,10 @@ public sealed record ReplacementOptions
 
     public bool WhatIf { get; init; }
 
+    /// <summary>Replace at most this many old nodes in this run (a fleet plan's canary): the rest keep their AMI, and the
+    /// group is left whole (sizes, processes, no state tag); the next run replaces them. Null: every old node.</summary>
+    public int? NodeLimit { get; init; }
+
     /// <summary>-PaceToFastLaunch: a launch waits until the target AMI's EC2 Fast Launch has a pre-provisioned snapshot for
     /// it (estimated: EC2 reports no ready count) rather than boot the standard way.</summary>
     public bool PaceToFastLaunch { get; init; }
