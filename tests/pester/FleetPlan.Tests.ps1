@@ -146,3 +146,4 @@ Describe 'a bad AMI that only the health gates catch' {
         @((Get-WinEksSimulatorReport -ProfileName prod -Region us-west-2).ApiCalls | Where-Object Mutating).Count | Should -Be 0 -Because 'prod was never touched'
     }
 }
+

@@ -41,6 +41,13 @@ internal sealed class WaveRunner(
                 }
 
                 var (session, groups) = sessions[wave.Targets[t].Key];
+                if (wave.Canary && !waveReport.Targets.Take(t).Any(e => e.Result != nameof(FleetTargetResult.AlreadyDone)))
+                {
+                    // Said as a run would do it: under -WhatIf the host prints it and changes nothing.
+                    _ = await host.ShouldProcessAsync(entry.Key, "Replace one node first (canary)",
+                        $"Canary: replace one node of {session.CanaryGroup} and watch it under the gates for {wave.SoakTime} before the rest of {entry.Key}.").ConfigureAwait(false);
+                }
+
                 var outcome = await session.PatchAsync(groups, plan.Rollout, null, options.Replacement, new TargetHost(host, entry.Key, 0), cancellationToken).ConfigureAwait(false);
                 entry.Report = outcome.Report;
                 entry.Result = outcome.Failure is null ? nameof(FleetTargetResult.Planned) : nameof(FleetTargetResult.Failed);
