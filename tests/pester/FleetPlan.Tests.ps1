@@ -147,3 +147,50 @@ Describe 'a bad AMI that only the health gates catch' {
     }
 }
 
+
+Describe 'a run killed mid-plan' {
+    It 'resumes from its report: what finished is not patched again, the target it was in finishes' {
+        $plan = 'eu-west-1', 'us-west-2' | ForEach-Object { Get-WinEksCluster -ProfileName prod -Region $_ } |
+            ForEach-Object { $_ | Add-Member -NotePropertyName NodeGroupName -NotePropertyValue "$($_.ClusterName)-win-selfmanaged" -PassThru } |
+            New-WinEksFleetPlan -Name killed -SoakTime 00:05:00 -MaxSurge 4
+        $planPath = Join-Path $TestDrive 'killed.yaml'
+        $reportPath = Join-Path $TestDrive 'killed-report.json'
+        $null = $plan | Export-WinEksFleetPlan -Path $planPath
+
+        # A scheduled task runs the plan, attached to this session's simulator through the environment; it is killed once
+        # its second target has started. (Attached that way, the run once signed its EKS tokens on the wall clock: 401s.)
+        $script = Join-Path $TestDrive 'run-plan.ps1'
+        "Import-Module '$(Get-TestModulePath)'; Invoke-WinEksFleetPatch -Path '$planPath' -ReportPath '$reportPath' -Force -WarningAction SilentlyContinue | Out-Null" | Set-Content $script
+        $start = [Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', $script) { $start.ArgumentList.Add($a) }
+        $start.Environment['WINEKSPATCH_SIMULATOR_ENDPOINT'] = $sim.Endpoint
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $task = [Diagnostics.Process]::Start($start)
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            do {
+                Start-Sleep -Milliseconds 50
+                $saved = if (Test-Path $reportPath) { try { Get-Content $reportPath -Raw | ConvertFrom-Json } catch { $null } }
+            } until (($saved -and $saved.waves[0].targets[1].result -eq 'Running') -or $task.HasExited -or [DateTime]::UtcNow -gt $deadline)
+            # (Its stderr is read only if it has ended: reading it sooner would wait for the end.)
+            if ($task.HasExited) { throw "the run ended before its second target started: $($task.StandardError.ReadToEnd() -replace '\e\[[0-9;]*m', '')" }
+            $task.Kill($true)
+            $task.WaitForExit(10000) | Should -BeTrue
+        }
+        finally { if (-not $task.HasExited) { $task.Kill($true) } }
+
+        $saved = Get-Content $reportPath -Raw | ConvertFrom-Json
+        @($saved.waves[0].targets.result) | Should -Be @('Succeeded', 'Running') -Because 'the report the killed run left is whole'
+
+        $report = Invoke-WinEksFleetPatch -Path $planPath -ResumeFrom $reportPath -ReportPath $reportPath -Force -WarningAction SilentlyContinue
+        $report.Result | Should -Be 'Succeeded'
+        @($report.Waves[0].Targets.Result) | Should -Be @('AlreadyDone', 'Succeeded')
+        foreach ($target in $report.Waves[0].Targets) {
+            $group = "$($target.ClusterName)-win-selfmanaged"
+            (Get-WinPatchStatus -ProfileName prod -Region $target.Region -ClusterName $target.ClusterName -NodeGroupName $group).MonthsBehind | Should -Be 0
+        }
+        $group = Get-WinNodeGroup -ProfileName prod -Region us-west-2 -ClusterName prod-usw2 -NodeGroupName prod-usw2-win-selfmanaged
+        $group.NodeCount | Should -Be $group.DesiredSize -Because 'no node was launched twice'
+    }
+}

@@ -126,7 +126,12 @@ public sealed class InvokeWinEksFleetPatchCommand : WinEksPatchCmdlet
                 ConfirmPreferenceOverride(); // yes to the plan is yes to each of its groups: no prompt per group
             }
 
-            var run = new FleetPatchRun(target => new ConnectedFleetTarget(target, ModuleEnvironment.Time), ModuleEnvironment.Time);
+            // The session's clock is the simulator's once it is attached: a script attached through the environment is
+            // attached here, before the clock is read (read earlier, it was the wall clock, and every EKS token the run
+            // signed was minutes old to a simulator running faster: 401 part-way through the first rollout).
+            ModuleEnvironment.AttachFromEnvironment();
+            var time = ModuleEnvironment.Time;
+            var run = new FleetPatchRun(target => new ConnectedFleetTarget(target, time), time);
             FleetRunOutcome? outcome = null;
             RunWorkflow(async (host, token) =>
             {
