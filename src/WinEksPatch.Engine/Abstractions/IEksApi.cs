@@ -41,6 +41,10 @@ public sealed record EksCluster(
 {
     /// <summary>The cluster's tags (DescribeCluster's tags), e.g. environment=prod.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The account the cluster is in, from its ARN (arn:&lt;partition&gt;:eks:&lt;region&gt;:&lt;account&gt;:cluster/&lt;name&gt;);
+    /// null when the ARN names none.</summary>
+    public string? AccountId => Arn?.Split(':') is { Length: 6 } parts && parts[4].Length == 12 ? parts[4] : null;
 }
 
 /// <summary>An EKS managed node group as DescribeNodegroup returns it (the parts the module reads).</summary>

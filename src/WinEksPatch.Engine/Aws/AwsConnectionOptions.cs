@@ -260,6 +260,10 @@ public sealed partial class AwsContext
         return previous[b.Length];
     }
 
+    /// <summary>Whether <paramref name="region"/> has the shape of a region code (us-west-2, us-gov-east-1), known to this
+    /// SDK or not.</summary>
+    public static bool IsRegionCode(string? region) => region is not null && RegionPattern().IsMatch(region);
+
     [GeneratedRegex("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$")]
     private static partial Regex RegionPattern();
 }

@@ -29,7 +29,7 @@ public sealed class WinEksCluster
     public IReadOnlyDictionary<string, string> Tags { get; init => field = value as ItemMap ?? new ItemMap(value); } = new ItemMap();
 
     /// <summary>The account the cluster is in (from its ARN), so a fleet plan built from it checks it reaches that account.</summary>
-    public string? AccountId => Arn is { } arn && arn.Split(':') is { Length: > 5 } parts && parts[4].Length == 12 ? parts[4] : null;
+    public string? AccountId { get; init; }
 
     /// <summary>The AWS profile the cluster was read through (-ProfileName), so a fleet plan built from it reaches it again;
     /// null for the default identity.</summary>

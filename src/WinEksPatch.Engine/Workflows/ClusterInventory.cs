@@ -93,6 +93,7 @@ public sealed class ClusterInventory(IEksApi eks, IAutoScalingApi autoScaling, F
             Endpoint = cluster.Endpoint,
             PlatformVersion = cluster.PlatformVersion,
             Arn = cluster.Arn,
+            AccountId = cluster.AccountId,
             CreatedAt = cluster.CreatedAt,
             WindowsNodeGroups = groups.ToList(),
             WindowsNodeCount = windowsNodes.Count,

@@ -39,6 +39,9 @@ public sealed class ClusterSnapshot
     /// <summary>Active pods bound to Windows nodes, by node name (empty unless pods were loaded).</summary>
     public required IReadOnlyDictionary<string, IReadOnlyList<KubePod>> PodsByNode { get; init; }
 
+    /// <summary>With pods read: the cluster's pods no node was found for yet (Pending, unscheduled), from the same list.</summary>
+    public IReadOnlyList<KubePod> UnscheduledPods { get; init; } = [];
+
     /// <summary>Which group a Windows node belongs to: the EKS label, else the ASG holding its instance.</summary>
     public string? GroupOf(KubeNode node) =>
         node.ManagedNodegroup ?? (node.InstanceId is { } id
@@ -119,6 +122,7 @@ public sealed class ClusterSnapshotReader(IEksApi eks, IAutoScalingApi autoScali
         }).ToList();
 
         var podsByNode = new Dictionary<string, IReadOnlyList<KubePod>>(StringComparer.Ordinal);
+        IReadOnlyList<KubePod> unscheduled = [];
         if (includePods)
         {
             var windowsNodeNames = nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
@@ -128,6 +132,8 @@ public sealed class ClusterSnapshotReader(IEksApi eks, IAutoScalingApi autoScali
             {
                 podsByNode[group.Key] = group.ToList();
             }
+
+            unscheduled = [.. pods.Where(p => p.NodeName == null)];
         }
 
         return new ClusterSnapshot
@@ -139,6 +145,7 @@ public sealed class ClusterSnapshotReader(IEksApi eks, IAutoScalingApi autoScali
             Instances = instances,
             Images = images,
             PodsByNode = podsByNode,
+            UnscheduledPods = unscheduled,
         };
     }
 }

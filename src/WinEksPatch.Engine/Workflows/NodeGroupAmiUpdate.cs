@@ -151,7 +151,7 @@ public sealed class NodeGroupAmiUpdate(ClusterSnapshotReader reader, FleetInvent
     {
         // Nodes run whatever the AMI's owner put in it, with the node role: only this account's AMIs, Amazon's, and those of
         // accounts the user names are set. (The cluster's ARN names this account.)
-        var account = snapshot.Cluster.Arn?.Split(':') is { Length: > 4 } arn && arn[4].Length > 0 ? arn[4] : null;
+        var account = snapshot.Cluster.AccountId;
         if (image.OwnerAlias != "amazon" && (account == null || image.OwnerId != account) && !allowedOwners.Contains(image.OwnerId ?? ""))
         {
             throw new WinEksPatchException(ErrorIds.AmiOwnerNotTrusted, ErrorKind.SecurityError,

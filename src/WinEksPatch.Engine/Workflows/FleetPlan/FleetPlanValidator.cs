@@ -141,7 +141,7 @@ public static partial class FleetPlanValidator
             throw invalid($"{at}.accountId", $"'{account}' is not a 12-digit account id.");
         }
 
-        if (!RegionPattern().IsMatch(target.Region ?? ""))
+        if (!Aws.AwsContext.IsRegionCode(target.Region))
         {
             throw invalid($"{at}.region", $"'{target.Region}' is not a region code (e.g. us-west-2).");
         }
@@ -167,9 +167,6 @@ public static partial class FleetPlanValidator
 
     [GeneratedRegex(@"^[A-Za-z0-9._-]{1,128}$")]
     private static partial Regex NamePattern();
-
-    [GeneratedRegex("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$")]
-    private static partial Regex RegionPattern();
 
     [GeneratedRegex("^[0-9]{12}$")]
     private static partial Regex AccountPattern();

@@ -71,7 +71,7 @@ public sealed class ConnectedFleetTarget : IFleetTarget
         }
 
         // The profile must reach the cluster of the plan's account, not one of the same name in another account.
-        string? account = snapshot.Cluster.Arn?.Split(':') is { Length: > 5 } arn ? arn[4] : null;
+        string? account = snapshot.Cluster.AccountId;
         if (Target.AccountId is { } expected && account != expected)
         {
             throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.PermissionDenied,
@@ -113,11 +113,12 @@ public sealed class ConnectedFleetTarget : IFleetTarget
     public async Task<(IReadOnlyList<KubeNode> Nodes, IReadOnlyList<KubePod> PodsOnNodes, IReadOnlyList<KubePod> PendingPods)> ReadHealthAsync(
         IReadOnlyList<string> groups, CancellationToken cancellationToken)
     {
-        var snapshot = await _workflows.Reader().ReadAsync(Target.ClusterName, includeInstances: true, includePods: true, cancellationToken).ConfigureAwait(false);
+        // Group membership comes from the groups (EKS labels, Auto Scaling's instance lists): no EC2 read is needed, and the
+        // one pod list gives both the pods on the nodes and those still waiting for one.
+        var snapshot = await _workflows.Reader().ReadAsync(Target.ClusterName, includeInstances: false, includePods: true, cancellationToken).ConfigureAwait(false);
         var nodes = snapshot.WindowsNodes.Where(n => snapshot.GroupOf(n) is { } g && groups.Contains(g, StringComparer.Ordinal)).ToList();
         var pods = nodes.SelectMany(n => snapshot.PodsByNode.GetValueOrDefault(n.Name) ?? []).ToList();
-        var pending = await _connections.KubernetesFor(snapshot.Cluster).ListPodsAsync(fieldSelector: "status.phase=Pending", cancellationToken: cancellationToken).ConfigureAwait(false);
-        return (nodes, pods, pending.Where(p => p.NodeName is null).ToList());
+        return (nodes, pods, snapshot.UnscheduledPods);
     }
 
     public void Dispose() => _connections.Dispose();
