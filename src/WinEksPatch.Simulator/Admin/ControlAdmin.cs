@@ -104,6 +104,11 @@ public sealed class ControlAdmin(SimWorld world)
 
                 lock (world.Gate)
                 {
+                    if (world.FleetFaultProblem(fleet) is string here)
+                    {
+                        return (null, here);
+                    }
+
                     fleet.Hits = 0;
                     world.AddFleetFault(fleet);
                     return (JsonSerializer.SerializeToNode(fleet, Json), null);

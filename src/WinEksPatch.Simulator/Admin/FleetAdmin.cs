@@ -8,8 +8,8 @@ namespace WinEksPatch.Simulator.Admin;
 /// <summary>
 /// Fleet fault rules at runtime, under /_sim/fleet on the AWS port (loopback, no auth):
 /// GET /_sim/fleet/faults → {"faults":[rule...]}; POST /_sim/fleet/faults with a rule
-/// {"kind":"launch-failure|never-register|not-ready|no-pod-ips|crash-loop|node-fails","group":"glob","count":n,"probability":p,
-/// "errorCode":"...","imageId":"ami-...","afterSeconds":n} → the rule
+/// {"kind":"launch-failure|never-register|not-ready|no-pod-ips|crash-loop|node-fails|alarm","group":"glob","count":n,"probability":p,
+/// "errorCode":"...","imageId":"ami-...","afterSeconds":n,"alarmName":"..."} → the rule
 /// with its id; DELETE /_sim/fleet/faults → removes all; DELETE /_sim/fleet/faults/{id} → removes one.
 /// POST /_sim/fleet/nodes/{cluster}/{node}/kubelet with {"running": false|true} stops or starts a node's kubelet (a hung
 /// node: NotReady, Ready Unknown, its deleted pods stay Terminating) → {"node": name, "ready": bool}.
@@ -52,8 +52,18 @@ public sealed class FleetAdmin(SimWorld world)
 
             lock (world.Gate)
             {
-                rule!.Hits = 0;
-                world.AddFleetFault(rule);
+                problem = world.FleetFaultProblem(rule!);
+                if (problem is null)
+                {
+                    rule!.Hits = 0;
+                    world.AddFleetFault(rule);
+                }
+            }
+
+            if (problem is not null)
+            {
+                await WriteAsync(http, 400, new JsonObject { ["message"] = problem }).ConfigureAwait(false);
+                return;
             }
 
             await WriteAsync(http, 200, JsonSerializer.SerializeToNode(rule, Json)!).ConfigureAwait(false);

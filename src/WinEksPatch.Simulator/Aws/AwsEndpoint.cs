@@ -45,7 +45,8 @@ public sealed class AwsEndpoint(SimOrganization organization, IEnumerable<AwsSer
         if (!sig.IsValid)
         {
             logger.LogInformation("AWS {Method} {Path}: signature {Failure}", http.Request.Method, rawPath, sig.Failure);
-            await AwsService.WriteError(protocol, xmlNamespace, http, requestId, AwsService.AuthError(protocol, sig)).ConfigureAwait(false);
+            AwsException refusal = AwsService.AuthError(protocol, sig);
+            await (service is null ? AwsService.WriteError(protocol, xmlNamespace, http, requestId, refusal) : service.WriteErrorAsync(http, requestId, refusal)).ConfigureAwait(false);
             return;
         }
 

@@ -24,12 +24,15 @@ public abstract class AwsService
 
     public abstract AwsProtocol Protocol { get; }
 
+    /// <summary>The service prefix of its IAM actions (the signing name for most; cloudwatch for monitoring).</summary>
+    public virtual string IamPrefix => SigningName;
+
     /// <summary>XML namespace of awsQuery responses (from the service model).</summary>
     public virtual string XmlNamespace => "";
 
     public abstract Task HandleAsync(AwsCall call);
 
-    public Task WriteErrorAsync(HttpContext http, string requestId, AwsException error) => WriteError(Protocol, XmlNamespace, http, requestId, error);
+    public virtual Task WriteErrorAsync(HttpContext http, string requestId, AwsException error) => WriteError(Protocol, XmlNamespace, http, requestId, error);
 
     public static Task WriteError(AwsProtocol protocol, string xmlNamespace, HttpContext http, string requestId, AwsException error) => protocol switch
     {

@@ -220,7 +220,7 @@ public sealed class ApiFaults(string accountId)
     internal static (string Code, int Status) ThrottlingFor(string service) => service switch
     {
         "ec2" => ("RequestLimitExceeded", 503),
-        "autoscaling" or "sts" => ("Throttling", 400),
+        "autoscaling" or "sts" or "monitoring" => ("Throttling", 400),
         "ssm" or "ecr" => ("ThrottlingException", 400),
         "eks" => ("ThrottlingException", 429),
         "imagebuilder" => ("CallRateLimitExceededException", 429),

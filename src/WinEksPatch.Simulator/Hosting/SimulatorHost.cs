@@ -12,6 +12,7 @@ using WinEksPatch.Simulator.Auth;
 using WinEksPatch.Simulator.Auth.Iam;
 using WinEksPatch.Simulator.Aws;
 using WinEksPatch.Simulator.Aws.Services.AutoScaling;
+using WinEksPatch.Simulator.Aws.Services.CloudWatch;
 using WinEksPatch.Simulator.Aws.Services.Ecr;
 using WinEksPatch.Simulator.Aws.Services.ImageBuilder;
 using WinEksPatch.Simulator.Aws.Services.Ec2;
@@ -158,6 +159,7 @@ public sealed class SimulatorHost : IAsyncDisposable
             new EcrService(),
             new ImageBuilderService(),
             new IamService(),
+            new CloudWatchService(),
         ], loggers.CreateLogger("WinEksPatch.Simulator.Aws"), authorizers);
         ILogger kubeLogger = loggers.CreateLogger("WinEksPatch.Simulator.Kubernetes");
         var router = routerRef = new WorldRouter(organization, world => new WorldHandlers(

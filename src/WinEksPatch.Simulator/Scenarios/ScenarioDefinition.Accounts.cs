@@ -70,6 +70,7 @@ public sealed partial class ScenarioDefinition
         InstanceProfiles = region.InstanceProfiles ?? InstanceProfiles,
         Clusters = region.Clusters,
         Faults = region.Faults,
+        Alarms = region.Alarms,
     };
 
     private static void Check(AccountDefinition account)
@@ -145,4 +146,7 @@ public sealed class RegionDefinition
 
     /// <summary>Fault rules in force from the start in this account and region.</summary>
     public List<JsonElement>? Faults { get; set; }
+
+    /// <summary>CloudWatch metric alarms in this account and region.</summary>
+    public List<AlarmDefinition>? Alarms { get; set; }
 }

@@ -18,6 +18,25 @@ public sealed partial class ScenarioDefinition
     public List<string>? InstanceProfiles { get; set; }
     /// <summary>Fault rules in force from the start (the shape of POST /_sim/faults; README "Faults").</summary>
     public List<System.Text.Json.JsonElement>? Faults { get; set; }
+    /// <summary>CloudWatch metric alarms of the account and region (OK unless a state is given).</summary>
+    public List<AlarmDefinition>? Alarms { get; set; }
+}
+
+/// <summary>A CloudWatch metric alarm as PutMetricAlarm describes one, and the state it starts in.</summary>
+public sealed class AlarmDefinition
+{
+    public string Name { get; set; } = "";
+    public string? Description { get; set; }
+    public string Namespace { get; set; } = "";
+    public string MetricName { get; set; } = "";
+    public string Statistic { get; set; } = "Sum";
+    public Dictionary<string, string> Dimensions { get; set; } = [];
+    public int Period { get; set; } = 60;
+    public int EvaluationPeriods { get; set; } = 1;
+    public double Threshold { get; set; }
+    public string ComparisonOperator { get; set; } = "GreaterThanThreshold";
+    /// <summary>OK, ALARM or INSUFFICIENT_DATA.</summary>
+    public string State { get; set; } = "OK";
 }
 
 public sealed class AmiCatalogDefinition

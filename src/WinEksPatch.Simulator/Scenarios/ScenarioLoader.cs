@@ -81,7 +81,41 @@ public sealed partial class ScenarioLoader
                 loader.LoadCluster(cluster);
             }
 
+            loader.LoadAlarms();
             world.KubernetesScenarioLoaded(scenario);
+        }
+    }
+
+    private void LoadAlarms()
+    {
+        foreach (AlarmDefinition a in _scenario.Alarms ?? [])
+        {
+            if (string.IsNullOrEmpty(a.Name) || a.Name.Length > 255 || !MetricAlarm.States.Contains(a.State) || _world.Alarms.ContainsKey(a.Name))
+            {
+                throw new InvalidDataException($"The scenario's alarm '{a.Name}' needs a unique name of 1 to 255 characters and a state of {string.Join(", ", MetricAlarm.States)}.");
+            }
+
+            DateTimeOffset created = _world.Clock.GetUtcNow().AddDays(-30);
+            _world.Alarms[a.Name] = new MetricAlarm
+            {
+                AlarmName = a.Name,
+                AlarmDescription = a.Description,
+                Namespace = a.Namespace,
+                MetricName = a.MetricName,
+                Statistic = a.Statistic,
+                Dimensions = [.. a.Dimensions.Select(d => (d.Key, d.Value))],
+                Period = a.Period,
+                EvaluationPeriods = a.EvaluationPeriods,
+                Threshold = a.Threshold,
+                ComparisonOperator = a.ComparisonOperator,
+                StateValue = a.State,
+                StateReason = a.State == "OK"
+                    ? $"Threshold Crossed: no datapoints were received for {a.EvaluationPeriods} period and {a.EvaluationPeriods} missing datapoint was treated as [NonBreaching]."
+                    : "Set by the scenario.",
+                StateUpdatedTimestamp = created,
+                StateTransitionedTimestamp = created,
+                AlarmConfigurationUpdatedTimestamp = created,
+            };
         }
     }
 

@@ -137,6 +137,7 @@ public sealed partial class SimWorld
             instance.Boot.ReadyAt = Scheduler.Now;
             NodeChanged(node);
             FailLaterIfBadAmi(node, instance);
+            TripAlarmLaterIfBadAmi(node, instance);
             if (node.OperatingSystem != "windows")
             {
                 // A Linux pod needs no extended resource: the node takes pods once Ready.

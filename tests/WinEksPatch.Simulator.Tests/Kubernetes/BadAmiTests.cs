@@ -56,4 +56,32 @@ public sealed class BadAmiTests
         Assert.True(sim.Read(w => w.Nodes.Values.Count(n => n.ClusterName == "demo" && w.Instances[n.InstanceId].AutoScalingGroupName == group && n.Ready)) >= before,
             "the nodes that were there before are not hit: they became Ready before the rule existed");
     }
+
+    [Fact]
+    public async Task An_alarm_AMI_trips_its_alarm_the_rule_s_seconds_after_one_of_its_nodes_became_Ready()
+    {
+        await using KubeSim sim = await KubeSim.StartAsync();
+        string group = "demo-win-selfmanaged";
+        string ami = sim.Read(w => w.AutoScalingGroups[group].InstanceIds.Select(id => w.Instances[id].ImageId).First());
+        var alarm = new MetricAlarm { AlarmName = "demo-windows-5xx", StateValue = "OK", Threshold = 50, EvaluationPeriods = 3 };
+        string? problem = sim.Read(w =>
+        {
+            w.Alarms[alarm.AlarmName] = alarm;
+            return w.FleetFaultProblem(new FleetFaultRule { Kind = "alarm", ImageId = ami, AlarmName = "no-such-alarm" });
+        });
+        Assert.Equal("there is no CloudWatch alarm named no-such-alarm in account 111122223333, us-west-2", problem);
+        sim.Read(w => w.AddFleetFault(new FleetFaultRule { Kind = "alarm", ImageId = ami, Group = group, AlarmName = alarm.AlarmName, AfterSeconds = 600 }));
+        int before = sim.Read(w => w.AutoScalingGroups[group].InstanceIds.Count);
+        sim.Read(w =>
+        {
+            AutoScalingGroup asg = w.AutoScalingGroups[group];
+            asg.DesiredCapacity = before + 1;
+            w.ReconcileGroup(asg, "a test scales out");
+            return 0;
+        });
+        await sim.UntilAsync(w => alarm.StateValue == "ALARM", "the alarm trips");
+        DateTimeOffset readyAt = sim.Read(w => w.AutoScalingGroups[group].InstanceIds.Skip(before).Select(id => w.Instances[id].Boot.ReadyAt).Single())!.Value;
+        Assert.True(alarm.StateTransitionedTimestamp >= readyAt.AddSeconds(600), $"tripped at {alarm.StateTransitionedTimestamp}, the node was Ready at {readyAt}");
+        Assert.StartsWith("Threshold Crossed: 1 out of the last 3 datapoints was greater than the threshold (50.0)", alarm.StateReason);
+    }
 }

@@ -63,6 +63,8 @@ public sealed class IamAuthorizer(IamPolicyDocument policy, string principalArn)
             AwsProtocol.Ec2 => new AwsException(403, "UnauthorizedOperation",
                 $"You are not authorized to perform this operation. {message}. Encoded authorization failure message: {Encoded(request, evaluation)}"),
             AwsProtocol.Query => new AwsException(403, "AccessDenied", message),
+            // CloudWatch speaks JSON 1.0 and keeps its awsQuery error codes.
+            AwsProtocol.Json when service.SigningName == "monitoring" => new AwsException(403, "AccessDenied", message),
             // JSON 1.1 services (SSM, ECR) answer 400, as their AccessDeniedException is modelled.
             AwsProtocol.Json => new AwsException(400, "AccessDeniedException", message),
             _ => new AwsException(403, "AccessDeniedException", message),

@@ -37,7 +37,7 @@ public static class IamRequestContext
         var requests = new List<IamRequest>();
         Dictionary<string, IReadOnlyList<string>> global = GlobalKeys(principalArn, call.Region, call.Http.Request.IsHttps, world.Scheduler.Now);
 
-        string action = $"{service.SigningName}:{operation}";
+        string action = $"{service.IamPrefix}:{operation}";
         void Add(string resource, IEnumerable<Tag>? resourceTags = null, Dictionary<string, IReadOnlyList<string>>? extra = null, string? actionName = null)
         {
             var context = new Dictionary<string, IReadOnlyList<string>>(global, StringComparer.OrdinalIgnoreCase);

@@ -49,13 +49,14 @@ public sealed class EksUpdate
 /// </summary>
 public sealed class FleetFaultRule
 {
-    public static readonly string[] Kinds = ["launch-failure", "never-register", "not-ready", "no-pod-ips", "crash-loop", "node-fails"];
+    public static readonly string[] Kinds = ["launch-failure", "never-register", "not-ready", "no-pod-ips", "crash-loop", "node-fails", "alarm"];
 
     /// <summary>The kinds that make an AMI bad (<see cref="ImageId"/>): its nodes join and look healthy, and then workloads
     /// crash-loop on them (crash-loop), or the nodes turn NotReady <see cref="AfterSeconds"/> after they became Ready
-    /// (node-fails). They hit every node of that AMI in the matching groups: <see cref="Count"/> and
+    /// (node-fails), or the CloudWatch alarm <see cref="AlarmName"/> goes into ALARM <see cref="AfterSeconds"/> after one
+    /// turned Ready (alarm). They hit every node of that AMI in the matching groups: <see cref="Count"/> and
     /// <see cref="Probability"/> do not apply.</summary>
-    public static readonly string[] BadAmiKinds = ["crash-loop", "node-fails"];
+    public static readonly string[] BadAmiKinds = ["crash-loop", "node-fails", "alarm"];
 
     public string Id { get; set; } = "";
     public string Kind { get; set; } = "launch-failure";
@@ -67,10 +68,12 @@ public sealed class FleetFaultRule
     public double Probability { get; set; } = 1.0;
     /// <summary>launch-failure only: the EC2 error in the scaling activity's status message.</summary>
     public string ErrorCode { get; set; } = "InsufficientInstanceCapacity";
-    /// <summary>crash-loop and node-fails: the bad AMI.</summary>
+    /// <summary>crash-loop, node-fails and alarm: the bad AMI.</summary>
     public string? ImageId { get; set; }
-    /// <summary>node-fails: seconds after a node of the AMI turned Ready that its kubelet stops.</summary>
+    /// <summary>node-fails: seconds after a node of the AMI turned Ready that its kubelet stops; alarm: that the alarm trips.</summary>
     public double AfterSeconds { get; set; } = 300;
+    /// <summary>alarm: the CloudWatch alarm (of the same account and region) that goes into ALARM.</summary>
+    public string? AlarmName { get; set; }
     /// <summary>How many launches (for a bad AMI: nodes or pods) it has hit so far.</summary>
     public int Hits { get; set; }
 
@@ -81,7 +84,8 @@ public sealed class FleetFaultRule
         : !(Probability > 0 && Probability <= 1) ? "probability must be in (0, 1]"
         : string.IsNullOrEmpty(Group) ? "group must not be empty"
         : BadAmiKinds.Contains(Kind) && (ImageId is null || !ImageId.StartsWith("ami-", StringComparison.Ordinal)) ? $"a {Kind} rule names the bad AMI: imageId (ami-...)"
-        : Kind == "node-fails" && !(AfterSeconds >= 0 && AfterSeconds <= 86_400) ? "afterSeconds must be from 0 to 86400"
+        : Kind == "alarm" && string.IsNullOrEmpty(AlarmName) ? "an alarm rule names the alarm it trips: alarmName"
+        : Kind is "node-fails" or "alarm" && !(AfterSeconds >= 0 && AfterSeconds <= 86_400) ? "afterSeconds must be from 0 to 86400"
         : null;
 
     public bool Matches(string asgName, string? nodegroupName)
