@@ -145,6 +145,41 @@ Describe 'a bad AMI that only the health gates catch' {
         $report.Waves[1].Targets[0].Result | Should -Be 'NotStarted'
         @((Get-WinEksSimulatorReport -ProfileName prod -Region us-west-2).ApiCalls | Where-Object Mutating).Count | Should -Be 0 -Because 'prod was never touched'
     }
+
+    It 'trips a CloudWatch alarm that the alarm gate reads: caught in the canary and rolled back, and no target starts while it is in ALARM' {
+        # The same group, back on its earlier AMI after the test above. Now its newest AMI breaks the workloads in a way
+        # Kubernetes does not see: the web tier's 5XX alarm goes into ALARM ten minutes after a node of it turns Ready.
+        $group = 'staging-usw2-win-selfmanaged'
+        $status = Get-WinPatchStatus -ProfileName staging -Region us-west-2 -ClusterName staging-usw2 -NodeGroupName $group
+        $status.ImageId | Should -Not -Be $status.LatestImageId -Because 'the group must be behind for the canary to have work'
+        Get-WinEksSimulatorFault -ProfileName staging -Region us-west-2 | Remove-WinEksSimulatorFault -ProfileName staging -Region us-west-2
+        $null = Add-WinEksSimulatorFault -ProfileName staging -Region us-west-2 -Kind Alarm -ImageId $status.LatestImageId -AlarmName staging-usw2-windows-5xx -AfterSeconds 600 -NodeGroupName $group
+
+        $plan = Get-WinEksCluster -ProfileName staging -Region us-west-2 |
+            Add-Member -NotePropertyName NodeGroupName -NotePropertyValue $group -PassThru |
+            New-WinEksFleetPlan -Name alarmed -SoakTime 00:30:00 -MaxSurge 3 -Canary -AlarmName '{ClusterName}-windows-5xx'
+        $plan.Waves[0].Gates.Alarms | Should -Be '{ClusterName}-windows-5xx'
+        $failure = $null
+        try { $plan | Invoke-WinEksFleetPatch -Force -WarningAction SilentlyContinue -OutVariable out | Out-Null } catch { $failure = $_ }
+
+        $failure.FullyQualifiedErrorId | Should -Be 'FleetPlanFailed,WinEksPatch.Commands.InvokeWinEksFleetPatchCommand'
+        $target = ($out | Where-Object { $_ -is [WinEksPatch.WinEksFleetReport] }).Waves[0].Targets[0]
+        $target.CanaryReport.NodesReplaced | Should -Be 1
+        $target.FailedGate | Should -Be 'Alarms' -Because "nothing Kubernetes shows is wrong ($($target.Error))"
+        $target.GateEvidence | Should -Match '^staging-usw2-windows-5xx in ALARM since \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ: Threshold Crossed'
+        $target.Result | Should -Be 'RolledBack' -Because $target.Error
+        (Get-WinPatchStatus -ProfileName staging -Region us-west-2 -ClusterName staging-usw2 -NodeGroupName $group).ImageId | Should -Be $status.ImageId
+
+        # The alarm stays in ALARM (nobody set it back): a second run does not start the target, and changes nothing.
+        $null = Get-WinEksSimulatorReport -ProfileName staging -Region us-west-2 -Reset
+        $again = $null
+        try { $plan | Invoke-WinEksFleetPatch -Force -WarningAction SilentlyContinue -OutVariable second | Out-Null } catch { $again = $_ }
+        $again | Should -Not -BeNullOrEmpty
+        $retry = ($second | Where-Object { $_ -is [WinEksPatch.WinEksFleetReport] }).Waves[0].Targets[0]
+        ($retry.Result, $retry.FailedGate) | Should -Be @('Failed', 'Alarms')
+        $retry.Error | Should -Match '^Not started, nothing changed: the Alarms gate failed: staging-usw2-windows-5xx in ALARM'
+        @((Get-WinEksSimulatorReport -ProfileName staging -Region us-west-2).ApiCalls | Where-Object Mutating).Count | Should -Be 0
+    }
 }
 
 

@@ -2,6 +2,7 @@ using Amazon.EC2;
 using Amazon.Runtime;
 using Amazon.SimpleSystemsManagement;
 using WinEksPatch.Aws.AutoScaling;
+using WinEksPatch.Aws.CloudWatch;
 using WinEksPatch.Aws.Ec2;
 using WinEksPatch.Aws.Ecr;
 using WinEksPatch.Aws.Eks;
@@ -30,6 +31,8 @@ public sealed class AwsClientFactory(AwsContext context, Diagnostics.ApiCallCoun
     public AutoScalingClient AutoScaling() => new(Thin(ThinServiceDescriptor.AutoScaling));
 
     public EcrClient Ecr() => new(Thin(ThinServiceDescriptor.Ecr));
+
+    public CloudWatchClient CloudWatch() => new(Thin(ThinServiceDescriptor.CloudWatch));
 
     public ImageBuilderClient ImageBuilder() => new(Thin(ThinServiceDescriptor.ImageBuilder));
 

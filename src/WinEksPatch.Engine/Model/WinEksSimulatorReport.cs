@@ -140,18 +140,21 @@ public sealed class WinEksSimulatorFault
     public int? Count { get; init; }
     public int Hits { get; init; }
 
-    /// <summary>CrashLoop and NodeFails: the bad AMI.</summary>
+    /// <summary>CrashLoop, NodeFails and Alarm: the bad AMI.</summary>
     public string? ImageId { get; init; }
 
-    /// <summary>NodeFails: seconds after a node of the AMI turned Ready that it turns NotReady.</summary>
+    /// <summary>NodeFails: seconds after a node of the AMI turned Ready that it turns NotReady; Alarm: that the alarm trips.</summary>
     public double? AfterSeconds { get; init; }
+
+    /// <summary>Alarm: the CloudWatch alarm a node of the AMI trips.</summary>
+    public string? AlarmName { get; init; }
 
     /// <summary>What the rule targets, in one column: service and operation, the node group, or the token.</summary>
     public string Target => Kind switch
     {
         "Api" => $"{Service} {Operation}{(Resource is null ? "" : $" [{Resource}]")}",
         "TokenExpiry" => $"EKS tokens{(Resource is null ? "" : $" of {Resource}")}",
-        "CrashLoop" or "NodeFails" => $"{ImageId} in {NodeGroup}",
+        "CrashLoop" or "NodeFails" or "Alarm" => $"{ImageId} in {NodeGroup}",
         _ => NodeGroup ?? "",
     };
 
@@ -165,6 +168,7 @@ public sealed class WinEksSimulatorFault
         Kind == "TokenExpiry" && Count is int c ? $"expire {c} token(s)" : null,
         Kind == "NodeFails" && AfterSeconds is double after ? $"NotReady {after:0.###} s after Ready" : null,
         Kind == "CrashLoop" ? "workloads crash-loop" : null,
+        Kind == "Alarm" ? $"{AlarmName} in ALARM {AfterSeconds ?? 300:0.###} s after Ready" : null,
     }.Where(p => !string.IsNullOrEmpty(p)));
 
     public override string ToString() => $"{Id} {Kind} {Target}";

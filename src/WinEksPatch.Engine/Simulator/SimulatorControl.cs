@@ -11,12 +11,15 @@ namespace WinEksPatch.Simulator;
 /// <summary>A fault rule to add (the cmdlet's parameters): an API rule, a token-expiry rule or a fleet rule.</summary>
 public sealed record SimulatorFaultSpec
 {
-    /// <summary>Api, TokenExpiry, LaunchFailure, NeverRegisters, RegistersNotReady, RegistersWithoutPodIps, CrashLoop or NodeFails.</summary>
+    /// <summary>Api, TokenExpiry, LaunchFailure, NeverRegisters, RegistersNotReady, RegistersWithoutPodIps, CrashLoop, NodeFails
+    /// or Alarm.</summary>
     public string Kind { get; init; } = "Api";
-    /// <summary>CrashLoop and NodeFails: the bad AMI.</summary>
+    /// <summary>CrashLoop, NodeFails and Alarm: the bad AMI.</summary>
     public string? ImageId { get; init; }
-    /// <summary>NodeFails: seconds after Ready.</summary>
+    /// <summary>NodeFails and Alarm: seconds after Ready.</summary>
     public double? AfterSeconds { get; init; }
+    /// <summary>Alarm: the CloudWatch alarm the AMI's nodes trip.</summary>
+    public string? AlarmName { get; init; }
     public string? Service { get; init; }
     public string? Operation { get; init; }
     public string? Resource { get; init; }
@@ -49,6 +52,7 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
         ["no-pod-ips"] = "RegistersWithoutPodIps",
         ["crash-loop"] = "CrashLoop",
         ["node-fails"] = "NodeFails",
+        ["alarm"] = "Alarm",
     };
 
     private readonly HttpClient _http = SimulatorSession.CreateHttpClient(trust, TimeSpan.FromSeconds(60));
@@ -131,6 +135,7 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
         Set("seed", spec.Seed);
         Set("imageId", spec.ImageId);
         Set("afterSeconds", spec.AfterSeconds);
+        Set("alarmName", spec.AlarmName);
         return ToFault(await SendAsync(HttpMethod.Post, "faults", body, cancellationToken).ConfigureAwait(false));
     }
 
@@ -264,7 +269,8 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
     internal static WinEksSimulatorFault ToFault(JsonObject f)
     {
         string kind = KindsFromWire.GetValueOrDefault(Str(f["kind"]) ?? "api", "Api");
-        bool fleet = kind is "LaunchFailure" or "NeverRegisters" or "RegistersNotReady" or "RegistersWithoutPodIps" or "CrashLoop" or "NodeFails";
+        bool badAmi = kind is "CrashLoop" or "NodeFails" or "Alarm";
+        bool fleet = badAmi || kind is "LaunchFailure" or "NeverRegisters" or "RegistersNotReady" or "RegistersWithoutPodIps";
         return new WinEksSimulatorFault
         {
             Id = Str(f["id"]) ?? "",
@@ -274,9 +280,10 @@ public sealed class SimulatorControl(string adminEndpoint, SimulatorTrust? trust
             Resource = Str(f["resource"]),
             NodeGroup = Str(f["group"]),
             Throttle = f["throttle"]?.GetValue<bool>() ?? false,
-            ErrorCode = kind is "NeverRegisters" or "RegistersNotReady" or "RegistersWithoutPodIps" or "CrashLoop" or "NodeFails" ? null : Str(f["errorCode"]),
-            ImageId = kind is "CrashLoop" or "NodeFails" ? Str(f["imageId"]) : null,
-            AfterSeconds = kind == "NodeFails" ? f["afterSeconds"]?.GetValue<double>() : null,
+            ErrorCode = badAmi || kind is "NeverRegisters" or "RegistersNotReady" or "RegistersWithoutPodIps" ? null : Str(f["errorCode"]),
+            ImageId = badAmi ? Str(f["imageId"]) : null,
+            AfterSeconds = kind is "NodeFails" or "Alarm" ? f["afterSeconds"]?.GetValue<double>() : null,
+            AlarmName = kind == "Alarm" ? Str(f["alarmName"]) : null,
             StatusCode = f["statusCode"] is JsonNode s ? (int)Long(s) : null,
             LatencySeconds = f["latencySeconds"]?.GetValue<double>(),
             LatencyClock = f["latencySeconds"] is null ? null : Str(f["latencyClock"]),

@@ -35,6 +35,7 @@ public static class IamPolicy
         "ec2:DescribeInstances", "ec2:DescribeImages", "ec2:DescribeLaunchTemplateVersions",
         "ec2:DescribeFastLaunchImages", "ssm:GetParameter", "ssm:GetParametersByPath", "ssm:GetParameters", "iam:GetInstanceProfile",
         "ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
+        "cloudwatch:DescribeAlarms",
     ];
 
     /// <summary>Image Builder calls on the module's own resources (their ARNs start with the module's name), the clean-up of a

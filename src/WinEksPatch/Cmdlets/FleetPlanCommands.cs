@@ -12,7 +12,7 @@ namespace WinEksPatch.Commands;
 /// ClusterName, Region, ProfileName and Tags bind by property name) or from -ClusterName/-Region/-ProfileName, and
 /// groups them into waves: one wave of everything, or one per value of -WaveBy (ProfileName, Region, or Tag:&lt;key&gt;,
 /// e.g. Tag:environment), in the order -WaveOrder gives (every value the clusters have must be placed, so prod is never
-/// first by accident). Every wave gets -MaxConcurrency, -MaxErrors, -SoakTime and -MaintenanceWindow; edit the plan
+/// first by accident). Every wave gets -MaxConcurrency, -MaxErrors, -SoakTime, -MaintenanceWindow and -AlarmName; edit the plan
 /// object, or the file Export-WinEksFleetPlan writes, to set waves apart. The plan is checked as Import-WinEksFleetPlan
 /// checks a file (FleetPlanInvalid names the field) and is written to the pipeline; nothing is read from AWS or
 /// changed.</para>
@@ -20,6 +20,11 @@ namespace WinEksPatch.Commands;
 /// <example>
 ///   <code>'dev', 'staging', 'prod' | ForEach-Object { Get-WinEksCluster -ProfileName $_ -Region us-west-2 } | New-WinEksFleetPlan -Name patch-tuesday -WaveBy ProfileName -WaveOrder dev, staging, prod -SoakTime 00:30:00</code>
 ///   <para>One wave per account, dev first, each cluster watched by the health gates for 30 minutes after its cycle.</para>
+/// </example>
+/// <example>
+///   <code>'dev', 'prod' | ForEach-Object { Get-WinEksCluster -ProfileName $_ -Region us-west-2 } | New-WinEksFleetPlan -Name guarded -WaveBy ProfileName -WaveOrder dev, prod -SoakTime 00:20:00 -AlarmName '{ClusterName}-windows-5xx'</code>
+///   <para>Each cluster's own 5XX alarm (dev-usw2-windows-5xx, prod-usw2-windows-5xx) is a health gate of its target: a
+///   target does not start while it is in ALARM, and one that trips while the target soaks fails it and rolls it back.</para>
 /// </example>
 /// <example>
 ///   <code>Get-WinEksCluster | New-WinEksFleetPlan -Name nightly -WaveBy Tag:environment -WaveOrder dev, prod -MaintenanceWindow @{ Schedule = 'cron(0 22 ? * TUE#2 *)'; ScheduleOffset = 2; Duration = 6; ScheduleTimezone = 'Europe/Berlin' } | Export-WinEksFleetPlan -Path (Join-Path ([IO.Path]::GetTempPath()) 'nightly.yaml')</code>
@@ -120,6 +125,14 @@ public sealed class NewWinEksFleetPlanCommand : WinEksPatchCmdlet
     [Parameter]
     public SwitchParameter NoRollback { get; set; }
 
+    /// <summary>CloudWatch alarms every wave's alarm gate reads, in each target's own account and region: none may be in
+    /// ALARM when a target starts or while it soaks. {ClusterName} and {Region} in a name are the target's, so one name
+    /// covers an alarm per cluster (e.g. '{ClusterName}-windows-5xx'). Each must exist; the run checks before any change.</summary>
+    [Parameter]
+    [ValidateCount(1, 100)]
+    [ValidateNotNullOrEmpty]
+    public string[]? AlarmName { get; set; }
+
     protected override void ProcessRecord() => _targets.Add((new WinEksFleetTarget
     {
         ProfileName = string.IsNullOrEmpty(ProfileName) ? null : ProfileName,
@@ -168,6 +181,7 @@ public sealed class NewWinEksFleetPlanCommand : WinEksPatchCmdlet
             MaxErrors = MaxErrors,
             SoakTime = SoakTime,
             MaintenanceWindow = MaintenanceWindow,
+            Gates = new WinEksFleetGates { Alarms = [.. AlarmName ?? []] },
         };
 
         if (WaveBy == "None")

@@ -74,9 +74,11 @@ public sealed class GetWinEksSimulatorReportCommand : SimulatorWorldCmdlet
 /// for a number of requests. -Kind LaunchFailure, NeverRegisters, RegistersNotReady or RegistersWithoutPodIps makes
 /// instances of a node group fail to launch (InsufficientInstanceCapacity in its scaling activities), never register as
 /// nodes, register NotReady, or turn Ready without the pod IPs (vpc.amazonaws.com/PrivateIPv4Address) a Windows node
-/// needs before Windows pods can run on it. -Kind CrashLoop or NodeFails with -ImageId makes an AMI bad in a way only
+/// needs before Windows pods can run on it. -Kind CrashLoop, NodeFails or Alarm with -ImageId makes an AMI bad in a way only
 /// watching after a rollout shows: its nodes join and turn Ready, then the workload pods on them crash-loop
-/// (CrashLoopBackOff, restarts rising), or the nodes turn NotReady -AfterSeconds later. -ProfileName and -Region put the
+/// (CrashLoopBackOff, restarts rising), or the nodes turn NotReady -AfterSeconds later, or the CloudWatch alarm
+/// -AlarmName (one of the account and region, as the fleet scenario's &lt;cluster&gt;-windows-5xx) goes into ALARM
+/// -AfterSeconds after one of them turned Ready. -ProfileName and -Region put the
 /// rule in one of the simulator's accounts and regions (Start-WinEksSimulator -Scenario fleet). -TokenExpiry makes the Kubernetes API refuse EKS tokens as expired (401), so the module's re-signing can
 /// be seen at work.</para>
 /// </summary>
@@ -152,21 +154,27 @@ public sealed class AddWinEksSimulatorFaultCommand : SimulatorWorldCmdlet
     public int? Seed { get; set; }
 
     /// <summary>A fleet fault: LaunchFailure, NeverRegisters, RegistersNotReady or RegistersWithoutPodIps; or a bad AMI
-    /// (-ImageId): CrashLoop (workload pods on its nodes crash-loop) or NodeFails (its nodes turn NotReady -AfterSeconds
-    /// after they became Ready).</summary>
+    /// (-ImageId): CrashLoop (workload pods on its nodes crash-loop), NodeFails (its nodes turn NotReady -AfterSeconds
+    /// after they became Ready) or Alarm (the alarm -AlarmName goes into ALARM -AfterSeconds after one became Ready).</summary>
     [Parameter(Mandatory = true, ParameterSetName = FleetSet)]
-    [ValidateSet("LaunchFailure", "NeverRegisters", "RegistersNotReady", "RegistersWithoutPodIps", "CrashLoop", "NodeFails")]
+    [ValidateSet("LaunchFailure", "NeverRegisters", "RegistersNotReady", "RegistersWithoutPodIps", "CrashLoop", "NodeFails", "Alarm")]
     public string Kind { get; set; } = "";
 
-    /// <summary>With -Kind CrashLoop or NodeFails: the bad AMI (every node launched from it, in the groups -NodeGroupName matches).</summary>
+    /// <summary>With -Kind CrashLoop, NodeFails or Alarm: the bad AMI (every node launched from it, in the groups -NodeGroupName matches).</summary>
     [Parameter(ParameterSetName = FleetSet)]
     [ValidatePattern("^ami-[0-9a-f]{8,17}$")]
     public string? ImageId { get; set; }
 
-    /// <summary>With -Kind NodeFails: simulated seconds from a node's Ready to its NotReady (default 300).</summary>
+    /// <summary>With -Kind NodeFails: simulated seconds from a node's Ready to its NotReady; with -Kind Alarm: to the alarm's
+    /// ALARM (default 300).</summary>
     [Parameter(ParameterSetName = FleetSet)]
     [ValidateRange(0.0, 86400.0)]
     public double? AfterSeconds { get; set; }
+
+    /// <summary>With -Kind Alarm: the CloudWatch alarm (of the account and region the rule is in) that the AMI's nodes trip.</summary>
+    [Parameter(ParameterSetName = FleetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? AlarmName { get; set; }
 
     /// <summary>The Auto Scaling group or EKS node group whose launches the fleet fault hits (wildcards allowed). (-NodeGroup
     /// is its former name, kept as an alias.)</summary>
@@ -198,10 +206,16 @@ public sealed class AddWinEksSimulatorFaultCommand : SimulatorWorldCmdlet
 
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == FleetSet && Kind is "CrashLoop" or "NodeFails" && ImageId is null)
+        if (ParameterSetName == FleetSet && Kind is "CrashLoop" or "NodeFails" or "Alarm" && ImageId is null)
         {
             ThrowTerminatingError(ToErrorRecord(new Errors.WinEksPatchException(Errors.ErrorIds.SimulatorFailed, Errors.ErrorKind.InvalidArgument,
                 $"-Kind {Kind} makes an AMI bad: name it with -ImageId.", Kind)));
+        }
+
+        if (ParameterSetName == FleetSet && (Kind == "Alarm") != (AlarmName is not null))
+        {
+            ThrowTerminatingError(ToErrorRecord(new Errors.WinEksPatchException(Errors.ErrorIds.SimulatorFailed, Errors.ErrorKind.InvalidArgument,
+                Kind == "Alarm" ? "-Kind Alarm trips an alarm: name it with -AlarmName." : "-AlarmName goes with -Kind Alarm.", Kind)));
         }
 
         if (ParameterSetName == ApiSet && !Throttle && ErrorCode is null && StatusCode is null && LatencySeconds is null)
@@ -213,7 +227,7 @@ public sealed class AddWinEksSimulatorFaultCommand : SimulatorWorldCmdlet
         var spec = ParameterSetName switch
         {
             FleetSet => new SimulatorFaultSpec { Kind = Kind, NodeGroup = NodeGroupName, ErrorCode = ErrorCode, Probability = Probability, Count = Count,
-                ImageId = ImageId, AfterSeconds = AfterSeconds },
+                ImageId = ImageId, AfterSeconds = AfterSeconds, AlarmName = AlarmName },
             TokenSet => new SimulatorFaultSpec { Kind = "TokenExpiry", Resource = Resource, MaxTokenAgeSeconds = MaxTokenAgeSeconds, Probability = Probability, Count = Count },
             _ => new SimulatorFaultSpec
             {

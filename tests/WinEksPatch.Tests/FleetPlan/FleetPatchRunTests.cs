@@ -42,7 +42,17 @@ public sealed class FleetPatchRunTests
         /// <summary>The pods of the n-th gate reading (from 0).</summary>
         public Func<int, List<KubePod>> PodsAfter { get; init; } = _ => [];
 
+        /// <summary>The alarms that exist, by the n-th alarm reading (from 0); none by default.</summary>
+        public Func<int, IReadOnlyList<CloudWatchAlarm>> AlarmsAt { get; init; } = _ => [];
+
         private int _readings;
+        private int _alarmReadings;
+
+        public Task<IReadOnlyList<CloudWatchAlarm>> ReadAlarmsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+        {
+            test._calls.Enqueue($"alarms {target.ClusterName}: {string.Join(",", names)}");
+            return Task.FromResult<IReadOnlyList<CloudWatchAlarm>>([.. AlarmsAt(_alarmReadings++).Where(a => names.Contains(a.Name))]);
+        }
 
         public Task<IReadOnlyList<string>> PreflightAsync(CancellationToken cancellationToken)
         {
@@ -250,6 +260,73 @@ public sealed class FleetPatchRunTests
         Assert.Equal(("RolledBack", "NodesReady", "n1 NotReady"), (a.Result, a.FailedGate, a.GateEvidence));
         Assert.Equal(["rollback a to ami-old"], Calls("rollback"));
         Assert.Equal("Failed", outcome.Report.Result);
+    }
+
+    private static CloudWatchAlarm Alarm(string name, string state = "OK") =>
+        new(name, state, state == "ALARM" ? "Threshold Crossed: 1 out of the last 3 datapoints was greater than the threshold (50.0)" : "fine", Monday);
+
+    private static WinEksFleetWave AlarmWave(string name, params string[] clusters)
+    {
+        var wave = Wave(name, clusters);
+        wave.SoakTime = TimeSpan.FromMinutes(10);
+        wave.Gates.Alarms = ["{ClusterName}-5xx"];
+        return wave;
+    }
+
+    [Fact]
+    public async Task An_alarm_that_trips_during_the_soak_fails_the_alarm_gate_and_the_target_is_rolled_back_and_the_plan_stops()
+    {
+        // Readings: the pre-flight's, the target's start, then the soak's; it trips at the soak's second reading.
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { AlarmsAt = n => [Alarm($"{t.ClusterName}-5xx", n >= 3 ? "ALARM" : "OK")] })
+            .RunAsync(Plan(AlarmWave("dev", "a"), AlarmWave("prod", "b")), Options(), new RecordingHost());
+
+        var a = outcome.Report.Waves[0].Targets[0];
+        Assert.Equal(("RolledBack", "Alarms"), (a.Result, a.FailedGate));
+        Assert.Equal("a-5xx in ALARM since 2026-12-07 09:00:00Z: Threshold Crossed: 1 out of the last 3 datapoints was greater than the threshold (50.0)", a.GateEvidence);
+        Assert.Equal(["rollback a to ami-old"], Calls("rollback"));
+        Assert.Equal(["patch a"], Calls("patch"));
+        Assert.Equal("Failed", outcome.Report.Result);
+        // Each target's own alarm, its name filled in from the target; the later wave was checked, and never started.
+        Assert.Contains("alarms b: b-5xx", _calls);
+        Assert.Equal(["alarms a: a-5xx"], Calls("alarms a").Distinct());
+    }
+
+    [Fact]
+    public async Task A_target_whose_alarm_is_in_ALARM_does_not_start_and_nothing_of_it_changes()
+    {
+        var wave = AlarmWave("dev", "a", "b");
+        wave.MaxErrors = 1;
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { AlarmsAt = n => [Alarm($"{t.ClusterName}-5xx", t.ClusterName == "a" && n >= 1 ? "ALARM" : "OK")] })
+            .RunAsync(Plan(wave), Options(), new RecordingHost());
+
+        var a = outcome.Report.Waves[0].Targets[0];
+        Assert.Equal(("Failed", "Alarms"), (a.Result, a.FailedGate));
+        Assert.StartsWith("Not started, nothing changed: the Alarms gate failed: a-5xx in ALARM", a.Error);
+        Assert.Null(a.Report);
+        Assert.Equal(["patch b"], Calls("patch"));
+        Assert.Empty(Calls("rollback"));
+        Assert.Equal("Succeeded", outcome.Report.Waves[0].Targets[1].Result);
+    }
+
+    [Fact]
+    public async Task An_alarm_with_insufficient_data_holds_the_gate()
+    {
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { AlarmsAt = _ => [Alarm("a-5xx", "INSUFFICIENT_DATA")] })
+            .RunAsync(Plan(AlarmWave("dev", "a")), Options(), new RecordingHost());
+        Assert.Equal("Succeeded", outcome.Report.Result);
+        Assert.True(Calls("alarms a").Count >= 4, "read before the run, at the start, and at each reading of the soak");
+    }
+
+    [Fact]
+    public async Task An_alarm_gate_naming_an_alarm_that_does_not_exist_stops_the_plan_before_any_change()
+    {
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { AlarmsAt = _ => t.ClusterName == "b" ? [] : [Alarm($"{t.ClusterName}-5xx")] })
+            .RunAsync(Plan(AlarmWave("dev", "a"), AlarmWave("prod", "b")), Options(), new RecordingHost());
+
+        Assert.Equal(ErrorIds.FleetTargetInvalid, outcome.Failure?.ErrorId);
+        Assert.Contains("its wave's alarm gate names b-5xx, and that alarm does not exist in the target's account and region (us-west-2)", outcome.Failure!.Message);
+        Assert.Empty(Calls("patch"));
+        Assert.Empty(Calls("canary"));
     }
 
     [Fact]

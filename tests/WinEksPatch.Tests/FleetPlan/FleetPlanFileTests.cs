@@ -19,7 +19,7 @@ public sealed class FleetPlanFileTests
           - name: prod
             maxConcurrency: 2
             maxErrors: 1
-            gates: { maxRestartIncrease: 3, noPendingPods: false }
+            gates: { maxRestartIncrease: 3, noPendingPods: false, alarms: ["{ClusterName}-windows-5xx", "{Region}-nat-errors"] }
             maintenanceWindow: { schedule: "cron(0 22 ? * TUE#2 *)", scheduleOffset: 2, duration: 6, scheduleTimezone: Europe/Berlin }
             targets:
               - profileName: prod
@@ -42,6 +42,8 @@ public sealed class FleetPlanFileTests
         Assert.Equal((2, 1, 3, false, true), (prod.MaxConcurrency, prod.MaxErrors, prod.Gates.MaxRestartIncrease, prod.Gates.NoPendingPods, prod.Gates.NodesReady));
         Assert.Equal(("Europe/Berlin", 2, 6), (prod.MaintenanceWindow!.ScheduleTimezone, prod.MaintenanceWindow.ScheduleOffset, prod.MaintenanceWindow.Duration));
         Assert.Equal(["win-managed"], prod.Targets[0].NodeGroupName);
+        Assert.Equal(["prod-euw1-windows-5xx", "eu-west-1-nat-errors"], prod.Gates.AlarmsFor(prod.Targets[1]));
+        Assert.Empty(plan.Waves[0].Gates.AlarmsFor(plan.Waves[0].Targets[0]));
         Assert.Equal(["dev/us-west-2/dev-usw2", "prod/us-west-2/prod-usw2", "prod/eu-west-1/prod-euw1"], plan.AllTargets.Select(t => t.Key));
     }
 
@@ -93,6 +95,18 @@ public sealed class FleetPlanFileTests
             """;
         var e = Assert.Throws<WinEksPatchException>(() => FleetPlanFile.Parse(yaml, yaml: true, "plan.yaml"));
         Assert.Contains($"{field}: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"{Cluster}-5xx\"", "holds a placeholder the plan does not fill in")]
+    [InlineData("\"\"", "is not a CloudWatch alarm name")]
+    [InlineData("\"a\\tb\"", "is not a CloudWatch alarm name")]
+    public void Alarm_names_are_checked(string alarm, string expected)
+    {
+        string json = $$"""{ "name": "p", "waves": [ { "name": "w", "gates": { "alarms": [ {{alarm}} ] }, "targets": [ { "region": "us-west-2", "clusterName": "c" } ] } ] }""";
+        var e = Assert.Throws<WinEksPatchException>(() => FleetPlanFile.Parse(json, yaml: false, "p.json"));
+        Assert.Contains("waves[0].gates.alarms: ", e.Message, StringComparison.Ordinal);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 

@@ -131,11 +131,11 @@ internal sealed class ThinMarshaller(ThinServiceDescriptor service) : IMarshalle
                 // The pipeline form-encodes Parameters into the body for POST requests without content.
                 break;
 
-            case AwsWireProtocol.Json11:
+            case AwsWireProtocol.Json11 or AwsWireProtocol.Json10:
                 wire.HttpMethod = "POST";
                 wire.ResourcePath = "/";
                 wire.Headers["X-Amz-Target"] = $"{service.JsonTargetPrefix}.{request.Operation}";
-                wire.Headers["Content-Type"] = "application/x-amz-json-1.1";
+                wire.Headers["Content-Type"] = service.Protocol == AwsWireProtocol.Json10 ? "application/x-amz-json-1.0" : "application/x-amz-json-1.1";
                 wire.Content = Encoding.UTF8.GetBytes(request.JsonBody ?? "{}");
                 break;
 
@@ -166,7 +166,7 @@ internal sealed class ThinMarshaller(ThinServiceDescriptor service) : IMarshalle
     }
 }
 
-/// <summary>Reads JSON responses (rest-json and JSON 1.1) and their error shapes.</summary>
+/// <summary>Reads JSON responses (rest-json, JSON 1.0 and 1.1) and their error shapes.</summary>
 internal sealed class ThinJsonUnmarshaller : JsonResponseUnmarshaller
 {
     public static readonly ThinJsonUnmarshaller Instance = new();
@@ -208,6 +208,13 @@ internal sealed class ThinJsonUnmarshaller : JsonResponseUnmarshaller
 
         // "aws.protocoltests#FooError:http://..." and "com.amazonaws.eks#ResourceNotFoundException" both reduce to the name.
         code = code.Split(':')[0].Split('#')[^1];
+
+        // A query-compatible service (CloudWatch) names the error's awsQuery code, the one its documentation lists.
+        if (input.ResponseData.GetHeaderValue("x-amzn-query-error") is { Length: > 0 } queryError)
+        {
+            code = queryError.Split(';')[0];
+        }
+
         if (code.Length == 0)
         {
             code = statusCode.ToString();

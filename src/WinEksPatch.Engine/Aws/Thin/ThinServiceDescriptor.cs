@@ -9,6 +9,10 @@ public enum AwsWireProtocol
     /// <summary>JSON 1.1: POST /, operation in X-Amz-Target (ECR).</summary>
     Json11,
 
+    /// <summary>JSON 1.0: as JSON 1.1 with its own content type (CloudWatch, whose errors also name their awsQuery code in
+    /// x-amzn-query-error).</summary>
+    Json10,
+
     /// <summary>awsQuery: form-encoded Action/Version, XML responses (Auto Scaling, STS).</summary>
     Query,
 }
@@ -19,7 +23,7 @@ public enum AwsWireProtocol
 /// <param name="SigningName">metadata.signingName: the SigV4 credential scope's service.</param>
 /// <param name="ApiVersion">metadata.apiVersion.</param>
 /// <param name="Protocol">metadata.protocol.</param>
-/// <param name="JsonTargetPrefix">metadata.targetPrefix, for JSON 1.1 services.</param>
+/// <param name="JsonTargetPrefix">metadata.targetPrefix, for JSON 1.0 and 1.1 services.</param>
 /// <param name="IsGlobal">metadata.globalEndpoint: one endpoint per partition (IAM), signed for the partition's home
 /// region, whatever region the session uses.</param>
 public sealed record ThinServiceDescriptor(
@@ -49,6 +53,9 @@ public sealed record ThinServiceDescriptor(
 
     public static readonly ThinServiceDescriptor AutoScaling =
         new("Auto Scaling", "autoscaling", "autoscaling", "2011-01-01", AwsWireProtocol.Query);
+
+    public static readonly ThinServiceDescriptor CloudWatch =
+        new("CloudWatch", "monitoring", "monitoring", "2010-08-01", AwsWireProtocol.Json10, "GraniteServiceVersion20100801");
 
     public static readonly ThinServiceDescriptor Ecr =
         new("ECR", "api.ecr", "ecr", "2015-09-21", AwsWireProtocol.Json11, "AmazonEC2ContainerRegistry_V20150921");

@@ -124,6 +124,22 @@ public sealed class WinEksFleetGates
 
     /// <summary>No new pod stays Pending for lack of a node.</summary>
     public bool NoPendingPods { get; set; } = true;
+
+    /// <summary>CloudWatch alarms (of each target's own account and region) that must not be in ALARM when a target starts
+    /// and through its soak. <c>{ClusterName}</c> and <c>{Region}</c> in a name are the target's; every alarm must exist
+    /// (checked before any change). An alarm with INSUFFICIENT_DATA does not fail the gate.</summary>
+    public List<string> Alarms { get; set; } = [];
+
+    /// <summary>The placeholders an alarm name may hold.</summary>
+    public static readonly string[] AlarmPlaceholders = ["{ClusterName}", "{Region}"];
+
+    /// <summary>The alarm names for <paramref name="target"/>, placeholders filled in.</summary>
+    public IReadOnlyList<string> AlarmsFor(WinEksFleetTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return [.. (Alarms ?? []).Select(a => a.Replace("{ClusterName}", target.ClusterName, StringComparison.Ordinal)
+            .Replace("{Region}", target.Region, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal)];
+    }
 }
 
 /// <summary>

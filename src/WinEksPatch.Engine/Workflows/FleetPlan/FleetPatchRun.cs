@@ -111,9 +111,9 @@ public sealed class FleetPatchRun(Func<WinEksFleetTarget, IFleetTarget> connect,
     {
         report.StartedAt = time.GetUtcNow();
         var toDo = plan.Waves.SelectMany((w, i) => w.Targets.Where((t, j) => report.Waves[i].Targets[j].Result != nameof(FleetTargetResult.AlreadyDone))
-            .Select((t, k) => (Target: t, Canary: w.Canary && k == 0))).ToList();
+            .Select((t, k) => (Target: t, Canary: w.Canary && k == 0, Alarms: w.Gates.AlarmsFor(t)))).ToList();
         int checkedCount = 0;
-        foreach (var (target, canary) in toDo)
+        foreach (var (target, canary, alarms) in toDo)
         {
             host.Progress(new ProgressUpdate(1, $"Fleet plan {plan.Name}", $"Checking {target.Key}", 100 * checkedCount++ / Math.Max(1, toDo.Count)));
             IFleetTarget session = connect(target);
@@ -125,6 +125,18 @@ public sealed class FleetPatchRun(Func<WinEksFleetTarget, IFleetTarget> connect,
                 throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.InvalidOperation,
                     $"Target {target.Key} starts a canary wave, and none of its groups ({string.Join(", ", groups)}) is self-managed: a canary replaces one " +
                     "node and soaks it, and an EKS managed update cannot stop after one node. Put a target with a self-managed group first.", target.Key);
+            }
+
+            if (alarms.Count > 0)
+            {
+                var found = await session.ReadAlarmsAsync(alarms, cancellationToken).ConfigureAwait(false);
+                var missing = alarms.Where(a => !found.Any(f => f.Name == a)).ToList();
+                if (missing.Count > 0)
+                {
+                    throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.ObjectNotFound,
+                        $"Target {target.Key}: its wave's alarm gate names {string.Join(", ", missing)}, and {(missing.Count == 1 ? "that alarm does" : "those alarms do")} " +
+                        $"not exist in the target's account and region ({target.Region}). An alarm gate reads the target's own alarms.", target.Key);
+                }
             }
 
             host.Verbose($"{target.Key}: ready; groups {string.Join(", ", groups)}{(canary ? $"; the canary is a node of {session.CanaryGroup}" : "")}.");

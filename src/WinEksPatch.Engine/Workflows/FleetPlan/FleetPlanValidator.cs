@@ -72,6 +72,7 @@ public static partial class FleetPlanValidator
                 throw Invalid($"{at}.gates.maxRestartIncrease", $"{gates.MaxRestartIncrease}; restarts cannot fall.");
             }
 
+            ValidateAlarms(gates.Alarms, $"{at}.gates.alarms", Invalid);
             if (wave.MaintenanceWindow is { } window)
             {
                 _ = MaintenanceWindowSchedule.Parse(window, $"{source}: {at}.maintenanceWindow");
@@ -80,6 +81,35 @@ public static partial class FleetPlanValidator
             for (int t = 0; t < wave.Targets.Count; t++)
             {
                 ValidateTarget(wave.Targets[t], $"{at}.targets[{t}]", clusters, Invalid);
+            }
+        }
+    }
+
+    /// <summary>Alarm names as CloudWatch takes them (1 to 255 characters, no control characters), at most the 100 one
+    /// DescribeAlarms reads, with no placeholder but those a target fills in.</summary>
+    private static void ValidateAlarms(List<string>? alarms, string at, Func<string, string, WinEksPatchException> invalid)
+    {
+        if (alarms is null)
+        {
+            throw invalid(at, "is empty; leave it out for no alarm gate.");
+        }
+
+        if (alarms.Count > 100)
+        {
+            throw invalid(at, $"{alarms.Count} alarms; a gate reads at most 100.");
+        }
+
+        foreach (string? alarm in alarms)
+        {
+            string bare = WinEksFleetGates.AlarmPlaceholders.Aggregate(alarm ?? "", (name, p) => name.Replace(p, "", StringComparison.Ordinal));
+            if (string.IsNullOrWhiteSpace(alarm) || alarm.Length > 255 || alarm.Any(char.IsControl))
+            {
+                throw invalid(at, $"'{alarm}' is not a CloudWatch alarm name (1 to 255 characters, no control characters).");
+            }
+
+            if (bare.Contains('{', StringComparison.Ordinal) && bare.Contains('}', StringComparison.Ordinal))
+            {
+                throw invalid(at, $"'{alarm}' holds a placeholder the plan does not fill in; it fills in {string.Join(" and ", WinEksFleetGates.AlarmPlaceholders)}.");
             }
         }
     }

@@ -30,6 +30,9 @@ public interface IFleetTarget : IDisposable
     /// <summary>One reading for the health gates: the groups' Windows nodes, the pods on them, the cluster's pending pods.</summary>
     Task<(IReadOnlyList<KubeNode> Nodes, IReadOnlyList<KubePod> PodsOnNodes, IReadOnlyList<KubePod> PendingPods)> ReadHealthAsync(
         IReadOnlyList<string> groups, CancellationToken cancellationToken);
+
+    /// <summary>The CloudWatch alarms of these names in the target's account and region (those that exist).</summary>
+    Task<IReadOnlyList<CloudWatchAlarm>> ReadAlarmsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken);
 }
 
 /// <summary>A target reached through the AWS SDK and KubernetesClient: its profile (or the session's default identity)
@@ -120,6 +123,9 @@ public sealed class ConnectedFleetTarget : IFleetTarget
         var pods = nodes.SelectMany(n => snapshot.PodsByNode.GetValueOrDefault(n.Name) ?? []).ToList();
         return (nodes, pods, snapshot.UnscheduledPods);
     }
+
+    public Task<IReadOnlyList<CloudWatchAlarm>> ReadAlarmsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken) =>
+        _connections.Aws.CloudWatch().DescribeAlarmsAsync(names, cancellationToken);
 
     public void Dispose() => _connections.Dispose();
 }

@@ -41,6 +41,24 @@ public sealed class HealthGateWatch(WinEksFleetGates gates)
         _pendingBeforeTheCycle = [.. pending.Where(p => p.Unschedulable).Select(p => p.Uid ?? $"{p.Namespace}/{p.Name}")];
     }
 
+    /// <summary>The alarm gate: <paramref name="names"/> must all exist (<paramref name="alarms"/> is what DescribeAlarms found of
+    /// them) and none be in ALARM. Held when there are no names.</summary>
+    public static GateVerdict ReadAlarms(IReadOnlyCollection<string> names, IReadOnlyList<CloudWatchAlarm> alarms)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(alarms);
+        var missing = names.Where(n => !alarms.Any(a => a.Name == n)).ToList();
+        var firing = alarms.Where(a => a.IsInAlarm && names.Contains(a.Name)).ToList();
+        if (firing.Count == 0 && missing.Count == 0)
+        {
+            return GateVerdict.Held;
+        }
+
+        return new("Alarms", string.Join("; ", firing.Select(a => $"{a.Name} in ALARM" +
+            (a.StateUpdated is { } at ? $" since {at.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z" : "") + (a.StateReason is { Length: > 0 } why ? $": {why}" : ""))
+            .Concat(missing.Select(n => $"{n} no longer exists"))));
+    }
+
     /// <summary>Judges one reading taken at <paramref name="now"/>. <paramref name="nodes"/>: the patched groups' Windows
     /// nodes; <paramref name="podsOnNodes"/>: the pods on them; <paramref name="pendingPods"/>: the cluster's pods no node
     /// was found for.</summary>

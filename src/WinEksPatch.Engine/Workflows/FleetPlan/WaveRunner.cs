@@ -229,6 +229,16 @@ internal sealed class WaveRunner(
         entry.StartedAt = time.GetUtcNow();
         entry.Result = "Running";
         await Checkpoint().ConfigureAwait(false);
+        // An alarm already in ALARM: the target does not start (nothing changed, so nothing to roll back).
+        if (await ReadAlarmGateAsync(session, target, wave, cancellationToken).ConfigureAwait(false) is { HasFailed: true } firing)
+        {
+            entry.FailedGate = firing.FailedGate;
+            entry.GateEvidence = firing.Evidence;
+            entry.Error = $"Not started, nothing changed: the {firing.FailedGate} gate failed: {firing.Evidence}";
+            targetHost.Warning(entry.Error);
+            return await FailAsync(session, entry, targetHost, cancellationToken).ConfigureAwait(false);
+        }
+
         if (canary && !await CanaryHoldsAsync(session, entry, wave, targetHost, cancellationToken).ConfigureAwait(false))
         {
             return await FailAsync(session, entry, targetHost, cancellationToken).ConfigureAwait(false);
@@ -253,7 +263,7 @@ internal sealed class WaveRunner(
             return await FailAsync(session, entry, targetHost, cancellationToken).ConfigureAwait(false);
         }
 
-        var verdict = await SoakAsync(session, groups, wave, watch, targetHost, cancellationToken).ConfigureAwait(false);
+        var verdict = await SoakAsync(session, target, groups, wave, watch, targetHost, cancellationToken).ConfigureAwait(false);
         entry.SoakedUntil = time.GetUtcNow();
         if (verdict.HasFailed)
         {
@@ -289,7 +299,7 @@ internal sealed class WaveRunner(
             return false;
         }
 
-        var verdict = await SoakAsync(session, [group], wave, watch, targetHost, cancellationToken).ConfigureAwait(false);
+        var verdict = await SoakAsync(session, session.Target, [group], wave, watch, targetHost, cancellationToken).ConfigureAwait(false);
         if (verdict.HasFailed)
         {
             entry.Report = canary.Report;
@@ -306,13 +316,19 @@ internal sealed class WaveRunner(
     }
 
     /// <summary>Reads the gates right after the cycle and then every interval until the soak time has passed and every
-    /// workload pod on the new nodes is Ready (a pod still starting keeps the soak going, up to its start timeout).</summary>
-    private async Task<GateVerdict> SoakAsync(IFleetTarget session, IReadOnlyList<string> groups, WinEksFleetWave wave, HealthGateWatch watch,
-        IWorkflowHost targetHost, CancellationToken cancellationToken)
+    /// workload pod on the new nodes is Ready (a pod still starting keeps the soak going, up to its start timeout).
+    /// The wave's alarms are read first at each reading.</summary>
+    private async Task<GateVerdict> SoakAsync(IFleetTarget session, WinEksFleetTarget target, IReadOnlyList<string> groups, WinEksFleetWave wave,
+        HealthGateWatch watch, IWorkflowHost targetHost, CancellationToken cancellationToken)
     {
         DateTimeOffset end = time.GetUtcNow() + wave.SoakTime;
         while (true)
         {
+            if (await ReadAlarmGateAsync(session, target, wave, cancellationToken).ConfigureAwait(false) is { HasFailed: true } firing)
+            {
+                return firing;
+            }
+
             var (nodes, pods, pending) = await session.ReadHealthAsync(groups, cancellationToken).ConfigureAwait(false);
             DateTimeOffset now = time.GetUtcNow();
             var verdict = watch.Read(nodes, pods, pending, now);
@@ -325,6 +341,14 @@ internal sealed class WaveRunner(
             TimeSpan wait = end - now < options.GateInterval && end > now ? end - now : options.GateInterval;
             await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The alarm gate of the wave for this target: held when the wave names no alarm.</summary>
+    private static async Task<GateVerdict> ReadAlarmGateAsync(IFleetTarget session, WinEksFleetTarget target, WinEksFleetWave wave, CancellationToken cancellationToken)
+    {
+        var names = wave.Gates.AlarmsFor(target);
+        return names.Count == 0 ? GateVerdict.Held
+            : HealthGateWatch.ReadAlarms(names, await session.ReadAlarmsAsync(names, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>A failed target: rolled back to the AMIs its groups ran before (when the plan says so), then reported.
