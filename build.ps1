@@ -188,6 +188,8 @@ function Start-ConformanceSuite($After = $null) {
     $dir = Join-Path $Root 'tests/conformance'
     if (-not (Get-ChildItem $dir -Recurse -Filter '*.test.mjs' | Where-Object FullName -NotMatch 'node_modules')) { return }
     $env:WINEKSPATCH_MODULE_DIR = $ModuleDir
+    # The PowerShell that runs this build runs the simulator's Automation aws:executeScript steps too.
+    $env:WINEKSPATCH_PWSH = Join-Path $PSHOME 'pwsh.dll'
     Start-SuiteJob 'conformance' {
         param($log, $dir, $report)
         Set-Location $dir

@@ -9,7 +9,7 @@ namespace WinEksPatch.Simulator;
 /// The standalone simulator:
 ///   WinEksPatch.Simulator --scenario demo [--time-scale N] [--aws-port P] [--k8s-port P] [--tls]
 ///                         [--parent-pid PID] [--ignore-stdin] [--ignore-interrupt] [--verbose]
-///                         [--faults FILE] [--iam-policy FILE]
+///                         [--faults FILE] [--iam-policy FILE] [--powershell PWSH] [--document NAME=FILE]...
 /// Prints exactly one JSON line (SimulatorInfo) on stdout, then serves until SIGINT/SIGTERM, until
 /// stdin reaches end-of-file (a parent stops it by closing the pipe; --ignore-stdin turns that off),
 /// or until the --parent-pid process exits. Logs go to stderr, and only with --verbose.
@@ -30,7 +30,7 @@ public static class Program
         catch (ArgumentException e)
         {
             await Console.Error.WriteLineAsync("WinEksPatch.Simulator: " + e.Message).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync("usage: WinEksPatch.Simulator [--scenario <name|path>] [--time-scale <n>] [--aws-port <port>] [--k8s-port <port>] [--tls] [--parent-pid <pid>] [--ignore-stdin] [--ignore-interrupt] [--verbose] [--faults <file>] [--iam-policy <file>]").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: WinEksPatch.Simulator [--scenario <name|path>] [--time-scale <n>] [--aws-port <port>] [--k8s-port <port>] [--tls] [--parent-pid <pid>] [--ignore-stdin] [--ignore-interrupt] [--verbose] [--faults <file>] [--iam-policy <file>] [--powershell <pwsh|pwsh.dll>] [--document <name>=<file>]...").ConfigureAwait(false);
             return 2;
         }
 
@@ -161,6 +161,17 @@ public static class Program
                 case "--iam-policy":
                     string policy = Value();
                     options.IamPolicyFile = File.Exists(policy) ? Path.GetFullPath(policy) : throw new ArgumentException($"--iam-policy: no file '{policy}'.");
+                    break;
+                case "--powershell":
+                    string pwsh = Value();
+                    options.PowerShell = File.Exists(pwsh) ? Path.GetFullPath(pwsh) : throw new ArgumentException($"--powershell: no file '{pwsh}'.");
+                    break;
+                case "--document":
+                    string document = Value();
+                    int equals = document.IndexOf('=', StringComparison.Ordinal);
+                    string documentPath = equals > 0 ? document[(equals + 1)..] : "";
+                    options.Documents.Add(equals > 0 && File.Exists(documentPath) ? (document[..equals], Path.GetFullPath(documentPath))
+                        : throw new ArgumentException($"--document takes <name>=<file> of an existing file, not '{document}'."));
                     break;
                 default:
                     throw new ArgumentException($"Unknown argument '{arg}'.");

@@ -10,6 +10,7 @@ using WinEksPatch.Simulator.Accounts;
 using WinEksPatch.Simulator.Admin;
 using WinEksPatch.Simulator.Auth;
 using WinEksPatch.Simulator.Auth.Iam;
+using WinEksPatch.Simulator.Automation;
 using WinEksPatch.Simulator.Aws;
 using WinEksPatch.Simulator.Aws.Services.AutoScaling;
 using WinEksPatch.Simulator.Aws.Services.CloudWatch;
@@ -60,6 +61,9 @@ public sealed class SimulatorHost : IAsyncDisposable
     /// <summary>Every account of the scenario and the world of each account in each region.</summary>
     public SimOrganization Organization { get; }
 
+    /// <summary>SSM Automation of every account and Region.</summary>
+    public AutomationEngine Automation { get; private init; } = null!;
+
     /// <summary>PEM of the CA that signs the Kubernetes endpoint's certificate (and the AWS endpoint's with TLS).</summary>
     public string CaPem => _ca.CaPem;
 
@@ -100,6 +104,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         string kubeUrl = "";
         SimOrganization? organizationRef = null;
         WorldRouter? routerRef = null;
+        AutomationEngine? automationRef = null;
         var organization = organizationRef = new SimOrganization(accounts, worlds.Select(w => w.World), (account, region) =>
         {
             var world = new SimWorld(clock, region, account.Id);
@@ -107,9 +112,11 @@ public sealed class SimulatorHost : IAsyncDisposable
             ScenarioLoader.Load(world, scenario.ForEmptyRegion(account.Id, region), calendar,
                 name => kubeUrl + WorldRouter.ClusterPath(organizationRef!, world, name), ca.CaDataBase64);
             _ = world.Report;
+            automationRef?.WorldMade(world);
             return world;
         });
         SimWorld primary = organization.Primary;
+        var automation = automationRef = new AutomationEngine(organization) { PowerShell = options.PowerShell };
 
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "WinEksPatch.Simulator" });
         builder.WebHost.UseKestrelCore();
@@ -155,7 +162,7 @@ public sealed class SimulatorHost : IAsyncDisposable
             new EksService(() => ca.CaDataBase64),
             new AutoScalingService(),
             new Ec2Service(),
-            new SsmService(),
+            new SsmService(automation),
             new EcrService(),
             new ImageBuilderService(),
             new IamService(),
@@ -252,6 +259,12 @@ public sealed class SimulatorHost : IAsyncDisposable
             await File.WriteAllTextAsync(kubeConfigPath, KubeConfigWriter.Render(contexts, ca.CaDataBase64, SimCredentials.KubernetesStaticToken),
                 cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(configPath, SharedConfigWriter.Render(accounts, awsUrl, options.Tls ? caPath : null), cancellationToken).ConfigureAwait(false);
+            automation.Endpoint = awsUrl;
+            automation.CaCertPath = options.Tls ? caPath : null;
+            foreach ((string name, string path) in options.Documents)
+            {
+                automation.Register(name, path);
+            }
 
             info = new SimulatorInfo
             {
@@ -269,7 +282,7 @@ public sealed class SimulatorHost : IAsyncDisposable
                 Accounts = accountInfos,
                 ConfigFile = configPath,
             };
-            return new SimulatorHost(app, ca, clock, organization, info, owned);
+            return new SimulatorHost(app, ca, clock, organization, info, owned) { Automation = automation };
         }
         catch
         {
@@ -283,6 +296,7 @@ public sealed class SimulatorHost : IAsyncDisposable
     {
         try
         {
+            Automation.StopAll();
             Organization.StopSchedulers();
             // A stop is prompt: requests still open after a few seconds (a watch a client never closed) are cut, rather
             // than holding the stop for the host's default 30 s.

@@ -34,4 +34,12 @@ public sealed class SimulatorOptions
     /// <summary>An IAM identity policy (JSON) the simulator's credentials carry: every AWS call is authorized against it
     /// as IAM would, and refused in the service's AccessDenied shape. Null: everything is allowed.</summary>
     public string? IamPolicyFile { get; set; }
+
+    /// <summary>pwsh, or the pwsh.dll of a PowerShell to run with dotnet, for Automation's aws:executeScript steps; null:
+    /// such steps fail saying the simulator cannot run them.</summary>
+    public string? PowerShell { get; set; }
+
+    /// <summary>SSM Automation documents that exist in every account and Region from the start (name, YAML or JSON file;
+    /// the files beside it that its <c>files</c> section names are its attachments).</summary>
+    public List<(string Name, string Path)> Documents { get; } = [];
 }

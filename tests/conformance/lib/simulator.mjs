@@ -14,6 +14,21 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const moduleDir = process.env.WINEKSPATCH_MODULE_DIR ?? path.resolve(here, "../../../out/WinEksPatch");
 const simulatorDll = path.join(moduleDir, "simulator", "WinEksPatch.Simulator.dll");
 
+/** The PowerShell (pwsh.dll, run with dotnet) the simulator runs Automation's aws:executeScript steps with: the one
+ * build.ps1 runs in (WINEKSPATCH_PWSH), else the repository's local tool in the NuGet cache. */
+export function powershellDll() {
+  const candidates = [process.env.WINEKSPATCH_PWSH];
+  const packages = process.env.NUGET_PACKAGES ?? path.join(process.env.HOME ?? "", ".nuget/packages");
+  const tools = JSON.parse(readFileSync(path.resolve(here, "../../../.config/dotnet-tools.json"), "utf8"));
+  const version = tools.tools.powershell.version;
+  for (const framework of ["net10.0", "net9.0", "net8.0"]) {
+    for (const platform of [process.platform === "win32" ? "win" : "unix", ""]) candidates.push(path.join(packages, "powershell", version, "tools", framework, "any", platform, "pwsh.dll"));
+  }
+  const found = candidates.find((c) => c && existsSync(c));
+  if (!found) throw new Error(`no pwsh.dll for aws:executeScript steps (looked at ${candidates.filter(Boolean).join(", ")}): run dotnet tool restore`);
+  return found;
+}
+
 /** Starts a simulator; resolves to { info, aws, ca, stop }. `info` is the simulator's one-line JSON contract; with
  * `tls`, `ca` is its CA certificate (PEM) and `aws` trusts it for the https endpoint. */
 export async function startSimulator({ scenario = "demo", timeScale = 1, tls = false, extraArgs = [] } = {}) {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using WinEksPatch.Simulator.Automation;
 using WinEksPatch.Simulator.Aws.Protocols;
 using WinEksPatch.Simulator.World;
 
@@ -6,9 +7,10 @@ namespace WinEksPatch.Simulator.Aws.Services.Ssm;
 
 /// <summary>
 /// SSM (JSON 1.1, X-Amz-Target AmazonSSM.*): parameter reads, chiefly the public
-/// /aws/service/ami-windows-latest/... parameters naming the newest EKS-optimized AMIs.
+/// /aws/service/ami-windows-latest/... parameters naming the newest EKS-optimized AMIs; documents
+/// (SsmService.Documents.cs) and Automation executions (SsmService.Automation.cs), run by <see cref="AutomationEngine"/>.
 /// </summary>
-public sealed class SsmService : AwsService
+public sealed partial class SsmService(AutomationEngine automation) : AwsService
 {
     private const string TargetPrefix = "AmazonSSM.";
 
@@ -30,6 +32,16 @@ public sealed class SsmService : AwsService
             "GetParameter" => GetParameter(call, body),
             "GetParameters" => GetParameters(call, body),
             "GetParametersByPath" => GetParametersByPath(call, body),
+            "CreateDocument" => CreateDocument(call, body),
+            "DescribeDocument" => DescribeDocument(call, body),
+            "GetDocument" => GetDocument(call, body),
+            "ListDocuments" => ListDocuments(call, body),
+            "StartAutomationExecution" => StartAutomationExecution(call, body),
+            "GetAutomationExecution" => GetAutomationExecution(call, body),
+            "DescribeAutomationExecutions" => DescribeAutomationExecutions(call, body),
+            "DescribeAutomationStepExecutions" => DescribeAutomationStepExecutions(call, body),
+            "SendAutomationSignal" => SendAutomationSignal(call, body),
+            "StopAutomationExecution" => StopAutomationExecution(call, body),
             _ => throw new AwsException(400, "UnknownOperationException", ""),
         };
     }
