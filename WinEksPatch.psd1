@@ -32,6 +32,7 @@
         'Import-WinEksFleetPlan'
         'Export-WinEksFleetPlan'
         'Invoke-WinEksFleetPatch'
+        'Watch-WinNodeGroupHealth'
         'Get-WinEksPatchIamPolicy'
         'Start-WinEksSimulator'
         'Stop-WinEksSimulator'

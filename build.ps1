@@ -106,7 +106,7 @@ function Get-PesterModulePath {
 $PesterSlowestFirst = @(
     'Rollout.Tests.ps1', 'Unattended.Tests.ps1', 'HelpExamples.Tests.ps1', 'Runbook.Tests.ps1', 'IamEnforcement.Tests.ps1',
     'FastLaunch.Tests.ps1', 'NewWinNodeAmi.Tests.ps1', 'RolloutWindow.Tests.ps1', 'SimulatorControl.Tests.ps1',
-    'ManagedRollout.Tests.ps1', 'FastLaunchPacing.Tests.ps1', 'BootPhases.Tests.ps1'
+    'ManagedRollout.Tests.ps1', 'FastLaunchPacing.Tests.ps1', 'FleetRunbook.Tests.ps1', 'BootPhases.Tests.ps1'
 )
 $PesterWorkers = 2
 

@@ -6,7 +6,8 @@
 .DESCRIPTION
     Publishes out/WinEksPatch to a temporary local PSResourceGet repository (file-based, so nothing leaves the machine),
     which writes WinEksPatch.<version>.nupkg; copies it to -OutputDirectory next to WinEksPatch.zip (the module folder,
-    zipped, for runbook attachments) and WinEksPatch-Runbook.yaml (the SSM Automation runbook with the zip's checksum).
+    zipped, for runbook attachments), WinEksPatch-Runbook.yaml (the SSM Automation runbook for one cluster) and
+    WinEksPatch-Fleet.yaml (the fleet runbook for TargetLocations), each with the zip's checksum.
     The temporary repository is unregistered again.
 #>
 param(
@@ -35,6 +36,8 @@ Compress-Archive -Path $ModuleDirectory -DestinationPath $zip -Force
 
 # The runbook names its attachment's checksum; write it with this zip's.
 $hash = (Get-FileHash $zip -Algorithm SHA256).Hash.ToLowerInvariant()
-$runbook = Get-Content (Join-Path $PSScriptRoot '../module/runbook/WinEksPatch-Runbook.yaml') -Raw
-Set-Content (Join-Path $OutputDirectory 'WinEksPatch-Runbook.yaml') ($runbook.Replace('__WINEKSPATCH_ZIP_SHA256__', $hash)) -NoNewline
+foreach ($name in 'WinEksPatch-Runbook.yaml', 'WinEksPatch-Fleet.yaml') {
+    $runbook = Get-Content (Join-Path $PSScriptRoot "../module/runbook/$name") -Raw
+    Set-Content (Join-Path $OutputDirectory $name) ($runbook.Replace('__WINEKSPATCH_ZIP_SHA256__', $hash)) -NoNewline
+}
 Get-ChildItem $OutputDirectory | ForEach-Object { Write-Host "    $($_.Name) ($([math]::Round($_.Length / 1MB, 1)) MB)" }

@@ -71,8 +71,13 @@ public sealed partial class AwsContext
                 simulator.EnsureServing();
             }
 
-            // -ProfileName may name one of the simulator's accounts (its profiles); any other profile is a real one.
-            var simulatedAccount = string.IsNullOrWhiteSpace(options.ProfileName) ? null : simulator.Info.AccountByProfile(options.ProfileName);
+            // -ProfileName may name one of the simulator's accounts (its profiles); any other profile is a real one. Without
+            // one, the keys in AWS_ACCESS_KEY_ID may be one of its accounts' (a script the simulator's Automation runs has
+            // its account's keys and Region there, as a real execution has its role's); any other keys are ignored.
+            var simulatedAccount = string.IsNullOrWhiteSpace(options.ProfileName) ? FromEnvironment(simulator) : simulator.Info.AccountByProfile(options.ProfileName);
+            var environmentRegion = string.IsNullOrWhiteSpace(options.ProfileName) && simulatedAccount != null
+                ? Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } r ? r : Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION")
+                : null;
             var real = !string.IsNullOrWhiteSpace(options.ProfileName) && simulatedAccount == null ? "-ProfileName"
                 : options.Credential != null ? "-Credential"
                 : !string.IsNullOrWhiteSpace(options.ProfileLocation) ? "-ProfileLocation"
@@ -89,6 +94,7 @@ public sealed partial class AwsContext
 
             var info = simulator.Info;
             var simulatedRegion = !string.IsNullOrWhiteSpace(options.Region) ? ResolveRegion(options.Region, null).SystemName
+                : !string.IsNullOrWhiteSpace(environmentRegion) ? ResolveRegion(environmentRegion, null).SystemName
                 : simulatedAccount?.Region ?? info.Region;
             var keys = simulatedAccount == null ? new BasicAWSCredentials(info.AccessKeyId, info.SecretAccessKey)
                 : new BasicAWSCredentials(simulatedAccount.AccessKeyId, simulatedAccount.SecretAccessKey);
@@ -140,6 +146,10 @@ public sealed partial class AwsContext
             : null;
         return new AwsContext(region, credentials, options.ProfileName, endpoint);
     }
+
+    /// <summary>The simulated account whose access key AWS_ACCESS_KEY_ID holds, or null.</summary>
+    private static Simulator.SimulatorAccount? FromEnvironment(Simulator.SimulatorSession simulator) =>
+        Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is { Length: > 0 } key ? simulator.Info.AccountByAccessKey(key) : null;
 
     private static RegionEndpoint ResolveRegion(string? explicitRegion, string? profileRegion, string? profileName = null)
     {

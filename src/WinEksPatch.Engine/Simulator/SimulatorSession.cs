@@ -28,6 +28,10 @@ public sealed record SimulatorInfo(
     /// <summary>The simulator's account whose profile is <paramref name="profileName"/> (case as written), or null.</summary>
     public SimulatorAccount? AccountByProfile(string profileName) =>
         Accounts?.FirstOrDefault(a => string.Equals(a.Profile, profileName, StringComparison.Ordinal));
+
+    /// <summary>The account whose access key this is, or null (a key of no simulated account).</summary>
+    public SimulatorAccount? AccountByAccessKey(string accessKeyId) =>
+        Accounts?.FirstOrDefault(a => string.Equals(a.AccessKeyId, accessKeyId, StringComparison.Ordinal));
 }
 
 /// <summary>An account of the simulator's scenario: its profile (what -ProfileName names while a session is pointed at
@@ -129,9 +133,12 @@ public sealed class SimulatorSession : IDisposable
     public bool HasExited => _process?.HasExited == true;
 
     /// <summary>Starts <c>dotnet WinEksPatch.Simulator.dll</c> and waits for its JSON line; with <paramref name="tls"/> its AWS
-    /// endpoint is https with a certificate of its generated CA, which this session then trusts for that endpoint.</summary>
+    /// endpoint is https with a certificate of its generated CA, which this session then trusts for that endpoint.
+    /// <paramref name="powershell"/>: the pwsh (or pwsh.dll) its Automation runs aws:executeScript steps with;
+    /// <paramref name="documents"/>: Automation documents (name, file) it has in every account and Region.</summary>
     public static async Task<SimulatorSession> StartAsync(string simulatorDll, string scenario, double timeScale, bool tls = false,
-        string? faultsFile = null, string? iamPolicyFile = null, CancellationToken cancellationToken = default)
+        string? faultsFile = null, string? iamPolicyFile = null, CancellationToken cancellationToken = default,
+        string? powershell = null, IReadOnlyList<(string Name, string Path)>? documents = null)
     {
         if (!File.Exists(simulatorDll))
         {
@@ -176,6 +183,18 @@ public sealed class SimulatorSession : IDisposable
         {
             start.ArgumentList.Add("--iam-policy");
             start.ArgumentList.Add(iamPolicyFile);
+        }
+
+        if (powershell != null)
+        {
+            start.ArgumentList.Add("--powershell");
+            start.ArgumentList.Add(powershell);
+        }
+
+        foreach (var (name, path) in documents ?? [])
+        {
+            start.ArgumentList.Add("--document");
+            start.ArgumentList.Add($"{name}={path}");
         }
 
         Process process;

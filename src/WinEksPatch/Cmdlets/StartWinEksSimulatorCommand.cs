@@ -87,6 +87,14 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
     [ValidateNotNullOrEmpty]
     public string? IamPolicyPath { get; set; }
 
+    /// <summary>The folder `build.ps1 package` writes (WinEksPatch-Runbook.yaml, WinEksPatch-Fleet.yaml and the
+    /// WinEksPatch.zip they attach): its runbooks exist in every account and Region of the simulator from the start, as
+    /// after the README's deployment steps (SSM documents WinEksPatch and WinEksPatch-Fleet), and its SSM Automation runs
+    /// them, their PowerShell steps with this session's PowerShell.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RunbookPackage { get; set; }
+
     protected override void EndProcessing()
     {
         try
@@ -103,11 +111,16 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
                 : throw new WinEksPatchException(ErrorIds.SimulatorIamPolicyFileNotFound, ErrorKind.ObjectNotFound,
                     $"-IamPolicyPath: no file '{IamPolicyPath}' in the file system.", IamPolicyPath));
 
+            var documents = RunbookPackage == null ? [] : Guard(() => RunbookDocuments(RunbookPackage));
+            // Its Automation runs aws:executeScript steps with the PowerShell this session runs in.
+            var pshome = SessionState.PSVariable.GetValue("PSHOME") as string;
+            var powershell = new[] { "pwsh.dll", "pwsh", "pwsh.exe" }.Select(f => pshome == null ? null : Path.Combine(pshome, f)).FirstOrDefault(File.Exists);
+
             RunWorkflow(async (host, token) =>
             {
                 // The new simulator starts before the one in use is let go: a start that fails (an unknown scenario, a
                 // rejected fault rule) leaves the session pointed where it was, never at nothing (then AWS).
-                var session = await SimulatorSession.StartAsync(dll, scenario, TimeScale, Tls.IsPresent, faults, iamPolicy, token).ConfigureAwait(false);
+                var session = await SimulatorSession.StartAsync(dll, scenario, TimeScale, Tls.IsPresent, faults, iamPolicy, token, powershell, documents).ConfigureAwait(false);
                 if (ModuleEnvironment.Simulator is { } previous)
                 {
                     host.Verbose(previous.OwnsProcess
@@ -125,6 +138,22 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
         {
             base.EndProcessing();
         }
+    }
+
+    /// <summary>The runbooks of a package folder, each with its SSM document name; SimulatorRunbookPackageNotFound when the
+    /// folder does not hold a built package (the runbooks and the zip they attach).</summary>
+    private List<(string Name, string Path)> RunbookDocuments(string folder)
+    {
+        var path = FileSystemPath(folder);
+        var runbooks = new[] { ("WinEksPatch", "WinEksPatch-Runbook.yaml"), ("WinEksPatch-Fleet", "WinEksPatch-Fleet.yaml") };
+        var missing = runbooks.Select(r => r.Item2).Append("WinEksPatch.zip").Where(f => path == null || !File.Exists(Path.Combine(path, f))).ToList();
+        if (missing.Count > 0)
+        {
+            throw new WinEksPatchException(ErrorIds.SimulatorFailed, ErrorKind.ObjectNotFound,
+                $"-RunbookPackage: '{folder}' has no {string.Join(", ", missing)}; build the package with `dotnet pwsh ./build.ps1 package` (it writes out/package).", folder);
+        }
+
+        return [.. runbooks.Select(r => (r.Item1, Path.Combine(path!, r.Item2)))];
     }
 }
 
@@ -192,6 +221,22 @@ public sealed class ConnectWinEksSimulatorCommand : WinEksPatchCmdlet
         {
             base.EndProcessing();
         }
+    }
+
+    /// <summary>The runbooks of a package folder, each with its SSM document name; SimulatorRunbookPackageNotFound when the
+    /// folder does not hold a built package (the runbooks and the zip they attach).</summary>
+    private List<(string Name, string Path)> RunbookDocuments(string folder)
+    {
+        var path = FileSystemPath(folder);
+        var runbooks = new[] { ("WinEksPatch", "WinEksPatch-Runbook.yaml"), ("WinEksPatch-Fleet", "WinEksPatch-Fleet.yaml") };
+        var missing = runbooks.Select(r => r.Item2).Append("WinEksPatch.zip").Where(f => path == null || !File.Exists(Path.Combine(path, f))).ToList();
+        if (missing.Count > 0)
+        {
+            throw new WinEksPatchException(ErrorIds.SimulatorFailed, ErrorKind.ObjectNotFound,
+                $"-RunbookPackage: '{folder}' has no {string.Join(", ", missing)}; build the package with `dotnet pwsh ./build.ps1 package` (it writes out/package).", folder);
+        }
+
+        return [.. runbooks.Select(r => (r.Item1, Path.Combine(path!, r.Item2)))];
     }
 }
 

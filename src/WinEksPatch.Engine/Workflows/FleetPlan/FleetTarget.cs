@@ -41,6 +41,16 @@ public sealed class ConnectedFleetTarget : IFleetTarget
 {
     private readonly Connections _connections;
     private readonly WorkflowFactory _workflows;
+    private readonly bool _ownsConnections = true;
+
+    /// <summary>A target reached through connections someone else made and disposes (a cmdlet's).</summary>
+    public ConnectedFleetTarget(WinEksFleetTarget target, Connections connections)
+    {
+        Target = target ?? throw new ArgumentNullException(nameof(target));
+        _connections = connections ?? throw new ArgumentNullException(nameof(connections));
+        _workflows = new WorkflowFactory(_connections);
+        _ownsConnections = false;
+    }
 
     public ConnectedFleetTarget(WinEksFleetTarget target, TimeProvider? time = null)
     {
@@ -125,7 +135,13 @@ public sealed class ConnectedFleetTarget : IFleetTarget
     }
 
     public Task<IReadOnlyList<CloudWatchAlarm>> ReadAlarmsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken) =>
-        _connections.Aws.CloudWatch().DescribeAlarmsAsync(names, cancellationToken);
+        names.Count == 0 ? Task.FromResult<IReadOnlyList<CloudWatchAlarm>>([]) : _connections.Aws.CloudWatch().DescribeAlarmsAsync(names, cancellationToken);
 
-    public void Dispose() => _connections.Dispose();
+    public void Dispose()
+    {
+        if (_ownsConnections)
+        {
+            _connections.Dispose();
+        }
+    }
 }

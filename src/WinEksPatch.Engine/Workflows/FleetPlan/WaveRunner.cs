@@ -315,41 +315,15 @@ internal sealed class WaveRunner(
         return true;
     }
 
-    /// <summary>Reads the gates right after the cycle and then every interval until the soak time has passed and every
-    /// workload pod on the new nodes is Ready (a pod still starting keeps the soak going, up to its start timeout).
-    /// The wave's alarms are read first at each reading.</summary>
-    private async Task<GateVerdict> SoakAsync(IFleetTarget session, WinEksFleetTarget target, IReadOnlyList<string> groups, WinEksFleetWave wave,
-        HealthGateWatch watch, IWorkflowHost targetHost, CancellationToken cancellationToken)
-    {
-        DateTimeOffset end = time.GetUtcNow() + wave.SoakTime;
-        while (true)
-        {
-            if (await ReadAlarmGateAsync(session, target, wave, cancellationToken).ConfigureAwait(false) is { HasFailed: true } firing)
-            {
-                return firing;
-            }
-
-            var (nodes, pods, pending) = await session.ReadHealthAsync(groups, cancellationToken).ConfigureAwait(false);
-            DateTimeOffset now = time.GetUtcNow();
-            var verdict = watch.Read(nodes, pods, pending, now);
-            if (verdict.HasFailed || (now >= end && !verdict.Settling))
-            {
-                return verdict;
-            }
-
-            targetHost.Progress(new ProgressUpdate(3, "Soak", now < end ? $"gates held; {(end - now).TotalMinutes:0} min to go" : "gates held; waiting for pods to be Ready"));
-            TimeSpan wait = end - now < options.GateInterval && end > now ? end - now : options.GateInterval;
-            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    /// <summary>The target's soak under the wave's gates (<see cref="GateSoak"/>).</summary>
+    private Task<GateVerdict> SoakAsync(IFleetTarget session, WinEksFleetTarget target, IReadOnlyList<string> groups, WinEksFleetWave wave,
+        HealthGateWatch watch, IWorkflowHost targetHost, CancellationToken cancellationToken) =>
+        new GateSoak(time, options.GateInterval).RunAsync(session, groups, wave.Gates.AlarmsFor(target), watch, wave.SoakTime,
+            status => targetHost.Progress(new ProgressUpdate(3, "Soak", status)), cancellationToken);
 
     /// <summary>The alarm gate of the wave for this target: held when the wave names no alarm.</summary>
-    private static async Task<GateVerdict> ReadAlarmGateAsync(IFleetTarget session, WinEksFleetTarget target, WinEksFleetWave wave, CancellationToken cancellationToken)
-    {
-        var names = wave.Gates.AlarmsFor(target);
-        return names.Count == 0 ? GateVerdict.Held
-            : HealthGateWatch.ReadAlarms(names, await session.ReadAlarmsAsync(names, cancellationToken).ConfigureAwait(false));
-    }
+    private static Task<GateVerdict> ReadAlarmGateAsync(IFleetTarget session, WinEksFleetTarget target, WinEksFleetWave wave, CancellationToken cancellationToken) =>
+        GateSoak.ReadAlarmsAsync(session, wave.Gates.AlarmsFor(target), cancellationToken);
 
     /// <summary>A failed target: rolled back to the AMIs its groups ran before (when the plan says so), then reported.
     /// RolledBack only when every group the cycle moved runs its earlier AMI again, read from its nodes after the
