@@ -28,6 +28,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         "AmiBuildResourceAction", "AmiBuildResourceKind", "WinNodeAmiFastLaunch", "NodeBoot", "NodeBootSummary", "WinNodeGroup", "WinPatchStatus",
         "WinEksSimulatorAccount", "WinEksFleetPlan", "WinEksFleetRollout", "WinEksFleetWave", "WinEksFleetTarget", "WinEksFleetGates",
         "WinEksMaintenanceWindow", "WinEksFleetReport", "WinEksFleetWaveReport", "WinEksFleetTargetReport", "FleetTargetResult",
+        "WinNodeGroupHealth",
     ];
 
     private static readonly Type? Accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");

@@ -120,6 +120,34 @@ Describe 'the fleet runbook on the simulated SSM Automation' {
     }
 }
 
+Describe 'Invoke-WinEksFleetPatch -Engine SsmAutomation' {
+    It 'runs the same plan as the local engine, one execution per wave, and reports each target' {
+        $plan = @(Get-WinEksCluster -ProfileName staging -Region us-west-2) + @(Get-WinEksCluster -ProfileName prod -Region eu-west-1) |
+            ForEach-Object { $_ | Add-Member -NotePropertyName NodeGroupName -NotePropertyValue "$($_.ClusterName)-win-selfmanaged" -PassThru } |
+            New-WinEksFleetPlan -Name handed -WaveBy ProfileName -WaveOrder staging, prod -SoakTime 00:10:00 -MaxSurge 2 -AlarmName '{ClusterName}-windows-5xx'
+        # -WhatIf: every target Planned, and no execution started.
+        $null = Get-WinEksSimulatorReport -Reset
+        $planned = $plan | Invoke-WinEksFleetPatch -Engine SsmAutomation -WhatIf
+        $planned.Waves.Targets.Result | Should -Be @('Planned', 'Planned')
+        @((Get-WinEksSimulatorReport).ApiCalls | Where-Object Operation -eq StartAutomationExecution) | Should -BeNullOrEmpty
+
+        $report = $plan | Invoke-WinEksFleetPatch -Engine SsmAutomation -Force -WarningAction SilentlyContinue
+        $report.Result | Should -Be 'Succeeded' -Because $report.Error
+        $report.Waves.AutomationExecutionId | Should -HaveCount 2
+        $report.Waves.Targets.Result | Should -Be @('Succeeded', 'Succeeded')
+        foreach ($target in $report.Waves.Targets) {
+            $status = Get-WinPatchStatus -ProfileName $target.ProfileName -Region $target.Region -ClusterName $target.ClusterName -NodeGroupName "$($target.ClusterName)-win-selfmanaged"
+            $status.ImageId | Should -Be $status.LatestImageId -Because "$($target.Key) was patched by its wave's execution"
+        }
+    }
+
+    It 'refuses a canary plan before any change, and a -StopAlarmName without the engine' {
+        $plan = Get-WinEksCluster -ProfileName staging -Region eu-west-1 | New-WinEksFleetPlan -Name canary -Canary
+        { $plan | Invoke-WinEksFleetPatch -Engine SsmAutomation -Force } | Should -Throw '*cannot run on SSM Automation: wave canary starts with a canary*'
+        { $plan | Invoke-WinEksFleetPatch -StopAlarmName fleet-errors -Force } | Should -Throw '*-StopAlarmName goes with -Engine SsmAutomation*'
+    }
+}
+
 Describe 'Start-WinEksSimulator -RunbookPackage' {
     It 'refuses a folder that holds no package, naming what is missing' {
         { Start-WinEksSimulator -Scenario fleet -RunbookPackage $TestDrive } | Should -Throw "*'$TestDrive' has no WinEksPatch-Runbook.yaml, WinEksPatch-Fleet.yaml, WinEksPatch.zip*"

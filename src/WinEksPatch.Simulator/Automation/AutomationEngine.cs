@@ -23,6 +23,7 @@ public sealed class AutomationEngine(SimOrganization organization)
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _done = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<(string Name, string Path)> _shipped = [];
+    private readonly ConcurrentBag<Task> _running = [];
 
     public SimOrganization Organization => organization;
 
@@ -118,9 +119,15 @@ public sealed class AutomationEngine(SimOrganization organization)
             IgnorePollAlarmFailure = ignorePollAlarmFailure,
         };
         Track(world, execution);
-        _ = Task.Run(() => locations is null
+        // An alarm already in ALARM stops it before its first step.
+        if (AlarmStops(world, execution))
+        {
+            execution.Stop.Cancel();
+        }
+
+        _running.Add(Task.Run(() => locations is null
             ? new AutomationRunner(this, world, caller, execution).RunAsync()
-            : RunParentAsync(world, execution, locations));
+            : RunParentAsync(world, execution, locations)));
         WatchAlarm(world, execution);
         return execution;
     }
@@ -152,14 +159,17 @@ public sealed class AutomationEngine(SimOrganization organization)
         return due.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Stops every execution (the simulator is stopping): running scripts are killed.</summary>
-    public void StopAll()
+    /// <summary>Stops every execution (the simulator is stopping) and waits, up to <paramref name="deadline"/>, for their
+    /// runners to end: running scripts are killed with their process trees.</summary>
+    public async Task StopAllAsync(TimeSpan deadline)
     {
         _stopping.Cancel();
         foreach ((_, AutomationExecution execution) in _all.Values)
         {
             execution.Stop.Cancel();
         }
+
+        await Task.WhenAny(Task.WhenAll(_running), Task.Delay(deadline)).ConfigureAwait(false);
     }
 
     private void Track(SimWorld world, AutomationExecution execution)
@@ -210,7 +220,7 @@ public sealed class AutomationEngine(SimOrganization organization)
                         break;
                     }
 
-                    running.Add(RunChildAsync(world, parent, location, spec, alarm));
+                    running.Add(RunChildSafelyAsync(world, parent, location, spec, alarm));
                 }
 
                 foreach (Task<bool> child in running)
@@ -231,7 +241,8 @@ public sealed class AutomationEngine(SimOrganization organization)
             lock (world.Gate)
             {
                 var failedSteps = parent.StepExecutions.Where(s => s.StepStatus != "Success").Select(s => $"{s.StepName} {s.StepStatus}").ToList();
-                parent.Status = parent.Stop.IsCancellationRequested ? "Cancelled" : failed > 0 ? "Failed" : "Success";
+                // From the steps, not the count: a location that ended any other way than Success is a failure.
+                parent.Status = parent.Stop.IsCancellationRequested ? "Cancelled" : failed > 0 || failedSteps.Count > 0 ? "Failed" : "Success";
                 parent.FailureMessage ??= failedSteps.Count == 0 ? null
                     : $"{failedSteps.Count} of {parent.StepExecutions.Count} target location(s) did not succeed ({string.Join(", ", failedSteps)})" +
                       (overErrors ? "; TargetLocationMaxErrors was exceeded, so no further location started." : ".");
@@ -240,6 +251,29 @@ public sealed class AutomationEngine(SimOrganization organization)
                 parent.CurrentAction = null;
                 Finished(parent);
             }
+        }
+    }
+
+    /// <summary><see cref="RunChildAsync"/>, a failure of the simulator's own recorded as the location's failure.</summary>
+    private async Task<bool> RunChildSafelyAsync(SimWorld parentWorld, AutomationExecution parent, AutomationLocation location, JsonObject spec, string? alarm)
+    {
+        try
+        {
+            return await RunChildAsync(parentWorld, parent, location, spec, alarm).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            lock (parentWorld.Gate)
+            {
+                if (parent.StepExecutions.LastOrDefault(s => s.TargetLocation == (location.Account.Id, location.Region)) is { ExecutionEndTime: null } step)
+                {
+                    step.StepStatus = "Failed";
+                    step.FailureMessage = "The simulator could not run the location: " + e.Message;
+                    step.ExecutionEndTime = parentWorld.Scheduler.Now;
+                }
+            }
+
+            return false;
         }
     }
 
@@ -287,6 +321,11 @@ public sealed class AutomationEngine(SimOrganization organization)
 
         // A stop of the parent (StopAutomationExecution, its alarm) stops the child.
         using CancellationTokenRegistration link = parent.Stop.Token.Register(() => child.Stop.Cancel());
+        if (AlarmStops(world, child))
+        {
+            child.Stop.Cancel();
+        }
+
         WatchAlarm(world, child);
         await new AutomationRunner(this, world, location.Account, child).RunAsync().ConfigureAwait(false);
         string status;
@@ -323,23 +362,41 @@ public sealed class AutomationEngine(SimOrganization organization)
             Task done = _done[execution.AutomationExecutionId].Task;
             while (!done.IsCompleted && !_stopping.IsCancellationRequested)
             {
-                lock (world.Gate)
+                if (AlarmStops(world, execution))
                 {
-                    MetricAlarm? alarm = world.Alarms.GetValueOrDefault(name);
-                    if (!execution.IsFinished && (alarm?.StateValue == "ALARM" || (alarm is null && !execution.IgnorePollAlarmFailure)))
-                    {
-                        execution.TriggeredAlarms.Add((name, alarm?.StateValue ?? "UNKNOWN"));
-                        execution.FailureMessage = alarm is null
-                            ? $"The CloudWatch alarm {name} could not be read (it does not exist in {world.AccountId}, {world.Region}); the execution was stopped."
-                            : $"The CloudWatch alarm {name} went into ALARM ({alarm.StateReason}); the execution was stopped.";
-                        execution.Stop.Cancel();
-                        return;
-                    }
+                    // Outside the world's lock: cancelling runs the execution's callbacks (its children's stops) inline.
+                    execution.Stop.Cancel();
+                    return;
                 }
 
                 await Task.WhenAny(done, Task.Delay(AlarmPollInterval)).ConfigureAwait(false);
             }
         });
+    }
+
+    /// <summary>Whether the execution's alarm is in ALARM (or cannot be read, unless told to ignore that): then it is
+    /// recorded as the reason, and the caller stops the execution.</summary>
+    private static bool AlarmStops(SimWorld world, AutomationExecution execution)
+    {
+        if (execution.AlarmName is not { } name)
+        {
+            return false;
+        }
+
+        lock (world.Gate)
+        {
+            MetricAlarm? alarm = world.Alarms.GetValueOrDefault(name);
+            if (execution.IsFinished || execution.TriggeredAlarms.Count > 0 || !(alarm?.StateValue == "ALARM" || (alarm is null && !execution.IgnorePollAlarmFailure)))
+            {
+                return false;
+            }
+
+            execution.TriggeredAlarms.Add((name, alarm?.StateValue ?? "UNKNOWN"));
+            execution.FailureMessage = alarm is null
+                ? $"The CloudWatch alarm {name} could not be read (it does not exist in {world.AccountId}, {world.Region}); the execution was stopped."
+                : $"The CloudWatch alarm {name} went into ALARM ({alarm.StateReason}); the execution was stopped.";
+            return true;
+        }
     }
 
     /// <summary>A rate ("10" or "10%") of <paramref name="total"/> locations.</summary>

@@ -66,6 +66,22 @@ internal sealed class AutomationRunner(AutomationEngine engine, SimWorld world, 
         {
             Locked(() => Finish(e.FailureType == "Timeout" ? "TimedOut" : "Failed", e.Message));
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not the document's doing (a script that could not be started, a file that could not be copied): the step and
+            // the execution fail saying so, rather than stay InProgress for ever.
+            Locked(() =>
+            {
+                if (execution.StepExecutions.LastOrDefault() is { ExecutionEndTime: null } current)
+                {
+                    current.StepStatus = "Failed";
+                    current.FailureMessage = "The simulator could not run the step: " + e.Message;
+                    current.ExecutionEndTime = world.Scheduler.Now;
+                }
+
+                Finish("Failed", "The simulator could not run the execution: " + e.Message);
+            });
+        }
     }
 
     /// <summary>Runs the step at <paramref name="index"/>; returns the index of the next step (-1: the end).</summary>
@@ -88,7 +104,11 @@ internal sealed class AutomationRunner(AutomationEngine engine, SimWorld world, 
         Locked(() =>
         {
             execution.StepExecutions.Add(record);
-            execution.Status = "InProgress";
+            if (execution.Status is "Pending" or "Waiting")
+            {
+                execution.Status = "InProgress"; // never over a Cancelling that StopAutomationExecution set
+            }
+
             execution.CurrentStepName = name;
             execution.CurrentAction = action;
             record.StepStatus = "InProgress";
@@ -96,6 +116,7 @@ internal sealed class AutomationRunner(AutomationEngine engine, SimWorld world, 
         });
 
         string? next = record.NextStep;
+        bool failed = false;
         try
         {
             inputs = Locked(() => _variables.Fill(step["inputs"] ?? new JsonObject()) as JsonObject ?? []);
@@ -134,6 +155,7 @@ internal sealed class AutomationRunner(AutomationEngine engine, SimWorld world, 
                 record.FailureType = failure.FailureType;
                 record.ExecutionEndTime = world.Scheduler.Now;
             });
+            failed = true;
             if (record.OnFailure == "Continue")
             {
                 next = record.NextStep;
@@ -148,7 +170,8 @@ internal sealed class AutomationRunner(AutomationEngine engine, SimWorld world, 
             }
         }
 
-        return record.IsEnd ? -1 : next is null ? index + 1 : steps.FindIndex(s => SsmDocument.Text(s["name"]) == next);
+        // isEnd ends the execution after the step succeeded; a failure goes where onFailure says.
+        return record.IsEnd && !failed ? -1 : next is null ? index + 1 : steps.FindIndex(s => SsmDocument.Text(s["name"]) == next);
     }
 
     /// <summary>Runs one action; returns the step to go to when the action chooses (aws:branch).</summary>
@@ -234,8 +257,16 @@ internal sealed class AutomationRunner(AutomationEngine engine, SimWorld world, 
         }
 
         TimeSpan timeout = TimeSpan.FromSeconds(record.TimeoutSeconds ?? 7 * 24 * 3600);
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(stop);
         using var timedOut = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        _ = engine.DelayAsync(world, timeout, timedOut.Token).ContinueWith(t => { if (t.IsCompletedSuccessfully) { timedOut.Cancel(); } }, TaskScheduler.Default);
+        Task due = engine.DelayAsync(world, timeout, timer.Token);
+        Task waitingForTimeout = due.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
+            {
+                timedOut.Cancel();
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         Locked(() =>
         {
             execution.Status = "Waiting";
@@ -278,6 +309,9 @@ internal sealed class AutomationRunner(AutomationEngine engine, SimWorld world, 
         }
         finally
         {
+            // The timer goes first, and its continuation has run before the token sources are disposed.
+            await timer.CancelAsync().ConfigureAwait(false);
+            await waitingForTimeout.ConfigureAwait(false);
             Locked(() =>
             {
                 execution.Approvers = null;

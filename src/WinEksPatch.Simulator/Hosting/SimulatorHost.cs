@@ -296,7 +296,7 @@ public sealed class SimulatorHost : IAsyncDisposable
     {
         try
         {
-            Automation.StopAll();
+            await Automation.StopAllAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             Organization.StopSchedulers();
             // A stop is prompt: requests still open after a few seconds (a watch a client never closed) are cut, rather
             // than holding the stop for the host's default 30 s.

@@ -27,6 +27,15 @@ namespace WinEksPatch.Commands;
 /// or killed leaves it; -ResumeFrom takes it back: targets that succeeded then are not patched again. A plan that
 /// failed ends the cmdlet with FleetPlanFailed after the report was emitted (it ends a script as throw does).
 /// -Force asks nothing and overrides nothing. -WhatIf changes nothing: each target's cycle writes its plan.</para>
+/// <para type="description">-Engine SsmAutomation hands the waves to SSM Automation instead: after the same checks, each
+/// wave (in its maintenance window) is one execution of the WinEksPatch-Fleet runbook, started in the central account
+/// (-AutomationProfileName, -AutomationRegion) with TargetLocations (the wave's accounts and Regions,
+/// TargetLocationMaxConcurrency and TargetLocationMaxErrors from its MaxConcurrency and MaxErrors) and followed until it
+/// ends; the next wave starts only after it succeeded. Each account and Region patches, soaks under the wave's gates and
+/// rolls back its own targets; the report says per target what its location's execution did, with each wave's
+/// AutomationExecutionId. -StopAlarmName stops an execution when a central alarm goes into ALARM. A stopped session
+/// leaves the execution running in AWS, and -ResumeFrom follows it. Canary waves and image builds need the local engine
+/// (FleetPlanInvalid before any change).</para>
 /// </summary>
 /// <example>
 ///   <code>Get-WinEksCluster -ProfileName dev | New-WinEksFleetPlan -Name dev-accounts | Invoke-WinEksFleetPatch -ReportPath (Join-Path ([IO.Path]::GetTempPath()) 'fleet-report.json') -Force</code>
@@ -39,6 +48,11 @@ namespace WinEksPatch.Commands;
 /// <example>
 ///   <code>'dev', 'staging', 'prod' | ForEach-Object { Get-WinEksCluster -ProfileName $_ -Region us-west-2 } | New-WinEksFleetPlan -Name all -WaveBy ProfileName -WaveOrder dev, staging, prod | Invoke-WinEksFleetPatch -WhatIf</code>
 ///   <para>What a plan across three accounts would do, wave by wave, without changing anything.</para>
+/// </example>
+/// <example>
+///   <code>'staging', 'prod' | ForEach-Object { Get-WinEksCluster -ProfileName $_ -Region us-west-2 } | New-WinEksFleetPlan -Name handed -WaveBy ProfileName -WaveOrder staging, prod -SoakTime 00:30:00 | Invoke-WinEksFleetPatch -Engine SsmAutomation -StopAlarmName dev-usw2-windows-5xx -WhatIf</code>
+///   <para>The SSM Automation execution each wave would start (document, TargetLocations, parameters, the alarm that stops
+///   it), after checking every target; nothing is started.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "WinEksFleetPatch", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Plan")]
 [OutputType(typeof(WinEksFleetReport))]
@@ -67,6 +81,43 @@ public sealed class InvokeWinEksFleetPatchCommand : WinEksPatchCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Local (default): this session runs every target. SsmAutomation: each wave is one execution of the fleet
+    /// runbook, started in the central account (-AutomationProfileName, -AutomationRegion) with TargetLocations; this
+    /// session checks the plan first, starts the waves in order and follows them.</summary>
+    [Parameter]
+    [ValidateSet("Local", "SsmAutomation")]
+    public string Engine { get; set; } = "Local";
+
+    /// <summary>With -Engine SsmAutomation: the fleet runbook's SSM document name in the central account.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string DocumentName { get; set; } = "WinEksPatch-Fleet";
+
+    /// <summary>With -Engine SsmAutomation: the role each target account runs its execution with (TargetLocations'
+    /// ExecutionRoleName; AWS-SystemsManager-AutomationExecutionRole when omitted).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ExecutionRoleName { get; set; }
+
+    /// <summary>With -Engine SsmAutomation: a CloudWatch alarm of the central account that stops a wave's execution
+    /// (running locations cancelled, no other started) when it goes into ALARM.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StopAlarmName { get; set; }
+
+    /// <summary>With -Engine SsmAutomation: the profile of the central account the executions start in (the default
+    /// identity when omitted).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ProfileNameCompleter))]
+    public string? AutomationProfileName { get; set; }
+
+    /// <summary>With -Engine SsmAutomation: the central Region the executions start in.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegionCompleter))]
+    public string? AutomationRegion { get; set; }
+
     private WinEksFleetPlan? _plan;
 
     protected override void ProcessRecord()
@@ -90,6 +141,13 @@ public sealed class InvokeWinEksFleetPatchCommand : WinEksPatchCmdlet
                 FleetPlanValidator.Validate(_plan, $"'{_plan.Name}'");
                 return _plan;
             });
+            if (Engine == "Local" && new[] { (nameof(ExecutionRoleName), ExecutionRoleName), (nameof(StopAlarmName), StopAlarmName),
+                (nameof(AutomationProfileName), AutomationProfileName), (nameof(AutomationRegion), AutomationRegion) }.FirstOrDefault(p => p.Item2 != null) is { Item1: { } given })
+            {
+                ThrowTerminatingError(ToErrorRecord(new WinEksPatchException(ErrorIds.FleetPlanInvalid, ErrorKind.InvalidArgument,
+                    $"-{given} goes with -Engine SsmAutomation; the local engine runs every target from this session. Nothing was changed.", given)));
+            }
+
             var reportPath = ReportPath == null ? null : Guard(() => ReportFile.Prepare(ReportPath, FileSystemPath(ReportPath)));
             var resume = ResumeFrom == null ? null : Guard(() => ReadReport(ResumeFrom, FileSystemPath(ResumeFrom)));
             var options = new FleetRunOptions
@@ -117,7 +175,7 @@ public sealed class InvokeWinEksFleetPatchCommand : WinEksPatchCmdlet
             if (!WhatIfGiven)
             {
                 if (!ShouldChange(plan.Name, "Patch the fleet plan",
-                    $"Patch {targets.Count} cluster(s) in {plan.Waves.Count} wave(s): " +
+                    $"Patch {targets.Count} cluster(s) in {plan.Waves.Count} wave(s){(Engine == "SsmAutomation" ? $" on SSM Automation ({DocumentName}, one execution per wave)" : "")}: " +
                     string.Join("; ", plan.Waves.Select(w => $"{w.Name}: {string.Join(", ", w.Targets.Select(t => t.Key))}"))))
                 {
                     return;
@@ -131,6 +189,12 @@ public sealed class InvokeWinEksFleetPatchCommand : WinEksPatchCmdlet
             // signed was minutes old to a simulator running faster: 401 part-way through the first rollout).
             ModuleEnvironment.AttachFromEnvironment();
             var time = ModuleEnvironment.Time;
+            using var central = Engine == "SsmAutomation" ? Guard(() => new Connections(new Aws.AwsConnectionOptions(AutomationRegion, AutomationProfileName), time: time)) : null;
+            if (central is not null)
+            {
+                options = options with { Ssm = new SsmFleetEngine(central.Aws.Ssm(), DocumentName, ExecutionRoleName, StopAlarmName) };
+            }
+
             var run = new FleetPatchRun(target => new ConnectedFleetTarget(target, time), time);
             FleetRunOutcome? outcome = null;
             RunWorkflow(async (host, token) =>

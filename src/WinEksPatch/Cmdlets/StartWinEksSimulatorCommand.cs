@@ -112,7 +112,8 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
                     $"-IamPolicyPath: no file '{IamPolicyPath}' in the file system.", IamPolicyPath));
 
             var documents = RunbookPackage == null ? [] : Guard(() => RunbookDocuments(RunbookPackage));
-            // Its Automation runs aws:executeScript steps with the PowerShell this session runs in.
+            // Its Automation runs aws:executeScript steps with the PowerShell this session runs in: its pwsh.dll, run with
+            // dotnet (which the simulator itself needs on PATH), else its pwsh executable.
             var pshome = SessionState.PSVariable.GetValue("PSHOME") as string;
             var powershell = new[] { "pwsh.dll", "pwsh", "pwsh.exe" }.Select(f => pshome == null ? null : Path.Combine(pshome, f)).FirstOrDefault(File.Exists);
 
@@ -140,8 +141,8 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
         }
     }
 
-    /// <summary>The runbooks of a package folder, each with its SSM document name; SimulatorRunbookPackageNotFound when the
-    /// folder does not hold a built package (the runbooks and the zip they attach).</summary>
+    /// <summary>The runbooks of a package folder, each with its SSM document name; SimulatorFailed when the folder does not
+    /// hold a built package (the runbooks and the zip they attach).</summary>
     private List<(string Name, string Path)> RunbookDocuments(string folder)
     {
         var path = FileSystemPath(folder);
@@ -221,22 +222,6 @@ public sealed class ConnectWinEksSimulatorCommand : WinEksPatchCmdlet
         {
             base.EndProcessing();
         }
-    }
-
-    /// <summary>The runbooks of a package folder, each with its SSM document name; SimulatorRunbookPackageNotFound when the
-    /// folder does not hold a built package (the runbooks and the zip they attach).</summary>
-    private List<(string Name, string Path)> RunbookDocuments(string folder)
-    {
-        var path = FileSystemPath(folder);
-        var runbooks = new[] { ("WinEksPatch", "WinEksPatch-Runbook.yaml"), ("WinEksPatch-Fleet", "WinEksPatch-Fleet.yaml") };
-        var missing = runbooks.Select(r => r.Item2).Append("WinEksPatch.zip").Where(f => path == null || !File.Exists(Path.Combine(path, f))).ToList();
-        if (missing.Count > 0)
-        {
-            throw new WinEksPatchException(ErrorIds.SimulatorFailed, ErrorKind.ObjectNotFound,
-                $"-RunbookPackage: '{folder}' has no {string.Join(", ", missing)}; build the package with `dotnet pwsh ./build.ps1 package` (it writes out/package).", folder);
-        }
-
-        return [.. runbooks.Select(r => (r.Item1, Path.Combine(path!, r.Item2)))];
     }
 }
 

@@ -32,8 +32,9 @@ public sealed class WatchWinNodeGroupHealthCommand : NodeGroupsCmdlet
     [ValidateTimeout(AllowZero = true)]
     public TimeSpan For { get; set; } = TimeSpan.Zero;
 
-    /// <summary>Watch until this time (on the module's clock: the simulator's while the session uses one), or -For from now
-    /// if that comes first.</summary>
+    /// <summary>Watch until this time (on the module's clock: the simulator's while the session uses one); -For then caps
+    /// this watch, which ends when it is spent even while a pod is still starting (Healthy, FinishedAt before -Until: a
+    /// runbook round goes on in its next round).</summary>
     [Parameter]
     public DateTimeOffset? Until { get; set; }
 
@@ -78,11 +79,12 @@ public sealed class WatchWinNodeGroupHealthCommand : NodeGroupsCmdlet
 
             var time = connections.Time;
             var started = time.GetUtcNow();
-            var duration = Until is not { } until ? For
-                : until - started is var left && (For == TimeSpan.Zero || left < For) ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : For;
+            // With -Until: the soak lasts until then, and -For (when given) is this watch's hard budget.
+            var duration = Until is { } until ? (until > started ? until - started : TimeSpan.Zero) : For;
+            DateTimeOffset? hardStop = Until is not null && For > TimeSpan.Zero ? started + For : null;
             var watch = new HealthGateWatch(gates);
             watch.PendingBeforeTheCycle((await session.ReadHealthAsync(groups, token).ConfigureAwait(false)).PendingPods);
-            var verdict = await new GateSoak(time, Interval).RunAsync(session, groups, alarms, watch, duration,
+            var verdict = await new GateSoak(time, Interval).RunAsync(session, groups, alarms, watch, duration, hardStop,
                 status => host.Progress(new Abstractions.ProgressUpdate(1, $"Watching {ClusterName}", status)), token).ConfigureAwait(false);
             host.Output(new WinNodeGroupHealth
             {

@@ -24,6 +24,9 @@ public sealed class FleetPatchRunTests
 
         public string? CanaryGroup { get; init; } = "win";
 
+        /// <summary>The account a profile reaches: dev 111122223333, prod 777788889999.</summary>
+        public string? AccountId => target.ProfileName == "prod" ? "777788889999" : "111122223333";
+
         public Func<IReadOnlyList<string>>? Preflight { get; init; }
 
         public bool CycleFails { get; init; }
@@ -439,6 +442,185 @@ public sealed class FleetPatchRunTests
         Assert.Empty(Calls("gates"));
         Assert.All(outcome.Report.Waves.SelectMany(w => w.Targets), t => Assert.Equal("Planned", t.Result));
         Assert.Equal(new DateTimeOffset(2026, 12, 8, 22, 0, 0, TimeSpan.Zero), outcome.Report.Waves[1].WaitedForWindowUntil);
+    }
+
+    /// <summary>SSM Automation as the fleet engine sees it: the executions started, and what each read returns.</summary>
+    private sealed class FakeAutomation : ISsmAutomationApi
+    {
+        public List<AutomationStart> Started { get; } = [];
+
+        /// <summary>The n-th read (from 0) of the execution started n-th (from 0).</summary>
+        public Func<int, int, AutomationProgress> Read { get; init; } = (_, _) => new("x", "Success", null, [], []);
+
+        private readonly Dictionary<string, int> _reads = [];
+
+        public Task<string> StartAsync(AutomationStart start, CancellationToken cancellationToken = default)
+        {
+            Started.Add(start);
+            return Task.FromResult($"exec-{Started.Count - 1}");
+        }
+
+        public Task<AutomationProgress> GetAsync(string executionId, CancellationToken cancellationToken = default)
+        {
+            int reads = _reads.GetValueOrDefault(executionId);
+            _reads[executionId] = reads + 1;
+            return Task.FromResult(Read(int.Parse(executionId[5..], System.Globalization.CultureInfo.InvariantCulture), reads) with { ExecutionId = executionId });
+        }
+    }
+
+    private static AutomationLocationProgress Location(string account, string region, string status, params AutomationStepProgress[] steps) =>
+        new(account, region, status, $"child-{account}-{region}", null, steps);
+
+    private static AutomationStepProgress Step(string name, string status, string? failure = null, string? output = null) =>
+        new(name, status, failure, output is null ? new Dictionary<string, IReadOnlyList<string>>() : new Dictionary<string, IReadOnlyList<string>> { ["Status"] = [output] });
+
+    private static FleetRunOptions SsmOptions(FakeAutomation automation, bool whatIf = false, WinEksFleetReport? resume = null) =>
+        Options(whatIf, resume) with { Ssm = new SsmFleetEngine(automation, StopAlarmName: "fleet-errors") { PollInterval = TimeSpan.FromSeconds(30) } };
+
+    [Fact]
+    public async Task On_SSM_Automation_each_wave_is_one_execution_of_its_accounts_and_Regions_started_after_the_last_succeeded()
+    {
+        var dev = Wave("dev", "a", "b");
+        dev.MaxConcurrency = 2;
+        dev.MaxErrors = 1;
+        dev.SoakTime = TimeSpan.FromMinutes(30);
+        dev.Gates.Alarms = ["{ClusterName}-5xx"];
+        var prod = new WinEksFleetWave { Name = "prod", Targets = [Target("c", "prod")] };
+        prod.Targets[0].Region = "eu-west-1";
+        var automation = new FakeAutomation
+        {
+            // The first execution is in progress at its first read, then done; the second is done at once.
+            Read = (execution, read) => execution == 0 && read == 0
+                ? new("", "InProgress", null, [], [Location("111122223333", "us-west-2", "InProgress")])
+                : new("", "Success", null, [], execution == 0 ? [Location("111122223333", "us-west-2", "Success")] : [Location("777788889999", "eu-west-1", "Success")]),
+        };
+        // The pre-flight checks the alarm gate's alarms exist in each target's account and Region, as on the local engine.
+        FleetRunOutcome outcome = await Run(t => new FakeTarget(t, this) { AlarmsAt = _ => [Alarm($"{t.ClusterName}-5xx")] })
+            .RunAsync(Plan(dev, prod), SsmOptions(automation), new RecordingHost());
+
+        Assert.Null(outcome.Failure);
+        Assert.Equal("Succeeded", outcome.Report.Result);
+        Assert.Equal(["alarms a: a-5xx", "alarms b: b-5xx"], Calls("alarms"));
+        Assert.Equal(2, automation.Started.Count);
+        AutomationStart first = automation.Started[0];
+        Assert.Equal(("WinEksPatch-Fleet", "2", "1", "fleet-errors"), (first.DocumentName, first.MaxConcurrency, first.MaxErrors, first.StopAlarmName));
+        Assert.Equal(["111122223333"], first.Accounts);
+        Assert.Equal(["us-west-2"], first.Regions);
+        Assert.Equal(["111122223333:us-west-2:a:win", "111122223333:us-west-2:b:win"], first.Parameters["Targets"]);
+        Assert.Equal(["30"], first.Parameters["SoakMinutes"]);
+        Assert.Equal(["{ClusterName}-5xx"], first.Parameters["AlarmNames"]);
+        Assert.Equal(["true"], first.Parameters["Rollback"]);
+        Assert.Equal(["777788889999"], automation.Started[1].Accounts);
+        Assert.Equal(["exec-0", "exec-1"], outcome.Report.Waves.Select(w => w.AutomationExecutionId));
+        Assert.All(outcome.Report.Waves.SelectMany(w => w.Targets), t => Assert.Equal("Succeeded", t.Result));
+        Assert.Empty(Calls("patch"));
+    }
+
+    [Fact]
+    public async Task On_SSM_Automation_a_location_rolled_back_after_its_gate_failed_is_reported_so_and_the_next_wave_never_starts()
+    {
+        var automation = new FakeAutomation
+        {
+            Read = (_, _) => new("", "Failed", "1 of 1 target location(s) did not succeed", [], [Location("111122223333", "us-west-2", "Failed",
+                Step("Patch", "Success", output: "Succeeded"), Step("Soak", "Failed", "Health gate Alarms failed on a: a-5xx in ALARM since 2026-12-07 09:00:00Z: Threshold Crossed"),
+                Step("Rollback", "Success", output: "RolledBack"), Step("Failed", "Failed", "WinEksPatch-Fleet failed in this location"))]),
+        };
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(Wave("dev", "a"), Wave("prod", "c")), SsmOptions(automation), new RecordingHost());
+
+        Assert.Equal(ErrorIds.FleetPlanFailed, outcome.Failure?.ErrorId);
+        var a = outcome.Report.Waves[0].Targets[0];
+        Assert.Equal(("RolledBack", "Alarms", "a-5xx in ALARM since 2026-12-07 09:00:00Z: Threshold Crossed"), (a.Result, a.FailedGate, a.GateEvidence));
+        Assert.Single(automation.Started);
+        Assert.Equal("NotStarted", outcome.Report.Waves[1].Targets[0].Result);
+        Assert.StartsWith("Wave dev: SSM Automation execution exec-0 ended Failed: 1 of 1", outcome.Report.Error);
+    }
+
+    [Fact]
+    public async Task On_SSM_Automation_failed_targets_within_MaxErrors_complete_the_wave_with_errors_and_the_plan_goes_on()
+    {
+        var dev = Wave("dev", "a", "b");
+        dev.MaxErrors = 2; // a and b are in one account and Region: its location's failure fails both
+        var automation = new FakeAutomation
+        {
+            Read = (execution, _) => execution == 0
+                ? new("", "Failed", "1 of 2 target location(s) did not succeed", [], [Location("111122223333", "us-west-2", "Failed", Step("Patch", "Failed", "WinEksPatch failed: a: the floor held"))])
+                : new("", "Success", null, [], [Location("777788889999", "us-west-2", "Success")]),
+        };
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(dev, new WinEksFleetWave { Name = "prod", Targets = [Target("c", "prod")] }), SsmOptions(automation), new RecordingHost());
+
+        Assert.Null(outcome.Failure);
+        Assert.Equal(("CompletedWithErrors", 2, "CompletedWithErrors"), (outcome.Report.Waves[0].Result, outcome.Report.Waves[0].Errors, outcome.Report.Result));
+        Assert.Equal("WinEksPatch failed: a: the floor held", outcome.Report.Waves[0].Targets[0].Error);
+        Assert.Equal(2, automation.Started.Count);
+    }
+
+    [Fact]
+    public async Task On_SSM_Automation_an_execution_its_alarm_stopped_stops_the_plan_naming_the_alarm()
+    {
+        var automation = new FakeAutomation
+        {
+            Read = (_, _) => new("", "Cancelled", "The CloudWatch alarm fleet-errors went into ALARM (5XX); the execution was stopped.", ["fleet-errors ALARM"],
+                [Location("111122223333", "us-west-2", "Cancelled", Step("Patch", "Cancelled"))]),
+        };
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(Wave("dev", "a", "b")), SsmOptions(automation), new RecordingHost());
+
+        Assert.Equal(ErrorIds.FleetPlanFailed, outcome.Failure?.ErrorId);
+        Assert.Equal("Stopped", outcome.Report.Waves[0].Result);
+        Assert.All(outcome.Report.Waves[0].Targets, t => Assert.Equal(("Stopped", "The CloudWatch alarm fleet-errors went into ALARM (5XX); the execution was stopped."), (t.Result, t.Error)));
+        Assert.Contains("Alarms: fleet-errors ALARM.", outcome.Report.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_SSM_Automation_a_canary_wave_is_refused_before_any_target_is_reached()
+    {
+        var wave = Wave("dev", "a");
+        wave.Canary = true;
+        var automation = new FakeAutomation();
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(wave), SsmOptions(automation), new RecordingHost());
+
+        Assert.Equal(ErrorIds.FleetPlanInvalid, outcome.Failure?.ErrorId);
+        Assert.Contains("wave dev starts with a canary", outcome.Failure!.Message, StringComparison.Ordinal);
+        Assert.Empty(Calls("check"));
+        Assert.Empty(automation.Started);
+    }
+
+    [Fact]
+    public async Task On_SSM_Automation_a_resumed_run_follows_the_execution_its_stopped_run_left_running_instead_of_starting_another()
+    {
+        var first = new FakeAutomation { Read = (_, _) => new("", "InProgress", null, [], [Location("111122223333", "us-west-2", "InProgress")]) };
+        using var stop = new CancellationTokenSource();
+        var time = new InstantTime(Monday);
+        var host = new RecordingHost();
+        Task<FleetRunOutcome> run = Run(time: time).RunAsync(Plan(Wave("dev", "a")), SsmOptions(first), host, stop.Token);
+        while (first.Started.Count == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await stop.CancelAsync();
+        FleetRunOutcome left = await run;
+        Assert.Equal(("Stopped", "exec-0"), (left.Report.Waves[0].Result, left.Report.Waves[0].AutomationExecutionId));
+        Assert.Contains("its SSM Automation execution exec-0 goes on in AWS", left.Report.Error, StringComparison.Ordinal);
+
+        var second = new FakeAutomation { Read = (_, _) => new("", "Success", null, [], [Location("111122223333", "us-west-2", "Success")]) };
+        FleetRunOutcome resumed = await Run().RunAsync(Plan(Wave("dev", "a")), SsmOptions(second, resume: left.Report), new RecordingHost());
+        Assert.Equal("Succeeded", resumed.Report.Result);
+        Assert.Empty(second.Started);
+        Assert.Equal("exec-0", resumed.Report.Waves[0].AutomationExecutionId);
+    }
+
+    [Fact]
+    public async Task On_SSM_Automation_WhatIf_says_each_wave_s_execution_and_starts_none()
+    {
+        var automation = new FakeAutomation();
+        var host = new RecordingHost();
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(Wave("dev", "a"), Wave("prod", "c")), SsmOptions(automation, whatIf: true), host);
+
+        Assert.Null(outcome.Failure);
+        Assert.Empty(automation.Started);
+        Assert.Equal(2, host.Plans.Count);
+        Assert.StartsWith("StartAutomationExecution WinEksPatch-Fleet: TargetLocations Accounts 111122223333 Regions us-west-2 (TargetLocationMaxConcurrency 1, TargetLocationMaxErrors 0), AlarmConfiguration fleet-errors; Parameters Targets=111122223333:us-west-2:a:win", host.Plans[0]);
+        Assert.All(outcome.Report.Waves.SelectMany(w => w.Targets), t => Assert.Equal("Planned", t.Result));
     }
 }
 

@@ -4,9 +4,60 @@ using WinEksPatch.Abstractions;
 
 namespace WinEksPatch.Aws.Ssm;
 
-/// <summary><see cref="ISsmApi"/> over the official AWSSDK.SimpleSystemsManagement client.</summary>
-public sealed class SsmClient(IAmazonSimpleSystemsManagement ssm) : ISsmApi
+/// <summary><see cref="ISsmApi"/> and <see cref="ISsmAutomationApi"/> over the official AWSSDK.SimpleSystemsManagement client.</summary>
+public sealed class SsmClient(IAmazonSimpleSystemsManagement ssm) : ISsmApi, ISsmAutomationApi
 {
+    public async Task<string> StartAsync(AutomationStart start, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        var request = new StartAutomationExecutionRequest
+        {
+            DocumentName = start.DocumentName,
+            Parameters = start.Parameters.ToDictionary(p => p.Key, p => p.Value.ToList()),
+            TargetLocations =
+            [
+                new TargetLocation
+                {
+                    Accounts = [.. start.Accounts],
+                    Regions = [.. start.Regions],
+                    TargetLocationMaxConcurrency = start.MaxConcurrency,
+                    TargetLocationMaxErrors = start.MaxErrors,
+                    ExecutionRoleName = start.ExecutionRoleName,
+                },
+            ],
+        };
+        if (start.StopAlarmName is { } alarm)
+        {
+            request.AlarmConfiguration = new AlarmConfiguration { Alarms = [new Alarm { Name = alarm }] };
+        }
+
+        var response = await AwsErrorTranslator.CallAsync("StartAutomationExecution", start.DocumentName,
+            () => ssm.StartAutomationExecutionAsync(request, cancellationToken)).ConfigureAwait(false);
+        return response.AutomationExecutionId;
+    }
+
+    public async Task<AutomationProgress> GetAsync(string executionId, CancellationToken cancellationToken = default)
+    {
+        var parent = await Execution(executionId, cancellationToken).ConfigureAwait(false);
+        var locations = new List<AutomationLocationProgress>();
+        foreach (var step in parent.StepExecutions ?? [])
+        {
+            string? childId = step.Outputs?.GetValueOrDefault("ExecutionId")?.FirstOrDefault();
+            var child = childId is null ? null : await Execution(childId, cancellationToken).ConfigureAwait(false);
+            locations.Add(new AutomationLocationProgress(step.TargetLocation?.Accounts?.FirstOrDefault() ?? "", step.TargetLocation?.Regions?.FirstOrDefault() ?? "",
+                child?.AutomationExecutionStatus?.Value ?? step.StepStatus?.Value ?? "", childId, child?.FailureMessage ?? step.FailureMessage,
+                [.. (child?.StepExecutions ?? []).Select(s => new AutomationStepProgress(s.StepName, s.StepStatus?.Value ?? "", s.FailureMessage,
+                    (s.Outputs ?? []).ToDictionary(o => o.Key, o => (IReadOnlyList<string>)o.Value)))]));
+        }
+
+        return new AutomationProgress(executionId, parent.AutomationExecutionStatus?.Value ?? "", parent.FailureMessage,
+            [.. (parent.TriggeredAlarms ?? []).Select(a => $"{a.Name} {a.State?.Value}")], locations);
+    }
+
+    private async Task<AutomationExecution> Execution(string id, CancellationToken cancellationToken) =>
+        (await AwsErrorTranslator.CallAsync("GetAutomationExecution", id,
+            () => ssm.GetAutomationExecutionAsync(new GetAutomationExecutionRequest { AutomationExecutionId = id }, cancellationToken)).ConfigureAwait(false)).AutomationExecution;
+
     public async Task<SsmParameter?> GetParameterAsync(string name, CancellationToken cancellationToken = default)
     {
         try

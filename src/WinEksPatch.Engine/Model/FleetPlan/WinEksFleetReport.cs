@@ -72,6 +72,10 @@ public sealed class WinEksFleetWaveReport
     /// <summary>Targets of the wave that failed (its MaxErrors was the limit).</summary>
     public int Errors { get; set; }
 
+    /// <summary>With the SsmAutomation engine: the wave's execution (SSM Automation's AutomationExecutionId), which a
+    /// resumed run follows instead of starting another.</summary>
+    public string? AutomationExecutionId { get; set; }
+
     public List<WinEksFleetTargetReport> Targets { get; init; } = [];
 }
 

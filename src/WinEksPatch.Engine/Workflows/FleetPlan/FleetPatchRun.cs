@@ -20,6 +20,10 @@ public sealed record FleetRunOptions
 
     /// <summary>How often the health gates are read while a target soaks.</summary>
     public TimeSpan GateInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Hand the waves to SSM Automation (the fleet runbook, one execution per wave) instead of running each target
+    /// from this session; null: the local engine.</summary>
+    public SsmFleetEngine? Ssm { get; init; }
 }
 
 /// <summary>The report of a run, and the error that ended it when it failed (the report says the rest).</summary>
@@ -47,6 +51,11 @@ public sealed class FleetPatchRun(Func<WinEksFleetTarget, IFleetTarget> connect,
         {
             try
             {
+                if (options.Ssm is not null)
+                {
+                    SsmFleetChecks(plan);
+                }
+
                 await PreflightAsync(plan, report, sessions, host, cancellationToken).ConfigureAwait(false);
             }
             catch (WinEksPatchException ex)
@@ -57,10 +66,18 @@ public sealed class FleetPatchRun(Func<WinEksFleetTarget, IFleetTarget> connect,
                 return new FleetRunOutcome(report, ex);
             }
 
-            var run = new WaveRunner(plan, options, report, sessions, host, time);
-            WinEksPatchException? failure = options.Replacement.WhatIf
-                ? await run.PlanAsync(cancellationToken).ConfigureAwait(false)
-                : await run.RunAsync(cancellationToken).ConfigureAwait(false);
+            WinEksPatchException? failure;
+            if (options.Ssm is { } ssm)
+            {
+                var handed = new SsmWaveRunner(plan, options, ssm, report, sessions, host, time);
+                failure = options.Replacement.WhatIf ? await handed.PlanAsync(cancellationToken).ConfigureAwait(false) : await handed.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var run = new WaveRunner(plan, options, report, sessions, host, time);
+                failure = options.Replacement.WhatIf ? await run.PlanAsync(cancellationToken).ConfigureAwait(false) : await run.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             report.FinishedAt = time.GetUtcNow();
             await Checkpoint(options, report).ConfigureAwait(false);
             return new FleetRunOutcome(report, failure);
@@ -71,6 +88,21 @@ public sealed class FleetPatchRun(Func<WinEksFleetTarget, IFleetTarget> connect,
             {
                 session.Dispose();
             }
+        }
+    }
+
+    /// <summary>What the fleet runbook cannot do, refused before any change: a canary (an execution patches a location's
+    /// groups whole), an image build (the runbook takes the latest EKS-optimized AMIs).</summary>
+    private static void SsmFleetChecks(WinEksFleetPlan plan)
+    {
+        string? problem = plan.Waves.FirstOrDefault(w => w.Canary) is { } canary
+            ? $"wave {canary.Name} starts with a canary, which the local engine runs (an SSM Automation execution patches each location's groups whole)"
+            : plan.Rollout.ImageSource != "EksLatest" ? $"its rollout builds images ({plan.Rollout.ImageSource}); the fleet runbook patches onto the latest EKS-optimized AMIs"
+            : null;
+        if (problem is not null)
+        {
+            throw new WinEksPatchException(ErrorIds.FleetPlanInvalid, ErrorKind.InvalidArgument,
+                $"Plan {plan.Name} cannot run on SSM Automation: {problem}. Run it with -Engine Local, or change the plan.", plan.Name);
         }
     }
 

@@ -17,6 +17,9 @@ public interface IFleetTarget : IDisposable
     /// its nodes; a managed group's update cannot stop after one), or null when there is none.</summary>
     string? CanaryGroup { get; }
 
+    /// <summary>After the pre-flight: the account of the cluster the target's credentials reached.</summary>
+    string? AccountId { get; }
+
     /// <summary>Checks, before any change anywhere, that the target can be patched: its credentials and region work,
     /// the cluster exists, the groups named are Windows groups of it (or it has one). Returns the groups the cycle will
     /// patch; throws FleetTargetInvalid naming what is wrong.</summary>
@@ -71,6 +74,8 @@ public sealed class ConnectedFleetTarget : IFleetTarget
 
     public string? CanaryGroup { get; private set; }
 
+    public string? AccountId { get; private set; }
+
     public async Task<IReadOnlyList<string>> PreflightAsync(CancellationToken cancellationToken)
     {
         ClusterSnapshot snapshot;
@@ -84,7 +89,7 @@ public sealed class ConnectedFleetTarget : IFleetTarget
         }
 
         // The profile must reach the cluster of the plan's account, not one of the same name in another account.
-        string? account = snapshot.Cluster.AccountId;
+        string? account = AccountId = snapshot.Cluster.AccountId;
         if (Target.AccountId is { } expected && account != expected)
         {
             throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.PermissionDenied,

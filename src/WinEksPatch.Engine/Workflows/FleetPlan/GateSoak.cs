@@ -14,7 +14,13 @@ public sealed class GateSoak(TimeProvider time, TimeSpan interval)
     /// Held. <paramref name="alarms"/>: CloudWatch alarms of the target's account and Region that must stay out of ALARM;
     /// <paramref name="progress"/> is told, at each reading that held, what is left.</summary>
     public async Task<GateVerdict> RunAsync(IFleetTarget session, IReadOnlyList<string> groups, IReadOnlyList<string> alarms, HealthGateWatch watch,
-        TimeSpan soakTime, Action<string> progress, CancellationToken cancellationToken)
+        TimeSpan soakTime, Action<string> progress, CancellationToken cancellationToken) =>
+        await RunAsync(session, groups, alarms, watch, soakTime, null, progress, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>As the other overload, ending by <paramref name="hardStop"/> at the latest when the gates still hold (a pod
+    /// still starting included): a caller with a time budget (a runbook step) watches on in its next round.</summary>
+    public async Task<GateVerdict> RunAsync(IFleetTarget session, IReadOnlyList<string> groups, IReadOnlyList<string> alarms, HealthGateWatch watch,
+        TimeSpan soakTime, DateTimeOffset? hardStop, Action<string> progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(watch);
@@ -30,13 +36,15 @@ public sealed class GateSoak(TimeProvider time, TimeSpan interval)
             var (nodes, pods, pending) = await session.ReadHealthAsync(groups, cancellationToken).ConfigureAwait(false);
             DateTimeOffset now = time.GetUtcNow();
             var verdict = watch.Read(nodes, pods, pending, now);
-            if (verdict.HasFailed || (now >= end && !verdict.Settling))
+            if (verdict.HasFailed || (now >= end && !verdict.Settling) || now >= hardStop)
             {
                 return verdict;
             }
 
             progress(now < end ? $"gates held; {(end - now).TotalMinutes:0} min to go" : "gates held; waiting for pods to be Ready");
-            TimeSpan wait = end - now < interval && end > now ? end - now : interval;
+            DateTimeOffset next = end > now ? end : now + interval;
+            next = hardStop is { } stop && stop < next ? stop : next;
+            TimeSpan wait = next - now < interval ? next - now : interval;
             await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -172,7 +172,12 @@ internal sealed class WaveRunner(
         return null;
     }
 
-    private async Task WaitForWindowAsync(MaintenanceWindowSchedule schedule, WinEksFleetWave wave, WinEksFleetWaveReport waveReport, CancellationToken cancellationToken)
+    private Task WaitForWindowAsync(MaintenanceWindowSchedule schedule, WinEksFleetWave wave, WinEksFleetWaveReport waveReport, CancellationToken cancellationToken) =>
+        WaitForWindowAsync(schedule, wave, waveReport, host, time, Checkpoint, cancellationToken);
+
+    /// <summary>Waits until the wave's maintenance window opens (at once when it is open), saying so in the report.</summary>
+    internal static async Task WaitForWindowAsync(MaintenanceWindowSchedule schedule, WinEksFleetWave wave, WinEksFleetWaveReport waveReport, IWorkflowHost host,
+        TimeProvider time, Func<Task> checkpoint, CancellationToken cancellationToken)
     {
         DateTimeOffset now = time.GetUtcNow();
         DateTimeOffset next = schedule.NextStart(now);
@@ -184,7 +189,7 @@ internal sealed class WaveRunner(
         waveReport.WaitedForWindowUntil = next;
         host.Verbose($"Wave {wave.Name}: outside its maintenance window ({schedule.Window}); waiting until {next:u}.");
         host.Progress(new ProgressUpdate(2, $"Wave {wave.Name}", $"Waiting for the maintenance window ({next:u})"));
-        await Checkpoint().ConfigureAwait(false);
+        await checkpoint().ConfigureAwait(false);
         // In steps: a timer takes at most about 49 days, and a window of a quarterly schedule is further away than that.
         for (DateTimeOffset at = now; at < next; at = time.GetUtcNow())
         {
