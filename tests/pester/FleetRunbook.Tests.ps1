@@ -148,6 +148,19 @@ Describe 'Invoke-WinEksFleetPatch -Engine SsmAutomation' {
     }
 }
 
+Describe 'Watch-WinNodeGroupHealth' {
+    It 'reads the gates of a cluster: healthy, or the gate that failed with its evidence; an alarm that is not there is refused' {
+        $healthy = Watch-WinNodeGroupHealth -ProfileName staging -Region eu-west-1 -ClusterName staging-euw1 -For 00:05:00 -Interval 00:01:00
+        ($healthy.Healthy, $healthy.FailedGate) | Should -Be @($true, $null)
+        ($healthy.FinishedAt - $healthy.StartedAt) | Should -BeGreaterOrEqual ([TimeSpan]::FromMinutes(5))
+        # prod-usw2's alarm tripped in the rollback test above and nothing set it back.
+        $alarmed = Watch-WinNodeGroupHealth -ProfileName prod -Region us-west-2 -ClusterName prod-usw2 -AlarmName '{ClusterName}-windows-5xx'
+        ($alarmed.Healthy, $alarmed.FailedGate) | Should -Be @($false, 'Alarms')
+        $alarmed.Evidence | Should -Match '^prod-usw2-windows-5xx in ALARM since .*Threshold Crossed'
+        { Watch-WinNodeGroupHealth -ProfileName prod -Region us-west-2 -ClusterName prod-usw2 -AlarmName no-such-alarm -ErrorAction Stop } | Should -Throw '*-AlarmName: no CloudWatch alarm no-such-alarm in us-west-2*'
+    }
+}
+
 Describe 'Start-WinEksSimulator -RunbookPackage' {
     It 'refuses a folder that holds no package, naming what is missing' {
         { Start-WinEksSimulator -Scenario fleet -RunbookPackage $TestDrive } | Should -Throw "*'$TestDrive' has no WinEksPatch-Runbook.yaml, WinEksPatch-Fleet.yaml, WinEksPatch.zip*"

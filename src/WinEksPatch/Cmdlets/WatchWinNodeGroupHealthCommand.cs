@@ -70,8 +70,8 @@ public sealed class WatchWinNodeGroupHealthCommand : NodeGroupsCmdlet
             using var session = new ConnectedFleetTarget(target, connections);
             var groups = await session.PreflightAsync(token).ConfigureAwait(false);
             var alarms = gates.AlarmsFor(target);
-            var missing = alarms.Except((await session.ReadAlarmsAsync(alarms, token).ConfigureAwait(false)).Select(a => a.Name)).ToList();
-            if (alarms.Count > 0 && missing.Count > 0)
+            var missing = await GateSoak.MissingAlarmsAsync(session, alarms, token).ConfigureAwait(false);
+            if (missing.Count > 0)
             {
                 throw new Errors.WinEksPatchException(Errors.ErrorIds.FleetTargetInvalid, Errors.ErrorKind.ObjectNotFound,
                     $"-AlarmName: no CloudWatch alarm {string.Join(", ", missing)} in {connections.Region}.", string.Join(",", missing));

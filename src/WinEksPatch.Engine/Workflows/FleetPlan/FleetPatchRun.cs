@@ -159,16 +159,12 @@ public sealed class FleetPatchRun(Func<WinEksFleetTarget, IFleetTarget> connect,
                     "node and soaks it, and an EKS managed update cannot stop after one node. Put a target with a self-managed group first.", target.Key);
             }
 
-            if (alarms.Count > 0)
+            var missing = await GateSoak.MissingAlarmsAsync(session, alarms, cancellationToken).ConfigureAwait(false);
+            if (missing.Count > 0)
             {
-                var found = await session.ReadAlarmsAsync(alarms, cancellationToken).ConfigureAwait(false);
-                var missing = alarms.Where(a => !found.Any(f => f.Name == a)).ToList();
-                if (missing.Count > 0)
-                {
-                    throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.ObjectNotFound,
-                        $"Target {target.Key}: its wave's alarm gate names {string.Join(", ", missing)}, and {(missing.Count == 1 ? "that alarm does" : "those alarms do")} " +
-                        $"not exist in the target's account and region ({target.Region}). An alarm gate reads the target's own alarms.", target.Key);
-                }
+                throw new WinEksPatchException(ErrorIds.FleetTargetInvalid, ErrorKind.ObjectNotFound,
+                    $"Target {target.Key}: its wave's alarm gate names {string.Join(", ", missing)}, and {(missing.Count == 1 ? "that alarm does" : "those alarms do")} " +
+                    $"not exist in the target's account and region ({target.Region}). An alarm gate reads the target's own alarms.", target.Key);
             }
 
             host.Verbose($"{target.Key}: ready; groups {string.Join(", ", groups)}{(canary ? $"; the canary is a node of {session.CanaryGroup}" : "")}.");

@@ -49,6 +49,21 @@ public sealed class GateSoak(TimeProvider time, TimeSpan interval)
         }
     }
 
+    /// <summary>The alarms of <paramref name="alarms"/> that do not exist in the target's account and Region (checked before
+    /// a soak begins: a gate on an alarm that is not there would fail for nothing).</summary>
+    public static async Task<IReadOnlyList<string>> MissingAlarmsAsync(IFleetTarget session, IReadOnlyList<string> alarms, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(alarms);
+        if (alarms.Count == 0)
+        {
+            return [];
+        }
+
+        var found = await session.ReadAlarmsAsync(alarms, cancellationToken).ConfigureAwait(false);
+        return [.. alarms.Where(a => !found.Any(f => f.Name == a))];
+    }
+
     /// <summary>The alarm gate: held when there are no alarms to read.</summary>
     public static async Task<GateVerdict> ReadAlarmsAsync(IFleetTarget session, IReadOnlyList<string> alarms, CancellationToken cancellationToken)
     {
