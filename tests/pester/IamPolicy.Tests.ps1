@@ -53,4 +53,29 @@ Describe 'Get-WinEksPatchIamPolicy' {
         $buildOnly | Where-Object { $_ -match '^(autoscaling|eks):' -and $_ -notmatch ':(Describe|List|Get)' } | Should -BeNullOrEmpty
         $buildOnly | Should -Not -Contain 'ec2:TerminateInstances'
     }
+
+    It '-StackSetTemplate writes the fleet runbook''s roles as CloudFormation: the execution role everywhere with the policy, the administration role centrally' {
+        $policy = Get-WinEksPatchIamPolicy -Scope ReadOnly, Rollout -NodeRoleName fleet-node-role
+        $template = Get-WinEksPatchIamPolicy -Scope ReadOnly, Rollout -NodeRoleName fleet-node-role -StackSetTemplate | ConvertFrom-Json -AsHashtable
+        $template.AWSTemplateFormatVersion | Should -Be '2010-09-09'
+        $template.Parameters.CentralAccountId.AllowedPattern | Should -Be '^\d{12}$'
+        @($template.Resources.Values | ForEach-Object { $_.Type } | Sort-Object -Unique) | Should -Be 'AWS::IAM::Role'
+
+        $execution = $template.Resources.ExecutionRole.Properties
+        $execution.RoleName.Ref | Should -Be 'ExecutionRoleName'
+        $template.Parameters.ExecutionRoleName.Default | Should -Be 'AWS-SystemsManager-AutomationExecutionRole'
+        $execution.AssumeRolePolicyDocument.Statement.Principal.AWS.'Fn::Sub' | Should -Be 'arn:${AWS::Partition}:iam::${CentralAccountId}:role/${AdministrationRoleName}'
+        $execution.AssumeRolePolicyDocument.Statement.Principal.Service | Should -Contain 'ssm.amazonaws.com'
+        $execution.ManagedPolicyArns.'Fn::Sub' | Should -Be 'arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonSSMAutomationRole'
+        # The module's policy, exactly as the cmdlet prints it.
+        (($execution.Policies | Where-Object PolicyName -eq WinEksPatch).PolicyDocument | ConvertTo-Json -Depth 20 -Compress) | Should -Be ($policy | ConvertFrom-Json -AsHashtable | ConvertTo-Json -Depth 20 -Compress)
+
+        $admin = $template.Resources.AdministrationRole
+        $admin.Condition | Should -Be 'IsCentralAccount'
+        $template.Conditions.IsCentralAccount.'Fn::Equals'.Ref | Should -Be @('AWS::AccountId', 'CentralAccountId')
+        $actions = $admin.Properties.Policies.PolicyDocument.Statement.Action
+        $actions | Should -Contain 'sts:AssumeRole'
+        $actions | Should -Contain 'cloudwatch:DescribeAlarms'
+        $actions | Should -Contain 'ssm:StopAutomationExecution'
+    }
 }

@@ -38,6 +38,11 @@ namespace WinEksPatch.Commands;
 ///   <para>The whole module's policy for one cluster, rehearsed: the simulator authorizes every call against it as IAM would.</para>
 /// </example>
 /// <example>
+///   <code>Get-WinEksPatchIamPolicy -Scope ReadOnly, Rollout -StackSetTemplate | Set-Content (Join-Path ([IO.Path]::GetTempPath()) 'winekspatch-fleet-roles.json')</code>
+///   <para>The fleet runbook's roles as a CloudFormation template, for aws cloudformation create-stack-set with
+///   CentralAccountId and a deployment to every account of the fleet.</para>
+/// </example>
+/// <example>
 ///   <code>Get-WinEksPatchIamPolicy -Scope ReadOnly</code>
 ///   <para>The policy for assessment only.</para>
 /// </example>
@@ -86,6 +91,13 @@ public sealed class GetWinEksPatchIamPolicyCommand : FleetCmdlet
     [ValidateNotNullOrEmpty]
     public string ImageBuilderRoleName { get; set; } = IamPolicy.DefaultImageBuilderRoleName;
 
+    /// <summary>Print, instead of the policy, a CloudFormation template (JSON) for a StackSet deployed to every account of the
+    /// fleet: the SSM Automation execution role the WinEksPatch-Fleet runbook runs with in each account (with this policy,
+    /// of -Scope, -ClusterName, -NodeRoleName as given, and AmazonSSMAutomationRole), and in the central account (the
+    /// template's CentralAccountId parameter) the administration role SSM starts the child executions with.</summary>
+    [Parameter(ParameterSetName = Given)]
+    public SwitchParameter StackSetTemplate { get; set; }
+
     protected override void EndProcessing()
     {
         var scope = Scope.Aggregate((IamPolicyScope)0, (all, s) => all | Enum.Parse<IamPolicyScope>(s));
@@ -116,14 +128,15 @@ public sealed class GetWinEksPatchIamPolicyCommand : FleetCmdlet
                     "or read them with -FromCluster, to limit it.");
             }
 
-            WriteObject(IamPolicy.Create(scope, new IamPolicyTargets
+            var policy = IamPolicy.Create(scope, new IamPolicyTargets
             {
                 ClusterName = ClusterName,
                 AccountId = AccountId,
                 Region = Region,
                 NodeRoles = NodeRoleName,
                 ImageBuilderRoleName = ImageBuilderRoleName,
-            }));
+            });
+            WriteObject(StackSetTemplate ? FleetRolesTemplate.Create(policy) : policy);
         }
 
         base.EndProcessing();
