@@ -28,6 +28,9 @@
                  Goals: cached + Fast Launch <= 0.5 x EKS's managed update; each rollout's makespan <= 1.03 x the ideal
                  schedule of its own boots (launch -> usable) and drains.
     Simulator    requests per second it serves for describe/list calls (bounded loop, loopback only).
+    Fleet        one plan of 30 clusters (3 accounts x 2 Regions, 3 waves of 10) run by the local engine and by SSM
+                 Automation (-Engine SsmAutomation, the simulator running the fleet runbook): wall and simulated time, AWS
+                 calls and Kubernetes requests (tools/bench/fleet.ps1). Goal: every target patched, both ways.
 #>
 [CmdletBinding()]
 param(
@@ -39,8 +42,9 @@ param(
     [double] $TimeScale = 150,
     [ValidateRange(1, 60)] [int] $RpsSeconds = 2,
     # Benchmarks to run (default: all).
-    [ValidateSet('import', 'assessment', 'rollout', 'timetoservice', 'imagecache', 'simulator')]
-    [string[]] $Only = @('import', 'assessment', 'rollout', 'timetoservice', 'imagecache', 'simulator')
+    [ValidateSet('import', 'assessment', 'rollout', 'timetoservice', 'imagecache', 'simulator', 'fleet')]
+    [string[]] $Only = @('import', 'assessment', 'rollout', 'timetoservice', 'imagecache', 'simulator', 'fleet'),
+    [double] $FleetTimeScale = 600
 )
 
 $ErrorActionPreference = 'Stop'
@@ -555,6 +559,7 @@ if ($Only -contains 'rollout') { Invoke-RolloutBench }
 if ($Only -contains 'timetoservice') { . (Join-Path $PSScriptRoot 'bench/time-to-service.ps1'); Invoke-TimeToServiceBench }
 if ($Only -contains 'imagecache') { Invoke-ImageCacheBench }
 if ($Only -contains 'simulator') { Invoke-SimulatorBench }
+if ($Only -contains 'fleet') { . (Join-Path $PSScriptRoot 'bench/fleet.ps1'); Invoke-FleetBench }
 $Results.benchSeconds = [math]::Round($total.Elapsed.TotalSeconds, 0)
 
 # ---- report ---------------------------------------------------------------------------------------------------------
@@ -623,6 +628,16 @@ if ($Results.Contains('imageCache')) {
     }
     if ($Results.Contains('rollout') -and $Results.rollout.observedPodStartSecondsOnNewNodes) {
         $md.Add("| image cache | pod starts the simulator recorded on the rollout's new nodes (nothing extra cached) | $(F $Results.rollout.observedPodStartSecondsOnNewNodes ' s') | |")
+    }
+}
+if ($Results.Contains('fleet')) {
+    $f = $Results.fleet
+    foreach ($engine in 'Local', 'SsmAutomation') {
+        if (-not $f.Contains($engine)) { continue }
+        $x = $f[$engine]
+        $label = if ($engine -eq 'Local') { 'local engine (one session)' } else { 'SSM Automation (fleet runbook, one execution per wave)' }
+        $figures = '{0:N0} s wall, {1:N0} min simulated; {2:N0} AWS calls ({3:N0} SSM), {4:N0} Kubernetes requests' -f $x.wallSeconds, $x.simulatedMinutes, $x.awsCalls, $x.ssmCalls, $x.kubernetesRequests
+        $md.Add("| fleet ($($f.clusters) clusters, $($f.waves) waves of $($f.maxConcurrency), $($f.soakMinutes) min soak, x$($f.timeScale) clock) | $label | $($x.result): $($x.succeeded)/$($x.targets) targets; $figures | every target patched |")
     }
 }
 if ($Results.Contains('simulator')) {
