@@ -188,6 +188,20 @@ test("TargetLocations run one child per account and Region, at most TargetLocati
   assert.equal(there.AutomationExecutionStatus, "Success");
 });
 
+test("TargetLocations may name an organizational unit: every account in it, less ExcludeAccounts", async () => {
+  const client = ssm();
+  const start = (location) => client.send(new StartAutomationExecutionCommand({
+    DocumentName: "Greet", Parameters: { Name: ["units"], Skip: ["true"] },
+    TargetLocations: [{ Regions: ["us-west-2"], TargetLocationMaxConcurrency: "2", ...location }],
+  }));
+  const accountsOf = async (id) => (await waitFor(client, id, ["Success", "Failed"], 120)).StepExecutions.map((s) => s.TargetLocation.Accounts[0]).sort();
+  const all = await start({ Accounts: ["ou-f1t2-nonprod1"] });
+  assert.deepEqual(await accountsOf(all.AutomationExecutionId), [account("dev").accountId, account("staging").accountId].sort());
+  const some = await start({ Accounts: ["ou-f1t2-nonprod1"], ExcludeAccounts: [account("dev").accountId] });
+  assert.deepEqual(await accountsOf(some.AutomationExecutionId), [account("staging").accountId]);
+  await assert.rejects(start({ Accounts: ["ou-zzzz-nosuchunit"] }), /organizational unit ou-zzzz-nosuchunit has no account/);
+});
+
 test("past TargetLocationMaxErrors no further location starts, and the parent fails naming the locations", async () => {
   const client = ssm();
   const { AutomationExecutionId: id } = await client.send(new StartAutomationExecutionCommand({

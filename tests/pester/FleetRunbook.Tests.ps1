@@ -141,6 +141,19 @@ Describe 'Invoke-WinEksFleetPatch -Engine SsmAutomation' {
         }
     }
 
+    It 'stops a wave whose -StopAlarmName alarm is in ALARM: the plan fails naming it, and the next wave never starts' {
+        # dev-usw2-windows-5xx (the central account's) tripped in the test above and stays in ALARM.
+        $plan = @(Get-WinEksCluster -ProfileName prod -Region us-west-2) + @(Get-WinEksCluster -ProfileName staging -Region eu-west-1) |
+            New-WinEksFleetPlan -Name alarmed -WaveBy ProfileName -WaveOrder prod, staging
+        $failure = $null
+        try { $plan | Invoke-WinEksFleetPatch -Engine SsmAutomation -StopAlarmName dev-usw2-windows-5xx -Force -OutVariable out | Out-Null } catch { $failure = $_ }
+        $failure.FullyQualifiedErrorId | Should -Be 'FleetPlanFailed,WinEksPatch.Commands.InvokeWinEksFleetPatchCommand'
+        $report = $out | Where-Object { $_ -is [WinEksPatch.WinEksFleetReport] }
+        $report.Waves[0].Result | Should -Be 'Failed' -Because 'SSM cancelled it (Stopped is this session''s own stop, which a resume follows)'
+        $report.Error | Should -Match 'ended Cancelled: The CloudWatch alarm dev-usw2-windows-5xx went into ALARM.*Alarms: dev-usw2-windows-5xx ALARM'
+        $report.Waves[1].Targets[0].Result | Should -Be 'NotStarted'
+    }
+
     It 'refuses a canary plan before any change, and a -StopAlarmName without the engine' {
         $plan = Get-WinEksCluster -ProfileName staging -Region eu-west-1 | New-WinEksFleetPlan -Name canary -Canary
         { $plan | Invoke-WinEksFleetPatch -Engine SsmAutomation -Force } | Should -Throw '*cannot run on SSM Automation: wave canary starts with a canary*'

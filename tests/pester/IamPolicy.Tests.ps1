@@ -64,7 +64,10 @@ Describe 'Get-WinEksPatchIamPolicy' {
         $execution = $template.Resources.ExecutionRole.Properties
         $execution.RoleName.Ref | Should -Be 'ExecutionRoleName'
         $template.Parameters.ExecutionRoleName.Default | Should -Be 'AWS-SystemsManager-AutomationExecutionRole'
-        $execution.AssumeRolePolicyDocument.Statement.Principal.AWS.'Fn::Sub' | Should -Be 'arn:${AWS::Partition}:iam::${CentralAccountId}:role/${AdministrationRoleName}'
+        # The central account, narrowed to its administration role (a role ARN as principal must exist before the policy).
+        $central = $execution.AssumeRolePolicyDocument.Statement | Where-Object { $_.Principal.AWS }
+        $central.Principal.AWS.'Fn::Sub' | Should -Be 'arn:${AWS::Partition}:iam::${CentralAccountId}:root'
+        $central.Condition.ArnEquals.'aws:PrincipalArn'.'Fn::Sub' | Should -Be 'arn:${AWS::Partition}:iam::${CentralAccountId}:role/${AdministrationRoleName}'
         $execution.AssumeRolePolicyDocument.Statement.Principal.Service | Should -Contain 'ssm.amazonaws.com'
         $execution.ManagedPolicyArns.'Fn::Sub' | Should -Be 'arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonSSMAutomationRole'
         # The module's policy, exactly as the cmdlet prints it.
@@ -77,5 +80,6 @@ Describe 'Get-WinEksPatchIamPolicy' {
         $actions | Should -Contain 'sts:AssumeRole'
         $actions | Should -Contain 'cloudwatch:DescribeAlarms'
         $actions | Should -Contain 'ssm:StopAutomationExecution'
+        { Get-WinEksPatchIamPolicy -StackSetTemplate -ClusterName demo } | Should -Throw '*-StackSetTemplate makes one template for every account*'
     }
 }

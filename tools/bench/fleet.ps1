@@ -87,7 +87,11 @@ function Invoke-FleetBench {
     & (Join-Path $Root 'tools/New-ModulePackage.ps1') -ModuleDirectory $ModuleDirectory -OutputDirectory $package 6>$null
     $Results.fleet = [ordered]@{ clusters = 30; waves = 3; maxConcurrency = 10; soakMinutes = 10; timeScale = $FleetTimeScale }
     foreach ($engine in 'Local', 'SsmAutomation') {
-        $run = Invoke-FleetRun $scenario $package $engine
+        try { $run = Invoke-FleetRun $scenario $package $engine }
+        catch {
+            # A run that fails is a missed goal, not the end of the bench.
+            $run = @{ result = "Error: $($_.Exception.Message)"; succeeded = 0; targets = 30; wallSeconds = 0; simulatedMinutes = 0; awsCalls = 0; ssmCalls = 0; kubernetesRequests = 0; groupsStillBehind = 30 }
+        }
         Write-Host ("    {0}: {1}, {2}/{3} targets succeeded, {4:N0} s wall, {5:N0} min simulated, {6} AWS calls ({7} SSM), {8} Kubernetes requests, {9} groups still behind" -f
             $engine, $run.result, $run.succeeded, $run.targets, $run.wallSeconds, $run.simulatedMinutes, $run.awsCalls, $run.ssmCalls, $run.kubernetesRequests, $run.groupsStillBehind)
         $Results.fleet[$engine] = $run

@@ -35,7 +35,8 @@ public sealed record AutomationStart(
 public sealed record AutomationProgress(string ExecutionId, string Status, string? FailureMessage, IReadOnlyList<string> TriggeredAlarms,
     IReadOnlyList<AutomationLocationProgress> Locations)
 {
-    public bool IsFinished => Status is "Success" or "Failed" or "Cancelled" or "TimedOut" or "CompletedWithSuccess" or "CompletedWithFailure";
+    public bool IsFinished => Status is "Success" or "Failed" or "Cancelled" or "TimedOut" or "CompletedWithSuccess" or "CompletedWithFailure"
+        or "Exited" or "Rejected" or "ChangeCalendarOverrideRejected";
 }
 
 /// <summary>One account and Region of an execution: its child execution's status and steps.</summary>

@@ -68,6 +68,7 @@ public static class ErrorIds
     public const string NoRegion = nameof(NoRegion);
     public const string InvalidCredential = nameof(InvalidCredential);
     public const string InvalidEndpointUrl = nameof(InvalidEndpointUrl);
+    public const string ParametersConflict = nameof(ParametersConflict);
     public const string ProfileNotFound = nameof(ProfileNotFound);
     public const string NoCredentials = nameof(NoCredentials);
     public const string KubeConfigNotFound = nameof(KubeConfigNotFound);

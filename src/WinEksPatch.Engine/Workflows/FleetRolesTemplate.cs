@@ -50,9 +50,20 @@ public static class FleetRolesTemplate
                     ["Properties"] = new JsonObject
                     {
                         ["RoleName"] = Ref("ExecutionRoleName"),
-                        ["AssumeRolePolicyDocument"] = Trust(
-                            new JsonObject { ["AWS"] = Sub("arn:${AWS::Partition}:iam::${CentralAccountId}:role/${AdministrationRoleName}") },
-                            new JsonObject { ["Service"] = "ssm.amazonaws.com" }),
+                        // The central account, narrowed to its administration role by a condition: a role ARN as the
+                        // principal would have to exist already, and in a StackSet it is made at the same time or later.
+                        ["AssumeRolePolicyDocument"] = Policy(
+                            new JsonObject
+                            {
+                                ["Effect"] = "Allow",
+                                ["Principal"] = new JsonObject { ["AWS"] = Sub("arn:${AWS::Partition}:iam::${CentralAccountId}:root") },
+                                ["Action"] = "sts:AssumeRole",
+                                ["Condition"] = new JsonObject
+                                {
+                                    ["ArnEquals"] = new JsonObject { ["aws:PrincipalArn"] = Sub("arn:${AWS::Partition}:iam::${CentralAccountId}:role/${AdministrationRoleName}") },
+                                },
+                            },
+                            new JsonObject { ["Effect"] = "Allow", ["Principal"] = new JsonObject { ["Service"] = "ssm.amazonaws.com" }, ["Action"] = "sts:AssumeRole" }),
                         ["ManagedPolicyArns"] = new JsonArray(Sub("arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonSSMAutomationRole")),
                         ["Policies"] = new JsonArray(
                             new JsonObject { ["PolicyName"] = "WinEksPatch", ["PolicyDocument"] = JsonNode.Parse(modulePolicy) },

@@ -5,10 +5,10 @@ namespace WinEksPatch.Simulator.Accounts;
 /// <summary>
 /// One AWS account of the simulated organization: its id, the profile name its credentials are written under (the
 /// shared config file the simulator writes, and the module's -ProfileName), its home region (the profile's region, and
-/// where account-wide IAM lives) and its own test credentials (<see cref="SimCredentials"/>, numbered by
-/// <see cref="Index"/>).
+/// where account-wide IAM lives), the organizational unit it is in (if the scenario names one) and its own test
+/// credentials (<see cref="SimCredentials"/>, numbered by <see cref="Index"/>).
 /// </summary>
-public sealed record SimAccount(int Index, string Id, string Profile, string HomeRegion)
+public sealed record SimAccount(int Index, string Id, string Profile, string HomeRegion, string? OrganizationalUnit = null)
 {
     public string AccessKeyId => SimCredentials.AccessKeyIdFor(Index);
 

@@ -95,7 +95,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         IamPolicyDocument? identityPolicy = options.IamPolicyFile is null ? null : ReadIamPolicy(options.IamPolicyFile);
         var clock = new SimClock(options.StartTime ?? DateTimeOffset.UtcNow, options.TimeScale);
         var ca = CertificateAuthority.Create(DateTimeOffset.UtcNow);
-        List<SimAccount> accounts = [.. organizationDefinition.Select((a, i) => new SimAccount(i, a.Account.Id, a.Account.Profile!, a.Regions[0].Region))];
+        List<SimAccount> accounts = [.. organizationDefinition.Select((a, i) => new SimAccount(i, a.Account.Id, a.Account.Profile!, a.Regions[0].Region, a.Account.OrganizationalUnit))];
         List<(SimWorld World, ScenarioDefinition Scenario)> worlds = [.. organizationDefinition.SelectMany(a => a.Regions)
             .Select(r => (new SimWorld(clock, r.Region, r.AccountId), r))];
 

@@ -90,6 +90,11 @@ public sealed partial class ScenarioDefinition
             throw new InvalidDataException($"Account {account.Id}: 'default' is the config file's own section (the first account); give the account a name of its own.");
         }
 
+        if (account.OrganizationalUnit is { } ou && !OrganizationalUnitPattern().IsMatch(ou))
+        {
+            throw new InvalidDataException($"Account {account.Id}: '{ou}' is not an organizational unit id (ou-xxxx-xxxxxxxx).");
+        }
+
         if (account.Regions.Count == 0)
         {
             throw new InvalidDataException($"Account {account.Id} ({account.Profile}) names no region.");
@@ -113,6 +118,10 @@ public sealed partial class ScenarioDefinition
     [GeneratedRegex("^[0-9]{12}$")]
     private static partial Regex AccountIdPattern();
 
+    /// <summary>An organizational unit id, as AWS Organizations and SSM's TargetLocations write it.</summary>
+    [GeneratedRegex("^ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$")]
+    public static partial Regex OrganizationalUnitPattern();
+
     /// <summary>Region codes as AWS writes them: us-west-2, eu-central-1, us-gov-west-1, ap-southeast-3.</summary>
     [GeneratedRegex("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$")]
     public static partial Regex RegionPattern();
@@ -129,6 +138,10 @@ public sealed class AccountDefinition
 
     /// <summary>The regions the account has clusters (or other resources) in; the first is its home region.</summary>
     public List<RegionDefinition> Regions { get; set; } = [];
+
+    /// <summary>The AWS Organizations organizational unit the account is in (ou-xxxx-xxxxxxxx), which SSM Automation's
+    /// TargetLocations can name instead of the account; none when absent.</summary>
+    public string? OrganizationalUnit { get; set; }
 }
 
 /// <summary>One region of an account of a multi-account scenario: what exists there.</summary>

@@ -128,6 +128,13 @@ public sealed class GetWinEksPatchIamPolicyCommand : FleetCmdlet
                     "or read them with -FromCluster, to limit it.");
             }
 
+            if (StackSetTemplate && (AccountId ?? Region ?? ClusterName) is not null)
+            {
+                ThrowTerminatingError(ToErrorRecord(new Errors.WinEksPatchException(Errors.ErrorIds.ParametersConflict, Errors.ErrorKind.InvalidArgument,
+                    "-StackSetTemplate makes one template for every account, Region and cluster of the fleet: -AccountId, -Region and -ClusterName would pin its " +
+                    "policy to one of them. Leave them out (-NodeRoleName and -Scope still apply).", "StackSetTemplate")));
+            }
+
             var policy = IamPolicy.Create(scope, new IamPolicyTargets
             {
                 ClusterName = ClusterName,

@@ -227,7 +227,8 @@ public sealed class InvokeWinEksFleetPatchCommand : WinEksPatchCmdlet
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>The parts of an earlier report a resume needs: the plan's name and each target's result.</summary>
+    /// <summary>The parts of an earlier report a resume needs: the plan's name, each target's result, and each wave's
+    /// result and SSM Automation execution.</summary>
     private static WinEksFleetReport ReadReport(string given, string? path)
     {
         try
@@ -240,6 +241,9 @@ public sealed class InvokeWinEksFleetPatchCommand : WinEksPatchCmdlet
                 Waves = [.. (saved.Waves ?? []).Select(w => new WinEksFleetWaveReport
                 {
                     Name = w.Name ?? "",
+                    // -Engine SsmAutomation: a wave whose execution the earlier run left running is followed, not started again.
+                    Result = w.Result ?? "NotStarted",
+                    AutomationExecutionId = w.AutomationExecutionId,
                     Targets = [.. (w.Targets ?? []).Select(t => new WinEksFleetTargetReport
                     {
                         ProfileName = t.ProfileName,
@@ -259,7 +263,7 @@ public sealed class InvokeWinEksFleetPatchCommand : WinEksPatchCmdlet
 
     private sealed record SavedReport(string? PlanName, List<SavedWave>? Waves);
 
-    private sealed record SavedWave(string? Name, List<SavedTarget>? Targets);
+    private sealed record SavedWave(string? Name, string? Result, string? AutomationExecutionId, List<SavedTarget>? Targets);
 
     private sealed record SavedTarget(string? ProfileName, string? Region, string? ClusterName, string? Result);
 }

@@ -474,7 +474,7 @@ public sealed class FleetPatchRunTests
     private static AutomationStepProgress Step(string name, string status, string? failure = null, string? output = null) =>
         new(name, status, failure, output is null ? new Dictionary<string, IReadOnlyList<string>>() : new Dictionary<string, IReadOnlyList<string>> { ["Status"] = [output] });
 
-    private static FleetRunOptions SsmOptions(FakeAutomation automation, bool whatIf = false, WinEksFleetReport? resume = null) =>
+    private static FleetRunOptions SsmOptions(ISsmAutomationApi automation, bool whatIf = false, WinEksFleetReport? resume = null) =>
         Options(whatIf, resume) with { Ssm = new SsmFleetEngine(automation, StopAlarmName: "fleet-errors") { PollInterval = TimeSpan.FromSeconds(30) } };
 
     [Fact]
@@ -565,9 +565,62 @@ public sealed class FleetPatchRunTests
         FleetRunOutcome outcome = await Run().RunAsync(Plan(Wave("dev", "a", "b")), SsmOptions(automation), new RecordingHost());
 
         Assert.Equal(ErrorIds.FleetPlanFailed, outcome.Failure?.ErrorId);
-        Assert.Equal("Stopped", outcome.Report.Waves[0].Result);
+        Assert.Equal("Failed", outcome.Report.Waves[0].Result); // SSM cancelled it: a resume does not follow it
         Assert.All(outcome.Report.Waves[0].Targets, t => Assert.Equal(("Stopped", "The CloudWatch alarm fleet-errors went into ALARM (5XX); the execution was stopped."), (t.Result, t.Error)));
         Assert.Contains("Alarms: fleet-errors ALARM.", outcome.Report.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_SSM_Automation_a_target_the_execution_did_not_run_fails_the_wave_although_the_execution_succeeded()
+    {
+        // The execution ran dev's us-west-2 only; b is in eu-west-1 (say, an empty TargetLocation read back).
+        var wave = Wave("dev", "a", "b");
+        wave.Targets[1].Region = "eu-west-1";
+        var automation = new FakeAutomation { Read = (_, _) => new("", "Success", null, [], [Location("111122223333", "us-west-2", "Success")]) };
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(wave), SsmOptions(automation), new RecordingHost());
+
+        Assert.Equal(ErrorIds.FleetPlanFailed, outcome.Failure?.ErrorId);
+        Assert.Equal(["Succeeded", "Failed"], outcome.Report.Waves[0].Targets.Select(t => t.Result));
+        Assert.Contains("without running dev/eu-west-1/b", outcome.Report.Waves[0].Targets[1].Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_SSM_Automation_an_execution_that_cannot_start_fails_the_plan_with_the_report_written()
+    {
+        var automation = new ThrowingAutomation();
+        var written = new List<string>();
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(Wave("dev", "a")), SsmOptions(automation) with
+        {
+            Checkpoint = r => { written.Add(r.Result); return Task.CompletedTask; },
+        }, new RecordingHost());
+
+        Assert.Equal(ErrorIds.FleetPlanFailed, outcome.Failure?.ErrorId);
+        Assert.Equal("Failed", outcome.Report.Result);
+        Assert.StartsWith("Wave dev: its SSM Automation execution did not start: InvalidDocument", outcome.Report.Error);
+        Assert.Equal("Failed", written[^1]);
+    }
+
+    private sealed class ThrowingAutomation : ISsmAutomationApi
+    {
+        public Task<string> StartAsync(AutomationStart start, CancellationToken cancellationToken = default) =>
+            throw new WinEksPatchException(ErrorIds.AwsResourceNotFound, ErrorKind.ObjectNotFound, "InvalidDocument: Document with name WinEksPatch-Fleet does not exist.", start.DocumentName);
+
+        public Task<AutomationProgress> GetAsync(string executionId, CancellationToken cancellationToken = default) => throw new InvalidOperationException("never started");
+    }
+
+    [Fact]
+    public async Task On_SSM_Automation_what_the_runbook_takes_no_parameter_for_is_refused_rather_than_dropped()
+    {
+        var plan = Plan(Wave("dev", "a"));
+        plan.Rollout.DrainTimeout = TimeSpan.FromMinutes(5);
+        FleetRunOutcome drain = await Run().RunAsync(plan, SsmOptions(new FakeAutomation()), new RecordingHost());
+        Assert.Contains("drainTimeout, readyTimeout or minReadyTime", drain.Failure?.Message, StringComparison.Ordinal);
+
+        var gateOff = Plan(Wave("dev", "a"));
+        gateOff.Waves[0].Gates.NoPendingPods = false;
+        FleetRunOutcome gate = await Run().RunAsync(gateOff, SsmOptions(new FakeAutomation()), new RecordingHost());
+        Assert.Contains("wave dev turns a gate off", gate.Failure?.Message, StringComparison.Ordinal);
+        Assert.Empty(Calls("check"));
     }
 
     [Fact]

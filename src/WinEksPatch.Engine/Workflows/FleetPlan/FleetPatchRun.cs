@@ -95,9 +95,17 @@ public sealed class FleetPatchRun(Func<WinEksFleetTarget, IFleetTarget> connect,
     /// groups whole), an image build (the runbook takes the latest EKS-optimized AMIs).</summary>
     private static void SsmFleetChecks(WinEksFleetPlan plan)
     {
+        var defaults = new WinEksFleetRollout();
+        var gates = new WinEksFleetGates();
+        // What the fleet runbook takes no parameter for is refused, rather than dropped: the run would not be the plan.
         string? problem = plan.Waves.FirstOrDefault(w => w.Canary) is { } canary
             ? $"wave {canary.Name} starts with a canary, which the local engine runs (an SSM Automation execution patches each location's groups whole)"
             : plan.Rollout.ImageSource != "EksLatest" ? $"its rollout builds images ({plan.Rollout.ImageSource}); the fleet runbook patches onto the latest EKS-optimized AMIs"
+            : plan.Rollout.DrainTimeout != defaults.DrainTimeout || plan.Rollout.ReadyTimeout != defaults.ReadyTimeout || plan.Rollout.MinReadyTime != defaults.MinReadyTime
+                ? "its rollout sets drainTimeout, readyTimeout or minReadyTime, which the fleet runbook takes no parameter for (it uses Invoke-WinEksPatch's defaults)"
+            : plan.Waves.FirstOrDefault(w => w.Gates.NodesReady != gates.NodesReady || w.Gates.PodsReady != gates.PodsReady || w.Gates.NoPendingPods != gates.NoPendingPods
+                || w.Gates.PodReadyTimeout != gates.PodReadyTimeout) is { } wave
+                ? $"wave {wave.Name} turns a gate off or sets podReadyTimeout, which the fleet runbook takes no parameter for (it reads every gate)"
             : null;
         if (problem is not null)
         {

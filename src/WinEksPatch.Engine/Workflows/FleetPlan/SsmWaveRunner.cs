@@ -94,14 +94,23 @@ internal sealed partial class SsmWaveRunner(
                 await FleetPatchRun.Checkpoint(options, report).ConfigureAwait(false);
                 var progress = await FollowAsync(wave, id, toDo, cancellationToken).ConfigureAwait(false);
                 waveReport.FinishedAt = time.GetUtcNow();
+                // A target the execution did not run (its account and Region had no location in it) did not succeed.
+                foreach (var (target, entry) in toDo.Where(t => t.Entry.Result is nameof(FleetTargetResult.NotStarted) or "Running"))
+                {
+                    entry.Result = nameof(FleetTargetResult.Failed);
+                    entry.Error ??= $"SSM Automation execution {id} ended {progress.Status} without running {target.Key} (no location of {AccountOf(target)}, {target.Region}).";
+                }
+
                 waveReport.Errors = toDo.Count(t => t.Entry.Result is nameof(FleetTargetResult.Failed) or nameof(FleetTargetResult.RolledBack));
                 // Failed targets within MaxErrors, every other one done: the wave completed with errors and the plan goes
                 // on, as on the local engine.
                 bool withinErrors = progress.Status is "Failed" or "CompletedWithFailure" && waveReport.Errors <= wave.MaxErrors
                     && toDo.All(t => t.Entry.Result is nameof(FleetTargetResult.Succeeded) or nameof(FleetTargetResult.Failed) or nameof(FleetTargetResult.RolledBack));
-                if (progress.Status is not ("Success" or "CompletedWithSuccess") && !withinErrors)
+                if ((progress.Status is not ("Success" or "CompletedWithSuccess") || waveReport.Errors > 0) && !withinErrors)
                 {
-                    waveReport.Result = progress.Status == "Cancelled" ? "Stopped" : "Failed";
+                    // Failed, also when SSM cancelled it (its alarm, someone's StopAutomationExecution): "Stopped" is this
+                    // session's stop only, the one state a resumed run follows the execution of.
+                    waveReport.Result = "Failed";
                     report.Result = "Failed";
                     report.Error = $"Wave {wave.Name}: SSM Automation execution {id} ended {progress.Status}" +
                         (progress.FailureMessage is { } why ? $": {why}" : ".") +
@@ -112,6 +121,16 @@ internal sealed partial class SsmWaveRunner(
 
                 waveReport.Result = waveReport.Errors > 0 ? "CompletedWithErrors" : "Succeeded";
                 await FleetPatchRun.Checkpoint(options, report).ConfigureAwait(false);
+            }
+            catch (WinEksPatchException ex)
+            {
+                // SSM Automation refused the start, or could not be read: the wave failed, and the report says where it stood.
+                waveReport.Result = "Failed";
+                report.Result = "Failed";
+                report.Error = $"Wave {wave.Name}: {(id is null ? "its SSM Automation execution did not start" : $"SSM Automation execution {id} could not be followed")}: {ex.Message}";
+                toDo.Where(t => t.Entry.Result == "Running").ToList().ForEach(t => t.Entry.Error ??= report.Error);
+                await FleetPatchRun.Checkpoint(options, report).ConfigureAwait(false);
+                return new WinEksPatchException(ErrorIds.FleetPlanFailed, ex.Kind, report.Error, plan.Name, ex);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

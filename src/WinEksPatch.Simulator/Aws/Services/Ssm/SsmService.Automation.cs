@@ -279,7 +279,8 @@ public sealed partial class SsmService
         return values;
     }
 
-    /// <summary>The accounts and Regions of TargetLocations, in order (accounts by id; OUs are not modelled).</summary>
+    /// <summary>The accounts and Regions of TargetLocations, in order: accounts by id, or every account of an organizational
+    /// unit (the scenario's), less ExcludeAccounts (ids or units).</summary>
     private IReadOnlyList<AutomationLocation> Locations(AwsCall call, JsonArray targetLocations)
     {
         if (targetLocations.Count is 0 or > 100)
@@ -305,11 +306,10 @@ public sealed partial class SsmService
                 }
             }
 
-            foreach (string id in accounts)
+            List<string> excluded = JsonProtocol.StringList(spec, "ExcludeAccounts") ?? [];
+            var expanded = accounts.SelectMany(id => Members(id)).Where(a => !excluded.Contains(a.Id) && !excluded.Contains(a.OrganizationalUnit ?? "")).Distinct().ToList();
+            foreach (SimAccount account in expanded)
             {
-                SimAccount account = id.StartsWith("ou-", StringComparison.Ordinal)
-                    ? throw Validation($"The simulator's accounts are not in organizational units: name accounts by id, not {id}.")
-                    : automation.Organization.AccountById(id) ?? throw Validation($"Account {id} is not one of the simulator's accounts ({string.Join(", ", automation.Organization.Accounts.Select(a => a.Id))}).");
                 foreach (string region in regions)
                 {
                     if (!RegionCode().IsMatch(region))
@@ -323,6 +323,20 @@ public sealed partial class SsmService
         }
 
         return locations;
+    }
+
+    /// <summary>The account of an id, or the accounts of an organizational unit.</summary>
+    private IEnumerable<SimAccount> Members(string id)
+    {
+        var all = automation.Organization.Accounts;
+        if (id.StartsWith("ou-", StringComparison.Ordinal))
+        {
+            var members = all.Where(a => a.OrganizationalUnit == id).ToList();
+            return members.Count > 0 ? members
+                : throw Validation($"The organizational unit {id} has no account of the simulator's (its units: {string.Join(", ", all.Select(a => a.OrganizationalUnit).OfType<string>().Distinct())}).");
+        }
+
+        return [all.FirstOrDefault(a => a.Id == id) ?? throw Validation($"Account {id} is not one of the simulator's accounts ({string.Join(", ", all.Select(a => a.Id))}).")];
     }
 
     /// <summary>The one alarm of an AlarmConfiguration; it must exist in <paramref name="automationWorld"/> when given.</summary>
