@@ -9,18 +9,14 @@ import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { EKSClient, ListClustersCommand, DescribeClusterCommand, ResourceNotFoundException } from "@aws-sdk/client-eks";
 import { SSMClient, GetParameterCommand } from "@aws-sdk/client-ssm";
 import { EC2Client, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
-import { startSimulator, admin } from "./lib/simulator.mjs";
+import { startSimulator, admin, useSimulatorProfiles } from "./lib/simulator.mjs";
 import { eksToken, kubectl } from "./lib/kubernetes.mjs";
 
 let sim;
 before(async () => {
   sim = await startSimulator({ scenario: "fleet" });
   // The SDK reads profiles from the simulator's config file, as from ~/.aws/config: credentials, region, endpoint_url.
-  process.env.AWS_CONFIG_FILE = sim.info.configFile;
-  process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/credentials";
-  delete process.env.AWS_ACCESS_KEY_ID;
-  delete process.env.AWS_SECRET_ACCESS_KEY;
-  delete process.env.AWS_REGION;
+  useSimulatorProfiles(sim.info);
 });
 after(async () => { await sim?.stop(); });
 

@@ -11,16 +11,12 @@ import {
   AutomationExecutionNotFoundException, InvalidAutomationSignalException,
 } from "@aws-sdk/client-ssm";
 import { CloudWatchClient, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
-import { startSimulator, admin, powershellDll } from "./lib/simulator.mjs";
+import { startSimulator, admin, powershellDll, useSimulatorProfiles } from "./lib/simulator.mjs";
 
 let sim;
 before(async () => {
   sim = await startSimulator({ scenario: "fleet", extraArgs: ["--powershell", powershellDll()] });
-  process.env.AWS_CONFIG_FILE = sim.info.configFile;
-  process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/credentials";
-  delete process.env.AWS_ACCESS_KEY_ID;
-  delete process.env.AWS_SECRET_ACCESS_KEY;
-  delete process.env.AWS_REGION;
+  useSimulatorProfiles(sim.info);
   for (const profile of ["dev", "prod"]) {
     for (const region of ["us-west-2", "eu-west-1"]) {
       await ssm(profile, region).send(new CreateDocumentCommand({ Name: "Greet", DocumentType: "Automation", DocumentFormat: "YAML", Content: runbook }));

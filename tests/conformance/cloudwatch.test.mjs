@@ -7,16 +7,12 @@ import {
   CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand, SetAlarmStateCommand, DeleteAlarmsCommand,
   ResourceNotFound, InvalidParameterCombinationException, InvalidFormatFault, MissingRequiredParameterException,
 } from "@aws-sdk/client-cloudwatch";
-import { startSimulator, admin } from "./lib/simulator.mjs";
+import { startSimulator, admin, useSimulatorProfiles } from "./lib/simulator.mjs";
 
 let sim;
 before(async () => {
   sim = await startSimulator({ scenario: "fleet" });
-  process.env.AWS_CONFIG_FILE = sim.info.configFile;
-  process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/credentials";
-  delete process.env.AWS_ACCESS_KEY_ID;
-  delete process.env.AWS_SECRET_ACCESS_KEY;
-  delete process.env.AWS_REGION;
+  useSimulatorProfiles(sim.info);
 });
 after(async () => { await sim?.stop(); });
 

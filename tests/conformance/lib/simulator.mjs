@@ -60,6 +60,16 @@ export async function startSimulator({ scenario = "demo", timeScale = 1, tls = f
   return { info, aws, ca, stop };
 }
 
+/** Points the SDK's shared config at the simulator's own config file (one profile per account), as ~/.aws/config, and
+ * nothing else: no credentials file, no keys or region in the environment. */
+export function useSimulatorProfiles(info) {
+  process.env.AWS_CONFIG_FILE = info.configFile;
+  process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/credentials";
+  delete process.env.AWS_ACCESS_KEY_ID;
+  delete process.env.AWS_SECRET_ACCESS_KEY;
+  delete process.env.AWS_REGION;
+}
+
 /** POSTs to the simulator's admin path, e.g. admin(info, "clock/advance?seconds=60"); over https (--tls) it trusts
  * the simulator's CA (info.caCertPath) and nothing else. */
 export async function admin(info, relative, { method = "POST", body } = {}) {
