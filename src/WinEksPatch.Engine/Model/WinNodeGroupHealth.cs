@@ -19,6 +19,10 @@ public sealed class WinNodeGroupHealth
 
     public DateTimeOffset StartedAt { get; init; }
 
+    /// <summary>The pods Pending for lack of a node at the first reading (their uids): what a later watch of the same
+    /// cycle leaves out (-PendingBefore).</summary>
+    public IReadOnlyList<string> PendingAtStart { get; init; } = [];
+
     public DateTimeOffset FinishedAt { get; init; }
 
     public override string ToString() => Healthy ? $"{ClusterName}: healthy" : $"{ClusterName}: {FailedGate} failed: {Evidence}";

@@ -60,6 +60,17 @@ public sealed class WatchWinNodeGroupHealthCommand : NodeGroupsCmdlet
     [ValidateTimeout]
     public TimeSpan PodReadyTimeout { get; set; } = TimeSpan.FromMinutes(20);
 
+    /// <summary>The pods (uids) that were Pending for lack of a node before the cycle this watch follows (an earlier watch's
+    /// PendingAtStart); without it, those Pending at the first reading.</summary>
+    [Parameter]
+    [AllowEmptyCollection]
+    public string[]? PendingBefore { get; set; }
+
+    /// <summary>Count each pod's restarts since it started, not since the first reading: for a watch that continues an
+    /// earlier one (a runbook's next soak round).</summary>
+    [Parameter]
+    public SwitchParameter RestartsSincePodStart { get; set; }
+
     protected override void ProcessRecord()
     {
         var connections = Connections;
@@ -83,7 +94,13 @@ public sealed class WatchWinNodeGroupHealthCommand : NodeGroupsCmdlet
             var duration = Until is { } until ? (until > started ? until - started : TimeSpan.Zero) : For;
             DateTimeOffset? hardStop = Until is not null && For > TimeSpan.Zero ? started + For : null;
             var watch = new HealthGateWatch(gates);
-            watch.PendingBeforeTheCycle((await session.ReadHealthAsync(groups, token).ConfigureAwait(false)).PendingPods);
+            var pendingAtStart = HealthGateWatch.PendingIds((await session.ReadHealthAsync(groups, token).ConfigureAwait(false)).PendingPods);
+            watch.PendingBeforeTheCycle(PendingBefore ?? pendingAtStart);
+            if (RestartsSincePodStart)
+            {
+                watch.CountRestartsSincePodStart();
+            }
+
             var verdict = await new GateSoak(time, Interval).RunAsync(session, groups, alarms, watch, duration, hardStop,
                 status => host.Progress(new Abstractions.ProgressUpdate(1, $"Watching {ClusterName}", status)), token).ConfigureAwait(false);
             host.Output(new WinNodeGroupHealth
@@ -95,6 +112,7 @@ public sealed class WatchWinNodeGroupHealthCommand : NodeGroupsCmdlet
                 FailedGate = verdict.FailedGate,
                 Evidence = verdict.Evidence,
                 StartedAt = started,
+                PendingAtStart = pendingAtStart,
                 FinishedAt = time.GetUtcNow(),
             });
         }, perInputObject: true);

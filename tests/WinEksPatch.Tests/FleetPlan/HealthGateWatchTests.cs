@@ -79,6 +79,23 @@ public sealed class HealthGateWatchTests
     }
 
     [Fact]
+    public void A_watch_that_continues_an_earlier_one_counts_restarts_since_each_pod_started_and_keeps_the_earlier_pending_baseline()
+    {
+        var watch = new HealthGateWatch(new WinEksFleetGates { MaxRestartIncrease = 1 });
+        watch.CountRestartsSincePodStart();
+        watch.PendingBeforeTheCycle(HealthGateWatch.PendingIds([Pod("old-1", unschedulable: true), Pod("web-1")]));
+        // At its first reading already: web-1 restarted twice since it started (in the earlier round), and web-9 went Pending
+        // with the cycle (it is not in the baseline) while old-1 was Pending before it.
+        Assert.Equal(("Restarts", "2 restarts (at most 1): shop/web-1 +2"),
+            (watch.Read([Node("n1")], [Pod("web-1", restarts: 2)], [Pod("old-1", unschedulable: true)], At(0)) is var v ? (v.FailedGate, v.Evidence) : default));
+        var pending = new HealthGateWatch(new WinEksFleetGates());
+        pending.PendingBeforeTheCycle(["uid-old-1"]);
+        Assert.False(pending.Read([Node("n1")], [], [Pod("old-1", unschedulable: true), Pod("web-9", unschedulable: true)], At(0)).HasFailed);
+        Assert.Equal(("PendingPods", "shop/web-9 Pending: no node for it"),
+            (pending.Read([Node("n1")], [], [Pod("old-1", unschedulable: true), Pod("web-9", unschedulable: true)], At(1)) is var p ? (p.FailedGate, p.Evidence) : default));
+    }
+
+    [Fact]
     public void A_pod_pending_for_lack_of_a_node_at_two_readings_fails_unless_that_gate_is_off()
     {
         var watch = new HealthGateWatch(new WinEksFleetGates());

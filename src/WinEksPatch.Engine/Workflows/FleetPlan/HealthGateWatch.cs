@@ -38,8 +38,24 @@ public sealed class HealthGateWatch(WinEksFleetGates gates)
     public void PendingBeforeTheCycle(IEnumerable<KubePod> pending)
     {
         ArgumentNullException.ThrowIfNull(pending);
-        _pendingBeforeTheCycle = [.. pending.Where(p => p.Unschedulable).Select(p => p.Uid ?? $"{p.Namespace}/{p.Name}")];
+        PendingBeforeTheCycle(PendingIds(pending));
     }
+
+    /// <summary>The same, by the ids <see cref="PendingIds"/> gave when the cycle began (a watch that continues an earlier
+    /// one, in another process: the fleet runbook's soak rounds).</summary>
+    public void PendingBeforeTheCycle(IEnumerable<string> podIds)
+    {
+        ArgumentNullException.ThrowIfNull(podIds);
+        _pendingBeforeTheCycle = [.. podIds];
+    }
+
+    /// <summary>How the gate names the pods Pending for lack of a node (their uids).</summary>
+    public static IReadOnlyList<string> PendingIds(IEnumerable<KubePod> pending) =>
+        [.. (pending ?? throw new ArgumentNullException(nameof(pending))).Where(p => p.Unschedulable).Select(p => p.Uid ?? $"{p.Namespace}/{p.Name}")];
+
+    /// <summary>Counts each pod's restarts since it started instead of since the first reading: a watch that continues an
+    /// earlier one (the pods on the new nodes were all created by the cycle, so their count is what the soak saw).</summary>
+    public void CountRestartsSincePodStart() => _restartsAtStart = [];
 
     /// <summary>The alarm gate: <paramref name="names"/> must all exist (<paramref name="alarms"/> is what DescribeAlarms found of
     /// them) and none be in ALARM. Held when there are no names.</summary>
