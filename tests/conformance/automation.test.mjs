@@ -8,7 +8,7 @@ import {
   SSMClient, CreateDocumentCommand, DescribeDocumentCommand, GetDocumentCommand, ListDocumentsCommand, StartAutomationExecutionCommand,
   GetAutomationExecutionCommand, DescribeAutomationExecutionsCommand, DescribeAutomationStepExecutionsCommand, SendAutomationSignalCommand,
   StopAutomationExecutionCommand, DocumentAlreadyExists, InvalidDocumentContent, InvalidDocument, InvalidAutomationExecutionParametersException,
-  AutomationExecutionNotFoundException, InvalidAutomationSignalException,
+  AutomationExecutionNotFoundException, InvalidAutomationSignalException, IdempotentParameterMismatch,
 } from "@aws-sdk/client-ssm";
 import { CloudWatchClient, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { startSimulator, admin, powershellDll, useSimulatorProfiles } from "./lib/simulator.mjs";
@@ -196,6 +196,19 @@ test("TargetLocations may name an organizational unit: every account in it, less
   const some = await start({ Accounts: ["ou-f1t2-nonprod1"], ExcludeAccounts: [account("dev").accountId] });
   assert.deepEqual(await accountsOf(some.AutomationExecutionId), [account("staging").accountId]);
   await assert.rejects(start({ Accounts: ["ou-zzzz-nosuchunit"] }), /organizational unit ou-zzzz-nosuchunit has no account/);
+});
+
+test("a ClientToken makes a start idempotent: the same request returns the same execution, another is refused", async () => {
+  const client = ssm();
+  const ClientToken = "6f1c2a9e-0b5d-4c1e-9a3b-7d2e8f4a1c05";
+  const request = { DocumentName: "Greet", Parameters: { Name: ["token"], Skip: ["true"] }, ClientToken };
+  const first = await client.send(new StartAutomationExecutionCommand(request));
+  const again = await client.send(new StartAutomationExecutionCommand({ ...request, ClientToken: ClientToken.toUpperCase() }));
+  assert.equal(again.AutomationExecutionId, first.AutomationExecutionId, "case insensitive, as the token is");
+  await assert.rejects(client.send(new StartAutomationExecutionCommand({ ...request, Parameters: { Name: ["other"] } })),
+    (e) => e instanceof IdempotentParameterMismatch);
+  await assert.rejects(client.send(new StartAutomationExecutionCommand({ ...request, ClientToken: "not-a-uuid" })), /UUID format/);
+  await waitFor(client, first.AutomationExecutionId, ["Success"]);
 });
 
 test("past TargetLocationMaxErrors no further location starts, and the parent fails naming the locations", async () => {

@@ -12,7 +12,8 @@ public interface ISsmAutomationApi
 }
 
 /// <summary>What StartAutomationExecution is given: the document and its parameters, the accounts and Regions
-/// (TargetLocations) with their rate control, and the central account's alarm that stops the execution.</summary>
+/// (TargetLocations) with their rate control, the central account's alarm that stops the execution, and the idempotency
+/// token that makes a second start of the same request return the first's execution.</summary>
 public sealed record AutomationStart(
     string DocumentName,
     IReadOnlyDictionary<string, IReadOnlyList<string>> Parameters,
@@ -21,7 +22,8 @@ public sealed record AutomationStart(
     string MaxConcurrency,
     string MaxErrors,
     string? ExecutionRoleName,
-    string? StopAlarmName)
+    string? StopAlarmName,
+    string? ClientToken = null)
 {
     /// <summary>The request as the AWS CLI would take it, for -WhatIf and messages.</summary>
     public override string ToString() =>

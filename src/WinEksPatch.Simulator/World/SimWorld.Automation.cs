@@ -10,4 +10,7 @@ public sealed partial class SimWorld
 
     /// <summary>By execution id, in start order.</summary>
     public Dictionary<string, AutomationExecution> AutomationExecutions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>StartAutomationExecution's ClientTokens (lower case): the execution each started and its request.</summary>
+    public Dictionary<string, (string ExecutionId, string Request)> AutomationClientTokens { get; } = new(StringComparer.Ordinal);
 }

@@ -244,6 +244,7 @@ public sealed class InvokeWinEksFleetPatchCommand : WinEksPatchCmdlet
                     // -Engine SsmAutomation: a wave whose execution the earlier run left running is followed, not started again.
                     Result = w.Result ?? "NotStarted",
                     AutomationExecutionId = w.AutomationExecutionId,
+                    AutomationClientToken = w.AutomationClientToken,
                     Targets = [.. (w.Targets ?? []).Select(t => new WinEksFleetTargetReport
                     {
                         ProfileName = t.ProfileName,
@@ -263,7 +264,7 @@ public sealed class InvokeWinEksFleetPatchCommand : WinEksPatchCmdlet
 
     private sealed record SavedReport(string? PlanName, List<SavedWave>? Waves);
 
-    private sealed record SavedWave(string? Name, string? Result, string? AutomationExecutionId, List<SavedTarget>? Targets);
+    private sealed record SavedWave(string? Name, string? Result, string? AutomationExecutionId, string? AutomationClientToken, List<SavedTarget>? Targets);
 
     private sealed record SavedTarget(string? ProfileName, string? Region, string? ClusterName, string? Result);
 }

@@ -663,6 +663,31 @@ public sealed class FleetPatchRunTests
     }
 
     [Fact]
+    public async Task On_SSM_Automation_a_run_killed_before_it_learnt_the_execution_sends_the_same_start_again_with_its_token()
+    {
+        var written = new List<string?>();
+        Func<int, int, AutomationProgress> done = (_, _) => new("", "Success", null, [], [Location("111122223333", "us-west-2", "Success")]);
+        var first = new FakeAutomation { Read = done };
+        FleetRunOutcome finished = await Run().RunAsync(Plan(Wave("dev", "a")), SsmOptions(first) with
+        {
+            Checkpoint = r => { written.Add(r.Waves[0].AutomationClientToken); return Task.CompletedTask; },
+        }, new RecordingHost());
+        string token = Assert.Single(first.Started).ClientToken!;
+        Assert.True(Guid.TryParse(token, out _));
+        Assert.Equal(token, written[0]); // on disk before the start was sent
+
+        // The report a run killed between the two left: the wave Running with its token, no execution id.
+        var killed = finished.Report;
+        killed.Waves[0].Result = "Running";
+        killed.Waves[0].AutomationExecutionId = null;
+        killed.Waves[0].Targets[0].Result = "Running";
+        var second = new FakeAutomation { Read = done };
+        FleetRunOutcome resumed = await Run().RunAsync(Plan(Wave("dev", "a")), SsmOptions(second, resume: killed), new RecordingHost());
+        Assert.Equal("Succeeded", resumed.Report.Result);
+        Assert.Equal(token, Assert.Single(second.Started).ClientToken);
+    }
+
+    [Fact]
     public async Task On_SSM_Automation_WhatIf_says_each_wave_s_execution_and_starts_none()
     {
         var automation = new FakeAutomation();

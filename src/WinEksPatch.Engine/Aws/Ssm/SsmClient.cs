@@ -13,6 +13,7 @@ public sealed class SsmClient(IAmazonSimpleSystemsManagement ssm) : ISsmApi, ISs
         var request = new StartAutomationExecutionRequest
         {
             DocumentName = start.DocumentName,
+            ClientToken = start.ClientToken,
             Parameters = start.Parameters.ToDictionary(p => p.Key, p => p.Value.ToList()),
             TargetLocations =
             [

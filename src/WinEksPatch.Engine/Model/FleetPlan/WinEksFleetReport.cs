@@ -76,6 +76,11 @@ public sealed class WinEksFleetWaveReport
     /// resumed run follows instead of starting another.</summary>
     public string? AutomationExecutionId { get; set; }
 
+    /// <summary>With the SsmAutomation engine: the ClientToken the wave's StartAutomationExecution is sent with, written
+    /// before it is sent, so a run killed before it learnt the execution's id sends the same start again and gets the
+    /// same execution, not a second one.</summary>
+    public string? AutomationClientToken { get; set; }
+
     public List<WinEksFleetTargetReport> Targets { get; init; } = [];
 }
 

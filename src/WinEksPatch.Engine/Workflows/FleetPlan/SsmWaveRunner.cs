@@ -70,8 +70,10 @@ internal sealed partial class SsmWaveRunner(
             {
                 waveReport.StartedAt = time.GetUtcNow();
                 waveReport.Result = "Running";
-                // A wave whose execution an earlier run left running (that session stopped) is followed, not started again.
-                id = options.ResumeFrom?.Waves.ElementAtOrDefault(w) is { Result: "Running" or "Stopped", AutomationExecutionId: { } running } ? running : null;
+                // A wave whose execution an earlier run left running (that session stopped) is followed, not started again;
+                // one it was starting when it died is started again with the same token, which returns that execution.
+                var earlier = options.ResumeFrom?.Waves.ElementAtOrDefault(w) is { Result: "Running" or "Stopped" } left ? left : null;
+                id = earlier?.AutomationExecutionId;
                 if (id is null)
                 {
                     if (wave.MaintenanceWindow is { } window)
@@ -80,7 +82,9 @@ internal sealed partial class SsmWaveRunner(
                             () => FleetPatchRun.Checkpoint(options, report), cancellationToken).ConfigureAwait(false);
                     }
 
-                    var start = StartOf(wave, toDo);
+                    var start = StartOf(wave, toDo) with { ClientToken = earlier?.AutomationClientToken ?? Guid.NewGuid().ToString() };
+                    waveReport.AutomationClientToken = start.ClientToken;
+                    await FleetPatchRun.Checkpoint(options, report).ConfigureAwait(false); // the token is on disk before the start
                     host.Verbose($"Wave {wave.Name}: {start}");
                     id = await engine.Automation.StartAsync(start, cancellationToken).ConfigureAwait(false);
                 }

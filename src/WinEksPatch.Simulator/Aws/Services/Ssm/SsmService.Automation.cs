@@ -55,7 +55,36 @@ public sealed partial class SsmService
             }
         }
 
+        // ClientToken: a retry of the same request returns the execution the first one started; the token with another
+        // request is IdempotentParameterMismatch.
+        string? token = JsonProtocol.String(body, "ClientToken");
+        if (token is not null && !Guid.TryParseExact(token, "D", out _))
+        {
+            throw Validation($"Value '{token}' at 'clientToken' failed to satisfy constraint: Member must satisfy the UUID format.");
+        }
+
+        var request = (JsonObject)body.DeepClone();
+        request.Remove("ClientToken");
+        string fingerprint = request.ToJsonString();
+        lock (call.World.Gate)
+        {
+            if (token is not null && call.World.AutomationClientTokens.TryGetValue(token.ToLowerInvariant(), out var earlier))
+            {
+                return earlier.Request == fingerprint
+                    ? JsonProtocol.WriteAsync(call, new JsonObject { ["AutomationExecutionId"] = earlier.ExecutionId }, contentType: JsonProtocol.Json11ContentType)
+                    : throw new AwsException(400, "IdempotentParameterMismatch", $"The client token {token} was used with another request.");
+            }
+        }
+
         AutomationExecution execution = automation.Start(call.World, call.Account, document, parameters, targetLocations, locations, alarm, ignorePollFailure);
+        if (token is not null)
+        {
+            lock (call.World.Gate)
+            {
+                call.World.AutomationClientTokens[token.ToLowerInvariant()] = (execution.AutomationExecutionId, fingerprint);
+            }
+        }
+
         return JsonProtocol.WriteAsync(call, new JsonObject { ["AutomationExecutionId"] = execution.AutomationExecutionId }, contentType: JsonProtocol.Json11ContentType);
     }
 
