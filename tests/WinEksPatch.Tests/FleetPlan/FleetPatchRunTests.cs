@@ -555,6 +555,24 @@ public sealed class FleetPatchRunTests
     }
 
     [Fact]
+    public async Task On_SSM_Automation_a_patch_that_fails_on_one_cluster_names_it_and_the_clusters_after_it_were_not_started()
+    {
+        var automation = new FakeAutomation
+        {
+            Read = (_, _) => new("", "Failed", "1 of 1 target location(s) did not succeed", [], [Location("111122223333", "us-west-2", "Failed",
+                Step("Patch", "Failed", "WinEksPatch failed on b: the floor held"), Step("Rollback", "Success", output: "RolledBack"), Step("Failed", "Failed", "failed here"))]),
+        };
+        FleetRunOutcome outcome = await Run().RunAsync(Plan(Wave("dev", "a", "b", "c")), SsmOptions(automation), new RecordingHost());
+
+        Assert.Equal(ErrorIds.FleetPlanFailed, outcome.Failure?.ErrorId);
+        var (a, b, c) = (outcome.Report.Waves[0].Targets[0], outcome.Report.Waves[0].Targets[1], outcome.Report.Waves[0].Targets[2]);
+        Assert.Equal(("RolledBack", "RolledBack", "NotStarted"), (a.Result, b.Result, c.Result));
+        Assert.Equal("WinEksPatch failed on b: the floor held", b.Error);
+        Assert.StartsWith("Not started: b, before it in us-west-2, failed", c.Error);
+        Assert.Equal(2, outcome.Report.Waves[0].Errors);
+    }
+
+    [Fact]
     public async Task On_SSM_Automation_an_execution_its_alarm_stopped_stops_the_plan_naming_the_alarm()
     {
         var automation = new FakeAutomation

@@ -99,7 +99,7 @@ internal sealed partial class SsmWaveRunner(
                 var progress = await FollowAsync(wave, id, toDo, cancellationToken).ConfigureAwait(false);
                 waveReport.FinishedAt = time.GetUtcNow();
                 // A target the execution did not run (its account and Region had no location in it) did not succeed.
-                foreach (var (target, entry) in toDo.Where(t => t.Entry.Result is nameof(FleetTargetResult.NotStarted) or "Running"))
+                foreach (var (target, entry) in toDo.Where(t => t.Entry.Result is nameof(FleetTargetResult.NotStarted) or "Running" && t.Entry.Error is null))
                 {
                     entry.Result = nameof(FleetTargetResult.Failed);
                     entry.Error ??= $"SSM Automation execution {id} ended {progress.Status} without running {target.Key} (no location of {AccountOf(target)}, {target.Region}).";
@@ -197,6 +197,16 @@ internal sealed partial class SsmWaveRunner(
 
         var failedStep = location.Steps.FirstOrDefault(s => s.Name is "Patch" or "Soak" && s.Status is "Failed" or "TimedOut");
         var gate = failedStep?.FailureMessage is { } message ? GateFailure().Match(message) : Match.Empty;
+        // The Patch step patches a location's clusters one after the other and stops at the first that fails: those after
+        // it were never started (and their rollback changed nothing).
+        if (failedStep?.Name == "Patch" && failedStep.FailureMessage is { } patchFailure && PatchFailure().Match(patchFailure) is { Success: true } failedOn
+            && failedOn.Groups["cluster"].Value != target.ClusterName && LocationOrder(target, failedOn.Groups["cluster"].Value) is > 0)
+        {
+            entry.Result = nameof(FleetTargetResult.NotStarted);
+            entry.Error = $"Not started: {failedOn.Groups["cluster"].Value}, before it in {target.Region}, failed ({patchFailure})";
+            return;
+        }
+
         bool rolledBack = location.Steps.LastOrDefault(s => s.Name == "Rollback" && s.Status == "Success")?.Outputs.GetValueOrDefault("Status")?.FirstOrDefault() == "RolledBack";
         entry.Result = location.Status switch
         {
@@ -221,6 +231,16 @@ internal sealed partial class SsmWaveRunner(
             entry.FailedGate = gate.Groups["gate"].Value;
             entry.GateEvidence = gate.Groups["evidence"].Value;
         }
+    }
+
+    /// <summary>Whether <paramref name="target"/> comes after <paramref name="cluster"/> in its location's Targets order
+    /// (1), before it (-1), or either is not of the location (0).</summary>
+    private int LocationOrder(WinEksFleetTarget target, string cluster)
+    {
+        var wave = plan.Waves.First(w => w.Targets.Contains(target));
+        var here = wave.Targets.Where(t => AccountOf(t) == AccountOf(target) && t.Region == target.Region).Select(t => t.ClusterName).ToList();
+        int failed = here.IndexOf(cluster), mine = here.IndexOf(target.ClusterName);
+        return failed < 0 || mine < 0 ? 0 : mine.CompareTo(failed);
     }
 
     /// <summary>The execution of a wave: the fleet runbook in the wave's accounts and Regions, its targets named with the
@@ -252,6 +272,10 @@ internal sealed partial class SsmWaveRunner(
 
     /// <summary>The target's account: the plan's, else the one its pre-flight reached.</summary>
     private string? AccountOf(WinEksFleetTarget target) => target.AccountId ?? sessions[target.Key].Session.AccountId;
+
+    /// <summary>The fleet runbook's Patch failure: "WinEksPatch failed on &lt;cluster&gt;: &lt;reason&gt;".</summary>
+    [GeneratedRegex(@"^WinEksPatch failed on (?<cluster>[^:]+): ")]
+    private static partial Regex PatchFailure();
 
     /// <summary>The fleet runbook's Soak failure: "Health gate &lt;gate&gt; failed on &lt;cluster&gt;: &lt;evidence&gt;".</summary>
     [GeneratedRegex(@"Health gate (?<gate>\w+) failed on (?<cluster>[^:]+): (?<evidence>.*)$", RegexOptions.Singleline)]
