@@ -70,6 +70,10 @@ function Invoke-Build {
     Copy-Item (Join-Path $cmdletBin 'WinEksPatch.dll') $ModuleDir
     Copy-Item (Join-Path $Root 'WinEksPatch.psd1') $ModuleDir
     Copy-Item (Join-Path $Root 'module/*.ps1xml') $ModuleDir
+    # runbook/: the SSM Automation runbooks (their attachment's checksum is filled in by `package`, or by a simulator
+    # that starts with them deployed).
+    New-Item -ItemType Directory -Force -Path (Join-Path $ModuleDir 'runbook') | Out-Null
+    Copy-Item (Join-Path $Root 'module/runbook/*.yaml') (Join-Path $ModuleDir 'runbook')
 
     # simulator/: the standalone simulator that Start-WinEksSimulator runs in its own process.
     $simProject = Join-Path $Root 'src/WinEksPatch.Simulator/WinEksPatch.Simulator.csproj'

@@ -179,8 +179,11 @@ Describe 'Start-WinEksSimulator -RunbookPackage' {
         { Start-WinEksSimulator -Scenario fleet -RunbookPackage $TestDrive } | Should -Throw "*'$TestDrive' has no WinEksPatch-Runbook.yaml, WinEksPatch-Fleet.yaml, WinEksPatch.zip*"
     }
 
-    It 'has both runbooks, with their attachment, in every account and Region' {
-        $started = Start-WinEksSimulator -Scenario fleet -RunbookPackage $packages
+    It 'has both runbooks, with their attachment, in every account and Region (<Source>)' -ForEach @(
+        @{ Source = 'the package built with build.ps1 package'; Package = $true }
+        @{ Source = 'the fleet scenario on its own: this module, packaged'; Package = $false }
+    ) {
+        $started = if ($Package) { Start-WinEksSimulator -Scenario fleet -RunbookPackage $packages } else { Start-WinEksSimulator -Scenario fleet }
         try {
             $prod = $started.Accounts | Where-Object ProfileName -eq prod | Select-Object -First 1
             # prod's keys, from the shared config file the simulator wrote (its output shows no secret).

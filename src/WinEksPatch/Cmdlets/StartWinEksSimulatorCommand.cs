@@ -90,7 +90,8 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
     /// <summary>The folder `build.ps1 package` writes (WinEksPatch-Runbook.yaml, WinEksPatch-Fleet.yaml and the
     /// WinEksPatch.zip they attach): its runbooks exist in every account and Region of the simulator from the start, as
     /// after the README's deployment steps (SSM documents WinEksPatch and WinEksPatch-Fleet), and its SSM Automation runs
-    /// them, their PowerShell steps with this session's PowerShell.</summary>
+    /// them, their PowerShell steps with this session's PowerShell. The fleet scenario starts with this module's own
+    /// runbooks without it (packaged once per build in the temp folder).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? RunbookPackage { get; set; }
@@ -99,7 +100,8 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
     {
         try
         {
-            var dll = Path.Combine(Path.GetDirectoryName(typeof(StartWinEksSimulatorCommand).Assembly.Location)!, "simulator", "WinEksPatch.Simulator.dll");
+            var moduleDirectory = Path.GetDirectoryName(typeof(StartWinEksSimulatorCommand).Assembly.Location)!;
+            var dll = Path.Combine(moduleDirectory, "simulator", "WinEksPatch.Simulator.dll");
             // A path (it has a directory separator or ends in .json) is relative to the PowerShell location, not the process's
             // directory; anything else names a bundled scenario, even when a file of that name happens to be here.
             var looksLikePath = Scenario.IndexOfAny(['/', '\\']) >= 0 || Scenario.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
@@ -111,7 +113,11 @@ public sealed class StartWinEksSimulatorCommand : WinEksPatchCmdlet
                 : throw new WinEksPatchException(ErrorIds.SimulatorIamPolicyFileNotFound, ErrorKind.ObjectNotFound,
                     $"-IamPolicyPath: no file '{IamPolicyPath}' in the file system.", IamPolicyPath));
 
-            var documents = RunbookPackage == null ? [] : Guard(() => RunbookDocuments(RunbookPackage));
+            // The fleet scenario starts as after the README's deployment steps: the module's own runbooks in every account
+            // and Region (packaged from this module, once per build).
+            var documents = RunbookPackage != null ? Guard(() => RunbookDocuments(RunbookPackage))
+                : Scenario == "fleet" && Guard(() => Simulator.RunbookPackage.Ensure(moduleDirectory)) is { } built
+                    ? RunbookDocuments(built) : [];
             // Its Automation runs aws:executeScript steps with the PowerShell this session runs in: its pwsh.dll, run with
             // dotnet (which the simulator itself needs on PATH), else its pwsh executable.
             var pshome = SessionState.PSVariable.GetValue("PSHOME") as string;
