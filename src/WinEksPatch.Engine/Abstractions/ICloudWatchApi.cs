@@ -3,7 +3,8 @@ namespace WinEksPatch.Abstractions;
 /// <summary>The CloudWatch operations the module uses: reading alarms (a fleet plan's alarm gate).</summary>
 public interface ICloudWatchApi
 {
-    /// <summary>The metric alarms of these names (at most 100) that exist; a name without an alarm is left out.</summary>
+    /// <summary>The metric alarms of these names (at most 100) that exist; a name without an alarm is left out; no names,
+    /// no alarms.</summary>
     Task<IReadOnlyList<CloudWatchAlarm>> DescribeAlarmsAsync(IReadOnlyCollection<string> alarmNames, CancellationToken cancellationToken = default);
 }
 

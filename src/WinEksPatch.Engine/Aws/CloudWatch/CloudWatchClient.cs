@@ -12,9 +12,14 @@ public sealed class CloudWatchClient(ThinServiceClient client) : ICloudWatchApi
     public async Task<IReadOnlyList<CloudWatchAlarm>> DescribeAlarmsAsync(IReadOnlyCollection<string> alarmNames, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alarmNames);
-        if (alarmNames.Count is 0 or > 100)
+        if (alarmNames.Count == 0)
         {
-            throw new ArgumentException("DescribeAlarms takes 1 to 100 alarm names.", nameof(alarmNames));
+            return []; // no names: no alarm to read (DescribeAlarms without names would list every alarm)
+        }
+
+        if (alarmNames.Count > 100)
+        {
+            throw new ArgumentException("DescribeAlarms takes at most 100 alarm names.", nameof(alarmNames));
         }
 
         var alarms = new List<CloudWatchAlarm>();

@@ -7,6 +7,10 @@ namespace WinEksPatch.Aws.Ssm;
 /// <summary><see cref="ISsmApi"/> and <see cref="ISsmAutomationApi"/> over the official AWSSDK.SimpleSystemsManagement client.</summary>
 public sealed class SsmClient(IAmazonSimpleSystemsManagement ssm) : ISsmApi, ISsmAutomationApi
 {
+    private static readonly HashSet<string?> FinishedStatuses = ["Success", "Failed", "Cancelled", "TimedOut", "CompletedWithSuccess", "CompletedWithFailure", "Exited"];
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AutomationExecution> _finishedChildren = new(StringComparer.Ordinal);
+
     public async Task<string> StartAsync(AutomationStart start, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(start);
@@ -44,7 +48,15 @@ public sealed class SsmClient(IAmazonSimpleSystemsManagement ssm) : ISsmApi, ISs
         foreach (var step in parent.StepExecutions ?? [])
         {
             string? childId = step.Outputs?.GetValueOrDefault("ExecutionId")?.FirstOrDefault();
-            var child = childId is null ? null : await Execution(childId, cancellationToken).ConfigureAwait(false);
+            // A child that has ended does not change: it is read once, not at every read of its parent.
+            var child = childId is null ? null
+                : _finishedChildren.TryGetValue(childId, out var ended) ? ended
+                : await Execution(childId, cancellationToken).ConfigureAwait(false);
+            if (childId is not null && child is not null && FinishedStatuses.Contains(child.AutomationExecutionStatus?.Value))
+            {
+                _finishedChildren[childId] = child;
+            }
+
             locations.Add(new AutomationLocationProgress(step.TargetLocation?.Accounts?.FirstOrDefault() ?? "", step.TargetLocation?.Regions?.FirstOrDefault() ?? "",
                 child?.AutomationExecutionStatus?.Value ?? step.StepStatus?.Value ?? "", childId, child?.FailureMessage ?? step.FailureMessage,
                 [.. (child?.StepExecutions ?? []).Select(s => new AutomationStepProgress(s.StepName, s.StepStatus?.Value ?? "", s.FailureMessage,

@@ -140,7 +140,7 @@ public sealed class ConnectedFleetTarget : IFleetTarget
     }
 
     public Task<IReadOnlyList<CloudWatchAlarm>> ReadAlarmsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken) =>
-        names.Count == 0 ? Task.FromResult<IReadOnlyList<CloudWatchAlarm>>([]) : _connections.Aws.CloudWatch().DescribeAlarmsAsync(names, cancellationToken);
+        _connections.Aws.CloudWatch().DescribeAlarmsAsync(names, cancellationToken);
 
     public void Dispose()
     {

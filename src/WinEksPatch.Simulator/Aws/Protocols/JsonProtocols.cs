@@ -43,6 +43,16 @@ public static class JsonProtocol
     /// <summary>Epoch seconds with millisecond precision, as the JSON protocols write timestamps.</summary>
     public static JsonNode Time(DateTimeOffset t) => JsonValue.Create(Math.Round(t.ToUnixTimeMilliseconds() / 1000.0, 3));
 
+    /// <summary>The operation a JSON 1.0/1.1 request names in X-Amz-Target after the service's prefix
+    /// ("AmazonSSM.GetParameter" → "GetParameter"), or the services' UnknownOperationException.</summary>
+    public static string TargetOperation(AwsCall call, string targetPrefix)
+    {
+        string? target = call.Http.Request.Headers["X-Amz-Target"].FirstOrDefault();
+        return target is not null && target.StartsWith(targetPrefix, StringComparison.Ordinal)
+            ? target[targetPrefix.Length..]
+            : throw new AwsException(400, "UnknownOperationException", "");
+    }
+
     /// <summary>Parses a JSON 1.1 request body; malformed JSON is the services' SerializationException.</summary>
     public static JsonObject ParseBody(AwsCall call)
     {

@@ -22,14 +22,9 @@ public sealed class EcrService : AwsService
 
     public override Task HandleAsync(AwsCall call)
     {
-        string? target = call.Http.Request.Headers["X-Amz-Target"].FirstOrDefault();
-        if (target is null || !target.StartsWith(TargetPrefix, StringComparison.Ordinal))
-        {
-            throw new AwsException(400, "UnknownOperationException", "");
-        }
-
+        string operation = JsonProtocol.TargetOperation(call, TargetPrefix);
         JsonObject body = JsonProtocol.ParseBody(call);
-        return target[TargetPrefix.Length..] switch
+        return operation switch
         {
             "GetAuthorizationToken" => GetAuthorizationToken(call),
             "DescribeRepositories" => DescribeRepositories(call, body),
